@@ -1,0 +1,288 @@
+// N-API glue: converts arguments on the JS thread, runs every core call on a libuv worker thread
+// and settles a Promise with the result. No core exception reaches N-API: workers catch them all.
+#include <napi.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "../core/error.h"
+#include "../core/model.h"
+#include "../core/system.h"
+
+namespace {
+
+using sentvec::Error;
+using sentvec::ErrorCode;
+
+struct AddonData {
+  Napi::FunctionReference modelConstructor;
+};
+
+// Runs `work` off the JS thread, then `done` on it; failures reject with { code, message, file }.
+class PromiseWorker : public Napi::AsyncWorker {
+ public:
+  using Work = std::function<void()>;
+  using Done = std::function<Napi::Value(Napi::Env)>;
+
+  static Napi::Promise Start(Napi::Env env, Work work, Done done) {
+    auto* worker = new PromiseWorker(env, std::move(work), std::move(done));
+    auto promise = worker->deferred_.Promise();
+    worker->Queue();
+    return promise;
+  }
+
+ protected:
+  void Execute() override {
+    try {
+      work_();
+    } catch (const Error& e) {
+      code_ = sentvec::ErrorCodeName(e.code());
+      file_ = e.file();
+      SetError(e.what());
+    } catch (const std::bad_alloc&) {
+      code_ = "ERR_OUT_OF_MEMORY";
+      SetError("out of memory");
+    } catch (const std::exception& e) {
+      code_ = "ERR_INTERNAL";
+      SetError(e.what());
+    } catch (...) {
+      code_ = "ERR_INTERNAL";
+      SetError("unknown native error");
+    }
+  }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    try {
+      deferred_.Resolve(done_(env));
+    } catch (const Napi::Error& e) {
+      deferred_.Reject(e.Value());
+    }
+  }
+
+  void OnError(const Napi::Error& error) override {
+    Napi::Object err = error.Value();
+    err.Set("code", Napi::String::New(Env(), code_));
+    if (!file_.empty()) err.Set("file", Napi::String::New(Env(), file_));
+    deferred_.Reject(err);
+  }
+
+ private:
+  PromiseWorker(Napi::Env env, Work work, Done done)
+      : Napi::AsyncWorker(env, "sentvec"), deferred_(Napi::Promise::Deferred::New(env)),
+        work_(std::move(work)), done_(std::move(done)) {}
+
+  Napi::Promise::Deferred deferred_;
+  Work work_;
+  Done done_;
+  std::string code_ = "ERR_INTERNAL";
+  std::string file_;
+};
+
+Napi::Error TypedError(Napi::Env env, const char* code, const std::string& message) {
+  auto err = Napi::TypeError::New(env, message);
+  err.Set("code", Napi::String::New(env, code));
+  return err;
+}
+
+// The arguments are checked in TypeScript; these checks keep a misuse of the raw binding from
+// reaching the core.
+std::vector<std::string> Texts(const Napi::Value& value) {
+  Napi::Env env = value.Env();
+  if (!value.IsArray()) throw TypedError(env, "ERR_INVALID_ARG", "texts must be an array of strings");
+  auto array = value.As<Napi::Array>();
+  std::vector<std::string> texts;
+  texts.reserve(array.Length());
+  for (uint32_t i = 0; i < array.Length(); ++i) {
+    Napi::Value item = array.Get(i);
+    if (!item.IsString()) {
+      throw TypedError(env, "ERR_INVALID_ARG", "texts[" + std::to_string(i) + "] is not a string");
+    }
+    texts.push_back(item.As<Napi::String>().Utf8Value());
+  }
+  return texts;
+}
+
+size_t PositiveInteger(const Napi::Object& options, const char* key, size_t fallback) {
+  Napi::Value v = options.Get(key);
+  if (v.IsUndefined()) return fallback;
+  if (!v.IsNumber()) throw TypedError(options.Env(), "ERR_INVALID_ARG", std::string(key) + " must be a number");
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= 0) || d != static_cast<double>(static_cast<int64_t>(d))) {
+    throw TypedError(options.Env(), "ERR_INVALID_ARG", std::string(key) + " must be a non-negative integer");
+  }
+  return static_cast<size_t>(d);
+}
+
+bool Boolean(const Napi::Object& options, const char* key, bool fallback) {
+  Napi::Value v = options.Get(key);
+  return v.IsUndefined() ? fallback : v.ToBoolean().Value();
+}
+
+class NativeModel : public Napi::ObjectWrap<NativeModel> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "NativeModel",
+                       {InstanceMethod<&NativeModel::Encode>("encode"),
+                        InstanceMethod<&NativeModel::Tokenize>("tokenize"),
+                        InstanceMethod<&NativeModel::Dispose>("dispose"),
+                        InstanceMethod<&NativeModel::Info>("info")});
+  }
+
+  explicit NativeModel(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeModel>(info) {}
+  void Attach(std::shared_ptr<sentvec::Model> model) { model_ = std::move(model); }
+
+ private:
+  std::shared_ptr<sentvec::Model> Live(Napi::Env env) {
+    if (!model_) throw TypedError(env, "ERR_DISPOSED", "the model was disposed; load it again");
+    return model_;
+  }
+
+  // encode(texts, { batchSize, normalize, truncate }) → Promise<{ data: Float32Array, truncated: Uint8Array }>
+  Napi::Value Encode(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    auto model = Live(env);
+    auto texts = std::make_shared<std::vector<std::string>>(Texts(info[0]));
+    Napi::Object opts = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(env);
+    sentvec::EncodeOptions options;
+    options.batchSize = PositiveInteger(opts, "batchSize", options.batchSize);
+    options.normalize = Boolean(opts, "normalize", options.normalize);
+    options.truncate = Boolean(opts, "truncate", options.truncate);
+    struct Result {
+      std::unique_ptr<float[]> data;
+      std::unique_ptr<uint8_t[]> truncated;
+    };
+    auto result = std::make_shared<Result>();
+    const size_t n = texts->size();
+    const size_t dim = model->dimension();
+    return PromiseWorker::Start(
+        env,
+        [=] {
+          result->data.reset(new float[n * dim]);
+          result->truncated.reset(new uint8_t[n]);
+          model->Encode(*texts, options, result->data.get(), result->truncated.get());
+        },
+        [=](Napi::Env env) -> Napi::Value {
+          Napi::Object out = Napi::Object::New(env);
+          // The vectors move to JS without a copy: the ArrayBuffer adopts the worker's memory.
+          float* data = result->data.release();
+          auto buffer = Napi::ArrayBuffer::New(env, data, n * dim * sizeof(float),
+                                               [](Napi::Env, void* p) { delete[] static_cast<float*>(p); });
+          out.Set("data", Napi::Float32Array::New(env, n * dim, buffer, 0));
+          auto flags = Napi::Uint8Array::New(env, n);
+          std::copy_n(result->truncated.get(), n, flags.Data());
+          out.Set("truncated", flags);
+          return out;
+        });
+  }
+
+  // tokenize(texts) → Promise<Array<{ ids: Int32Array, tokens: string[], truncated: boolean }>>
+  Napi::Value Tokenize(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    auto model = Live(env);
+    auto texts = std::make_shared<std::vector<std::string>>(Texts(info[0]));
+    auto encodings = std::make_shared<std::vector<sentvec::Encoding>>();
+    return PromiseWorker::Start(
+        env, [=] { *encodings = model->Tokenize(*texts); },
+        [=](Napi::Env env) -> Napi::Value {
+          Napi::Array out = Napi::Array::New(env, encodings->size());
+          for (size_t i = 0; i < encodings->size(); ++i) {
+            const auto& enc = (*encodings)[i];
+            Napi::Object item = Napi::Object::New(env);
+            auto ids = Napi::Int32Array::New(env, enc.ids.size());
+            std::copy(enc.ids.begin(), enc.ids.end(), ids.Data());
+            Napi::Array tokens = Napi::Array::New(env, enc.ids.size());
+            for (size_t t = 0; t < enc.ids.size(); ++t) {
+              tokens.Set(static_cast<uint32_t>(t), model->tokenizer().IdToToken(enc.ids[t]));
+            }
+            item.Set("ids", ids);
+            item.Set("tokens", tokens);
+            item.Set("truncated", Napi::Boolean::New(env, enc.truncated));
+            out.Set(static_cast<uint32_t>(i), item);
+          }
+          return out;
+        });
+  }
+
+  Napi::Value Info(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    auto model = Live(env);
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("dimension", Napi::Number::New(env, static_cast<double>(model->dimension())));
+    out.Set("maxSeqLength", Napi::Number::New(env, static_cast<double>(model->maxSeqLength())));
+    out.Set("vocabSize", Napi::Number::New(env, model->tokenizer().vocabSize()));
+    out.Set("outputName", Napi::String::New(env, model->session().outputName()));
+    out.Set("pooledOutput", Napi::Boolean::New(env, model->session().pooled()));
+    out.Set("threads", Napi::Number::New(env, model->session().intraOpThreads()));
+    return out;
+  }
+
+  // In-flight calls keep their own reference; the memory goes when the last one finishes.
+  Napi::Value Dispose(const Napi::CallbackInfo& info) {
+    model_.reset();
+    return info.Env().Undefined();
+  }
+
+  std::shared_ptr<sentvec::Model> model_;
+};
+
+sentvec::PoolingMode ParsePooling(Napi::Env env, const std::string& name) {
+  if (name == "cls") return sentvec::PoolingMode::Cls;
+  if (name == "max") return sentvec::PoolingMode::Max;
+  if (name == "mean") return sentvec::PoolingMode::Mean;
+  if (name == "mean_sqrt_len") return sentvec::PoolingMode::MeanSqrtLen;
+  throw TypedError(env, "ERR_INVALID_ARG", "unknown pooling mode '" + name + "'");
+}
+
+// loadModel({ onnxPath, tokenizerPath, maxSeqLength, maxPositions, hiddenSize, doLowerCase,
+//             pooling: string[], threads }) → Promise<NativeModel>
+Napi::Value LoadModel(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsObject()) throw TypedError(env, "ERR_INVALID_ARG", "loadModel expects an options object");
+  Napi::Object o = info[0].As<Napi::Object>();
+  sentvec::ModelConfig config;
+  auto str = [&](const char* key) {
+    Napi::Value v = o.Get(key);
+    if (!v.IsString()) throw TypedError(env, "ERR_INVALID_ARG", std::string(key) + " must be a string");
+    return v.As<Napi::String>().Utf8Value();
+  };
+  config.onnxPath = str("onnxPath");
+  config.tokenizerPath = str("tokenizerPath");
+  config.maxSeqLength = PositiveInteger(o, "maxSeqLength", config.maxSeqLength);
+  config.maxPositions = PositiveInteger(o, "maxPositions", 0);
+  config.hiddenSize = static_cast<int64_t>(PositiveInteger(o, "hiddenSize", 0));
+  config.doLowerCase = Boolean(o, "doLowerCase", false);
+  config.session.intraOpThreads = static_cast<int>(PositiveInteger(o, "threads", 0));
+  Napi::Value pooling = o.Get("pooling");
+  if (pooling.IsArray()) {
+    config.pooling.clear();
+    auto modes = pooling.As<Napi::Array>();
+    for (uint32_t i = 0; i < modes.Length(); ++i) {
+      config.pooling.push_back(ParsePooling(env, modes.Get(i).ToString().Utf8Value()));
+    }
+  }
+  auto loaded = std::make_shared<std::shared_ptr<sentvec::Model>>();
+  return PromiseWorker::Start(
+      env, [=] { *loaded = sentvec::Model::Load(config); },
+      [=](Napi::Env env) -> Napi::Value {
+        auto* data = env.GetInstanceData<AddonData>();
+        Napi::Object object = data->modelConstructor.New({});
+        NativeModel::Unwrap(object)->Attach(*loaded);
+        return object;
+      });
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  auto* data = new AddonData();
+  data->modelConstructor = Napi::Persistent(NativeModel::Define(env));
+  env.SetInstanceData(data);  // freed with the environment, so worker_threads each get their own
+  exports.Set("loadModel", Napi::Function::New(env, LoadModel));
+  exports.Set("physicalCores", Napi::Number::New(env, sentvec::PhysicalCores()));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(sentvec, Init)

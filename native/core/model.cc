@@ -1,0 +1,100 @@
+#include "model.h"
+
+#include <algorithm>
+#include <numeric>
+
+#include "error.h"
+
+namespace sentvec {
+
+std::shared_ptr<Model> Model::Load(const ModelConfig& config) {
+  if (config.maxSeqLength < 2) {
+    throw Error(ErrorCode::InvalidArgument, "maxSeqLength must be at least 2 (it counts <s> and </s>)");
+  }
+  if (config.maxPositions > 0 && config.maxSeqLength > config.maxPositions) {
+    throw Error(ErrorCode::InvalidArgument,
+                "maxSeqLength " + std::to_string(config.maxSeqLength) + " exceeds the " +
+                    std::to_string(config.maxPositions) + " tokens this model's position embeddings allow");
+  }
+  if (config.pooling.empty()) throw Error(ErrorCode::InvalidArgument, "no pooling mode");
+  auto model = std::make_shared<Model>();
+  model->config_ = config;
+  model->tokenizer_ = Tokenizer::Load(config.tokenizerPath, TokenizerOptions{config.doLowerCase});
+  model->session_ = Session::Load(config.onnxPath, config.session);
+  const int64_t width = model->session_->hidden();
+  if (width > 0 && config.hiddenSize > 0 && width != config.hiddenSize) {
+    throw Error(ErrorCode::ModelFile,
+                config.onnxPath + " outputs vectors of width " + std::to_string(width) +
+                    " but config.json says hidden_size " + std::to_string(config.hiddenSize) +
+                    ": the files come from different models",
+                config.onnxPath);
+  }
+  const int64_t hidden = width > 0 ? width : config.hiddenSize;
+  if (hidden <= 0) {
+    throw Error(ErrorCode::ModelFile,
+                "the width of the model's output is neither fixed in " + config.onnxPath +
+                    " nor given by config.json hidden_size", config.onnxPath);
+  }
+  model->hidden_ = static_cast<size_t>(hidden);
+  model->dimension_ = model->session_->pooled() ? model->hidden_ : model->hidden_ * config.pooling.size();
+  return model;
+}
+
+std::vector<Encoding> Model::Tokenize(const std::vector<std::string>& texts) const {
+  std::vector<Encoding> encodings;
+  encodings.reserve(texts.size());
+  for (const auto& text : texts) encodings.push_back(tokenizer_->Encode(text, config_.maxSeqLength));
+  return encodings;
+}
+
+void Model::Encode(const std::vector<std::string>& texts, const EncodeOptions& options, float* out,
+                   uint8_t* truncated) const {
+  if (options.batchSize == 0) throw Error(ErrorCode::InvalidArgument, "batchSize must be at least 1");
+  const auto encodings = Tokenize(texts);
+  for (size_t i = 0; i < encodings.size(); ++i) {
+    truncated[i] = encodings[i].truncated ? 1 : 0;
+    if (encodings[i].truncated && !options.truncate) {
+      throw Error(ErrorCode::InputTooLong,
+                  "texts[" + std::to_string(i) + "] is longer than maxSeqLength (" +
+                      std::to_string(config_.maxSeqLength) +
+                      " tokens with <s> and </s>); shorten it, raise maxSeqLength, or pass truncate: true");
+    }
+  }
+  // Longest first (as sentence-transformers does), so each batch pads only to its own longest.
+  std::vector<size_t> order(texts.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return encodings[a].ids.size() > encodings[b].ids.size();
+  });
+
+  std::vector<int64_t> ids, mask;
+  std::vector<float*> rows;
+  for (size_t first = 0; first < order.size(); first += options.batchSize) {
+    const size_t batch = std::min(options.batchSize, order.size() - first);
+    const size_t seq = encodings[order[first]].ids.size();
+    ids.assign(batch * seq, Tokenizer::kPadId);
+    mask.assign(batch * seq, 0);
+    rows.resize(batch);
+    for (size_t b = 0; b < batch; ++b) {
+      const auto& enc = encodings[order[first + b]].ids;
+      std::copy(enc.begin(), enc.end(), ids.begin() + static_cast<std::ptrdiff_t>(b * seq));
+      std::fill_n(mask.begin() + static_cast<std::ptrdiff_t>(b * seq), enc.size(), 1);
+      rows[b] = out + order[first + b] * dimension_;
+    }
+    const auto output = session_->Run(ids, mask, batch, seq);
+    if (output->width() != hidden_) {
+      throw Error(ErrorCode::Inference, "the model returned vectors of width " + std::to_string(output->width()) +
+                                            " instead of " + std::to_string(hidden_));
+    }
+    if (session_->pooled()) {
+      for (size_t b = 0; b < batch; ++b) std::copy_n(output->data() + b * hidden_, hidden_, rows[b]);
+    } else {
+      Pool(output->data(), mask.data(), batch, seq, hidden_, config_.pooling, rows.data());
+    }
+    if (options.normalize) {
+      for (float* row : rows) sentvec::Normalize(row, dimension_);
+    }
+  }
+}
+
+}  // namespace sentvec

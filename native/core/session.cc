@@ -1,0 +1,185 @@
+#include "session.h"
+
+#include <fstream>
+#include <mutex>
+
+#include "error.h"
+#include "onnxruntime_cxx_api.h"
+#include "system.h"
+
+namespace sentvec {
+
+namespace {
+
+// One environment per process, never destroyed: sessions owned by garbage-collected JS objects
+// may outlive static destructors at exit.
+Ort::Env& Environment() {
+  static Ort::Env* env = new Ort::Env(ORT_LOGGING_LEVEL_ERROR, "sentvec");
+  return *env;
+}
+
+enum class Feed { InputIds, AttentionMask, TokenTypeIds };
+
+class OrtOutput : public SessionOutput {
+ public:
+  OrtOutput(Ort::Value value, size_t width) : value_(std::move(value)), width_(width) {}
+  const float* data() const override { return value_.GetTensorData<float>(); }
+  size_t width() const override { return width_; }
+
+ private:
+  Ort::Value value_;
+  size_t width_;
+};
+
+}  // namespace
+
+struct Session::Impl {
+  std::unique_ptr<Ort::Session> session;
+  std::vector<std::string> inputNames;
+  std::vector<Feed> feeds;
+  std::vector<ONNXTensorElementDataType> inputTypes;
+  Ort::MemoryInfo memory = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
+};
+
+Session::~Session() = default;
+
+std::unique_ptr<Session> Session::Load(const std::string& path, const SessionOptions& options) {
+  {
+    std::ifstream in(path, std::ios::binary | std::ios::ate);
+    if (!in) {
+      throw Error(ErrorCode::ModelFile,
+                  "cannot read " + path + ": the file is missing or unreadable; expected the ONNX "
+                  "export of the transformer (onnx/model.onnx)", path);
+    }
+    if (in.tellg() == 0) {
+      throw Error(ErrorCode::ModelFile, path + " is empty; expected an ONNX model. Download it again.", path);
+    }
+  }
+  std::unique_ptr<Session> s(new Session());
+  s->impl_ = std::make_unique<Impl>();
+  s->threads_ = options.intraOpThreads > 0 ? options.intraOpThreads : PhysicalCores();
+  try {
+    Ort::SessionOptions so;
+    so.SetIntraOpNumThreads(s->threads_);
+    so.SetInterOpNumThreads(1);
+    so.SetExecutionMode(ExecutionMode::ORT_SEQUENTIAL);
+    so.SetGraphOptimizationLevel(GraphOptimizationLevel::ORT_ENABLE_ALL);
+    // Spinning workers would compete with the event loop and other sessions between batches.
+    so.AddConfigEntry("session.intra_op.allow_spinning", "0");
+    s->impl_->session = std::make_unique<Ort::Session>(Environment(), path.c_str(), so);
+  } catch (const Ort::Exception& e) {
+    throw Error(ErrorCode::ModelFile,
+                path + " could not be loaded as an ONNX model (" + e.what() +
+                    "); the file may be truncated or corrupt: download it again",
+                path);
+  }
+  auto& session = *s->impl_->session;
+  Ort::AllocatorWithDefaultOptions allocator;
+  for (size_t i = 0; i < session.GetInputCount(); ++i) {
+    std::string name = session.GetInputNameAllocated(i, allocator).get();
+    const auto type = session.GetInputTypeInfo(i).GetTensorTypeAndShapeInfo().GetElementType();
+    Feed feed;
+    if (name == "input_ids") {
+      feed = Feed::InputIds;
+    } else if (name == "attention_mask") {
+      feed = Feed::AttentionMask;
+    } else if (name == "token_type_ids") {
+      feed = Feed::TokenTypeIds;
+    } else {
+      throw Error(ErrorCode::ModelFile,
+                  path + " declares an input '" + name + "' that sentvec cannot feed; expected "
+                  "input_ids, attention_mask and optionally token_type_ids", path);
+    }
+    if (type != ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64 && type != ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32) {
+      throw Error(ErrorCode::ModelFile, path + ": input '" + name + "' must be int64 or int32", path);
+    }
+    s->impl_->inputNames.push_back(std::move(name));
+    s->impl_->feeds.push_back(feed);
+    s->impl_->inputTypes.push_back(type);
+  }
+  bool hasIds = false;
+  for (auto f : s->impl_->feeds) hasIds = hasIds || f == Feed::InputIds;
+  if (!hasIds) throw Error(ErrorCode::ModelFile, path + " has no input_ids input", path);
+
+  // Prefer an already pooled output, then the token embeddings by their usual names, then the
+  // first output of rank 3.
+  int chosen = -1;
+  std::vector<std::string> names;
+  for (size_t i = 0; i < session.GetOutputCount(); ++i) {
+    names.emplace_back(session.GetOutputNameAllocated(i, allocator).get());
+  }
+  auto rank = [&](size_t i) {
+    return session.GetOutputTypeInfo(i).GetTensorTypeAndShapeInfo().GetDimensionsCount();
+  };
+  for (const char* want : {"sentence_embedding", "last_hidden_state", "token_embeddings"}) {
+    for (size_t i = 0; i < names.size() && chosen < 0; ++i) {
+      if (names[i] == want) chosen = static_cast<int>(i);
+    }
+  }
+  for (size_t i = 0; i < names.size() && chosen < 0; ++i) {
+    if (rank(i) == 3) chosen = static_cast<int>(i);
+  }
+  if (chosen < 0) {
+    throw Error(ErrorCode::ModelFile,
+                path + " has no usable output: expected last_hidden_state / token_embeddings "
+                "(batch × tokens × hidden) or sentence_embedding (batch × hidden)", path);
+  }
+  const auto info = session.GetOutputTypeInfo(static_cast<size_t>(chosen)).GetTensorTypeAndShapeInfo();
+  if (info.GetElementType() != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT) {
+    throw Error(ErrorCode::ModelFile, path + ": output '" + names[chosen] + "' must be float32", path);
+  }
+  const auto shape = info.GetShape();
+  s->pooled_ = shape.size() == 2;
+  if (shape.size() != 2 && shape.size() != 3) {
+    throw Error(ErrorCode::ModelFile, path + ": output '" + names[chosen] + "' has rank " +
+                std::to_string(shape.size()) + "; expected 2 or 3", path);
+  }
+  s->hidden_ = shape.back();
+  s->outputName_ = names[chosen];
+  return s;
+}
+
+std::unique_ptr<SessionOutput> Session::Run(const std::vector<int64_t>& ids, const std::vector<int64_t>& mask,
+                                            size_t batch, size_t seqLength) const {
+  const int64_t shape[2] = {static_cast<int64_t>(batch), static_cast<int64_t>(seqLength)};
+  const size_t count = batch * seqLength;
+  std::vector<int64_t> zeros;
+  std::vector<std::vector<int32_t>> narrowed;
+  std::vector<Ort::Value> inputs;
+  std::vector<const char*> inputNames;
+  auto& impl = *impl_;
+  for (size_t i = 0; i < impl.feeds.size(); ++i) {
+    const int64_t* src = nullptr;
+    switch (impl.feeds[i]) {
+      case Feed::InputIds: src = ids.data(); break;
+      case Feed::AttentionMask: src = mask.data(); break;
+      case Feed::TokenTypeIds:
+        if (zeros.empty()) zeros.assign(count, 0);
+        src = zeros.data();
+        break;
+    }
+    if (impl.inputTypes[i] == ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64) {
+      inputs.push_back(Ort::Value::CreateTensor<int64_t>(impl.memory, const_cast<int64_t*>(src), count, shape, 2));
+    } else {
+      narrowed.emplace_back(src, src + count);
+      inputs.push_back(Ort::Value::CreateTensor<int32_t>(impl.memory, narrowed.back().data(), count, shape, 2));
+    }
+    inputNames.push_back(impl.inputNames[i].c_str());
+  }
+  const char* outputName = outputName_.c_str();
+  try {
+    auto outputs = impl.session->Run(Ort::RunOptions{nullptr}, inputNames.data(), inputs.data(),
+                                     inputs.size(), &outputName, 1);
+    const auto dims = outputs[0].GetTensorTypeAndShapeInfo().GetShape();
+    const size_t want = pooled_ ? 2 : 3;
+    if (dims.size() != want || dims[0] != shape[0] || (!pooled_ && dims[1] != shape[1]) ||
+        dims.back() <= 0 || (hidden_ > 0 && dims.back() != hidden_)) {
+      throw Error(ErrorCode::Inference, "the model returned an output of unexpected shape");
+    }
+    return std::make_unique<OrtOutput>(std::move(outputs[0]), static_cast<size_t>(dims.back()));
+  } catch (const Ort::Exception& e) {
+    throw Error(ErrorCode::Inference, std::string("ONNX Runtime failed to run the model: ") + e.what());
+  }
+}
+
+}  // namespace sentvec

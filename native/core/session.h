@@ -1,0 +1,52 @@
+// One ONNX Runtime session over a transformer encoder export.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace sentvec {
+
+struct SessionOptions {
+  int intraOpThreads = 0;  // 0: the machine's physical cores
+};
+
+// The encoder's output for one batch, in memory owned by ONNX Runtime.
+class SessionOutput {
+ public:
+  virtual ~SessionOutput() = default;
+  virtual const float* data() const = 0;
+  // Width of the last axis (the hidden size).
+  virtual size_t width() const = 0;
+};
+
+class Session {
+ public:
+  // Throws Error(ModelFile) naming `path` when the model cannot be loaded.
+  static std::unique_ptr<Session> Load(const std::string& path, const SessionOptions& options);
+  ~Session();
+
+  // Runs one padded batch (row-major batch × seqLength ids and mask). The output is
+  // batch × seqLength × hidden token embeddings, or batch × hidden when pooled() is true.
+  std::unique_ptr<SessionOutput> Run(const std::vector<int64_t>& ids, const std::vector<int64_t>& mask,
+                                     size_t batch, size_t seqLength) const;
+
+  // The export already pools (a sentence_embedding output).
+  bool pooled() const { return pooled_; }
+  // Width of the output's last axis; -1 when the export leaves it symbolic.
+  int64_t hidden() const { return hidden_; }
+  const std::string& outputName() const { return outputName_; }
+  int intraOpThreads() const { return threads_; }
+
+ private:
+  Session() = default;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  bool pooled_ = false;
+  int64_t hidden_ = -1;
+  std::string outputName_;
+  int threads_ = 1;
+};
+
+}  // namespace sentvec

@@ -1,0 +1,8 @@
+#pragma once
+
+namespace sentvec {
+
+// Physical cores of this machine (hyper-threads of one core count once); at least 1.
+int PhysicalCores();
+
+}  // namespace sentvec

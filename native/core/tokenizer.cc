@@ -1,0 +1,399 @@
+#include "tokenizer.h"
+
+#include <algorithm>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+#include "error.h"
+#include "sentencepiece_model.pb.h"
+#include "sentencepiece_processor.h"
+#include "third_party/darts_clone/darts.h"
+#include "utf8proc.h"
+
+namespace sentvec {
+
+namespace {
+
+constexpr std::string_view kMetaspace = "\xE2\x96\x81";  // U+2581 "▁"
+constexpr const char* kSpecialTokens[] = {"<s>", "<pad>", "</s>", "<unk>"};
+constexpr const char* kMaskToken = "<mask>";
+
+size_t Utf8Length(unsigned char lead) {
+  if (lead < 0x80) return 1;
+  if ((lead >> 5) == 0x6) return 2;
+  if ((lead >> 4) == 0xE) return 3;
+  return 4;
+}
+
+void AppendCodepoint(int32_t cp, std::string* out) {
+  utf8proc_uint8_t buf[4];
+  const auto n = utf8proc_encode_char(cp, buf);
+  out->append(reinterpret_cast<const char*>(buf), static_cast<size_t>(n));
+}
+
+// Decodes UTF-8 into code points; the binding only passes well-formed text, so a failure here
+// means a caller bypassed it.
+std::vector<int32_t> Decode(std::string_view text) {
+  std::vector<int32_t> cps;
+  cps.reserve(text.size());
+  auto* p = reinterpret_cast<const utf8proc_uint8_t*>(text.data());
+  utf8proc_ssize_t left = static_cast<utf8proc_ssize_t>(text.size());
+  while (left > 0) {
+    utf8proc_int32_t cp;
+    const auto n = utf8proc_iterate(p, left, &cp);
+    if (n <= 0) throw Error(ErrorCode::InvalidArgument, "text is not valid UTF-8");
+    cps.push_back(cp);
+    p += n;
+    left -= n;
+  }
+  return cps;
+}
+
+// Characters that the XLM-R Precompiled normalizer (nmt_nfkc) deletes or turns into a space,
+// as transformers.js applies them.
+bool IsRemovedControl(int32_t c) {
+  return (c >= 0x01 && c <= 0x08) || c == 0x0B || (c >= 0x0E && c <= 0x1F) || c == 0x7F ||
+         c == 0x8F || c == 0x9F;
+}
+bool IsMappedToSpace(int32_t c) {
+  return c == 0x09 || c == 0x0A || c == 0x0C || c == 0x0D || c == 0xA0 || c == 0x1680 ||
+         (c >= 0x2000 && c <= 0x200F) || c == 0x2028 || c == 0x2029 || c == 0x202F ||
+         c == 0x205F || c == 0x2581 || c == 0x3000 || c == 0xFEFF || c == 0xFFFD;
+}
+// ECMAScript WhiteSpace + LineTerminator: what String.prototype.trimEnd removes.
+bool IsJsWhitespace(int32_t c) {
+  return c == 0x09 || c == 0x0A || c == 0x0B || c == 0x0C || c == 0x0D || c == 0x20 ||
+         c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 ||
+         c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000 || c == 0xFEFF;
+}
+
+std::string Nfkc(std::string_view text) {
+  if (text.empty()) return {};
+  utf8proc_uint8_t* out = nullptr;
+  const auto n = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(text.data()),
+                              static_cast<utf8proc_ssize_t>(text.size()), &out,
+                              static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE |
+                                                             UTF8PROC_COMPAT));
+  if (n < 0) throw Error(ErrorCode::InvalidArgument, utf8proc_errmsg(n));
+  std::string result(reinterpret_cast<char*>(out), static_cast<size_t>(n));
+  free(out);
+  return result;
+}
+
+bool IsCased(int32_t c) {
+  const auto cat = utf8proc_category(c);
+  return cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LL || cat == UTF8PROC_CATEGORY_LT;
+}
+
+std::string ReadFile(const std::string& path, const char* what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw Error(ErrorCode::ModelFile, "cannot read " + path + ": the file is missing or unreadable; " +
+                                          "expected " + what, path);
+  }
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  return buf.str();
+}
+
+}  // namespace
+
+struct Tokenizer::Trie {
+  Darts::DoubleArray array;
+};
+
+Tokenizer::~Tokenizer() = default;
+
+std::unique_ptr<Tokenizer> Tokenizer::Load(const std::string& path, const TokenizerOptions& options) {
+  constexpr const char* kExpected = "a SentencePiece unigram model (sentencepiece.bpe.model of an XLM-RoBERTa model)";
+  const std::string bytes = ReadFile(path, kExpected);
+  if (bytes.empty()) {
+    throw Error(ErrorCode::ModelFile, path + " is empty; expected " + kExpected + ". Download it again.", path);
+  }
+  sentencepiece::SentencePieceProcessor processor;
+  const auto status = processor.LoadFromSerializedProto(bytes);
+  if (!status.ok()) {
+    throw Error(ErrorCode::ModelFile,
+                path + " is not a SentencePiece model (" + status.ToString() + "); expected " +
+                    kExpected + ". The file may be truncated or of another kind: download it again.",
+                path);
+  }
+  const auto& proto = processor.model_proto();
+  if (proto.trainer_spec().model_type() != sentencepiece::TrainerSpec::UNIGRAM) {
+    throw Error(ErrorCode::ModelFile,
+                path + " is a SentencePiece model of a type other than unigram; XLM-RoBERTa "
+                       "tokenization needs a unigram model",
+                path);
+  }
+  using Piece = sentencepiece::ModelProto::SentencePiece;
+  if (proto.pieces_size() < 4 || proto.pieces(0).type() != Piece::UNKNOWN ||
+      proto.pieces(1).type() != Piece::CONTROL || proto.pieces(2).type() != Piece::CONTROL) {
+    throw Error(ErrorCode::ModelFile,
+                path + " does not have the XLM-RoBERTa layout (<unk>, <s>, </s> as its first "
+                       "three pieces)",
+                path);
+  }
+
+  std::unique_ptr<Tokenizer> tok(new Tokenizer());
+  tok->options_ = options;
+  // HF's XLM-R vocabulary: four specials, the spm pieces after <unk> <s> </s> (id = spm id + 1),
+  // then <mask>.
+  const int n = proto.pieces_size();
+  tok->vocab_.reserve(static_cast<size_t>(n) + 2);
+  tok->scores_.reserve(static_cast<size_t>(n) + 2);
+  for (const char* s : kSpecialTokens) {
+    tok->vocab_.emplace_back(s);
+    tok->scores_.push_back(0.0);
+  }
+  double minScore = 0.0;
+  for (int i = 3; i < n; ++i) {
+    const auto& piece = proto.pieces(i);
+    tok->vocab_.push_back(piece.piece());
+    tok->scores_.push_back(static_cast<double>(piece.score()));
+    minScore = std::min(minScore, static_cast<double>(piece.score()));
+    const auto pos = piece.piece().find(kMetaspace, 1);
+    if (pos != std::string::npos) tok->wordsIndependent_ = false;
+  }
+  tok->vocab_.emplace_back(kMaskToken);
+  tok->scores_.push_back(0.0);
+  tok->scores_[kUnkId] = minScore - 10.0;
+
+  // Every vocabulary entry is matchable, as in HF's Unigram trie; a repeated string keeps its
+  // last id, as HF's token-to-id map does.
+  std::vector<std::pair<std::string_view, int32_t>> entries;
+  entries.reserve(tok->vocab_.size());
+  for (size_t i = 0; i < tok->vocab_.size(); ++i) {
+    if (!tok->vocab_[i].empty()) entries.emplace_back(tok->vocab_[i], static_cast<int32_t>(i));
+  }
+  std::stable_sort(entries.begin(), entries.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<const char*> keys;
+  std::vector<size_t> lengths;
+  std::vector<int> values;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (i + 1 < entries.size() && entries[i + 1].first == entries[i].first) continue;
+    keys.push_back(entries[i].first.data());
+    lengths.push_back(entries[i].first.size());
+    values.push_back(entries[i].second);
+  }
+  tok->trie_ = std::make_unique<Trie>();
+  if (tok->trie_->array.build(keys.size(), keys.data(), lengths.data(), values.data()) != 0) {
+    throw Error(ErrorCode::ModelFile, path + ": cannot index the vocabulary", path);
+  }
+  return tok;
+}
+
+const std::string& Tokenizer::IdToToken(int32_t id) const {
+  static const std::string kNone;
+  if (id < 0 || id >= vocabSize()) return kNone;
+  return vocab_[static_cast<size_t>(id)];
+}
+
+// Python's str.lower(), which sentence-transformers applies for do_lower_case: simple case
+// mapping plus the two context rules that matter in practice (İ → i̇, final sigma).
+std::string Tokenizer::Lowercase(std::string_view text) const {
+  const auto cps = Decode(text);
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < cps.size(); ++i) {
+    const int32_t c = cps[i];
+    if (c == 0x130) {
+      out += "i\xCC\x87";
+    } else if (c == 0x3A3) {
+      const bool after = i > 0 && IsCased(cps[i - 1]);
+      const bool before = i + 1 < cps.size() && IsCased(cps[i + 1]);
+      AppendCodepoint(after && !before ? 0x3C2 : 0x3C3, &out);
+    } else {
+      AppendCodepoint(utf8proc_tolower(c), &out);
+    }
+  }
+  return out;
+}
+
+std::string Tokenizer::Normalize(std::string_view text) const {
+  // The Precompiled step: drop controls, map space-like characters to " ", then NFKC, except that
+  // U+FF5E (full-width tilde) is kept and NFKC does not compose across it.
+  std::string cleaned;
+  cleaned.reserve(text.size());
+  for (int32_t c : Decode(text)) {
+    if (IsRemovedControl(c)) continue;
+    if (IsMappedToSpace(c)) {
+      cleaned.push_back(' ');
+    } else {
+      AppendCodepoint(c, &cleaned);
+    }
+  }
+  constexpr std::string_view kTilde = "\xEF\xBD\x9E";
+  std::string nfkc;
+  nfkc.reserve(cleaned.size());
+  size_t start = 0;
+  while (true) {
+    const size_t pos = cleaned.find(kTilde, start);
+    nfkc += Nfkc(std::string_view(cleaned).substr(start, pos == std::string::npos ? std::string::npos : pos - start));
+    if (pos == std::string::npos) break;
+    nfkc += kTilde;
+    start = pos + kTilde.size();
+  }
+  // Replace(" {2,}", " ").
+  std::string out;
+  out.reserve(nfkc.size());
+  for (char ch : nfkc) {
+    if (ch == ' ' && !out.empty() && out.back() == ' ') continue;
+    out.push_back(ch);
+  }
+  return out;
+}
+
+void Tokenizer::Viterbi(std::string_view word, std::vector<int32_t>* out) const {
+  // HF's lattice: every vocabulary match starting at each character, plus an <unk> node of one
+  // character where no single-character piece exists; ties keep the node that starts earliest.
+  const size_t n = word.size();
+  constexpr double kUnset = -std::numeric_limits<double>::infinity();
+  struct Best {
+    double score;
+    size_t begin;
+    int32_t id;
+    bool set;
+  };
+  std::vector<Best> best(n + 1, Best{kUnset, 0, 0, false});
+  best[0] = Best{0.0, 0, 0, true};
+  std::vector<Darts::DoubleArray::result_pair_type> matches(64);
+  for (size_t b = 0; b < n;) {
+    const size_t charLen = std::min(Utf8Length(static_cast<unsigned char>(word[b])), n - b);
+    if (best[b].set) {
+      size_t found;
+      while ((found = trie_->array.commonPrefixSearch(word.data() + b, matches.data(), matches.size(),
+                                                      n - b)) > matches.size()) {
+        matches.resize(found);
+      }
+      bool single = false;
+      auto relax = [&](size_t len, int32_t id, double score) {
+        const double candidate = best[b].score + score;
+        Best& e = best[b + len];
+        if (!e.set || candidate > e.score) e = Best{candidate, b, id, true};
+      };
+      for (size_t i = 0; i < found; ++i) {
+        const auto id = static_cast<int32_t>(matches[i].value);
+        relax(matches[i].length, id, scores_[static_cast<size_t>(id)]);
+        if (matches[i].length == charLen) single = true;
+      }
+      if (!single) relax(charLen, kUnkId, scores_[kUnkId]);
+    }
+    b += charLen;
+  }
+  std::vector<int32_t> ids;
+  for (size_t e = n; e > 0; e = best[e].begin) ids.push_back(best[e].id);
+  for (auto it = ids.rbegin(); it != ids.rend(); ++it) {
+    // fuse_unk: a run of unknown pieces is one <unk>.
+    if (*it == kUnkId && !out->empty() && out->back() == kUnkId) continue;
+    out->push_back(*it);
+  }
+}
+
+bool Tokenizer::AppendPieces(std::string_view segment, size_t limit, std::vector<int32_t>* out) const {
+  // Unknown pieces fuse within a segment only: a sentinel keeps them from fusing with a
+  // preceding <unk> special token.
+  const size_t base = out->size();
+  out->push_back(-1);
+  bool within = true;
+  if (!wordsIndependent_) {
+    Viterbi(segment, out);
+  } else {
+    for (size_t start = 0; start < segment.size() && within;) {
+      size_t next = segment.find(kMetaspace, start + kMetaspace.size());
+      if (next == std::string_view::npos) next = segment.size();
+      Viterbi(segment.substr(start, next - start), out);
+      within = out->size() - base - 1 <= limit;
+      start = next;
+    }
+  }
+  out->erase(out->begin() + static_cast<std::ptrdiff_t>(base));
+  return out->size() - base <= limit;
+}
+
+Encoding Tokenizer::Encode(std::string_view utf8, size_t maxLength) const {
+  if (maxLength < 2) throw Error(ErrorCode::InvalidArgument, "maxLength must be at least 2");
+  std::string lowered;
+  if (options_.doLowerCase) {
+    lowered = Lowercase(utf8);
+    utf8 = lowered;
+  }
+  const size_t limit = maxLength - 2;
+  Encoding enc;
+  std::vector<int32_t> pieces;
+
+  // Split on the special tokens' text, left to right; <mask> (lstrip) eats whitespace before it.
+  struct Section {
+    std::string_view text;
+    int32_t special;  // -1 for ordinary text
+  };
+  std::vector<Section> sections;
+  size_t start = 0;
+  for (size_t i = 0; i < utf8.size();) {
+    int32_t special = -1;
+    size_t len = 0;
+    if (utf8[i] == '<') {
+      for (int32_t id = 0; id < 4; ++id) {
+        const std::string_view s = kSpecialTokens[id];
+        if (utf8.compare(i, s.size(), s) == 0) special = id, len = s.size();
+      }
+      if (special < 0 && utf8.compare(i, 6, kMaskToken) == 0) special = maskId(), len = 6;
+    }
+    if (special < 0) {
+      ++i;
+      continue;
+    }
+    if (i > start) sections.push_back({utf8.substr(start, i - start), -1});
+    sections.push_back({utf8.substr(i, len), special});
+    i += len;
+    start = i;
+  }
+  if (start < utf8.size()) sections.push_back({utf8.substr(start), -1});
+  for (size_t i = 1; i < sections.size(); ++i) {
+    if (sections[i].special != maskId() || sections[i - 1].special >= 0) continue;
+    std::string_view& prev = sections[i - 1].text;
+    auto cps = Decode(prev);
+    size_t keep = prev.size();
+    while (!cps.empty() && IsJsWhitespace(cps.back())) {
+      utf8proc_uint8_t buf[4];
+      keep -= static_cast<size_t>(utf8proc_encode_char(cps.back(), buf));
+      cps.pop_back();
+    }
+    prev = prev.substr(0, keep);
+  }
+
+  bool within = true;
+  for (const auto& section : sections) {
+    if (section.special >= 0) {
+      pieces.push_back(section.special);
+      if (pieces.size() > limit) within = false;
+    } else if (!section.text.empty()) {
+      std::string normalized = Normalize(section.text);
+      if (normalized.empty()) continue;
+      // Metaspace: spaces become "▁", and one is prepended unless already there.
+      std::string segment;
+      segment.reserve(normalized.size() + 8);
+      if (normalized[0] != ' ') segment += kMetaspace;
+      for (char ch : normalized) {
+        if (ch == ' ') {
+          segment += kMetaspace;
+        } else {
+          segment.push_back(ch);
+        }
+      }
+      within = AppendPieces(segment, limit - std::min(limit, pieces.size()), &pieces) &&
+               pieces.size() <= limit;
+    }
+    if (!within) break;
+  }
+  enc.truncated = pieces.size() > limit;
+  if (enc.truncated) pieces.resize(limit);
+  enc.ids.reserve(pieces.size() + 2);
+  enc.ids.push_back(kBosId);
+  enc.ids.insert(enc.ids.end(), pieces.begin(), pieces.end());
+  enc.ids.push_back(kEosId);
+  return enc;
+}
+
+}  // namespace sentvec
