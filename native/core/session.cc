@@ -77,7 +77,9 @@ std::unique_ptr<Session> Session::Load(const std::string& path, const SessionOpt
   Ort::AllocatorWithDefaultOptions allocator;
   for (size_t i = 0; i < session.GetInputCount(); ++i) {
     std::string name = session.GetInputNameAllocated(i, allocator).get();
-    const auto type = session.GetInputTypeInfo(i).GetTensorTypeAndShapeInfo().GetElementType();
+    // The shape info is a view into the TypeInfo, which must outlive it.
+    const Ort::TypeInfo typeInfo = session.GetInputTypeInfo(i);
+    const auto type = typeInfo.GetTensorTypeAndShapeInfo().GetElementType();
     Feed feed;
     if (name == "input_ids") {
       feed = Feed::InputIds;
@@ -109,7 +111,8 @@ std::unique_ptr<Session> Session::Load(const std::string& path, const SessionOpt
     names.emplace_back(session.GetOutputNameAllocated(i, allocator).get());
   }
   auto rank = [&](size_t i) {
-    return session.GetOutputTypeInfo(i).GetTensorTypeAndShapeInfo().GetDimensionsCount();
+    const Ort::TypeInfo typeInfo = session.GetOutputTypeInfo(i);
+    return typeInfo.GetTensorTypeAndShapeInfo().GetDimensionsCount();
   };
   for (const char* want : {"sentence_embedding", "last_hidden_state", "token_embeddings"}) {
     for (size_t i = 0; i < names.size() && chosen < 0; ++i) {
@@ -124,7 +127,8 @@ std::unique_ptr<Session> Session::Load(const std::string& path, const SessionOpt
                 path + " has no usable output: expected last_hidden_state / token_embeddings "
                 "(batch × tokens × hidden) or sentence_embedding (batch × hidden)", path);
   }
-  const auto info = session.GetOutputTypeInfo(static_cast<size_t>(chosen)).GetTensorTypeAndShapeInfo();
+  const Ort::TypeInfo typeInfo = session.GetOutputTypeInfo(static_cast<size_t>(chosen));
+  const auto info = typeInfo.GetTensorTypeAndShapeInfo();
   if (info.GetElementType() != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT) {
     throw Error(ErrorCode::ModelFile, path + ": output '" + names[chosen] + "' must be float32", path);
   }

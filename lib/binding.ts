@@ -1,0 +1,80 @@
+// The raw native surface, typed once and kept private to lib/.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { NativeLoadError } from './errors';
+
+export type PoolingMode = 'cls' | 'max' | 'mean' | 'mean_sqrt_len';
+
+export interface NativeModelConfig {
+  onnxPath: string;
+  tokenizerPath: string;
+  maxSeqLength: number;
+  maxPositions: number;
+  hiddenSize: number;
+  doLowerCase: boolean;
+  pooling: PoolingMode[];
+  threads: number;
+}
+
+export interface NativeTokenized {
+  ids: Int32Array;
+  tokens: string[];
+  truncated: boolean;
+}
+
+export interface NativeModelInfo {
+  dimension: number;
+  maxSeqLength: number;
+  vocabSize: number;
+  outputName: string;
+  pooledOutput: boolean;
+  threads: number;
+}
+
+export interface NativeModel {
+  encode(texts: string[], options: { batchSize: number; normalize: boolean; truncate: boolean }):
+    Promise<{ data: Float32Array; truncated: Uint8Array }>;
+  tokenize(texts: string[]): Promise<NativeTokenized[]>;
+  info(): NativeModelInfo;
+  dispose(): void;
+}
+
+export interface NativeBinding {
+  loadModel(config: NativeModelConfig): Promise<NativeModel>;
+  physicalCores: number;
+}
+
+let cached: NativeBinding | undefined;
+
+/**
+ * Loads the addon: `SENTVEC_NATIVE_PATH` if set, then a prebuild for this platform, then the
+ * local build. One error lists every place tried and how to fix it.
+ */
+export function binding(): NativeBinding {
+  if (cached) return cached;
+  const root = join(__dirname, '..', '..');
+  const candidates = [
+    process.env.SENTVEC_NATIVE_PATH,
+    join(root, 'prebuilds', `${process.platform}-${process.arch}`, 'sentvec.node'),
+    join(root, 'build', 'Release', 'sentvec.node'),
+    join(root, 'build', 'Debug', 'sentvec.node'),
+  ].filter((p): p is string => Boolean(p));
+  const failures: string[] = [];
+  for (const path of candidates) {
+    if (!existsSync(path)) {
+      failures.push(`${path}: not found`);
+      continue;
+    }
+    try {
+      cached = require(path) as NativeBinding;
+      return cached;
+    } catch (err) {
+      failures.push(`${path}: ${(err as Error).message}`);
+    }
+  }
+  throw new NativeLoadError(
+    `the sentvec native addon could not be loaded for ${process.platform}-${process.arch}:\n  ` +
+      failures.join('\n  ') +
+      '\nBuild it with `npm run build` (needs cmake and a C++17 compiler), or set SENTVEC_NATIVE_PATH to a built sentvec.node.',
+  );
+}

@@ -1,0 +1,43 @@
+/**
+ * The vectors of one `encode()` call: `length` rows of `dimension` floats in one Float32Array
+ * (row i belongs to input i), shared with the native side without a copy.
+ */
+export class Embeddings implements Iterable<Float32Array> {
+  /** All vectors, row-major: `length × dimension` floats. */
+  readonly data: Float32Array;
+  /** Width of each vector. */
+  readonly dimension: number;
+  /** Number of vectors (= number of inputs). */
+  readonly length: number;
+  /** Per input: true when it was longer than `maxSeqLength` and only its beginning was embedded. */
+  readonly truncated: readonly boolean[];
+
+  constructor(data: Float32Array, dimension: number, truncated: readonly boolean[]) {
+    this.data = data;
+    this.dimension = dimension;
+    this.length = truncated.length;
+    this.truncated = truncated;
+  }
+
+  /** The vector of input `index`, as a view into `data` (no copy). */
+  get(index: number): Float32Array {
+    if (!Number.isInteger(index) || index < 0 || index >= this.length) {
+      throw new RangeError(`index ${index} is out of range for ${this.length} embeddings`);
+    }
+    return this.data.subarray(index * this.dimension, (index + 1) * this.dimension);
+  }
+
+  /** How many inputs were truncated. */
+  get truncatedCount(): number {
+    return this.truncated.reduce((n, t) => n + (t ? 1 : 0), 0);
+  }
+
+  *[Symbol.iterator](): Iterator<Float32Array> {
+    for (let i = 0; i < this.length; i++) yield this.get(i);
+  }
+
+  /** Plain nested arrays (copies), e.g. for JSON. */
+  toArray(): number[][] {
+    return Array.from(this, (row) => Array.from(row));
+  }
+}

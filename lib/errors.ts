@@ -1,0 +1,69 @@
+/** Every error sentvec throws is a SentvecError with a stable `code`. */
+export class SentvecError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** An argument has the wrong type or value (`ERR_INVALID_ARG`). */
+export class InvalidArgumentError extends SentvecError {
+  constructor(message: string) {
+    super('ERR_INVALID_ARG', message);
+  }
+}
+
+/** A file of the model directory is missing, empty, corrupt or unsupported (`ERR_MODEL_FILE`). */
+export class ModelFileError extends SentvecError {
+  /** The file (or directory) the error is about. */
+  readonly file: string;
+  constructor(file: string, message: string) {
+    super('ERR_MODEL_FILE', message);
+    this.file = file;
+  }
+}
+
+/** An input is longer than `maxSeqLength` and `truncate: false` was asked (`ERR_INPUT_TOO_LONG`). */
+export class InputTooLongError extends SentvecError {
+  constructor(message: string) {
+    super('ERR_INPUT_TOO_LONG', message);
+  }
+}
+
+/** The model was used after `dispose()` (`ERR_DISPOSED`). */
+export class DisposedError extends SentvecError {
+  constructor() {
+    super('ERR_DISPOSED', 'the model was disposed; load it again with Model.load()');
+  }
+}
+
+/** ONNX Runtime failed while running the model (`ERR_INFERENCE`). */
+export class InferenceError extends SentvecError {
+  constructor(message: string) {
+    super('ERR_INFERENCE', message);
+  }
+}
+
+/** The native addon could not be loaded (`ERR_NATIVE_LOAD`). */
+export class NativeLoadError extends SentvecError {
+  constructor(message: string) {
+    super('ERR_NATIVE_LOAD', message);
+  }
+}
+
+/** Turns an error from the native addon into the matching typed error. */
+export function fromNative(err: unknown): SentvecError {
+  if (err instanceof SentvecError) return err;
+  const e = err as { code?: string; message?: string; file?: string };
+  const message = e?.message ?? String(err);
+  switch (e?.code) {
+    case 'ERR_INVALID_ARG': return new InvalidArgumentError(message);
+    case 'ERR_MODEL_FILE': return new ModelFileError(e.file ?? '', message);
+    case 'ERR_INPUT_TOO_LONG': return new InputTooLongError(message);
+    case 'ERR_DISPOSED': return new DisposedError();
+    case 'ERR_INFERENCE': return new InferenceError(message);
+    default: return new SentvecError(e?.code ?? 'ERR_INTERNAL', message);
+  }
+}

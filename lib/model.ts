@@ -1,0 +1,184 @@
+import { binding, type NativeModel, type NativeModelInfo, type PoolingMode } from './binding';
+import { checkPositiveInteger, describe, rejectUnknownOptions, resolveModelDirectory, type LoadOptions } from './config';
+import { Embeddings } from './embeddings';
+import { DisposedError, fromNative, InvalidArgumentError } from './errors';
+
+/** Options of {@link Model.encode}. */
+export interface EncodeOptions {
+  /** Inputs per inference batch. Inputs are sorted by length first, so each batch pads only to its own longest. Default 32. */
+  batchSize?: number;
+  /** L2-normalize each vector (then dot product = cosine similarity). Default: the model's (see LoadOptions.normalize). */
+  normalize?: boolean;
+  /**
+   * Inputs longer than `maxSeqLength` tokens: true embeds their beginning and flags them in
+   * `Embeddings.truncated`; false rejects the call with an InputTooLongError. Default true.
+   */
+  truncate?: boolean;
+}
+
+/** The tokens of one input: `<s>`, its pieces, `</s>`. */
+export interface Tokenized {
+  /** Token ids, as the ONNX model receives them. */
+  ids: Int32Array;
+  /** The token strings of `ids` (`<unk>` for unknown pieces). */
+  tokens: string[];
+  /** True when the input had more tokens than `maxSeqLength` allows. */
+  truncated: boolean;
+}
+
+const ENCODE_OPTIONS = new Set(['batchSize', 'normalize', 'truncate']);
+
+function loneSurrogate(t: string): number {
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const next = t.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        i++;
+        continue;
+      }
+      return i;
+    }
+    if (c >= 0xdc00 && c <= 0xdfff) return i;
+  }
+  return -1;
+}
+
+function checkTexts(input: unknown, where: string): string[] {
+  const texts = typeof input === 'string' ? [input] : input;
+  if (!Array.isArray(texts)) {
+    throw new InvalidArgumentError(`Expected a string or an array of strings for ${where} but received ${describe(input)}`);
+  }
+  for (let i = 0; i < texts.length; i++) {
+    const t = texts[i];
+    const name = typeof input === 'string' ? 'the text' : `texts[${i}]`;
+    if (typeof t !== 'string') throw new InvalidArgumentError(`Expected a string for ${name} but received ${describe(t)}`);
+    if (!t.isWellFormed()) {
+      throw new InvalidArgumentError(`${name} contains a lone surrogate (UTF-16 code unit at index ${loneSurrogate(t)}), which is not text; repair it with text.toWellFormed()`);
+    }
+    const nul = t.indexOf('\0');
+    if (nul >= 0) {
+      throw new InvalidArgumentError(`${name} contains a NUL character (U+0000) at index ${nul}; binary data is not text. Remove it, e.g. text.replaceAll('\\0', '')`);
+    }
+  }
+  return texts as string[];
+}
+
+/**
+ * A sentence-transformers model (XLM-RoBERTa encoder + pooling) running in native code.
+ *
+ * ```ts
+ * const model = await Model.load('./paraphrase-multilingual-mpnet-base-v2');
+ * const embeddings = await model.encode(['Hello', 'Bonjour'], { normalize: true });
+ * ```
+ */
+export class Model {
+  #native: NativeModel | undefined;
+  #info: NativeModelInfo;
+  #normalize: boolean;
+  #pooling: PoolingMode[];
+
+  private constructor(native: NativeModel, normalize: boolean, pooling: PoolingMode[]) {
+    this.#native = native;
+    this.#info = native.info();
+    this.#normalize = normalize;
+    this.#pooling = pooling;
+  }
+
+  /** Loads a model directory in the sentence-transformers layout. Files are read and parsed off the event loop. */
+  static async load(dir: string, options: LoadOptions = {}): Promise<Model> {
+    const config = await resolveModelDirectory(dir, options);
+    const native = await binding().loadModel(config.native).catch((err: unknown) => {
+      throw fromNative(err);
+    });
+    return new Model(native, config.normalize, config.native.pooling);
+  }
+
+  /** Width of the vectors `encode` returns. */
+  get dimension(): number {
+    return this.#info.dimension;
+  }
+
+  /** Longest input in tokens, counting `<s>` and `</s>`. */
+  get maxSeqLength(): number {
+    return this.#info.maxSeqLength;
+  }
+
+  /** Tokens the tokenizer knows, specials included. */
+  get vocabSize(): number {
+    return this.#info.vocabSize;
+  }
+
+  /** Whether `encode` normalizes when not told. */
+  get normalize(): boolean {
+    return this.#normalize;
+  }
+
+  /** Pooling modes in use (or the model's own pooled output, see `info`). */
+  get pooling(): readonly PoolingMode[] {
+    return this.#pooling;
+  }
+
+  /** Details of the loaded model: ONNX output used, intra-op threads, … */
+  get info(): Readonly<NativeModelInfo> {
+    return { ...this.#info };
+  }
+
+  /** Whether `dispose()` was called. */
+  get disposed(): boolean {
+    return this.#native === undefined;
+  }
+
+  #live(): NativeModel {
+    if (!this.#native) throw new DisposedError();
+    return this.#native;
+  }
+
+  /** Embeds one text or many; row i of the result belongs to input i. Runs off the event loop. */
+  async encode(texts: string | readonly string[], options: EncodeOptions = {}): Promise<Embeddings> {
+    const native = this.#live();
+    if (options === null || typeof options !== 'object') throw new InvalidArgumentError(`Expected an object for options but received ${describe(options)}`);
+    rejectUnknownOptions(options, ENCODE_OPTIONS, 'encode()');
+    const list = checkTexts(texts, 'texts');
+    const batchSize = options.batchSize === undefined ? 32 : checkPositiveInteger(options.batchSize, 'batchSize');
+    for (const key of ['normalize', 'truncate'] as const) {
+      if (options[key] !== undefined && typeof options[key] !== 'boolean') {
+        throw new InvalidArgumentError(`Expected a boolean for ${key} but received ${describe(options[key])}`);
+      }
+    }
+    const normalize = options.normalize ?? this.#normalize;
+    const truncate = options.truncate ?? true;
+    if (list.length === 0) return new Embeddings(new Float32Array(0), this.dimension, []);
+    try {
+      const { data, truncated } = await native.encode(list, { batchSize, normalize, truncate });
+      return new Embeddings(data, this.dimension, Array.from(truncated, (t) => t === 1));
+    } catch (err) {
+      throw fromNative(err);
+    }
+  }
+
+  /** Tokenizes as the model does (same ids, same truncation). Runs off the event loop. */
+  async tokenize(text: string): Promise<Tokenized>;
+  async tokenize(texts: readonly string[]): Promise<Tokenized[]>;
+  async tokenize(texts: string | readonly string[]): Promise<Tokenized | Tokenized[]> {
+    const native = this.#live();
+    const list = checkTexts(texts, 'texts');
+    if (list.length === 0) return [];
+    try {
+      const result = await native.tokenize(list);
+      return typeof texts === 'string' ? result[0] : result;
+    } catch (err) {
+      throw fromNative(err);
+    }
+  }
+
+  /** Frees the native model. Calls already running finish first; later calls throw DisposedError. */
+  dispose(): void {
+    this.#native?.dispose();
+    this.#native = undefined;
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+}
