@@ -1,0 +1,5 @@
+// The package as users get it: the compiled TypeScript in dist/.
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+export const sentvec = require('../../dist/lib/index.js');

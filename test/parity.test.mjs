@@ -1,0 +1,102 @@
+// sentvec against the reference: transformers.js (@huggingface/transformers 4.3.1, offline) on
+// the same generated model directory. Token ids must be identical; embeddings (mean pooling +
+// L2 normalization) within 1e-5 on every line.
+//
+// Truncation follows the Hugging Face fast tokenizer that sentence-transformers uses: keep <s>,
+// the first maxSeqLength - 2 pieces, and </s>. transformers.js 4.3.1 instead cuts the framed
+// sequence, dropping </s>; so the reference ids here are transformers.js's untruncated ids with
+// HF's truncation applied, and the reference model runs on exactly those ids.
+import test from 'ava';
+import { basename, dirname } from 'node:path';
+import { AutoModel, AutoTokenizer, Tensor, env, mean_pooling } from '@huggingface/transformers';
+import { parityCorpus } from './fixtures/parity-corpus.mjs';
+import { tinyModel, tinyLowerCaseModel } from './helpers/models.mjs';
+import { sentvec } from './helpers/sentvec.mjs';
+
+const dir = tinyModel();
+env.allowRemoteModels = false;
+env.localModelPath = `${dirname(dir)}/`;
+
+// Reference token ids: transformers.js's tokenization, truncated as HF's fast tokenizer does.
+function referenceIds(tokenizer, text, maxSeqLength) {
+  const ids = tokenizer(text).input_ids.tolist()[0].map(Number);
+  return ids.length <= maxSeqLength ? ids : [...ids.slice(0, maxSeqLength - 1), 2];
+}
+
+const show = (s) => JSON.stringify(s.length > 60 ? `${s.slice(0, 60)}…` : s);
+
+test('the parity corpus has more than 300 lines', (t) => {
+  t.true(parityCorpus.length >= 300);
+});
+
+test('token ids equal transformers.js on every line of the parity corpus', async (t) => {
+  const reference = await AutoTokenizer.from_pretrained(basename(dir));
+  const model = await sentvec.Model.load(dir);
+  const ours = await model.tokenize(parityCorpus);
+  const mismatches = [];
+  for (const [i, text] of parityCorpus.entries()) {
+    const want = referenceIds(reference, text, model.maxSeqLength);
+    const got = Array.from(ours[i].ids);
+    if (JSON.stringify(want) !== JSON.stringify(got)) mismatches.push(`${i} ${show(text)}\n  want ${want}\n  got  ${got}`);
+  }
+  t.deepEqual(mismatches, [], mismatches.slice(0, 5).join('\n'));
+  // The truncation flag agrees with the untruncated reference length.
+  for (const [i, text] of parityCorpus.entries()) {
+    const full = reference(text).input_ids.dims[1];
+    t.is(ours[i].truncated, full > model.maxSeqLength, `line ${i} ${show(text)}`);
+  }
+  model.dispose();
+});
+
+test('token ids follow do_lower_case like sentence-transformers (lower-casing first)', async (t) => {
+  const lowerDir = tinyLowerCaseModel();
+  const reference = await AutoTokenizer.from_pretrained(basename(lowerDir));
+  const model = await sentvec.Model.load(lowerDir);
+  const texts = ['UPPER lower MiXeD', 'ÀÉÎÕÜ Straße', 'ΟΔΟΣ ΣΟΦΙΑ', 'КИРИЛЛИЦА', ...parityCorpus.slice(0, 40)];
+  const ours = await model.tokenize(texts);
+  for (const [i, text] of texts.entries()) {
+    const lowered = text.toLowerCase();
+    const want = referenceIds(reference, lowered, model.maxSeqLength);
+    t.deepEqual(Array.from(ours[i].ids), want, show(text));
+  }
+  model.dispose();
+});
+
+test('embeddings (mean + normalize) equal transformers.js within 1e-5 on every line', async (t) => {
+  const tokenizer = await AutoTokenizer.from_pretrained(basename(dir));
+  const reference = await AutoModel.from_pretrained(basename(dir), { dtype: 'fp32' });
+  const model = await sentvec.Model.load(dir);
+  const ours = await model.encode(parityCorpus, { normalize: true });
+  let worst = 0;
+  let worstLine = -1;
+  for (let start = 0; start < parityCorpus.length; start += 32) {
+    const batch = parityCorpus.slice(start, start + 32);
+    const rows = batch.map((text) => referenceIds(tokenizer, text, model.maxSeqLength));
+    const seq = Math.max(...rows.map((r) => r.length));
+    const ids = new BigInt64Array(batch.length * seq).fill(1n);
+    const mask = new BigInt64Array(batch.length * seq);
+    rows.forEach((r, b) => r.forEach((id, k) => { ids[b * seq + k] = BigInt(id); mask[b * seq + k] = 1n; }));
+    const inputs = {
+      input_ids: new Tensor('int64', ids, [batch.length, seq]),
+      attention_mask: new Tensor('int64', mask, [batch.length, seq]),
+      token_type_ids: new Tensor('int64', new BigInt64Array(batch.length * seq), [batch.length, seq]),
+    };
+    const { last_hidden_state } = await reference(inputs);
+    const pooled = mean_pooling(last_hidden_state, inputs.attention_mask).normalize(2, -1);
+    const want = pooled.data;
+    for (let b = 0; b < batch.length; b++) {
+      const row = ours.get(start + b);
+      for (let d = 0; d < model.dimension; d++) {
+        const delta = Math.abs(row[d] - want[b * model.dimension + d]);
+        if (!(delta <= worst)) {
+          worst = delta;
+          worstLine = start + b;
+        }
+      }
+    }
+  }
+  t.log(`max |Δ| = ${worst.toExponential(2)} over ${parityCorpus.length} lines`);
+  t.true(worst <= 1e-5, `max |Δ| ${worst} on line ${worstLine} ${show(parityCorpus[worstLine] ?? '')}`);
+  await reference.dispose();
+  model.dispose();
+});
