@@ -1,0 +1,173 @@
+// Bad input: each gives a typed error (or the documented result), and the process lives on.
+import test from 'ava';
+import { cpSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { tinyModel } from './helpers/models.mjs';
+import { sentvec } from './helpers/sentvec.mjs';
+
+const { Model, InvalidArgumentError, ModelFileError, SentvecError } = sentvec;
+
+let model;
+test.before(async () => {
+  model = await Model.load(tinyModel());
+});
+test.after.always(() => model?.dispose());
+
+// A copy of the test model to damage.
+function copyModel(t) {
+  const dir = mkdtempSync(join(tmpdir(), 'sentvec-bad-'));
+  cpSync(tinyModel(), dir, { recursive: true });
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+async function stillWorks(t) {
+  const e = await model.encode('still alive');
+  t.is(e.length, 1);
+}
+
+test('non-string elements', async (t) => {
+  for (const bad of [[1], ['ok', null], [undefined], [{}], [['nested']], [Symbol.for('x')]]) {
+    const err = await t.throwsAsync(model.encode(bad), { instanceOf: InvalidArgumentError });
+    t.is(err.code, 'ERR_INVALID_ARG');
+    t.regex(err.message, /Expected a string for texts\[\d\]/);
+  }
+  await t.throwsAsync(model.encode(42), { instanceOf: InvalidArgumentError, message: /string or an array of strings/ });
+  await t.throwsAsync(model.tokenize([3]), { instanceOf: InvalidArgumentError });
+  await stillWorks(t);
+});
+
+test('an empty array returns an empty result', async (t) => {
+  const e = await model.encode([]);
+  t.is(e.length, 0);
+  t.is(e.data.length, 0);
+  t.is(e.dimension, model.dimension);
+  t.deepEqual(await model.tokenize([]), []);
+});
+
+test('lone surrogates', async (t) => {
+  for (const bad of ['abc\ud800', '\udc00x', 'ok \ud83d no pair']) {
+    const err = await t.throwsAsync(model.encode(['fine', bad]), { instanceOf: InvalidArgumentError });
+    t.regex(err.message, /texts\[1\] contains a lone surrogate \(UTF-16 code unit at index \d+\)/);
+    t.regex(err.message, /toWellFormed/);
+  }
+  // A proper pair is fine.
+  t.is((await model.encode('emoji 😀')).length, 1);
+  await stillWorks(t);
+});
+
+test('NUL characters', async (t) => {
+  const err = await t.throwsAsync(model.encode('before\0after'), { instanceOf: InvalidArgumentError });
+  t.regex(err.message, /NUL character \(U\+0000\) at index 6/);
+  await t.throwsAsync(model.tokenize(['\0']), { instanceOf: InvalidArgumentError });
+  await stillWorks(t);
+});
+
+test('a 1 MB string is embedded from its beginning and flagged as truncated, quickly', async (t) => {
+  const big = 'Embeddings turn sentences into vectors. '.repeat(26215);
+  t.true(big.length >= 1_000_000);
+  const started = process.hrtime.bigint();
+  const e = await model.encode(['short', big]);
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  t.deepEqual(e.truncated, [false, true]);
+  const head = await model.encode(big.slice(0, 2000));
+  t.true(e.get(1).every((v, i) => Math.abs(v - head.get(0)[i]) < 1e-5), 'same vector as its first 2000 characters');
+  t.log(`1 MB string: ${ms.toFixed(0)} ms`);
+  await t.throwsAsync(model.encode(big, { truncate: false }), { code: 'ERR_INPUT_TOO_LONG' });
+  const noSpaces = 'あ'.repeat(1_000_000);
+  t.true((await model.encode(noSpaces)).truncated[0]);
+  await stillWorks(t);
+});
+
+test('batchSize 0, negative, NaN, non-integer, wrong type', async (t) => {
+  for (const batchSize of [0, -1, NaN, 1.5, Infinity, '8', null]) {
+    const err = await t.throwsAsync(model.encode(['a'], { batchSize }), { instanceOf: InvalidArgumentError });
+    t.regex(err.message, /Expected a positive integer for batchSize but received/);
+  }
+  await stillWorks(t);
+});
+
+test('unknown and mistyped options are rejected with a hint', async (t) => {
+  await t.throwsAsync(model.encode('a', { batch_size: 4 }), { instanceOf: InvalidArgumentError, message: /Unknown option "batch_size".*did you mean "batchSize"/ });
+  await t.throwsAsync(model.encode('a', { normalize: 'yes' }), { instanceOf: InvalidArgumentError, message: /boolean for normalize/ });
+  await t.throwsAsync(Model.load(tinyModel(), { maxSeqLen: 3 }), { instanceOf: InvalidArgumentError, message: /Unknown option "maxSeqLen"/ });
+  await t.throwsAsync(Model.load(tinyModel(), { pooling: 'median' }), { instanceOf: InvalidArgumentError, message: /pooling/ });
+  await t.throwsAsync(Model.load(tinyModel(), { maxSeqLength: 1000 }), { instanceOf: InvalidArgumentError, message: /exceeds the 512 tokens/ });
+  await t.throwsAsync(Model.load(tinyModel(), { threads: 0 }), { instanceOf: InvalidArgumentError, message: /threads/ });
+});
+
+test('a missing model directory', async (t) => {
+  const err = await t.throwsAsync(Model.load('/nonexistent/sentvec-model'), { instanceOf: ModelFileError });
+  t.is(err.code, 'ERR_MODEL_FILE');
+  t.is(err.file, '/nonexistent/sentvec-model');
+  t.regex(err.message, /does not exist/);
+  await t.throwsAsync(Model.load(''), { instanceOf: InvalidArgumentError });
+});
+
+test('a truncated ONNX file', async (t) => {
+  const dir = copyModel(t);
+  const onnx = join(dir, 'onnx/model.onnx');
+  truncateSync(onnx, Math.floor(statSync(onnx).size / 2));
+  const err = await t.throwsAsync(Model.load(dir), { instanceOf: ModelFileError });
+  t.is(err.file, onnx);
+  t.regex(err.message, /could not be loaded as an ONNX model .*truncated or corrupt/s);
+  await stillWorks(t);
+});
+
+test('an empty or missing ONNX file', async (t) => {
+  const dir = copyModel(t);
+  const onnx = join(dir, 'onnx/model.onnx');
+  writeFileSync(onnx, '');
+  await t.throwsAsync(Model.load(dir), { instanceOf: ModelFileError, message: /model\.onnx is empty/ });
+  rmSync(onnx);
+  const err = await t.throwsAsync(Model.load(dir), { instanceOf: ModelFileError });
+  t.regex(err.message, /no ONNX model in .*onnx\/model\.onnx or .*model\.onnx/);
+});
+
+test('a file that is not a SentencePiece model', async (t) => {
+  const dir = copyModel(t);
+  const spm = join(dir, 'sentencepiece.bpe.model');
+  writeFileSync(spm, 'this is plain text, not a protobuf model\n'.repeat(10));
+  const err = await t.throwsAsync(Model.load(dir), { instanceOf: ModelFileError });
+  t.is(err.file, spm);
+  t.regex(err.message, /is not a SentencePiece model/);
+  // Another valid protobuf (the ONNX model) is not a SentencePiece model either.
+  writeFileSync(spm, readFileSync(join(dir, 'onnx/model.onnx')));
+  await t.throwsAsync(Model.load(dir), { instanceOf: ModelFileError, message: /sentencepiece\.bpe\.model/ });
+  writeFileSync(spm, '');
+  await t.throwsAsync(Model.load(dir), { instanceOf: ModelFileError, message: /sentencepiece\.bpe\.model is empty/ });
+  rmSync(spm);
+  await t.throwsAsync(Model.load(dir), { instanceOf: ModelFileError, message: /cannot read .*sentencepiece\.bpe\.model/ });
+  await stillWorks(t);
+});
+
+test('missing, empty and corrupt JSON configuration files name the file', async (t) => {
+  const dir = copyModel(t);
+  const config = join(dir, 'config.json');
+  const original = readFileSync(config, 'utf8');
+  writeFileSync(config, '');
+  await t.throwsAsync(Model.load(dir), { instanceOf: ModelFileError, message: /config\.json is empty/ });
+  writeFileSync(config, original.slice(0, 40));
+  const err = await t.throwsAsync(Model.load(dir), { instanceOf: ModelFileError });
+  t.is(err.file, config);
+  t.regex(err.message, /is not valid JSON/);
+  writeFileSync(config, JSON.stringify({ ...JSON.parse(original), model_type: 'bert' }));
+  await t.throwsAsync(Model.load(dir), { instanceOf: ModelFileError, message: /model_type is "bert"/ });
+  writeFileSync(config, JSON.stringify({ ...JSON.parse(original), hidden_size: 48 }));
+  await t.throwsAsync(Model.load(dir), { instanceOf: ModelFileError, message: /width 32 but config\.json says hidden_size 48/ });
+  rmSync(config);
+  await t.throwsAsync(Model.load(dir), { instanceOf: ModelFileError, message: /cannot read .*config\.json/ });
+  writeFileSync(config, original);
+  writeFileSync(join(dir, '1_Pooling/config.json'), '{"pooling_mode_lasttoken": true}');
+  await t.throwsAsync(Model.load(dir), { instanceOf: ModelFileError, message: /pooling_mode_lasttoken/ });
+  writeFileSync(join(dir, 'modules.json'), JSON.stringify([{ type: 'sentence_transformers.models.Dense', path: '2_Dense' }]));
+  await t.throwsAsync(Model.load(dir), { instanceOf: ModelFileError, message: /Dense module/ });
+});
+
+test('every error is a SentvecError with a code', async (t) => {
+  const err = await t.throwsAsync(Model.load('/nonexistent'));
+  t.true(err instanceof SentvecError);
+  t.true(err instanceof Error);
+  t.is(typeof err.code, 'string');
+});

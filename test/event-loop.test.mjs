@@ -1,0 +1,27 @@
+import test from 'ava';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { corpusLines } from '../scripts/model/corpus.mjs';
+import { tinyModel } from './helpers/models.mjs';
+import { sentvec } from './helpers/sentvec.mjs';
+
+test('encoding 1000 texts keeps the event loop responsive (p99 delay < 20 ms)', async (t) => {
+  const model = await sentvec.Model.load(tinyModel());
+  const lines = corpusLines();
+  const texts = Array.from({ length: 1000 }, (_, i) => `${lines[i % lines.length]} (${i})`);
+  await model.encode(texts.slice(0, 10)); // warm-up: first-run allocations are not the point
+  const histogram = monitorEventLoopDelay({ resolution: 1 });
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 1);
+  histogram.enable();
+  const started = performance.now();
+  const e = await model.encode(texts);
+  const ms = performance.now() - started;
+  histogram.disable();
+  clearInterval(timer);
+  const p99 = histogram.percentile(99) / 1e6;
+  t.log(`encode(1000 texts) ${ms.toFixed(0)} ms (${(1000 / (ms / 1000)).toFixed(0)} texts/s); event-loop delay p99 ${p99.toFixed(2)} ms, max ${(histogram.max / 1e6).toFixed(2)} ms; ${ticks} timer ticks`);
+  t.is(e.length, 1000);
+  t.true(ticks > 0, 'timers ran while encoding');
+  t.true(p99 < 20, `p99 event-loop delay ${p99} ms`);
+  model.dispose();
+});
