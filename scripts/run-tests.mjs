@@ -3,9 +3,11 @@
 // `N passed, N failed` that CI reads. Exits non-zero when a test failed or none ran.
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 
 const require = createRequire(import.meta.url);
-const ava = require.resolve('ava/entrypoints/cli.mjs');
+// ava's package exports do not include its CLI; it sits beside the main entry point.
+const ava = join(dirname(require.resolve('ava')), 'cli.mjs');
 const child = spawn(process.execPath, [ava, '--tap', ...process.argv.slice(2)], { stdio: ['ignore', 'pipe', 'inherit'] });
 let passed = 0;
 let failed = 0;
