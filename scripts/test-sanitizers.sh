@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Builds the addon with AddressSanitizer + UBSan into build-asan/ and runs the model-level tests
+# against it (Node itself is not instrumented, so leak detection is off).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+npx cmake-js compile -O build-asan --CDSENTVEC_SANITIZE=ON --CDCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+export LD_PRELOAD="$(gcc -print-file-name=libasan.so):$(gcc -print-file-name=libubsan.so)"
+export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export SENTVEC_NATIVE_PATH="$PWD/build-asan/Release/sentvec.node"
+node scripts/run-tests.mjs test/model.test.mjs test/errors.test.mjs test/parity.test.mjs test/event-loop.test.mjs test/lifetime.test.mjs
