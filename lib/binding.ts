@@ -17,9 +17,10 @@ export interface NativeModelConfig {
 }
 
 export interface NativeTokenized {
+  /** All ids; those of text i are ids[offsets[i] .. offsets[i + 1]]. */
   ids: Int32Array;
-  tokens: string[];
-  truncated: boolean;
+  offsets: Uint32Array;
+  truncated: Uint8Array;
 }
 
 export interface NativeModelInfo {
@@ -34,7 +35,8 @@ export interface NativeModelInfo {
 export interface NativeModel {
   encode(texts: string[], options: { batchSize: number; normalize: boolean; truncate: boolean }):
     Promise<{ data: Float32Array; truncated: Uint8Array }>;
-  tokenize(texts: string[]): Promise<NativeTokenized[]>;
+  tokenize(texts: string[]): Promise<NativeTokenized>;
+  vocabulary(): string[];
   info(): NativeModelInfo;
   dispose(): void;
 }

@@ -1,4 +1,4 @@
-export { Model, type EncodeOptions, type Tokenized } from './model';
+export { Model, Tokenized, type EncodeOptions } from './model';
 export { Embeddings } from './embeddings';
 export type { LoadOptions } from './config';
 export type { PoolingMode } from './binding';

@@ -17,13 +17,25 @@ export interface EncodeOptions {
 }
 
 /** The tokens of one input: `<s>`, its pieces, `</s>`. */
-export interface Tokenized {
+export class Tokenized {
   /** Token ids, as the ONNX model receives them. */
-  ids: Int32Array;
-  /** The token strings of `ids` (`<unk>` for unknown pieces). */
-  tokens: string[];
+  readonly ids: Int32Array;
   /** True when the input had more tokens than `maxSeqLength` allows. */
-  truncated: boolean;
+  readonly truncated: boolean;
+  readonly #vocabulary: () => readonly string[];
+
+  /** @internal */
+  constructor(ids: Int32Array, truncated: boolean, vocabulary: () => readonly string[]) {
+    this.ids = ids;
+    this.truncated = truncated;
+    this.#vocabulary = vocabulary;
+  }
+
+  /** The token strings of `ids` (`<unk>` for unknown pieces), looked up on first use. */
+  get tokens(): string[] {
+    const vocabulary = this.#vocabulary();
+    return Array.from(this.ids, (id) => vocabulary[id]);
+  }
 }
 
 const ENCODE_OPTIONS = new Set(['batchSize', 'normalize', 'truncate']);
@@ -77,6 +89,7 @@ export class Model {
   #info: NativeModelInfo;
   #normalize: boolean;
   #pooling: PoolingMode[];
+  #vocabulary: readonly string[] | undefined;
 
   private constructor(native: NativeModel, normalize: boolean, pooling: PoolingMode[]) {
     this.#native = native;
@@ -164,12 +177,17 @@ export class Model {
     const native = this.#live();
     const list = checkTexts(texts, 'texts');
     if (list.length === 0) return [];
+    let result;
     try {
-      const result = await native.tokenize(list);
-      return typeof texts === 'string' ? result[0] : result;
+      result = await native.tokenize(list);
     } catch (err) {
       throw fromNative(err);
     }
+    // Token strings are built once per model, and only if asked for (Tokenized.tokens).
+    const vocabulary = () => (this.#vocabulary ??= this.#live().vocabulary());
+    const { ids, offsets, truncated } = result;
+    const items = Array.from(list, (_, i) => new Tokenized(ids.subarray(offsets[i], offsets[i + 1]), truncated[i] === 1, vocabulary));
+    return typeof texts === 'string' ? items[0] : items;
   }
 
   /** Frees the native model. Calls already running finish first; later calls throw DisposedError. */

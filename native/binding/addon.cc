@@ -127,6 +127,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     return DefineClass(env, "NativeModel",
                        {InstanceMethod<&NativeModel::Encode>("encode"),
                         InstanceMethod<&NativeModel::Tokenize>("tokenize"),
+                        InstanceMethod<&NativeModel::Vocabulary>("vocabulary"),
                         InstanceMethod<&NativeModel::Dispose>("dispose"),
                         InstanceMethod<&NativeModel::Info>("info")});
   }
@@ -178,32 +179,58 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
         });
   }
 
-  // tokenize(texts) → Promise<Array<{ ids: Int32Array, tokens: string[], truncated: boolean }>>
+  // tokenize(texts) → Promise<{ ids: Int32Array, offsets: Uint32Array, truncated: Uint8Array }>:
+  // the ids of text i are ids[offsets[i] .. offsets[i + 1]], all in one buffer.
   Napi::Value Tokenize(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     auto model = Live(env);
     auto texts = std::make_shared<std::vector<std::string>>(Texts(info[0]));
-    auto encodings = std::make_shared<std::vector<sentvec::Encoding>>();
+    struct Result {
+      std::unique_ptr<int32_t[]> ids;
+      size_t count = 0;
+      std::vector<uint32_t> offsets;
+      std::vector<uint8_t> truncated;
+    };
+    auto result = std::make_shared<Result>();
     return PromiseWorker::Start(
-        env, [=] { *encodings = model->Tokenize(*texts); },
-        [=](Napi::Env env) -> Napi::Value {
-          Napi::Array out = Napi::Array::New(env, encodings->size());
-          for (size_t i = 0; i < encodings->size(); ++i) {
-            const auto& enc = (*encodings)[i];
-            Napi::Object item = Napi::Object::New(env);
-            auto ids = Napi::Int32Array::New(env, enc.ids.size());
-            std::copy(enc.ids.begin(), enc.ids.end(), ids.Data());
-            Napi::Array tokens = Napi::Array::New(env, enc.ids.size());
-            for (size_t t = 0; t < enc.ids.size(); ++t) {
-              tokens.Set(static_cast<uint32_t>(t), model->tokenizer().IdToToken(enc.ids[t]));
-            }
-            item.Set("ids", ids);
-            item.Set("tokens", tokens);
-            item.Set("truncated", Napi::Boolean::New(env, enc.truncated));
-            out.Set(static_cast<uint32_t>(i), item);
+        env,
+        [=] {
+          const auto encodings = model->Tokenize(*texts);
+          result->offsets.reserve(encodings.size() + 1);
+          result->offsets.push_back(0);
+          for (const auto& enc : encodings) {
+            result->count += enc.ids.size();
+            result->offsets.push_back(static_cast<uint32_t>(result->count));
+            result->truncated.push_back(enc.truncated ? 1 : 0);
           }
+          result->ids.reset(new int32_t[std::max<size_t>(result->count, 1)]);
+          int32_t* out = result->ids.get();
+          for (const auto& enc : encodings) out = std::copy(enc.ids.begin(), enc.ids.end(), out);
+        },
+        [=](Napi::Env env) -> Napi::Value {
+          Napi::Object out = Napi::Object::New(env);
+          const size_t n = result->count;
+          auto buffer = Napi::ArrayBuffer::New(env, result->ids.release(), std::max<size_t>(n, 1) * sizeof(int32_t),
+                                               [](Napi::Env, void* p) { delete[] static_cast<int32_t*>(p); });
+          out.Set("ids", Napi::Int32Array::New(env, n, buffer, 0));
+          auto offsets = Napi::Uint32Array::New(env, result->offsets.size());
+          std::copy(result->offsets.begin(), result->offsets.end(), offsets.Data());
+          out.Set("offsets", offsets);
+          auto flags = Napi::Uint8Array::New(env, result->truncated.size());
+          std::copy(result->truncated.begin(), result->truncated.end(), flags.Data());
+          out.Set("truncated", flags);
           return out;
         });
+  }
+
+  // vocabulary() → string[]: token strings by id (synchronous; TypeScript asks once, lazily).
+  Napi::Value Vocabulary(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    auto model = Live(env);
+    const auto& tok = model->tokenizer();
+    Napi::Array out = Napi::Array::New(env, static_cast<size_t>(tok.vocabSize()));
+    for (int32_t id = 0; id < tok.vocabSize(); ++id) out.Set(static_cast<uint32_t>(id), tok.IdToToken(id));
+    return out;
   }
 
   Napi::Value Info(const Napi::CallbackInfo& info) {

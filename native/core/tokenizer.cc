@@ -256,9 +256,11 @@ void Tokenizer::Viterbi(std::string_view word, std::vector<int32_t>* out) const 
     int32_t id;
     bool set;
   };
-  std::vector<Best> best(n + 1, Best{kUnset, 0, 0, false});
+  // Reused across calls on the same thread: a call per word would otherwise allocate twice.
+  thread_local std::vector<Best> best;
+  thread_local std::vector<Darts::DoubleArray::result_pair_type> matches(64);
+  best.assign(n + 1, Best{kUnset, 0, 0, false});
   best[0] = Best{0.0, 0, 0, true};
-  std::vector<Darts::DoubleArray::result_pair_type> matches(64);
   for (size_t b = 0; b < n;) {
     const size_t charLen = std::min(Utf8Length(static_cast<unsigned char>(word[b])), n - b);
     if (best[b].set) {
