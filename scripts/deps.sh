@@ -101,24 +101,26 @@ ort_headers() {
   rm -rf "$tmp"
 }
 
-# --- a source tarball, from an override, Debian, or upstream ---
-source_tarball() { # name debian-package version override-var upstream-url dest
-  local override="${!4:-}"
-  if [ -n "$override" ]; then cp "$override" "$6"; return; fi
-  if debian_orig "$2" "$3" "$6"; then log "$1 $3 source from Debian's registry"; return; fi
-  if fetch_url "$5" "$6"; then log "$1 $3 source from upstream"; return; fi
-  die "cannot fetch the $1 $3 source: set $4 to its release tarball"
+# --- a pinned source tree: from an override tarball, Debian's registry, or upstream ---
+# Unpacks into $2/src-dir unless $2/.stamp-<version> says it is done; returns 1 when done already.
+unpack_source() { # name prefix src-dir debian-package version override-var upstream-url
+  local name=$1 prefix=$2 srcdir=$3 pkg=$4 version=$5 var=$6 url=$7
+  [ -f "$prefix/.stamp-$version" ] && return 1
+  rm -rf "$prefix"; mkdir -p "$prefix/$srcdir"
+  local tarball="$deps/$pkg-$version.tar.gz" override="${!var:-}"
+  if [ -f "$tarball" ]; then :
+  elif [ -n "$override" ]; then cp "$override" "$tarball"
+  elif debian_orig "$pkg" "$version" "$tarball"; then log "$name $version source from Debian's registry"
+  elif fetch_url "$url" "$tarball"; then log "$name $version source from upstream"
+  else die "cannot fetch the $name $version source: set $var to its release tarball"
+  fi
+  tar -xzf "$tarball" -C "$prefix/$srcdir" --strip-components=1
 }
 
 sentencepiece() {
   local prefix="$deps/sentencepiece"
-  if [ -f "$prefix/.stamp-$SPM_VERSION" ]; then return; fi
-  rm -rf "$prefix"; mkdir -p "$prefix"
-  local tarball="$deps/sentencepiece-$SPM_VERSION.tar.gz"
-  [ -f "$tarball" ] || source_tarball SentencePiece sentencepiece "$SPM_VERSION" SPM_SOURCE_TARBALL \
-    "https://github.com/google/sentencepiece/archive/refs/tags/v$SPM_VERSION.tar.gz" "$tarball"
-  mkdir -p "$prefix/src"
-  tar -xzf "$tarball" -C "$prefix/src" --strip-components=1
+  unpack_source SentencePiece "$prefix" src sentencepiece "$SPM_VERSION" SPM_SOURCE_TARBALL \
+    "https://github.com/google/sentencepiece/archive/refs/tags/v$SPM_VERSION.tar.gz" || return 0
   local gen=(); command -v ninja >/dev/null && gen=(-G Ninja)
   log "building SentencePiece $SPM_VERSION (static, PIC)"
   cmake -S "$prefix/src" -B "$prefix/build" "${gen[@]}" -DCMAKE_BUILD_TYPE=Release \
@@ -133,12 +135,8 @@ sentencepiece() {
 
 utf8proc() {
   local prefix="$deps/utf8proc"
-  if [ -f "$prefix/.stamp-$UTF8PROC_VERSION" ]; then return; fi
-  rm -rf "$prefix"; mkdir -p "$prefix"
-  local tarball="$deps/utf8proc-$UTF8PROC_VERSION.tar.gz"
-  [ -f "$tarball" ] || source_tarball utf8proc utf8proc "$UTF8PROC_VERSION" UTF8PROC_SOURCE_TARBALL \
-    "https://github.com/JuliaStrings/utf8proc/archive/refs/tags/v$UTF8PROC_VERSION.tar.gz" "$tarball"
-  tar -xzf "$tarball" -C "$prefix" --strip-components=1
+  unpack_source utf8proc "$prefix" . utf8proc "$UTF8PROC_VERSION" UTF8PROC_SOURCE_TARBALL \
+    "https://github.com/JuliaStrings/utf8proc/archive/refs/tags/v$UTF8PROC_VERSION.tar.gz" || return 0
   [ -f "$prefix/utf8proc.c" ] || die "the utf8proc tarball has no utf8proc.c"
   touch "$prefix/.stamp-$UTF8PROC_VERSION"
 }
