@@ -12,12 +12,16 @@
       "target_name": "sentvec",
       "sources": [
         "native/binding/addon.cc",
+        "native/binding/index.cc",
+        "native/binding/model.cc",
+        "native/core/index.cc",
         "native/core/model.cc",
         "native/core/pooling.cc",
         "native/core/session.cc",
         "native/core/system.cc",
         "native/core/tokenizer.cc",
-        "deps/utf8proc/utf8proc.c"
+        "deps/utf8proc/utf8proc.c",
+        "node_modules/simsimd/c/lib.c"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
@@ -26,7 +30,9 @@
         "<(spm)/src/src/builtin_pb",
         "<(spm)/src",
         "<(spm)/src/third_party/protobuf-lite",
-        "deps/utf8proc"
+        "deps/utf8proc",
+        "deps/xxhash",
+        "node_modules/simsimd/include"
       ],
       "defines": [
         "NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED",

@@ -41,8 +41,36 @@ export interface NativeModel {
   dispose(): void;
 }
 
+export interface NativeIndexInfo {
+  size: number;
+  dimension: number;
+  metric: 'cosine' | 'dot';
+  precision: 'f32' | 'int8' | 'binary';
+  rescore: boolean;
+  threads: number;
+  memoryBytes: number;
+}
+
+export interface NativeSearchResults {
+  /** queries × k, valid up to counts[q] in each row. */
+  ids: BigUint64Array;
+  scores: Float32Array;
+  counts: Uint32Array;
+  k: number;
+}
+
+export interface NativeIndex {
+  add(vectors: Float32Array, ids?: BigUint64Array): Promise<void>;
+  remove(ids: BigUint64Array): Promise<number>;
+  search(queries: Float32Array, k: number, filter?: { ids?: BigUint64Array; bitmap?: Uint8Array }): Promise<NativeSearchResults>;
+  save(path: string): Promise<void>;
+  info(): NativeIndexInfo;
+}
+
 export interface NativeBinding {
   loadModel(config: NativeModelConfig): Promise<NativeModel>;
+  createIndex(options: { dimension: number; metric: string; precision: string; rescore: boolean; threads: number }): NativeIndex;
+  loadIndex(path: string, threads: number): Promise<NativeIndex>;
   physicalCores: number;
 }
 

@@ -46,6 +46,30 @@ export class InferenceError extends SentvecError {
   }
 }
 
+/** An id passed to `Index.add` is already in the index or repeated (`ERR_DUPLICATE_ID`). */
+export class DuplicateIdError extends SentvecError {
+  constructor(message: string) {
+    super('ERR_DUPLICATE_ID', message);
+  }
+}
+
+/** A saved index is missing, truncated, corrupt or of a newer format (`ERR_INDEX_FILE`). */
+export class IndexFileError extends SentvecError {
+  /** The index file. */
+  readonly file: string;
+  constructor(file: string, message: string) {
+    super('ERR_INDEX_FILE', message);
+    this.file = file;
+  }
+}
+
+/** A file could not be written (`ERR_IO`). */
+export class IoError extends SentvecError {
+  constructor(message: string) {
+    super('ERR_IO', message);
+  }
+}
+
 /** The native addon could not be loaded (`ERR_NATIVE_LOAD`). */
 export class NativeLoadError extends SentvecError {
   constructor(message: string) {
@@ -64,6 +88,9 @@ export function fromNative(err: unknown): SentvecError {
     case 'ERR_INPUT_TOO_LONG': return new InputTooLongError(message);
     case 'ERR_DISPOSED': return new DisposedError();
     case 'ERR_INFERENCE': return new InferenceError(message);
+    case 'ERR_DUPLICATE_ID': return new DuplicateIdError(message);
+    case 'ERR_INDEX_FILE': return new IndexFileError(e.file ?? '', message);
+    case 'ERR_IO': return new IoError(message);
     default: return new SentvecError(e?.code ?? 'ERR_INTERNAL', message);
   }
 }

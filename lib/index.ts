@@ -1,10 +1,11 @@
 export { Model, Tokenized, type EncodeOptions } from './model';
 export { Embeddings } from './embeddings';
+export { Index, semanticSearch, type IndexOptions, type SearchOptions, type SearchResult, type SemanticSearchHit, type Metric, type Precision, type Ids } from './search';
 export type { LoadOptions } from './config';
 export type { PoolingMode } from './binding';
 export {
   SentvecError, InvalidArgumentError, ModelFileError, InputTooLongError, DisposedError,
-  InferenceError, NativeLoadError,
+  InferenceError, NativeLoadError, DuplicateIdError, IndexFileError, IoError,
 } from './errors';
 import { binding } from './binding';
 

@@ -4,8 +4,10 @@
 #   deps/sentencepiece         static, position-independent libsentencepiece.a, its headers and
 #                              spm_train (pinned source)
 #   deps/utf8proc              utf8proc source (compiled into the addon: NFKC + case mapping)
+#   deps/xxhash                xxHash source (header-only: checksums of saved indexes)
 # Each step is skipped when its stamp file exists, so a rebuild costs nothing.
-# Sources, in order: an explicit override (ORT_ROOT, SPM_SOURCE_TARBALL, UTF8PROC_SOURCE_TARBALL),
+# Sources, in order: an explicit override (ORT_ROOT, SPM_SOURCE_TARBALL, UTF8PROC_SOURCE_TARBALL,
+# XXHASH_SOURCE_TARBALL),
 # the system, Debian's registry (read from this machine's apt configuration; nothing is installed
 # into the system), and the upstream release archives where the internet is reachable.
 set -euo pipefail
@@ -14,6 +16,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 deps="$root/deps"
 SPM_VERSION=0.1.97
 UTF8PROC_VERSION=2.8.0
+XXHASH_VERSION=0.8.1
 ORT_HEADERS_SUITE=trixie   # libonnxruntime-dev 1.21 (C API 21); runs against the 1.30 library
 mkdir -p "$deps"
 log() { printf '[sentvec deps] %s\n' "$*" >&2; }
@@ -141,7 +144,16 @@ utf8proc() {
   touch "$prefix/.stamp-$UTF8PROC_VERSION"
 }
 
+xxhash() {
+  local prefix="$deps/xxhash"
+  unpack_source xxHash "$prefix" . xxhash "$XXHASH_VERSION" XXHASH_SOURCE_TARBALL \
+    "https://github.com/Cyan4973/xxHash/archive/refs/tags/v$XXHASH_VERSION.tar.gz" || return 0
+  [ -f "$prefix/xxhash.h" ] || die "the xxHash tarball has no xxhash.h"
+  touch "$prefix/.stamp-$XXHASH_VERSION"
+}
+
 ort_headers
 sentencepiece
 utf8proc
+xxhash
 log "ready in $deps"

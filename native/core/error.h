@@ -13,6 +13,9 @@ enum class ErrorCode {
   InputTooLong,     // ERR_INPUT_TOO_LONG: truncation was refused and an input exceeds the limit
   Inference,        // ERR_INFERENCE: ONNX Runtime failed while running the model
   Provider,         // ERR_PROVIDER: an execution provider cannot be used
+  DuplicateId,      // ERR_DUPLICATE_ID: an id is already in the index or repeated in one call
+  IndexFile,        // ERR_INDEX_FILE: a saved index is truncated, corrupt or of a newer format
+  Io,               // ERR_IO: a file could not be written
 };
 
 inline const char* ErrorCodeName(ErrorCode code) {
@@ -22,6 +25,9 @@ inline const char* ErrorCodeName(ErrorCode code) {
     case ErrorCode::InputTooLong: return "ERR_INPUT_TOO_LONG";
     case ErrorCode::Inference: return "ERR_INFERENCE";
     case ErrorCode::Provider: return "ERR_PROVIDER";
+    case ErrorCode::DuplicateId: return "ERR_DUPLICATE_ID";
+    case ErrorCode::IndexFile: return "ERR_INDEX_FILE";
+    case ErrorCode::Io: return "ERR_IO";
   }
   return "ERR_INTERNAL";
 }

@@ -1,0 +1,197 @@
+// N-API glue of the core Model: loadModel() and the NativeModel class.
+#include "../core/model.h"
+
+#include "common.h"
+
+namespace binding {
+
+namespace {
+
+class NativeModel : public Napi::ObjectWrap<NativeModel> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "NativeModel",
+                       {InstanceMethod<&NativeModel::Encode>("encode"),
+                        InstanceMethod<&NativeModel::Tokenize>("tokenize"),
+                        InstanceMethod<&NativeModel::Vocabulary>("vocabulary"),
+                        InstanceMethod<&NativeModel::Dispose>("dispose"),
+                        InstanceMethod<&NativeModel::Info>("info")});
+  }
+
+  explicit NativeModel(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeModel>(info) {}
+  void Attach(std::shared_ptr<sentvec::Model> model) { model_ = std::move(model); }
+
+ private:
+  std::shared_ptr<sentvec::Model> Live(Napi::Env env) {
+    if (!model_) throw TypedError(env, "ERR_DISPOSED", "the model was disposed; load it again");
+    return model_;
+  }
+
+  // encode(texts, { batchSize, normalize, truncate }) → Promise<{ data: Float32Array, truncated: Uint8Array }>
+  Napi::Value Encode(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    auto model = Live(env);
+    auto texts = std::make_shared<std::vector<std::string>>(Texts(info[0]));
+    Napi::Object opts = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(env);
+    sentvec::EncodeOptions options;
+    options.batchSize = PositiveInteger(opts, "batchSize", options.batchSize);
+    options.normalize = Boolean(opts, "normalize", options.normalize);
+    options.truncate = Boolean(opts, "truncate", options.truncate);
+    struct Result {
+      std::unique_ptr<float[]> data;
+      std::unique_ptr<uint8_t[]> truncated;
+    };
+    auto result = std::make_shared<Result>();
+    const size_t n = texts->size();
+    const size_t dim = model->dimension();
+    return PromiseWorker::Start(
+        env,
+        [=] {
+          result->data.reset(new float[n * dim]);
+          result->truncated.reset(new uint8_t[n]);
+          model->Encode(*texts, options, result->data.get(), result->truncated.get());
+        },
+        [=](Napi::Env env) -> Napi::Value {
+          Napi::Object out = Napi::Object::New(env);
+          // The vectors move to JS without a copy: the ArrayBuffer adopts the worker's memory.
+          float* data = result->data.release();
+          auto buffer = Napi::ArrayBuffer::New(env, data, n * dim * sizeof(float),
+                                               [](Napi::Env, void* p) { delete[] static_cast<float*>(p); });
+          out.Set("data", Napi::Float32Array::New(env, n * dim, buffer, 0));
+          auto flags = Napi::Uint8Array::New(env, n);
+          std::copy_n(result->truncated.get(), n, flags.Data());
+          out.Set("truncated", flags);
+          return out;
+        });
+  }
+
+  // tokenize(texts) → Promise<{ ids: Int32Array, offsets: Uint32Array, truncated: Uint8Array }>:
+  // the ids of text i are ids[offsets[i] .. offsets[i + 1]], all in one buffer.
+  Napi::Value Tokenize(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    auto model = Live(env);
+    auto texts = std::make_shared<std::vector<std::string>>(Texts(info[0]));
+    struct Result {
+      std::unique_ptr<int32_t[]> ids;
+      size_t count = 0;
+      std::vector<uint32_t> offsets;
+      std::vector<uint8_t> truncated;
+    };
+    auto result = std::make_shared<Result>();
+    return PromiseWorker::Start(
+        env,
+        [=] {
+          const auto encodings = model->Tokenize(*texts);
+          result->offsets.reserve(encodings.size() + 1);
+          result->offsets.push_back(0);
+          for (const auto& enc : encodings) {
+            result->count += enc.ids.size();
+            result->offsets.push_back(static_cast<uint32_t>(result->count));
+            result->truncated.push_back(enc.truncated ? 1 : 0);
+          }
+          result->ids.reset(new int32_t[std::max<size_t>(result->count, 1)]);
+          int32_t* out = result->ids.get();
+          for (const auto& enc : encodings) out = std::copy(enc.ids.begin(), enc.ids.end(), out);
+        },
+        [=](Napi::Env env) -> Napi::Value {
+          Napi::Object out = Napi::Object::New(env);
+          const size_t n = result->count;
+          auto buffer = Napi::ArrayBuffer::New(env, result->ids.release(), std::max<size_t>(n, 1) * sizeof(int32_t),
+                                               [](Napi::Env, void* p) { delete[] static_cast<int32_t*>(p); });
+          out.Set("ids", Napi::Int32Array::New(env, n, buffer, 0));
+          auto offsets = Napi::Uint32Array::New(env, result->offsets.size());
+          std::copy(result->offsets.begin(), result->offsets.end(), offsets.Data());
+          out.Set("offsets", offsets);
+          auto flags = Napi::Uint8Array::New(env, result->truncated.size());
+          std::copy(result->truncated.begin(), result->truncated.end(), flags.Data());
+          out.Set("truncated", flags);
+          return out;
+        });
+  }
+
+  // vocabulary() → string[]: token strings by id (synchronous; TypeScript asks once, lazily).
+  Napi::Value Vocabulary(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    auto model = Live(env);
+    const auto& tok = model->tokenizer();
+    Napi::Array out = Napi::Array::New(env, static_cast<size_t>(tok.vocabSize()));
+    for (int32_t id = 0; id < tok.vocabSize(); ++id) out.Set(static_cast<uint32_t>(id), tok.IdToToken(id));
+    return out;
+  }
+
+  Napi::Value Info(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    auto model = Live(env);
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("dimension", Napi::Number::New(env, static_cast<double>(model->dimension())));
+    out.Set("maxSeqLength", Napi::Number::New(env, static_cast<double>(model->maxSeqLength())));
+    out.Set("vocabSize", Napi::Number::New(env, model->tokenizer().vocabSize()));
+    out.Set("outputName", Napi::String::New(env, model->session().outputName()));
+    out.Set("pooledOutput", Napi::Boolean::New(env, model->session().pooled()));
+    out.Set("threads", Napi::Number::New(env, model->session().intraOpThreads()));
+    return out;
+  }
+
+  // In-flight calls keep their own reference; the memory goes when the last one finishes.
+  Napi::Value Dispose(const Napi::CallbackInfo& info) {
+    model_.reset();
+    return info.Env().Undefined();
+  }
+
+  std::shared_ptr<sentvec::Model> model_;
+};
+
+sentvec::PoolingMode ParsePooling(Napi::Env env, const std::string& name) {
+  if (name == "cls") return sentvec::PoolingMode::Cls;
+  if (name == "max") return sentvec::PoolingMode::Max;
+  if (name == "mean") return sentvec::PoolingMode::Mean;
+  if (name == "mean_sqrt_len") return sentvec::PoolingMode::MeanSqrtLen;
+  throw TypedError(env, "ERR_INVALID_ARG", "unknown pooling mode '" + name + "'");
+}
+
+}  // namespace
+
+// loadModel({ onnxPath, tokenizerPath, maxSeqLength, maxPositions, hiddenSize, doLowerCase,
+//             pooling: string[], threads }) → Promise<NativeModel>
+static Napi::Value LoadModel(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsObject()) throw TypedError(env, "ERR_INVALID_ARG", "loadModel expects an options object");
+  Napi::Object o = info[0].As<Napi::Object>();
+  sentvec::ModelConfig config;
+  auto str = [&](const char* key) {
+    Napi::Value v = o.Get(key);
+    if (!v.IsString()) throw TypedError(env, "ERR_INVALID_ARG", std::string(key) + " must be a string");
+    return v.As<Napi::String>().Utf8Value();
+  };
+  config.onnxPath = str("onnxPath");
+  config.tokenizerPath = str("tokenizerPath");
+  config.maxSeqLength = PositiveInteger(o, "maxSeqLength", config.maxSeqLength);
+  config.maxPositions = PositiveInteger(o, "maxPositions", 0);
+  config.hiddenSize = static_cast<int64_t>(PositiveInteger(o, "hiddenSize", 0));
+  config.doLowerCase = Boolean(o, "doLowerCase", false);
+  config.session.intraOpThreads = static_cast<int>(PositiveInteger(o, "threads", 0));
+  Napi::Value pooling = o.Get("pooling");
+  if (pooling.IsArray()) {
+    config.pooling.clear();
+    auto modes = pooling.As<Napi::Array>();
+    for (uint32_t i = 0; i < modes.Length(); ++i) {
+      config.pooling.push_back(ParsePooling(env, modes.Get(i).ToString().Utf8Value()));
+    }
+  }
+  auto loaded = std::make_shared<std::shared_ptr<sentvec::Model>>();
+  return PromiseWorker::Start(
+      env, [=] { *loaded = sentvec::Model::Load(config); },
+      [=](Napi::Env env) -> Napi::Value {
+        auto* data = env.GetInstanceData<AddonData>();
+        Napi::Object object = data->modelConstructor.New({});
+        NativeModel::Unwrap(object)->Attach(*loaded);
+        return object;
+      });
+}
+
+void InitModel(Napi::Env env, Napi::Object exports, AddonData* data) {
+  data->modelConstructor = Napi::Persistent(NativeModel::Define(env));
+  exports.Set("loadModel", Napi::Function::New(env, LoadModel));
+}
+
+}  // namespace binding

@@ -1,0 +1,105 @@
+// Exact top-k search over a fixed-dimension collection of vectors, with f32, int8 and binary
+// storage. Dot products come from SimSIMD, dispatched at run time to the best kernel this CPU
+// has. Searches may run concurrently with each other; add/remove wait for running searches and
+// searches wait for them, so every search sees the index wholly before or wholly after a change.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace sentvec {
+
+enum class Metric : uint32_t { Cosine = 0, Dot = 1 };
+enum class Precision : uint32_t { F32 = 0, Int8 = 1, Binary = 2 };
+
+struct IndexOptions {
+  size_t dimension = 0;
+  Metric metric = Metric::Cosine;
+  Precision precision = Precision::F32;
+  // int8 / binary: keep the f32 vectors too, and rescore the best candidates exactly.
+  bool rescore = true;
+  int threads = 0;  // 0: the machine's physical cores
+};
+
+// Restricts a search: ids (any not in the index are ignored) or a bitmap over ids
+// (bit i of byte i / 8, least significant first).
+struct Filter {
+  std::vector<uint64_t> ids;
+  std::vector<uint8_t> bitmap;
+  bool useBitmap = false;
+};
+
+struct SearchResults {
+  size_t k = 0;                  // slots per query
+  std::vector<uint64_t> ids;     // queries × k
+  std::vector<float> scores;     // queries × k
+  std::vector<uint32_t> counts;  // valid results per query (≤ k)
+};
+
+// A 64-byte aligned buffer: rows start on cache-line boundaries.
+template <typename T>
+class AlignedBuffer {
+ public:
+  AlignedBuffer() = default;
+  AlignedBuffer(const AlignedBuffer&) = delete;
+  AlignedBuffer& operator=(const AlignedBuffer&) = delete;
+  ~AlignedBuffer();
+  void resize(size_t count);  // keeps the first min(old, new) elements; new ones are zero
+  T* data() { return data_; }
+  const T* data() const { return data_; }
+  size_t size() const { return size_; }
+
+ private:
+  T* data_ = nullptr;
+  size_t size_ = 0;
+  size_t capacity_ = 0;
+};
+
+class Index {
+ public:
+  explicit Index(const IndexOptions& options);
+
+  // Adds n vectors (row-major, n × dimension). ids may be null: then ids continue from the
+  // largest id so far + 1 (0, 1, 2, … for an index that only gets automatic ids). All or nothing:
+  // a NaN/Inf value or a duplicate id rejects the whole call.
+  void Add(const float* vectors, size_t n, const uint64_t* ids);
+  // Removes the vectors with these ids; returns how many were present.
+  size_t Remove(const uint64_t* ids, size_t n);
+  SearchResults Search(const float* queries, size_t queryCount, size_t k, const Filter* filter) const;
+
+  void Save(const std::string& path) const;
+  static std::unique_ptr<Index> Load(const std::string& path, int threads);
+
+  size_t size() const;
+  size_t dimension() const { return options_.dimension; }
+  Metric metric() const { return options_.metric; }
+  Precision precision() const { return options_.precision; }
+  bool keepsF32() const { return keepF32_; }
+  int threads() const { return threads_; }
+  // Bytes of vector storage (excluding ids).
+  size_t memoryBytes() const;
+
+ private:
+  void Reserve(size_t count);
+  void Encode(const float* vector, size_t slot);
+  std::vector<uint32_t> Candidates(const Filter* filter) const;
+
+  IndexOptions options_;
+  int threads_;
+  bool keepF32_;
+  size_t f32Stride_, i8Stride_, bitBytes_, bitStride_;
+  mutable std::shared_mutex mutex_;
+  std::vector<uint64_t> ids_;
+  std::unordered_map<uint64_t, uint32_t> slots_;
+  uint64_t nextId_ = 0;
+  AlignedBuffer<float> f32_;
+  AlignedBuffer<int8_t> i8_;
+  std::vector<float> scales_;
+  AlignedBuffer<uint8_t> bits_;
+};
+
+}  // namespace sentvec
