@@ -62,9 +62,10 @@ export interface NativeSearchResults {
 export interface NativeIndex {
   add(vectors: Float32Array, ids?: BigUint64Array): Promise<void>;
   remove(ids: BigUint64Array): Promise<number>;
-  search(queries: Float32Array, k: number, filter?: { ids?: BigUint64Array; bitmap?: Uint8Array }): Promise<NativeSearchResults>;
+  search(queries: Float32Array, k: number, filter?: { ids?: BigUint64Array; bitmap?: Uint8Array }, oversample?: number): Promise<NativeSearchResults>;
   save(path: string): Promise<void>;
   info(): NativeIndexInfo;
+  dispose(): void;
 }
 
 export interface NativeBinding {
@@ -72,6 +73,7 @@ export interface NativeBinding {
   createIndex(options: { dimension: number; metric: string; precision: string; rescore: boolean; threads: number }): NativeIndex;
   loadIndex(path: string, threads: number): Promise<NativeIndex>;
   physicalCores: number;
+  measureReadBandwidth(bytes: number, threads: number): Promise<number>;
 }
 
 let cached: NativeBinding | undefined;

@@ -32,10 +32,10 @@ export class InputTooLongError extends SentvecError {
   }
 }
 
-/** The model was used after `dispose()` (`ERR_DISPOSED`). */
+/** A model or index was used after `dispose()` (`ERR_DISPOSED`). */
 export class DisposedError extends SentvecError {
-  constructor() {
-    super('ERR_DISPOSED', 'the model was disposed; load it again with Model.load()');
+  constructor(message = 'the model was disposed; load it again with Model.load()') {
+    super('ERR_DISPOSED', message);
   }
 }
 
@@ -86,7 +86,7 @@ export function fromNative(err: unknown): SentvecError {
     case 'ERR_INVALID_ARG': return new InvalidArgumentError(message);
     case 'ERR_MODEL_FILE': return new ModelFileError(e.file ?? '', message);
     case 'ERR_INPUT_TOO_LONG': return new InputTooLongError(message);
-    case 'ERR_DISPOSED': return new DisposedError();
+    case 'ERR_DISPOSED': return new DisposedError(message);
     case 'ERR_INFERENCE': return new InferenceError(message);
     case 'ERR_DUPLICATE_ID': return new DuplicateIdError(message);
     case 'ERR_INDEX_FILE': return new IndexFileError(e.file ?? '', message);

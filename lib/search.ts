@@ -39,6 +39,11 @@ export interface SearchOptions {
    * is set in a bitmap (bit i is `bitmap[i >> 3] >> (i & 7) & 1`).
    */
   filter?: Ids | { bitmap: Uint8Array };
+  /**
+   * int8 / binary with rescore: candidates per result taken from the approximate pass to the
+   * exact f32 rescoring. Higher = better recall, slower. Default 10.
+   */
+  oversample?: number;
 }
 
 /** The results of one query, best first (ties: lower id first). */
@@ -52,7 +57,7 @@ export interface SearchResult {
 type Vectors = Float32Array | readonly Float32Array[] | Embeddings;
 
 const INDEX_OPTIONS = new Set(['dimension', 'metric', 'precision', 'rescore', 'threads']);
-const SEARCH_OPTIONS = new Set(['topK', 'filter']);
+const SEARCH_OPTIONS = new Set(['topK', 'filter', 'oversample']);
 const U64_MAX = (1n << 64n) - 1n;
 // Set only while Index.load() constructs the wrapper of the index it read.
 let adopting: NativeIndex | undefined;
@@ -175,11 +180,19 @@ export class Index {
   }
   /** Number of vectors. */
   get size(): number {
-    return this.#native.info().size;
+    return this.#live().size;
   }
   /** Bytes of vector storage. */
   get memoryBytes(): number {
-    return this.#native.info().memoryBytes;
+    return this.#live().memoryBytes;
+  }
+
+  #live(): NativeIndexInfo {
+    try {
+      return this.#native.info();
+    } catch (err) {
+      throw fromNative(err);
+    }
   }
 
   /**
@@ -224,6 +237,7 @@ export class Index {
     }
     const flat = flatten(queries, this.dimension, 'queries');
     const topK = options.topK === undefined ? 10 : checkPositiveInteger(options.topK, 'topK');
+    const oversample = options.oversample === undefined ? 10 : checkPositiveInteger(options.oversample, 'oversample');
     let filter: { ids?: BigUint64Array; bitmap?: Uint8Array } | undefined;
     if (options.filter !== undefined) {
       const f = options.filter as unknown;
@@ -236,7 +250,7 @@ export class Index {
     }
     let raw;
     try {
-      raw = await this.#native.search(flat, topK, filter);
+      raw = await this.#native.search(flat, topK, filter, oversample);
     } catch (err) {
       throw fromNative(err);
     }
@@ -245,6 +259,15 @@ export class Index {
       scores: raw.scores.subarray(q * raw.k, q * raw.k + n),
     }));
     return single ? results[0] : results;
+  }
+
+  /** Frees the vectors now (rather than at garbage collection). Calls in flight finish first; later calls throw DisposedError. */
+  dispose(): void {
+    this.#native.dispose();
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
   }
 
   /** Writes the index to `path` atomically (temporary file, fsync, rename), with a checksum. */

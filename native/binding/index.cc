@@ -38,16 +38,36 @@ class NativeIndex : public Napi::ObjectWrap<NativeIndex> {
     return DefineClass(env, "NativeIndex",
                        {InstanceMethod<&NativeIndex::Add>("add"), InstanceMethod<&NativeIndex::Remove>("remove"),
                         InstanceMethod<&NativeIndex::Search>("search"), InstanceMethod<&NativeIndex::Save>("save"),
-                        InstanceMethod<&NativeIndex::Info>("info")});
+                        InstanceMethod<&NativeIndex::Info>("info"), InstanceMethod<&NativeIndex::Dispose>("dispose")});
   }
 
   explicit NativeIndex(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeIndex>(info) {}
-  void Attach(std::shared_ptr<Index> index) { index_ = std::move(index); }
+  ~NativeIndex() override {
+    if (reported_ != 0) Napi::MemoryManagement::AdjustExternalMemory(Env(), -reported_);
+  }
+  void Attach(Napi::Env env, std::shared_ptr<Index> index) {
+    index_ = std::move(index);
+    Report(env);
+  }
 
  private:
   std::shared_ptr<Index> Live(Napi::Env env) {
-    if (!index_) throw TypedError(env, "ERR_INTERNAL", "index not initialised");
+    if (!index_) throw TypedError(env, "ERR_DISPOSED", "the index was disposed");
     return index_;
+  }
+
+  // Tells V8 how much native memory this object holds, so that garbage collection keeps pace
+  // with large indexes that are dropped without dispose().
+  void Report(Napi::Env env) {
+    const int64_t now = index_ ? static_cast<int64_t>(index_->memoryBytes()) : 0;
+    if (now != reported_) Napi::MemoryManagement::AdjustExternalMemory(env, now - reported_);
+    reported_ = now;
+  }
+
+  Napi::Value Dispose(const Napi::CallbackInfo& info) {
+    index_.reset();
+    Report(info.Env());
+    return info.Env().Undefined();
   }
 
   // add(vectors: Float32Array (n × dimension), ids?: BigUint64Array) → Promise<void>
@@ -64,9 +84,14 @@ class NativeIndex : public Napi::ObjectWrap<NativeIndex> {
       ids = std::make_shared<std::vector<uint64_t>>(Ids(info[1], "ids"));
       if (ids->size() != n) throw TypedError(env, "ERR_INVALID_ARG", "ids and vectors differ in count");
     }
+    Napi::ObjectReference self = Napi::Persistent(Value());
+    auto keep = std::make_shared<Napi::ObjectReference>(std::move(self));
     return PromiseWorker::Start(
         env, [=] { index->Add(vectors->data(), n, ids ? ids->data() : nullptr); },
-        [](Napi::Env env) -> Napi::Value { return env.Undefined(); });
+        [this, keep](Napi::Env env) -> Napi::Value {
+          Report(env);
+          return env.Undefined();
+        });
   }
 
   // remove(ids: BigUint64Array) → Promise<number>
@@ -75,12 +100,17 @@ class NativeIndex : public Napi::ObjectWrap<NativeIndex> {
     auto index = Live(env);
     auto ids = std::make_shared<std::vector<uint64_t>>(Ids(info[0], "ids"));
     auto removed = std::make_shared<size_t>(0);
+    auto keep = std::make_shared<Napi::ObjectReference>(Napi::Persistent(Value()));
     return PromiseWorker::Start(
         env, [=] { *removed = index->Remove(ids->data(), ids->size()); },
-        [=](Napi::Env env) -> Napi::Value { return Napi::Number::New(env, static_cast<double>(*removed)); });
+        [this, keep, removed](Napi::Env env) -> Napi::Value {
+          Report(env);
+          return Napi::Number::New(env, static_cast<double>(*removed));
+        });
   }
 
-  // search(queries: Float32Array (q × dimension), k, filter?: { ids?: BigUint64Array, bitmap?: Uint8Array })
+  // search(queries: Float32Array (q × dimension), k, filter?: { ids?: BigUint64Array, bitmap?: Uint8Array },
+  //        oversample?: number)
   //   → Promise<{ ids: BigUint64Array, scores: Float32Array, counts: Uint32Array, k }>
   Napi::Value Search(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
@@ -112,9 +142,11 @@ class NativeIndex : public Napi::ObjectWrap<NativeIndex> {
         filter->ids = Ids(f.Get("ids"), "filter.ids");
       }
     }
+    size_t oversample = Index::kDefaultOversample;
+    if (info[3].IsNumber()) oversample = static_cast<size_t>(info[3].As<Napi::Number>().Int64Value());
     auto results = std::make_shared<sentvec::SearchResults>();
     return PromiseWorker::Start(
-        env, [=] { *results = index->Search(queries->data(), count, k, filter.get()); },
+        env, [=] { *results = index->Search(queries->data(), count, k, filter.get(), oversample); },
         [=](Napi::Env env) -> Napi::Value {
           Napi::Object out = Napi::Object::New(env);
           // Sizes first: the vectors are moved out below.
@@ -154,11 +186,12 @@ class NativeIndex : public Napi::ObjectWrap<NativeIndex> {
   }
 
   std::shared_ptr<Index> index_;
+  int64_t reported_ = 0;
 };
 
 Napi::Value Wrap(Napi::Env env, std::shared_ptr<Index> index) {
   Napi::Object object = env.GetInstanceData<AddonData>()->indexConstructor.New({});
-  NativeIndex::Unwrap(object)->Attach(std::move(index));
+  NativeIndex::Unwrap(object)->Attach(env, std::move(index));
   return object;
 }
 

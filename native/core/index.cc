@@ -36,8 +36,6 @@ constexpr uint32_t kFormatVersion = 1;
 constexpr size_t kHeaderBytes = 64;
 // Below this many candidates per thread, more threads cost more than they save.
 constexpr size_t kMinRowsPerThread = 8192;
-// Approximate precisions rescore this many candidates per result with f32.
-constexpr size_t kRescoreFactor = 10;
 
 size_t RoundUp(size_t n, size_t to) { return (n + to - 1) / to * to; }
 
@@ -285,8 +283,10 @@ std::vector<uint32_t> Index::Candidates(const Filter* filter) const {
   return slots;
 }
 
-SearchResults Index::Search(const float* queries, size_t queryCount, size_t k, const Filter* filter) const {
+SearchResults Index::Search(const float* queries, size_t queryCount, size_t k, const Filter* filter,
+                            size_t oversample) const {
   if (k == 0) throw Error(ErrorCode::InvalidArgument, "k must be at least 1");
+  if (oversample == 0) throw Error(ErrorCode::InvalidArgument, "oversample must be at least 1");
   const size_t dim = options_.dimension;
   for (size_t q = 0; q < queryCount; ++q) CheckFinite(queries + q * dim, dim, q, "query");
   std::shared_lock<std::shared_mutex> lock(mutex_);
@@ -318,7 +318,7 @@ SearchResults Index::Search(const float* queries, size_t queryCount, size_t k, c
   const size_t total = useFilter ? filtered.size() : ids_.size();
   const bool approximate = options_.precision != Precision::F32;
   const bool rescore = approximate && keepF32_;
-  const size_t keep = std::min(total, rescore ? k * kRescoreFactor : k);
+  const size_t keep = std::min(total, rescore ? k * oversample : k);
 
   SearchResults results;
   results.k = k;

@@ -69,7 +69,10 @@ class Index {
   void Add(const float* vectors, size_t n, const uint64_t* ids);
   // Removes the vectors with these ids; returns how many were present.
   size_t Remove(const uint64_t* ids, size_t n);
-  SearchResults Search(const float* queries, size_t queryCount, size_t k, const Filter* filter) const;
+  // oversample: with rescoring, candidates kept per result before the exact f32 pass.
+  SearchResults Search(const float* queries, size_t queryCount, size_t k, const Filter* filter,
+                       size_t oversample = kDefaultOversample) const;
+  static constexpr size_t kDefaultOversample = 10;
 
   void Save(const std::string& path) const;
   static std::unique_ptr<Index> Load(const std::string& path, int threads);
