@@ -1,59 +1,27 @@
 #!/usr/bin/env node
-// Encode throughput: sentvec against transformers.js on the same model directories and texts,
-// in the same run (ratios, not absolute times, are the result: this machine is noisy).
-//   npm run bench [-- --rounds N --texts N --models tiny,base]
-// Models are random-weight XLM-R "shape twins" made by scripts/model/generate.mjs: tiny (2×32)
-// and base (12 layers × 768, 12 heads, FFN 3072: paraphrase-multilingual-mpnet-base-v2's encoder
-// shape, with the small generated vocabulary).
-import { createRequire } from 'node:module';
-import { basename, dirname } from 'node:path';
-import { parseArgs } from 'node:util';
-import { AutoModel, AutoTokenizer, env, mean_pooling } from '@huggingface/transformers';
-import { ensureModel } from '../scripts/model/generate.mjs';
-import { parityCorpus } from '../test/fixtures/parity-corpus.mjs';
+// The benchmark harness: `npm run bench [-- suite … [--option value …]]`; suites: encode, search.
+// Each suite prints a table of medians and ratios against baselines measured in the same run,
+// and writes it to bench/results/<suite>.json.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const { Model } = createRequire(import.meta.url)('../dist/lib/index.js');
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, texts: { type: 'string', default: '256' }, models: { type: 'string', default: 'tiny,base' } } });
-const rounds = Number(values.rounds);
-const MODELS = {
-  tiny: () => ensureModel('tiny'),
-  base: () => ensureModel('bench-base', { layers: 12, hidden: 768, heads: 12, intermediate: 3072, seed: 7 }),
-};
-const pool = parityCorpus.filter((t) => t.trim().length > 0);
-const texts = Array.from({ length: Number(values.texts) }, (_, i) => pool[(i * 7) % pool.length]);
+const here = dirname(fileURLToPath(import.meta.url));
+const SUITES = { encode: () => import('./encode.mjs'), search: () => import('./search.mjs') };
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-async function time(fn) {
-  await fn(); // warm-up
-  const runs = [];
-  for (let r = 0; r < rounds; r++) {
-    const t0 = performance.now();
-    await fn();
-    runs.push(performance.now() - t0);
+const argv = process.argv.slice(2);
+const firstOption = argv.findIndex((a) => a.startsWith('--'));
+const names = (firstOption < 0 ? argv : argv.slice(0, firstOption));
+const options = firstOption < 0 ? [] : argv.slice(firstOption);
+for (const name of names) {
+  if (!SUITES[name]) {
+    console.error(`unknown suite "${name}"; suites: ${Object.keys(SUITES).join(', ')}`);
+    process.exit(2);
   }
-  return median(runs);
 }
-
-const rows = [];
-for (const name of values.models.split(',')) {
-  const dir = MODELS[name]();
-  env.allowRemoteModels = false;
-  env.localModelPath = `${dirname(dir)}/`;
-  const tokenizer = await AutoTokenizer.from_pretrained(basename(dir));
-  const reference = await AutoModel.from_pretrained(basename(dir), { dtype: 'fp32' });
-  const model = await Model.load(dir);
-  const sentvecMs = await time(() => model.encode(texts, { batchSize: 32, normalize: true }));
-  const transformersMs = await time(async () => {
-    for (let i = 0; i < texts.length; i += 32) {
-      const inputs = tokenizer(texts.slice(i, i + 32), { padding: true, truncation: true, max_length: model.maxSeqLength });
-      const { last_hidden_state } = await reference(inputs);
-      mean_pooling(last_hidden_state, inputs.attention_mask).normalize(2, -1);
-    }
-  });
-  rows.push({ model: name, texts: texts.length, 'sentvec texts/s': (texts.length / sentvecMs * 1000).toFixed(1),
-    'transformers.js texts/s': (texts.length / transformersMs * 1000).toFixed(1), 'sentvec ÷ transformers.js': (transformersMs / sentvecMs).toFixed(2) });
-  model.dispose();
-  await reference.dispose();
+for (const name of names.length ? names : Object.keys(SUITES)) {
+  console.log(`\n== ${name} ==`);
+  const rows = await (await SUITES[name]()).run(options);
+  mkdirSync(join(here, 'results'), { recursive: true });
+  writeFileSync(join(here, 'results', `${name}.json`), JSON.stringify({ date: new Date().toISOString(), options, rows }, null, 2) + '\n');
 }
-console.log(`encode, batch 32, mean + normalize, median of ${rounds} rounds; ONNX Runtime threads: physical cores (both)`);
-console.table(rows);
