@@ -1,0 +1,280 @@
+// The `sentvec` command: embed the sentences of a text file, then answer questions in any
+// language with the nearest sentences; `sentvec download <repo>` fills the model cache.
+import { Command, CommanderError, InvalidArgumentError as CommanderArgumentError, Option } from 'commander';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { open, readFile, rename, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { createInterface } from 'node:readline';
+import { SingleBar } from 'cli-progress';
+import { Embeddings } from './embeddings';
+import { SentvecError } from './errors';
+import { DownloadError, downloadModel, isHubId } from './hub';
+import { Model } from './model';
+import { Index } from './search';
+import { decodeText, splitSentences } from './sentences';
+
+export const DEFAULT_MODEL = 'sentence-transformers/paraphrase-multilingual-mpnet-base-v2';
+const PROMPT = 'User (press q to exit): ';
+// Bump when splitSentences' rules change: saved indexes built with other rules are stale.
+const SPLIT_RULES_VERSION = 1;
+
+interface Options {
+  input?: string;
+  prompt?: string;
+  topK: number;
+  json?: boolean;
+  model?: string;
+  revision: string;
+  provider: string;
+  batchSize: number;
+  minLength: number;
+  index?: string;
+  quiet?: boolean;
+  verbose?: boolean;
+}
+
+class UsageError extends Error {}
+
+// A real import(): TypeScript's CommonJS output would turn it into require(), which cannot load
+// the generator's ES module.
+const importEsm = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<{ ensureModel(name: string): string }>;
+
+function positiveInt(name: string, min = 1) {
+  return (value: string) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new CommanderArgumentError(`${name} must be an integer ≥ ${min}`);
+    return n;
+  };
+}
+
+function log(options: { quiet?: boolean }, message: string) {
+  if (!options.quiet) process.stderr.write(`${message}\n`);
+}
+
+function progressBar(options: { quiet?: boolean }, format: string) {
+  if (options.quiet || !process.stderr.isTTY) return undefined;
+  return new SingleBar({ format, stream: process.stderr, hideCursor: true, clearOnComplete: true, etaBuffer: 50 });
+}
+
+/** A local model directory: as given, from the cache / hub, or (for the default only) the generated test model. */
+async function resolveModel(options: Options): Promise<{ dir: string; testModel: boolean }> {
+  const name = options.model ?? DEFAULT_MODEL;
+  if (existsSync(name)) return { dir: resolve(name), testModel: false };
+  if (!isHubId(name)) throw new UsageError(`--model ${name}: no such directory, and not a hub id (owner/name)`);
+  const bar = progressBar(options, 'downloading {file} {bar} {percentage}% | {received}/{totalMB} MB');
+  let current = '';
+  try {
+    const dir = await downloadModel(name, {
+      revision: options.revision,
+      onProgress: ({ file, received, total }) => {
+        if (!bar) return;
+        if (file !== current) {
+          if (current) bar.stop();
+          current = file;
+          bar.start(total ?? received, 0, { file, received: '0', totalMB: total ? (total / 1e6).toFixed(1) : '?' });
+        }
+        bar.update(received, { file, received: (received / 1e6).toFixed(1) });
+      },
+    });
+    bar?.stop();
+    return { dir, testModel: false };
+  } catch (err) {
+    bar?.stop();
+    if (options.model !== undefined || !(err instanceof DownloadError)) throw err;
+    // The default model could not be had: run on the generated test model, and say so loudly.
+    process.stderr.write(
+      `Notice: could not get ${DEFAULT_MODEL}: ${err.message}\n` +
+      'Notice: using the generated TEST model instead (random weights): its answers are NOT meaningful.\n' +
+      '        Give a real model with --model <dir>, or allow downloads (see README).\n');
+    const generator = await importEsm(pathToFileURL(join(__dirname, '..', '..', 'scripts', 'model', 'generate.mjs')).href);
+    return { dir: generator.ensureModel('tiny'), testModel: true };
+  }
+}
+
+async function fingerprintModel(dir: string, onnxPath: string): Promise<string> {
+  const hash = createHash('sha256');
+  for (const f of ['config.json', 'sentencepiece.bpe.model', 'sentence_bert_config.json', 'modules.json', '1_Pooling/config.json']) {
+    hash.update(f);
+    hash.update(await readFile(join(dir, f)).catch(() => Buffer.alloc(0)));
+  }
+  // The ONNX file can be a gigabyte: its size and both ends identify it well enough.
+  const { size } = await stat(onnxPath);
+  const handle = await open(onnxPath, 'r');
+  const chunk = Buffer.alloc(Math.min(size, 1 << 20));
+  await handle.read(chunk, 0, chunk.length, 0);
+  hash.update(chunk);
+  await handle.read(chunk, 0, chunk.length, Math.max(0, size - chunk.length));
+  hash.update(chunk);
+  await handle.close();
+  hash.update(String(size));
+  return hash.digest('hex');
+}
+
+async function writeAtomically(path: string, data: string) {
+  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
+  const handle = await open(tmp, 'w');
+  await handle.writeFile(data);
+  await handle.sync();
+  await handle.close();
+  await rename(tmp, path);
+}
+
+async function embedCorpus(model: Model, sentences: string[], options: Options): Promise<Embeddings> {
+  const bar = progressBar(options, 'embedding {bar} {value}/{total} sentences | {rate}/s | ETA {eta_formatted}');
+  const chunk = options.batchSize * 4;
+  const data = new Float32Array(sentences.length * model.dimension);
+  const truncated: boolean[] = [];
+  const started = performance.now();
+  bar?.start(sentences.length, 0, { rate: '0' });
+  for (let i = 0; i < sentences.length; i += chunk) {
+    const part = await model.encode(sentences.slice(i, i + chunk), { batchSize: options.batchSize, normalize: true });
+    data.set(part.data, i * model.dimension);
+    truncated.push(...part.truncated);
+    const done = Math.min(sentences.length, i + chunk);
+    bar?.update(done, { rate: (done / ((performance.now() - started) / 1000)).toFixed(1) });
+  }
+  bar?.stop();
+  const cut = truncated.filter(Boolean).length;
+  if (cut > 0) log(options, `Note: ${cut} sentence(s) longer than ${model.maxSeqLength} tokens were embedded from their beginning only.`);
+  return new Embeddings(data, model.dimension, truncated);
+}
+
+/** The corpus index: from --index when it matches this model, corpus and options, else built (and saved). */
+async function corpusIndex(model: Model, modelDir: string, text: string, options: Options): Promise<{ index: Index; sentences: string[] }> {
+  const fingerprint = options.index
+    ? createHash('sha256').update(JSON.stringify({
+      format: 1, model: await fingerprintModel(modelDir, existsSync(join(modelDir, 'onnx/model.onnx')) ? join(modelDir, 'onnx/model.onnx') : join(modelDir, 'model.onnx')),
+      corpus: createHash('sha256').update(text).digest('hex'), minLength: options.minLength, split: SPLIT_RULES_VERSION,
+      maxSeqLength: model.maxSeqLength, pooling: model.pooling,
+    })).digest('hex')
+    : '';
+  if (options.index && existsSync(options.index) && existsSync(`${options.index}.json`)) {
+    try {
+      const meta = JSON.parse(readFileSync(`${options.index}.json`, 'utf8')) as { fingerprint: string; sentences: string[] };
+      if (meta.fingerprint === fingerprint) {
+        const index = await Index.load(options.index);
+        if (index.size === meta.sentences.length && index.dimension === model.dimension) {
+          log(options, `Using the saved index ${options.index} (${index.size} sentences).`);
+          return { index, sentences: meta.sentences };
+        }
+        index.dispose();
+      }
+      log(options, `The saved index ${options.index} was built from another model, text or options: rebuilding it.`);
+    } catch (err) {
+      log(options, `The saved index ${options.index} cannot be used (${(err as Error).message.split('\n')[0]}): rebuilding it.`);
+    }
+  }
+  const sentences = splitSentences(text, { minLength: options.minLength });
+  if (sentences.length === 0) {
+    throw new UsageError(`${options.input} has no sentence of at least ${options.minLength} characters (lower --min-length)`);
+  }
+  const embeddings = await embedCorpus(model, sentences, options);
+  const index = new Index({ dimension: model.dimension, metric: 'cosine' });
+  await index.add(embeddings);
+  if (options.index) {
+    await index.save(options.index);
+    await writeAtomically(`${options.index}.json`, JSON.stringify({ fingerprint, model: options.model ?? DEFAULT_MODEL, sentences }));
+    log(options, `Saved the index to ${options.index}.`);
+  }
+  return { index, sentences };
+}
+
+async function answer(model: Model, index: Index, sentences: string[], query: string, options: Options) {
+  const embedded = await model.encode(query, { normalize: true });
+  const { ids, scores } = await index.search(embedded.get(0), { topK: options.topK });
+  if (options.json) {
+    const results = Array.from(ids, (id, i) => ({ text: sentences[Number(id)], similarity: Number(scores[i].toFixed(6)), index: Number(id) }));
+    process.stdout.write(`${JSON.stringify({ query, results })}\n`);
+  } else {
+    for (let i = 0; i < ids.length; i++) process.stdout.write(`Text: ${sentences[Number(ids[i])]} (Similarity:${scores[i].toFixed(3)})\n`);
+  }
+}
+
+async function interactive(model: Model, index: Index, sentences: string[], options: Options) {
+  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY && !options.json });
+  const prompt = () => {
+    if (!options.json) process.stdout.write(PROMPT);
+  };
+  prompt();
+  for await (const line of rl) {
+    const query = line.trim();
+    if (query === 'q' || query === 'ｑ') break;
+    if (query) await answer(model, index, sentences, query, options);
+    prompt();
+  }
+  rl.close();
+}
+
+async function run(options: Options) {
+  if (!options.input) throw new UsageError('missing -i/--input <file> (a UTF-8 .txt or .md file)');
+  if (options.provider !== 'cpu') throw new UsageError(`--provider ${options.provider}: this build runs on the CPU only (--provider cpu)`);
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(options.input);
+  } catch (err) {
+    throw new UsageError(`cannot read ${options.input}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+  }
+  if (bytes.length === 0) throw new UsageError(`${options.input} is empty`);
+  const text = decodeText(bytes, options.input);
+  const { dir } = await resolveModel(options);
+  const model = await Model.load(dir);
+  try {
+    const { index, sentences } = await corpusIndex(model, dir, text, options);
+    if (options.prompt !== undefined) {
+      await answer(model, index, sentences, options.prompt, options);
+    } else {
+      await interactive(model, index, sentences, options);
+    }
+    index.dispose();
+  } finally {
+    model.dispose();
+  }
+}
+
+export function program(): Command {
+  const cmd = new Command('sentvec')
+    .description('Embed the sentences of a text file, then find the ones closest to questions in any language.')
+    .option('-i, --input <file>', 'UTF-8 text file (.txt, .md) to search')
+    .option('-p, --prompt <query>', 'answer this question once and exit (else: interactive)')
+    .addOption(new Option('-k, --top-k <n>', 'how many sentences to print per question').argParser(positiveInt('--top-k')).default(1))
+    .option('--json', 'print results as JSON, one line per question')
+    .option('--model <dir|hub-id>', `model directory or hub id (default: ${DEFAULT_MODEL})`)
+    .option('--revision <rev>', 'hub revision', 'main')
+    .option('--provider <name>', 'execution provider', 'cpu')
+    .addOption(new Option('--batch-size <n>', 'sentences per inference batch').argParser(positiveInt('--batch-size')).default(32))
+    .addOption(new Option('--min-length <n>', 'drop sentences shorter than this (characters)').argParser(positiveInt('--min-length', 0)).default(5))
+    .option('--index <file>', 'save the embedded corpus here on first run, reuse it after (rebuilt when stale)')
+    .option('-q, --quiet', 'no progress or notices on stderr')
+    .option('--verbose', 'stack traces on errors')
+    .action(async (options: Options) => run(options));
+  cmd.command('download <repo>')
+    .description('download a model from the Hugging Face hub (or $HF_ENDPOINT) into the cache')
+    .option('--revision <rev>', 'hub revision', 'main')
+    .option('-q, --quiet', 'no progress bar')
+    .action(async (repo: string, options: { revision: string; quiet?: boolean }) => {
+      const dir = await resolveModel({ ...options, model: repo } as Options);
+      process.stdout.write(`${dir}\n`);
+    });
+  cmd.exitOverride();
+  cmd.configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `sentvec: ${s}` : s) });
+  return cmd;
+}
+
+/** Runs the CLI; resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const verbose = argv.includes('--verbose');
+  try {
+    await program().parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    const message = err instanceof SentvecError || err instanceof UsageError ? (err as Error).message : String((err as Error)?.message ?? err);
+    process.stderr.write(`sentvec: error: ${message}\n`);
+    if (verbose && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+    return err instanceof UsageError ? 2 : 1;
+  }
+}

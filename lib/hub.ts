@@ -1,0 +1,271 @@
+// Downloading sentence-transformers repositories from the Hugging Face hub (or a mirror) into a
+// local cache, with resume, SHA-256 verification, atomic placement and a lock per file.
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { SentvecError } from './errors';
+
+/** A download failed (`ERR_DOWNLOAD`); `status` is the HTTP status when there was one. */
+export class DownloadError extends SentvecError {
+  readonly status: number | undefined;
+  constructor(message: string, status?: number) {
+    super('ERR_DOWNLOAD', message);
+    this.status = status;
+  }
+}
+
+/** The files of the sentence-transformers layout that sentvec reads. */
+export const REQUIRED_FILES = ['config.json', 'sentencepiece.bpe.model', 'onnx/model.onnx'];
+export const OPTIONAL_FILES = ['tokenizer_config.json', 'special_tokens_map.json', 'sentence_bert_config.json', 'modules.json', '1_Pooling/config.json'];
+
+export interface DownloadOptions {
+  /** Branch, tag or commit. Default 'main'. */
+  revision?: string;
+  /** Hub address. Default: $HF_ENDPOINT, else https://huggingface.co. */
+  endpoint?: string;
+  /** Bearer token. Default: $HF_TOKEN. */
+  token?: string;
+  /** Cache root. Default: $SENTVEC_CACHE, else $XDG_CACHE_HOME/sentvec, else ~/.cache/sentvec. */
+  cacheDir?: string;
+  /** Use only the cache. Default: true when $SENTVEC_OFFLINE or $HF_HUB_OFFLINE is 1. */
+  offline?: boolean;
+  /** Called as bytes arrive. */
+  onProgress?: (event: { file: string; received: number; total: number | undefined }) => void;
+  /** Attempts per file on dropped connections and 5xx answers. Default 3. */
+  attempts?: number;
+}
+
+export function cacheRoot(options: { cacheDir?: string } = {}): string {
+  if (options.cacheDir) return options.cacheDir;
+  if (process.env.SENTVEC_CACHE) return process.env.SENTVEC_CACHE;
+  if (process.env.XDG_CACHE_HOME) return join(process.env.XDG_CACHE_HOME, 'sentvec');
+  return join(homedir(), '.cache', 'sentvec');
+}
+
+export function isHubId(value: string): boolean {
+  return /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/.test(value) && !value.startsWith('.') && !existsSync(value);
+}
+
+/** The cache folder of one repository revision. */
+export function modelCacheDir(repo: string, options: DownloadOptions = {}): string {
+  const revision = options.revision ?? 'main';
+  return join(cacheRoot(options), 'models', repo.replace('/', '--'), revision.replace(/[^\w.-]/g, '_'));
+}
+
+const truthy = (v: string | undefined) => v === '1' || v === 'true' || v === 'yes';
+
+function offlineHelp(repo: string, dir: string, missing: string[]): string {
+  return `the files needed are not in the cache ${dir} (missing: ${missing.join(', ')}); ` +
+    `place them there by hand (the layout of the hub repository ${repo}: ${REQUIRED_FILES.join(', ')}, plus the optional ` +
+    `${OPTIONAL_FILES.join(', ')}), or allow network access (unset SENTVEC_OFFLINE; HF_ENDPOINT selects a mirror).`;
+}
+
+function expectedSha256(headers: Headers): string | undefined {
+  for (const name of ['x-linked-etag', 'etag']) {
+    const raw = headers.get(name);
+    if (!raw) continue;
+    const value = raw.replace(/^W\//, '').replace(/"/g, '').trim().toLowerCase();
+    if (/^[0-9a-f]{64}$/.test(value)) return value;
+  }
+  return undefined;
+}
+
+async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// One writer per file across processes: `<file>.lock` holds the writer's pid; a lock whose
+// process is gone is taken over.
+async function withLock<T>(target: string, fn: () => Promise<T>): Promise<T> {
+  const lock = `${target}.lock`;
+  for (;;) {
+    try {
+      const handle = await open(lock, 'wx');
+      await handle.writeFile(String(process.pid));
+      await handle.close();
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const pid = Number((await readFile(lock, 'utf8').catch(() => '')).trim());
+      if (pid > 0 && alive(pid)) {
+        await sleep(100);
+      } else {
+        await unlink(lock).catch(() => undefined);
+      }
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    await unlink(lock).catch(() => undefined);
+  }
+}
+
+interface Opened {
+  response: Response;
+  sha256: string | undefined;
+}
+
+// GET with manual redirects, so that the hub's first answer (which names the LFS checksum) is
+// seen, and the token is only sent to the hub itself.
+async function get(url: string, headers: Record<string, string>, token: string | undefined): Promise<Opened> {
+  let current = url;
+  const origin = new URL(url).origin;
+  let sha256: string | undefined;
+  for (let hop = 0; hop < 6; hop++) {
+    const h: Record<string, string> = { ...headers };
+    if (token && new URL(current).origin === origin) h.authorization = `Bearer ${token}`;
+    const response = await fetch(current, { headers: h, redirect: 'manual' });
+    sha256 ??= expectedSha256(response.headers);
+    if (response.status >= 300 && response.status < 400 && response.headers.get('location')) {
+      await response.body?.cancel();
+      current = new URL(response.headers.get('location')!, current).toString();
+      continue;
+    }
+    return { response, sha256 };
+  }
+  throw new DownloadError(`too many redirects for ${url}`);
+}
+
+function describeFetchError(err: unknown, endpoint: string): string {
+  // fetch wraps the socket error: its code sits on the cause, or on the first of several.
+  type Cause = { code?: string; message?: string; errors?: Cause[]; cause?: Cause };
+  const cause = (err as { cause?: Cause })?.cause;
+  const code = cause?.code ?? cause?.errors?.[0]?.code ?? cause?.cause?.code ?? (err as NodeJS.ErrnoException)?.code;
+  return `cannot reach ${endpoint} (${code ?? cause?.message ?? (err as Error)?.message ?? err})`;
+}
+
+/** Downloads one file of a repository into `dest` (resuming `dest.incomplete`). Returns false on 404. */
+async function downloadFile(repo: string, file: string, dest: string, options: DownloadOptions, endpoint: string): Promise<boolean> {
+  const revision = options.revision ?? 'main';
+  const url = `${endpoint.replace(/\/$/, '')}/${repo}/resolve/${encodeURIComponent(revision)}/${file}`;
+  const partial = `${dest}.incomplete`;
+  const attempts = options.attempts ?? 3;
+  let lastError: DownloadError | undefined;
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    const have = await stat(partial).then((s) => s.size, () => 0);
+    let opened: Opened;
+    try {
+      opened = await get(url, have > 0 ? { range: `bytes=${have}-` } : {}, options.token ?? process.env.HF_TOKEN);
+    } catch (err) {
+      if (err instanceof DownloadError) throw err;
+      lastError = new DownloadError(`${describeFetchError(err, endpoint)}; set HF_ENDPOINT for a mirror, or SENTVEC_OFFLINE=1 to use the cache only`);
+      if (attempt < attempts) await sleep(200 * attempt);
+      continue;
+    }
+    const { response, sha256 } = opened;
+    const status = response.status;
+    if (status === 404) {
+      await response.body?.cancel();
+      return false;
+    }
+    if (status === 401 || status === 403) {
+      await response.body?.cancel();
+      throw new DownloadError(`access denied (HTTP ${status}) for ${repo}/${file}: the repository may be private or gated; set HF_TOKEN to a token that can read it`, status);
+    }
+    if (status === 416 && have > 0) {
+      // The partial file already holds everything: verify it below.
+      await response.body?.cancel();
+    } else if (status >= 500 || (status !== 200 && status !== 206)) {
+      await response.body?.cancel();
+      lastError = new DownloadError(`${endpoint} answered HTTP ${status} for ${repo}/${file}`, status);
+      if (status >= 500 && attempt < attempts) {
+        await sleep(200 * attempt);
+        continue;
+      }
+      throw lastError;
+    } else {
+      const append = status === 206;
+      const total = Number(response.headers.get('content-length') ?? NaN) + (append ? have : 0);
+      const out = createWriteStream(partial, { flags: append ? 'a' : 'w' });
+      let received = append ? have : 0;
+      try {
+        for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+          if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
+          received += chunk.length;
+          options.onProgress?.({ file, received, total: Number.isFinite(total) ? total : undefined });
+        }
+        await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+      } catch (err) {
+        out.destroy();
+        lastError = new DownloadError(`the connection dropped while downloading ${repo}/${file} (${(err as Error).message}); ${attempt < attempts ? 'resuming' : 'run the command again to resume'}`);
+        if (attempt < attempts) await sleep(200 * attempt);
+        continue;
+      }
+      if (Number.isFinite(total) && received !== total) {
+        lastError = new DownloadError(`${repo}/${file} ended after ${received} of ${total} bytes`);
+        continue;
+      }
+    }
+    if (sha256) {
+      const actual = await sha256File(partial);
+      if (actual !== sha256) {
+        await rm(partial, { force: true });
+        throw new DownloadError(`checksum mismatch for ${repo}/${file}: the hub states sha256 ${sha256}, the download has ${actual}; the partial file was deleted, try again`);
+      }
+    }
+    await rename(partial, dest);
+    return true;
+  }
+  throw lastError ?? new DownloadError(`could not download ${repo}/${file}`);
+}
+
+/**
+ * Makes sure the cache holds a repository's files and returns its folder. A complete cached copy
+ * is used without contacting the hub; missing files are downloaded.
+ */
+export async function downloadModel(repo: string, options: DownloadOptions = {}): Promise<string> {
+  if (!/^[\w.-]+\/[\w.-]+$/.test(repo)) throw new DownloadError(`"${repo}" is not a hub repository id (owner/name) nor an existing directory`);
+  const dir = modelCacheDir(repo, options);
+  const endpoint = options.endpoint ?? process.env.HF_ENDPOINT ?? 'https://huggingface.co';
+  const offline = options.offline ?? (truthy(process.env.SENTVEC_OFFLINE) || truthy(process.env.HF_HUB_OFFLINE));
+  const missing = REQUIRED_FILES.filter((f) => !existsSync(join(dir, f)));
+  if (missing.length === 0) return dir;
+  if (offline) throw new DownloadError(`offline (SENTVEC_OFFLINE=1): ${offlineHelp(repo, dir, missing)}`);
+  const absent = new Set<string>();
+  const absentFile = join(dir, '.absent.json');
+  for (const f of JSON.parse(await readFile(absentFile, 'utf8').catch(() => '[]')) as string[]) absent.add(f);
+  for (const file of [...REQUIRED_FILES, ...OPTIONAL_FILES]) {
+    const dest = join(dir, file);
+    if (existsSync(dest) || absent.has(file)) continue;
+    await mkdir(dirname(dest), { recursive: true });
+    let found: boolean;
+    try {
+      found = await withLock(dest, async () => existsSync(dest) || downloadFile(repo, file, dest, options, endpoint));
+    } catch (err) {
+      if (err instanceof DownloadError && /cannot reach/.test(err.message)) {
+        throw new DownloadError(`${err.message}; ${offlineHelp(repo, dir, REQUIRED_FILES.filter((f) => !existsSync(join(dir, f))))}`);
+      }
+      throw err;
+    }
+    if (!found) {
+      if (REQUIRED_FILES.includes(file)) {
+        throw new DownloadError(`not found (HTTP 404): ${repo}/${file} at revision ${options.revision ?? 'main'} on ${endpoint}; check the model id, or that the repository has an ONNX export (onnx/model.onnx)`, 404);
+      }
+      absent.add(file);
+    }
+  }
+  const tmp = `${absentFile}.tmp-${process.pid}`;
+  await mkdir(dir, { recursive: true });
+  const handle = await open(tmp, 'w');
+  await handle.writeFile(JSON.stringify([...absent]));
+  await handle.sync();
+  await handle.close();
+  await rename(tmp, absentFile);
+  return dir;
+}

@@ -1,0 +1,57 @@
+// A loopback stand-in for the Hugging Face hub: serves a model directory at
+// /{repo}/resolve/{revision}/{path}; large files the way the hub serves LFS files (a redirect
+// naming the SHA-256 in X-Linked-Etag, then the bytes, with Range support). Faults per file:
+//   drop: the first transfer stops half-way (connection destroyed)
+//   error500: the first two answers are HTTP 500
+//   badsha: X-Linked-Etag names a wrong checksum
+//   missing: 404;  unauthorized: 401
+import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+export async function startHub(modelDir, { repo = 'acme/tiny-model', faults = {}, lfs = ['onnx/model.onnx', 'sentencepiece.bpe.model'] } = {}) {
+  const requests = [];
+  const counts = new Map();
+  let cdnOrigin = '';
+  const handler = (req, res) => {
+    const url = new URL(req.url, 'http://x');
+    requests.push({ path: url.pathname, range: req.headers.range, auth: req.headers.authorization });
+    const cdn = url.pathname.match(/^\/cdn\/(.+)$/);
+    const hub = url.pathname.match(/^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/);
+    const file = cdn ? decodeURIComponent(cdn[1]) : hub?.[3];
+    if (!file || (hub && hub[1] !== repo)) return res.writeHead(404).end('Repository not found');
+    const fault = faults[file];
+    const n = (counts.get(`${cdn ? 'cdn' : 'hub'}:${file}`) ?? 0) + 1;
+    counts.set(`${cdn ? 'cdn' : 'hub'}:${file}`, n);
+    const path = join(modelDir, file);
+    if (fault === 'missing' || !existsSync(path)) return res.writeHead(404).end('Entry not found');
+    if (fault === 'unauthorized') return res.writeHead(401).end('Unauthorized');
+    if (fault === 'error500' && n <= 2) return res.writeHead(500).end('Internal error');
+    const body = readFileSync(path);
+    if (hub && lfs.includes(file)) {
+      const sha = fault === 'badsha' ? 'f'.repeat(64) : createHash('sha256').update(body).digest('hex');
+      return res.writeHead(302, { location: `${cdnOrigin}/cdn/${encodeURIComponent(file)}`, 'x-linked-etag': `"${sha}"`, 'x-linked-size': body.length }).end();
+    }
+    let start = 0;
+    const range = req.headers.range?.match(/^bytes=(\d+)-$/);
+    if (range) start = Number(range[1]);
+    if (start >= body.length && start > 0) return res.writeHead(416).end();
+    const chunk = body.subarray(start);
+    res.writeHead(range ? 206 : 200, { 'content-length': chunk.length, ...(range ? { 'content-range': `bytes ${start}-${body.length - 1}/${body.length}` } : {}), etag: `"${createHash('sha1').update(body).digest('hex')}"` });
+    if (fault === 'drop' && n === 1) {
+      res.write(chunk.subarray(0, chunk.length >> 1), () => res.destroy());
+      return;
+    }
+    res.end(chunk);
+  };
+  // LFS bytes come from another origin, as the hub's CDN does.
+  const server = createServer(handler);
+  const cdn = createServer(handler);
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  await new Promise((r) => cdn.listen(0, '127.0.0.1', r));
+  cdnOrigin = `http://127.0.0.1:${cdn.address().port}`;
+  const endpoint = `http://127.0.0.1:${server.address().port}`;
+  const close = () => Promise.all([server, cdn].map((s) => new Promise((r) => { s.closeAllConnections?.(); s.close(r); })));
+  return { endpoint, repo, requests, close };
+}

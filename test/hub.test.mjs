@@ -1,0 +1,119 @@
+import test from 'ava';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer } from 'node:net';
+import { startHub } from './helpers/hub-server.mjs';
+import { tinyModel } from './helpers/models.mjs';
+import { sentvec } from './helpers/sentvec.mjs';
+
+const { downloadModel, DownloadError, modelCacheDir } = createRequire(import.meta.url)('../dist/lib/hub.js');
+const model = tinyModel();
+const sha = (p) => createHash('sha256').update(readFileSync(p)).digest('hex');
+
+function tmpCache(t) {
+  const dir = mkdtempSync(join(tmpdir(), 'sentvec-cache-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+const leftovers = (dir) => readdirSync(dir, { recursive: true }).filter((f) => /\.(incomplete|lock)$|\.tmp-/.test(f));
+
+test('downloads the layout into the cache, verifies LFS checksums, and the model loads', async (t) => {
+  const hub = await startHub(model);
+  t.teardown(hub.close);
+  const cacheDir = tmpCache(t);
+  const dir = await downloadModel(hub.repo, { endpoint: hub.endpoint, cacheDir, token: 'secret' });
+  t.is(dir, modelCacheDir(hub.repo, { cacheDir }));
+  t.true(dir.includes(join('models', 'acme--tiny-model', 'main')));
+  for (const f of ['config.json', 'sentencepiece.bpe.model', 'onnx/model.onnx', 'modules.json', '1_Pooling/config.json']) t.is(sha(join(dir, f)), sha(join(model, f)), f);
+  t.deepEqual(leftovers(dir), []);
+  t.true(hub.requests.filter((r) => r.path.startsWith('/acme')).every((r) => r.auth === 'Bearer secret'), 'the token goes to the hub');
+  t.true(hub.requests.filter((r) => r.path.startsWith('/cdn')).every((r) => r.auth === undefined), 'not to the redirect target');
+  const m = await sentvec.Model.load(dir);
+  t.is(m.dimension, 32);
+  m.dispose();
+  const before = hub.requests.length;
+  t.is(await downloadModel(hub.repo, { endpoint: hub.endpoint, cacheDir }), dir);
+  t.is(hub.requests.length, before, 'a complete cache is used without asking the hub');
+});
+
+test('a connection dropped mid-file is resumed with a Range request', async (t) => {
+  const hub = await startHub(model, { faults: { 'onnx/model.onnx': 'drop' } });
+  t.teardown(hub.close);
+  const cacheDir = tmpCache(t);
+  const dir = await downloadModel(hub.repo, { endpoint: hub.endpoint, cacheDir });
+  t.is(sha(join(dir, 'onnx/model.onnx')), sha(join(model, 'onnx/model.onnx')));
+  const ranged = hub.requests.filter((r) => r.path === '/cdn/onnx%2Fmodel.onnx' && r.range);
+  t.is(ranged.length, 1);
+  t.regex(ranged[0].range, /^bytes=\d+-$/);
+  t.true(Number(ranged[0].range.match(/\d+/)[0]) > 0, 'resumed after the bytes already there');
+});
+
+test('HTTP 500 is retried; persistent 500 fails with the status', async (t) => {
+  const hub = await startHub(model, { faults: { 'config.json': 'error500' } });
+  t.teardown(hub.close);
+  const dir = await downloadModel(hub.repo, { endpoint: hub.endpoint, cacheDir: tmpCache(t) });
+  t.true(existsSync(join(dir, 'config.json')));
+  const failing = await startHub(model, { faults: { 'config.json': 'error500' } });
+  t.teardown(failing.close);
+  const err = await t.throwsAsync(downloadModel(failing.repo, { endpoint: failing.endpoint, cacheDir: tmpCache(t), attempts: 2 }), { instanceOf: DownloadError });
+  t.regex(err.message, /HTTP 500 for acme\/tiny-model\/config\.json/);
+  t.is(err.status, 500);
+});
+
+test('a wrong checksum deletes the download and never places the file', async (t) => {
+  const hub = await startHub(model, { faults: { 'onnx/model.onnx': 'badsha' } });
+  t.teardown(hub.close);
+  const cacheDir = tmpCache(t);
+  const err = await t.throwsAsync(downloadModel(hub.repo, { endpoint: hub.endpoint, cacheDir }), { instanceOf: DownloadError });
+  t.regex(err.message, /checksum mismatch for acme\/tiny-model\/onnx\/model\.onnx: the hub states sha256 f{64}, the download has [0-9a-f]{64}/);
+  const dir = modelCacheDir(hub.repo, { cacheDir });
+  t.false(existsSync(join(dir, 'onnx/model.onnx')));
+  t.deepEqual(leftovers(dir), []);
+});
+
+test('404 for the repository or a required file, 401, and an unreachable hub give clear errors', async (t) => {
+  const hub = await startHub(model, { faults: { 'sentencepiece.bpe.model': 'missing' } });
+  t.teardown(hub.close);
+  let err = await t.throwsAsync(downloadModel(hub.repo, { endpoint: hub.endpoint, cacheDir: tmpCache(t) }), { instanceOf: DownloadError });
+  t.regex(err.message, /not found \(HTTP 404\): acme\/tiny-model\/sentencepiece\.bpe\.model at revision main/);
+  err = await t.throwsAsync(downloadModel('acme/other', { endpoint: hub.endpoint, cacheDir: tmpCache(t) }), { instanceOf: DownloadError });
+  t.regex(err.message, /HTTP 404.*acme\/other\/config\.json/);
+  const locked = await startHub(model, { faults: { 'config.json': 'unauthorized' } });
+  t.teardown(locked.close);
+  err = await t.throwsAsync(downloadModel(locked.repo, { endpoint: locked.endpoint, cacheDir: tmpCache(t) }), { instanceOf: DownloadError });
+  t.regex(err.message, /access denied \(HTTP 401\).*set HF_TOKEN/);
+  const cacheDir = tmpCache(t);
+  const closed = createServer();
+  await new Promise((r) => closed.listen(0, '127.0.0.1', r));
+  const { port } = closed.address();
+  await new Promise((r) => closed.close(r));
+  err = await t.throwsAsync(downloadModel('acme/tiny-model', { endpoint: `http://127.0.0.1:${port}`, cacheDir, attempts: 1 }), { instanceOf: DownloadError });
+  t.regex(err.message, /cannot reach http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)/);
+  t.regex(err.message, /not in the cache .*acme--tiny-model.*missing: config\.json, sentencepiece\.bpe\.model, onnx\/model\.onnx.*place them there by hand/);
+  t.false(err.message.includes('\n'), 'one line');
+});
+
+test('optional files may be absent; offline mode uses the cache or explains what is missing', async (t) => {
+  const hub = await startHub(model, { faults: { 'modules.json': 'missing', '1_Pooling/config.json': 'missing' } });
+  t.teardown(hub.close);
+  const cacheDir = tmpCache(t);
+  const dir = await downloadModel(hub.repo, { endpoint: hub.endpoint, cacheDir });
+  t.false(existsSync(join(dir, 'modules.json')));
+  t.is(await downloadModel(hub.repo, { cacheDir, offline: true }), dir, 'offline: the cached copy');
+  const err = await t.throwsAsync(downloadModel('acme/absent', { cacheDir, offline: true }), { instanceOf: DownloadError });
+  t.regex(err.message, /offline \(SENTVEC_OFFLINE=1\): the files needed are not in the cache/);
+});
+
+test('concurrent downloads of the same repository do not corrupt it', async (t) => {
+  const hub = await startHub(model, { faults: { 'onnx/model.onnx': 'drop' } });
+  t.teardown(hub.close);
+  const cacheDir = tmpCache(t);
+  const dirs = await Promise.all([1, 2, 3].map(() => downloadModel(hub.repo, { endpoint: hub.endpoint, cacheDir })));
+  t.is(new Set(dirs).size, 1);
+  t.is(sha(join(dirs[0], 'onnx/model.onnx')), sha(join(model, 'onnx/model.onnx')));
+  t.is(statSync(join(dirs[0], 'sentencepiece.bpe.model')).size, statSync(join(model, 'sentencepiece.bpe.model')).size);
+  t.deepEqual(leftovers(dirs[0]), []);
+});
