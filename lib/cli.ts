@@ -254,7 +254,7 @@ export function program(): Command {
     .option('--revision <rev>', 'hub revision', 'main')
     .option('-q, --quiet', 'no progress bar')
     .action(async (repo: string, options: { revision: string; quiet?: boolean }) => {
-      const dir = await resolveModel({ ...options, model: repo } as Options);
+      const { dir } = await resolveModel({ ...options, model: repo } as Options);
       process.stdout.write(`${dir}\n`);
     });
   cmd.exitOverride();

@@ -1,0 +1,196 @@
+// The CLI as a user meets it: exit codes, one-line errors, output formats, and the interactive
+// loop driven through a pseudo-terminal (util-linux `script`).
+import test from 'ava';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { tinyModel } from './helpers/models.mjs';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const bin = join(root, 'bin/sentvec.js');
+const model = tinyModel();
+const corpus = [
+  'The night train to the mountains leaves at ten o\'clock.',
+  '駅前の新しいパン屋は朝六時から営業しています。',
+  'La conférence aura lieu à Lyon en mars. Elle durera deux jours!',
+  'Hi.',
+].join('\n');
+
+function workdir(t) {
+  const dir = mkdtempSync(join(tmpdir(), 'sentvec-cli-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'input.txt'), corpus);
+  return dir;
+}
+
+function run(args, { env = {}, input } = {}) {
+  return new Promise((resolve) => {
+    const child = execFile(process.execPath, [bin, ...args], { env: { ...process.env, SENTVEC_CACHE: join(tmpdir(), 'sentvec-cli-cache'), ...env } }, (error, stdout, stderr) => {
+      resolve({ code: error ? error.code : 0, stdout, stderr });
+    });
+    if (input !== undefined) child.stdin.end(input);
+  });
+}
+
+const LINE = /^Text: .+ \(Similarity:-?\d\.\d{3}\)$/;
+
+test('-p answers once in the seed\'s format; -k prints the k best, best first', async (t) => {
+  const dir = workdir(t);
+  const one = await run(['-i', join(dir, 'input.txt'), '--model', model, '-p', 'When does the train leave?', '-q']);
+  t.is(one.code, 0, one.stderr);
+  t.is(one.stderr, '');
+  const lines = one.stdout.trim().split('\n');
+  t.is(lines.length, 1);
+  t.regex(lines[0], LINE);
+  const three = await run(['-i', join(dir, 'input.txt'), '--model', model, '-p', 'train', '-k', '3', '-q']);
+  const rows = three.stdout.trim().split('\n');
+  t.is(rows.length, 3);
+  const scores = rows.map((l) => Number(l.match(/Similarity:(-?[\d.]+)/)[1]));
+  t.deepEqual(scores, [...scores].sort((a, b) => b - a));
+  t.false(three.stdout.includes('Text: Hi.'), 'fragments under --min-length 5 are dropped');
+});
+
+test('--json prints machine-readable results', async (t) => {
+  const dir = workdir(t);
+  const out = await run(['-i', join(dir, 'input.txt'), '--model', model, '-p', 'Lyon', '-k', '2', '--json', '-q']);
+  const result = JSON.parse(out.stdout);
+  t.is(result.query, 'Lyon');
+  t.is(result.results.length, 2);
+  t.deepEqual(Object.keys(result.results[0]).sort(), ['index', 'similarity', 'text']);
+  t.true(result.results[0].similarity >= result.results[1].similarity);
+  t.true(result.results.every((r) => corpus.includes(r.text)));
+});
+
+test('errors are one line with a non-zero exit code and no stack trace (unless --verbose)', async (t) => {
+  const dir = workdir(t);
+  writeFileSync(join(dir, 'empty.txt'), '');
+  writeFileSync(join(dir, 'short.txt'), 'Hi.\nOK.\n');
+  writeFileSync(join(dir, 'binary.txt'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0x01]));
+  const cases = [
+    [['-i', join(dir, 'missing.txt'), '--model', model, '-p', 'x'], /cannot read .*missing\.txt: no such file/, 2],
+    [['-i', join(dir, 'empty.txt'), '--model', model, '-p', 'x'], /empty\.txt is empty/, 2],
+    [['-i', join(dir, 'short.txt'), '--model', model, '-p', 'x'], /has no sentence of at least 5 characters \(lower --min-length\)/, 2],
+    [['-i', join(dir, 'binary.txt'), '--model', model, '-p', 'x'], /looks binary/, 1],
+    [['-i', join(dir, 'input.txt'), '--bogus'], /unknown option '--bogus'/, 2],
+    [['-i', join(dir, 'input.txt'), '-k', 'zero'], /--top-k must be an integer/, 2],
+    [['-i', join(dir, 'input.txt'), '--model', join(dir, 'no-such-model'), '-p', 'x'], /no such directory, and not a hub id/, 2],
+    [['-i', join(dir, 'input.txt'), '--model', dir, '-p', 'x'], /config\.json/, 1],
+    [['-i', join(dir, 'input.txt'), '--model', model, '--provider', 'cuda', '-p', 'x'], /CPU only/, 2],
+  ];
+  for (const [args, pattern, code] of cases) {
+    const r = await run(args);
+    t.is(r.code, code, `${args.join(' ')}: ${r.stderr}`);
+    t.regex(r.stderr, pattern);
+    t.is(r.stderr.trim().split('\n').length, 1, `one line: ${r.stderr}`);
+    t.notRegex(r.stderr, /\n\s+at /);
+  }
+  const verbose = await run(['-i', join(dir, 'input.txt'), '--model', dir, '-p', 'x', '--verbose']);
+  t.regex(verbose.stderr, /\n\s+at /, '--verbose adds the stack');
+});
+
+test('the hub id of an unreachable hub is an error; the default model falls back to the test model with a notice', async (t) => {
+  const dir = workdir(t);
+  const cache = mkdtempSync(join(tmpdir(), 'sentvec-cache-'));
+  t.teardown(() => rmSync(cache, { recursive: true, force: true }));
+  const explicit = await run(['-i', join(dir, 'input.txt'), '--model', 'acme/model', '-p', 'x'], { env: { SENTVEC_OFFLINE: '1', SENTVEC_CACHE: cache } });
+  t.is(explicit.code, 1);
+  t.regex(explicit.stderr, /offline \(SENTVEC_OFFLINE=1\): the files needed are not in the cache/);
+  const fallback = await run(['-i', join(dir, 'input.txt'), '-p', 'train'], { env: { SENTVEC_OFFLINE: '1', SENTVEC_CACHE: cache } });
+  t.is(fallback.code, 0, fallback.stderr);
+  t.regex(fallback.stderr, /could not get sentence-transformers\/paraphrase-multilingual-mpnet-base-v2/);
+  t.regex(fallback.stderr, /TEST model .*NOT meaningful/);
+  t.regex(fallback.stdout.trim(), LINE);
+});
+
+test('--index saves the corpus, reuses it, and rebuilds it when the text or options change', async (t) => {
+  const dir = workdir(t);
+  const index = join(dir, 'corpus.svi');
+  const args = ['-i', join(dir, 'input.txt'), '--model', model, '-p', 'train', '--index', index];
+  const first = await run(args);
+  t.regex(first.stderr, /Saved the index/);
+  t.true(existsSync(index) && existsSync(`${index}.json`));
+  const second = await run(args);
+  t.regex(second.stderr, /Using the saved index/);
+  t.is(second.stdout, first.stdout);
+  writeFileSync(join(dir, 'input.txt'), `${corpus}\nA brand new sentence about trains.`);
+  const stale = await run(args);
+  t.regex(stale.stderr, /was built from another model, text or options: rebuilding/);
+  const options = await run([...args, '--min-length', '2']);
+  t.regex(options.stderr, /rebuilding/);
+  t.regex(options.stdout, /Text: /);
+  writeFileSync(index, 'garbage');
+  const corrupt = await run([...args, '--min-length', '2']);
+  t.regex(corrupt.stderr, /cannot be used .*rebuilding/);
+  t.is(corrupt.code, 0);
+});
+
+function pty(t, args) {
+  const command = [process.execPath, bin, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+  const child = spawn('script', ['-qfec', command, '/dev/null'], { env: { ...process.env, SENTVEC_CACHE: join(tmpdir(), 'sentvec-cli-cache') } });
+  let output = '';
+  child.stdout.on('data', (d) => { output += d; });
+  const exited = new Promise((r) => child.on('exit', (code) => r(code)));
+  t.teardown(() => child.kill());
+  const waitFor = async (pattern, from = 0) => {
+    const started = Date.now();
+    while (!pattern.test(output.slice(from))) {
+      if (Date.now() - started > 30000) throw new Error(`timed out waiting for ${pattern}; output so far:\n${output}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  return { write: (s) => child.stdin.write(s), waitFor, exited, get output() { return output; } };
+}
+
+test('interactive: the prompt, answers, and exit on q, full-width ｑ and end of input', async (t) => {
+  const dir = workdir(t);
+  for (const [label, quit] of [['q', 'q\r'], ['full-width ｑ', 'ｑ\r'], ['end of input', '\x04']]) {
+    const session = pty(t, ['-i', join(dir, 'input.txt'), '--model', model, '-k', '2']);
+    await session.waitFor(/User \(press q to exit\): $/);
+    const mark = session.output.length;
+    session.write('When does the train leave?\r');
+    await session.waitFor(/User \(press q to exit\): $/, mark);
+    const answer = session.output.slice(mark).split(/\r?\n/).map((l) => l.replace(/\r/g, '')).filter((l) => l.startsWith('Text: '));
+    t.is(answer.length, 2, label);
+    for (const line of answer) t.regex(line, LINE);
+    session.write(quit);
+    t.is(await session.exited, 0, label);
+  }
+});
+
+test('interactive: a progress bar on a terminal, none with --quiet', async (t) => {
+  const dir = workdir(t);
+  const loud = pty(t, ['-i', join(dir, 'input.txt'), '--model', model]);
+  await loud.waitFor(/User \(press q to exit\): $/);
+  t.regex(loud.output, /embedding .* \d+\/\d+ sentences \| [\d.]+\/s \| ETA/);
+  loud.write('q\r');
+  await loud.exited;
+  const quiet = pty(t, ['-i', join(dir, 'input.txt'), '--model', model, '--quiet']);
+  await quiet.waitFor(/User \(press q to exit\): $/);
+  t.notRegex(quiet.output, /embedding/);
+  quiet.write('q\r');
+  await quiet.exited;
+});
+
+test('queries from a pipe are answered until end of input', async (t) => {
+  const dir = workdir(t);
+  const r = await run(['-i', join(dir, 'input.txt'), '--model', model, '-q'], { input: 'train\n\nLyon\nq\nnot asked\n' });
+  t.is(r.code, 0);
+  t.is(r.stdout.split('\n').filter((l) => l.includes('Text: ')).length, 2);
+});
+
+test('sentvec download fills the cache from $HF_ENDPOINT and prints the folder', async (t) => {
+  const { startHub } = await import('./helpers/hub-server.mjs');
+  const hub = await startHub(model);
+  t.teardown(hub.close);
+  const cache = mkdtempSync(join(tmpdir(), 'sentvec-cache-'));
+  t.teardown(() => rmSync(cache, { recursive: true, force: true }));
+  const r = await run(['download', hub.repo, '-q'], { env: { HF_ENDPOINT: hub.endpoint, SENTVEC_CACHE: cache } });
+  t.is(r.code, 0, r.stderr);
+  const dir = r.stdout.trim();
+  t.true(existsSync(join(dir, 'onnx/model.onnx')));
+  const dirArgs = ['-i', join(workdir(t), 'input.txt'), '--model', hub.repo, '-p', 'train', '-q'];
+  const answer = await run(dirArgs, { env: { SENTVEC_CACHE: cache, SENTVEC_OFFLINE: '1' } });
+  t.regex(answer.stdout.trim(), LINE, 'the cached hub model answers offline');
+});
