@@ -36,6 +36,7 @@ export interface NativeModel {
   encode(texts: string[], options: { batchSize: number; normalize: boolean; truncate: boolean }):
     Promise<{ data: Float32Array; truncated: Uint8Array }>;
   tokenize(texts: string[]): Promise<NativeTokenized>;
+  encodeTokens(ids: Int32Array, offsets: Uint32Array, options: { batchSize: number; normalize: boolean }): Promise<Float32Array>;
   vocabulary(): string[];
   info(): NativeModelInfo;
   dispose(): void;

@@ -4,6 +4,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { NativeModelConfig, PoolingMode } from './binding';
 import { InvalidArgumentError, ModelFileError } from './errors';
+import type { SchedulerOptions } from './scheduler';
 
 /** Options of {@link Model.load}; each overrides what the model directory says. */
 export interface LoadOptions {
@@ -27,6 +28,12 @@ export interface LoadOptions {
   onnxFile?: string;
   /** ONNX Runtime intra-op threads. Default: the machine's physical cores. */
   threads?: number;
+  /**
+   * Coalesce concurrent small `encode()` calls (fewer texts than their batchSize) into shared
+   * batches; `false` runs every call on its own. Default: enabled with the SchedulerOptions
+   * defaults.
+   */
+  scheduler?: boolean | SchedulerOptions;
 }
 
 export interface ResolvedConfig {
@@ -36,7 +43,7 @@ export interface ResolvedConfig {
 }
 
 const POOLING_ORDER: PoolingMode[] = ['cls', 'max', 'mean', 'mean_sqrt_len'];
-const LOAD_OPTIONS = new Set(['maxSeqLength', 'doLowerCase', 'pooling', 'normalize', 'onnxFile', 'threads']);
+const LOAD_OPTIONS = new Set(['maxSeqLength', 'doLowerCase', 'pooling', 'normalize', 'onnxFile', 'threads', 'scheduler']);
 
 async function exists(path: string): Promise<boolean> {
   try {

@@ -1,7 +1,8 @@
 import { binding, type NativeModel, type NativeModelInfo, type PoolingMode } from './binding';
 import { checkPositiveInteger, describe, rejectUnknownOptions, resolveModelDirectory, type LoadOptions } from './config';
 import { Embeddings } from './embeddings';
-import { DisposedError, fromNative, InvalidArgumentError } from './errors';
+import { DisposedError, fromNative, InputTooLongError, InvalidArgumentError } from './errors';
+import { normalizeRow, Scheduler, type SchedulerOptions } from './scheduler';
 
 /** Options of {@link Model.encode}. */
 export interface EncodeOptions {
@@ -90,12 +91,19 @@ export class Model {
   #normalize: boolean;
   #pooling: PoolingMode[];
   #vocabulary: readonly string[] | undefined;
+  #scheduler: Scheduler | undefined;
 
-  private constructor(native: NativeModel, normalize: boolean, pooling: PoolingMode[]) {
+  private constructor(native: NativeModel, normalize: boolean, pooling: PoolingMode[], scheduler: boolean | SchedulerOptions) {
     this.#native = native;
     this.#info = native.info();
     this.#normalize = normalize;
     this.#pooling = pooling;
+    if (scheduler !== false) this.#scheduler = new Scheduler(native, this.#info.dimension, scheduler === true ? {} : scheduler);
+  }
+
+  /** The batching scheduler that coalesces concurrent small calls (undefined when disabled). */
+  get scheduler(): Scheduler | undefined {
+    return this.#scheduler;
   }
 
   /** Loads a model directory in the sentence-transformers layout. Files are read and parsed off the event loop. */
@@ -104,7 +112,12 @@ export class Model {
     const native = await binding().loadModel(config.native).catch((err: unknown) => {
       throw fromNative(err);
     });
-    return new Model(native, config.normalize, config.native.pooling);
+    const scheduler = options.scheduler ?? true;
+    if (typeof scheduler !== 'boolean' && (scheduler === null || typeof scheduler !== 'object')) {
+      native.dispose();
+      throw new InvalidArgumentError(`Expected a boolean or an options object for scheduler but received ${describe(scheduler)}`);
+    }
+    return new Model(native, config.normalize, config.native.pooling, scheduler);
   }
 
   /** Width of the vectors `encode` returns. */
@@ -162,9 +175,73 @@ export class Model {
     const normalize = options.normalize ?? this.#normalize;
     const truncate = options.truncate ?? true;
     if (list.length === 0) return new Embeddings(new Float32Array(0), this.dimension, []);
+    if (this.#scheduler && list.length < batchSize) return this.#encodeScheduled(native, list, normalize, truncate);
     try {
       const { data, truncated } = await native.encode(list, { batchSize, normalize, truncate });
       return new Embeddings(data, this.dimension, Array.from(truncated, (t) => t === 1));
+    } catch (err) {
+      throw fromNative(err);
+    }
+  }
+
+  // Small calls share batches with other concurrent calls.
+  async #encodeScheduled(native: NativeModel, list: string[], normalize: boolean, truncate: boolean): Promise<Embeddings> {
+    let tokenized;
+    try {
+      tokenized = await native.tokenize(list);
+    } catch (err) {
+      throw fromNative(err);
+    }
+    const { ids, offsets, truncated } = tokenized;
+    const index = truncated.indexOf(1);
+    if (!truncate && index >= 0) {
+      throw new InputTooLongError(`texts[${index}] is longer than maxSeqLength (${this.maxSeqLength} tokens with <s> and </s>); shorten it, raise maxSeqLength, or pass truncate: true`);
+    }
+    const inputs = Array.from(list, (_, i) => ids.subarray(offsets[i], offsets[i + 1]));
+    return new Embeddings(await this.#embedRows(inputs, normalize), this.dimension, Array.from(truncated, (t) => t === 1));
+  }
+
+  async #embedRows(inputs: Int32Array[], normalize: boolean): Promise<Float32Array> {
+    const dim = this.dimension;
+    const data = new Float32Array(inputs.length * dim);
+    try {
+      const rows = await this.#scheduler!.submit(inputs);
+      rows.forEach((row, i) => data.set(row, i * dim));
+    } catch (err) {
+      throw fromNative(err);
+    }
+    if (normalize) for (let i = 0; i < inputs.length; i++) normalizeRow(data.subarray(i * dim, (i + 1) * dim));
+    return data;
+  }
+
+  /**
+   * Embeds inputs tokenized already: token ids framed as `tokenize()` returns them (`<s>` … `</s>`),
+   * each at most `maxSeqLength` long. Shares batches with concurrent calls (the scheduler).
+   */
+  async encodeTokens(inputs: readonly (Int32Array | readonly number[])[], options: { normalize?: boolean } = {}): Promise<Embeddings> {
+    const native = this.#live();
+    if (!Array.isArray(inputs)) throw new InvalidArgumentError(`Expected an array of token id arrays for inputs but received ${describe(inputs)}`);
+    const vocab = this.vocabSize;
+    const rows = inputs.map((ids, i) => {
+      if (!(ids instanceof Int32Array) && !Array.isArray(ids)) throw new InvalidArgumentError(`Expected an Int32Array or an array of numbers for inputs[${i}] but received ${describe(ids)}`);
+      if (ids.length === 0) throw new InvalidArgumentError(`inputs[${i}] is empty; frame token ids with <s> (0) and </s> (2)`);
+      if (ids.length > this.maxSeqLength) throw new InputTooLongError(`inputs[${i}] has ${ids.length} tokens; this model takes at most ${this.maxSeqLength}`);
+      for (let k = 0; k < ids.length; k++) {
+        const id = ids[k];
+        if (!Number.isInteger(id) || id < 0 || id >= vocab) throw new InvalidArgumentError(`inputs[${i}][${k}] = ${describe(id)} is not a token id of this model (0 to ${vocab - 1})`);
+      }
+      return ids instanceof Int32Array ? ids : Int32Array.from(ids);
+    });
+    const normalize = options.normalize ?? this.#normalize;
+    if (rows.length === 0) return new Embeddings(new Float32Array(0), this.dimension, []);
+    if (this.#scheduler) return new Embeddings(await this.#embedRows(rows, normalize), this.dimension, rows.map(() => false));
+    const offsets = new Uint32Array(rows.length + 1);
+    rows.forEach((r, i) => { offsets[i + 1] = offsets[i] + r.length; });
+    const flat = new Int32Array(offsets[rows.length]);
+    rows.forEach((r, i) => flat.set(r, offsets[i]));
+    try {
+      const data = await native.encodeTokens(flat, offsets, { batchSize: 32, normalize });
+      return new Embeddings(data, this.dimension, rows.map(() => false));
     } catch (err) {
       throw fromNative(err);
     }

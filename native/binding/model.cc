@@ -13,6 +13,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     return DefineClass(env, "NativeModel",
                        {InstanceMethod<&NativeModel::Encode>("encode"),
                         InstanceMethod<&NativeModel::Tokenize>("tokenize"),
+                        InstanceMethod<&NativeModel::EncodeTokens>("encodeTokens"),
                         InstanceMethod<&NativeModel::Vocabulary>("vocabulary"),
                         InstanceMethod<&NativeModel::Dispose>("dispose"),
                         InstanceMethod<&NativeModel::Info>("info")});
@@ -62,6 +63,43 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
           std::copy_n(result->truncated.get(), n, flags.Data());
           out.Set("truncated", flags);
           return out;
+        });
+  }
+
+  // encodeTokens(ids: Int32Array, offsets: Uint32Array, { batchSize, normalize }) → Promise<Float32Array>:
+  // input i is ids[offsets[i] .. offsets[i + 1]], already framed with <s> … </s>.
+  Napi::Value EncodeTokens(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    auto model = Live(env);
+    if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
+        !info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array) {
+      throw TypedError(env, "ERR_INVALID_ARG", "encodeTokens expects an Int32Array of ids and a Uint32Array of offsets");
+    }
+    auto ids = info[0].As<Napi::Int32Array>();
+    auto offsets = info[1].As<Napi::Uint32Array>();
+    const size_t n = offsets.ElementLength() > 0 ? offsets.ElementLength() - 1 : 0;
+    auto encodings = std::make_shared<std::vector<sentvec::Encoding>>(n);
+    for (size_t i = 0; i < n; ++i) {
+      const uint32_t a = offsets[i], b = offsets[i + 1];
+      if (a > b || b > ids.ElementLength()) throw TypedError(env, "ERR_INVALID_ARG", "offsets are not increasing within the ids");
+      (*encodings)[i].ids.assign(ids.Data() + a, ids.Data() + b);
+    }
+    Napi::Object opts = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(env);
+    sentvec::EncodeOptions options;
+    options.batchSize = PositiveInteger(opts, "batchSize", options.batchSize);
+    options.normalize = Boolean(opts, "normalize", options.normalize);
+    const size_t dim = model->dimension();
+    auto data = std::make_shared<std::unique_ptr<float[]>>();
+    return PromiseWorker::Start(
+        env,
+        [=] {
+          data->reset(new float[std::max<size_t>(n * dim, 1)]);
+          model->EncodeTokens(*encodings, options, data->get());
+        },
+        [=](Napi::Env env) -> Napi::Value {
+          auto buffer = Napi::ArrayBuffer::New(env, data->release(), std::max<size_t>(n * dim, 1) * sizeof(float),
+                                               [](Napi::Env, void* p) { delete[] static_cast<float*>(p); });
+          return Napi::Float32Array::New(env, n * dim, buffer, 0);
         });
   }
 

@@ -60,8 +60,28 @@ void Model::Encode(const std::vector<std::string>& texts, const EncodeOptions& o
                       " tokens with <s> and </s>); shorten it, raise maxSeqLength, or pass truncate: true");
     }
   }
+  EncodeTokens(encodings, options, out);
+}
+
+void Model::EncodeTokens(const std::vector<Encoding>& encodings, const EncodeOptions& options, float* out) const {
+  if (options.batchSize == 0) throw Error(ErrorCode::InvalidArgument, "batchSize must be at least 1");
+  const int32_t vocab = tokenizer_->vocabSize();
+  for (size_t i = 0; i < encodings.size(); ++i) {
+    const auto& ids = encodings[i].ids;
+    if (ids.empty() || ids.size() > config_.maxSeqLength) {
+      throw Error(ErrorCode::InvalidArgument, "input " + std::to_string(i) + " has " + std::to_string(ids.size()) +
+                                                  " tokens; expected 1 to maxSeqLength (" +
+                                                  std::to_string(config_.maxSeqLength) + ")");
+    }
+    for (int32_t id : ids) {
+      if (id < 0 || id >= vocab) {
+        throw Error(ErrorCode::InvalidArgument, "input " + std::to_string(i) + " has token id " + std::to_string(id) +
+                                                    ", outside this model's vocabulary (0 to " + std::to_string(vocab - 1) + ")");
+      }
+    }
+  }
   // Longest first (as sentence-transformers does), so each batch pads only to its own longest.
-  std::vector<size_t> order(texts.size());
+  std::vector<size_t> order(encodings.size());
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
     return encodings[a].ids.size() > encodings[b].ids.size();

@@ -38,6 +38,8 @@ class Model {
   // was truncated. Inputs are sorted by length and each batch is padded to its own longest.
   void Encode(const std::vector<std::string>& texts, const EncodeOptions& options, float* out,
               uint8_t* truncated) const;
+  // The same for texts tokenized already (ids with <s> … </s>, each within maxSeqLength).
+  void EncodeTokens(const std::vector<Encoding>& encodings, const EncodeOptions& options, float* out) const;
   std::vector<Encoding> Tokenize(const std::vector<std::string>& texts) const;
 
   size_t dimension() const { return dimension_; }
