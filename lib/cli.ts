@@ -236,6 +236,8 @@ async function run(options: Options) {
 export function program(): Command {
   const cmd = new Command('sentvec')
     .description('Embed the sentences of a text file, then find the ones closest to questions in any language.')
+    // Options after a subcommand belong to it (serve and download repeat --model, --revision, -q).
+    .enablePositionalOptions()
     .option('-i, --input <file>', 'UTF-8 text file (.txt, .md) to search')
     .option('-p, --prompt <query>', 'answer this question once and exit (else: interactive)')
     .addOption(new Option('-k, --top-k <n>', 'how many sentences to print per question').argParser(positiveInt('--top-k')).default(1))
@@ -256,6 +258,46 @@ export function program(): Command {
     .action(async (repo: string, options: { revision: string; quiet?: boolean }) => {
       const { dir } = await resolveModel({ ...options, model: repo } as Options);
       process.stdout.write(`${dir}\n`);
+    });
+  cmd.command('serve')
+    .description('serve the model over HTTP: OpenAI-compatible /v1/embeddings, /embed, /tokenize, /health, /metrics')
+    .option('--model <dir|hub-id>', `model directory or hub id (default: ${DEFAULT_MODEL})`)
+    .option('--revision <rev>', 'hub revision', 'main')
+    .addOption(new Option('--port <n>', 'port').argParser(positiveInt('--port', 0)).default(8080))
+    .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .option('--api-key <key>', 'require "Authorization: Bearer <key>" (default: $SENTVEC_API_KEY, else none)')
+    .option('--cors <origin>', 'allow cross-origin requests from this origin (* for any); off by default')
+    .option('--model-name <name>', 'name reported in responses', 'sentvec')
+    .addOption(new Option('--max-batch-tokens <n>', 'padded tokens per batch').argParser(positiveInt('--max-batch-tokens')).default(16384))
+    .addOption(new Option('--max-batch-size <n>', 'inputs per batch').argParser(positiveInt('--max-batch-size')).default(64))
+    .addOption(new Option('--max-wait-us <n>', 'microseconds the first input waits for company').argParser(positiveInt('--max-wait-us', 0)).default(2000))
+    .addOption(new Option('--threads <n>', 'ONNX Runtime intra-op threads (default: physical cores)').argParser(positiveInt('--threads')))
+    .option('-q, --quiet', 'no notices on stderr')
+    .action(async (opts: { model?: string; revision: string; port: number; host: string; apiKey?: string; cors?: string; modelName: string;
+      maxBatchTokens: number; maxBatchSize: number; maxWaitUs: number; threads?: number; quiet?: boolean }) => {
+      const { dir } = await resolveModel({ ...opts, batchSize: 32, minLength: 5, topK: 1, provider: 'cpu' } as Options);
+      const model = await Model.load(dir, {
+        ...(opts.threads ? { threads: opts.threads } : {}),
+        scheduler: { maxBatchTokens: opts.maxBatchTokens, maxBatchSize: opts.maxBatchSize, maxWaitMicros: opts.maxWaitUs },
+      });
+      const { createServer } = await import('./server');
+      const app = await createServer(model, {
+        apiKey: opts.apiKey ?? process.env.SENTVEC_API_KEY, modelName: opts.modelName,
+        cors: opts.cors === undefined ? false : opts.cors === '*' ? true : opts.cors,
+      });
+      const address = await app.listen({ port: opts.port, host: opts.host });
+      log(opts, `sentvec serving ${opts.model ?? DEFAULT_MODEL} (${model.dimension} dimensions) on ${address}`);
+      await new Promise<void>((resolveStop) => {
+        const stop = (signal: string) => {
+          log(opts, `${signal}: finishing requests in flight, then stopping`);
+          app.close().then(() => {
+            model.dispose();
+            resolveStop();
+          });
+        };
+        process.once('SIGTERM', () => stop('SIGTERM'));
+        process.once('SIGINT', () => stop('SIGINT'));
+      });
     });
   cmd.exitOverride();
   cmd.configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `sentvec: ${s}` : s) });

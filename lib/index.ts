@@ -3,6 +3,7 @@ export { Embeddings } from './embeddings';
 export { Index, semanticSearch, type IndexOptions, type SearchOptions, type SearchResult, type SemanticSearchHit, type Metric, type Precision, type Ids } from './search';
 export type { LoadOptions } from './config';
 export { QueueFullError, type SchedulerOptions } from './scheduler';
+export { createServer, type ServerOptions } from './server';
 export type { PoolingMode } from './binding';
 export {
   SentvecError, InvalidArgumentError, ModelFileError, InputTooLongError, DisposedError,

@@ -1,0 +1,265 @@
+// An HTTP server over one model: OpenAI-compatible POST /v1/embeddings, TEI-style POST /embed and
+// POST /tokenize, GET /health and Prometheus GET /metrics. Requests share batches through the
+// model's scheduler.
+import cors from '@fastify/cors';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { timingSafeEqual } from 'node:crypto';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { SentvecError } from './errors';
+import type { Model } from './model';
+import { normalizeRow, QueueFullError } from './scheduler';
+
+/** Options of {@link createServer}. */
+export interface ServerOptions {
+  /** Name reported in responses' `model` field. Default 'sentvec'. */
+  modelName?: string;
+  /** Require `Authorization: Bearer <apiKey>`. Default: no authentication. */
+  apiKey?: string;
+  /** Inputs per request. Default 2048 (OpenAI's limit). */
+  maxInputs?: number;
+  /** Characters per input. Default 100,000. */
+  maxInputChars?: number;
+  /** Request body bytes. Default 16 MiB. */
+  bodyLimit?: number;
+  /** Allow cross-origin requests from these origins (true: any). Default: off. */
+  cors?: boolean | string | string[];
+  /** Log requests (fastify's logger). Default false. */
+  logger?: boolean;
+}
+
+type ErrorType = 'invalid_request_error' | 'authentication_error' | 'rate_limit_error' | 'server_error';
+
+class HttpError extends Error {
+  constructor(readonly status: number, message: string, readonly type: ErrorType, readonly param: string | null = null, readonly code: string | null = null) {
+    super(message);
+  }
+}
+
+const invalid = (message: string, param: string | null = null, code: string | null = null) => new HttpError(400, message, 'invalid_request_error', param, code);
+
+interface Prepared {
+  ids: Int32Array[];
+  truncated: number;
+  tokens: number;
+}
+
+function metrics(model: Model) {
+  const registry = new Registry();
+  const requests = new Counter({ name: 'sentvec_requests_total', help: 'HTTP requests by route and status', labelNames: ['route', 'status'], registers: [registry] });
+  const errors = new Counter({ name: 'sentvec_errors_total', help: 'Requests answered with an error, by route and type', labelNames: ['route', 'type'], registers: [registry] });
+  const truncated = new Counter({ name: 'sentvec_truncated_inputs_total', help: 'Inputs cut to maxSeqLength', registers: [registry] });
+  const latency = new Histogram({ name: 'sentvec_request_duration_seconds', help: 'Request latency', labelNames: ['route'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry] });
+  const batchSize = new Histogram({ name: 'sentvec_batch_size', help: 'Inputs per inference batch', buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256], registers: [registry] });
+  const batchTokens = new Histogram({ name: 'sentvec_batch_tokens', help: 'Padded tokens per inference batch', buckets: [16, 64, 256, 1024, 4096, 16384, 65536], registers: [registry] });
+  const batchSeconds = new Histogram({ name: 'sentvec_batch_duration_seconds', help: 'Time per inference batch', buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: [registry] });
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
+  new Gauge({ name: 'sentvec_queue_depth', help: 'Inputs waiting for a batch', registers: [registry], collect() { this.set(model.scheduler?.queueDepth ?? 0); } });
+  new Gauge({ name: 'sentvec_queued_tokens', help: 'Tokens waiting for a batch', registers: [registry], collect() { this.set(model.scheduler?.queuedTokens ?? 0); } });
+  new Gauge({ name: 'sentvec_event_loop_delay_p99_seconds', help: 'Event-loop delay p99 since the last scrape', registers: [registry], collect() { this.set(loop.percentile(99) / 1e9); loop.reset(); } });
+  return { registry, requests, errors, truncated, latency, batchSize, batchTokens, batchSeconds, loop };
+}
+
+function isTokenArray(v: unknown): v is number[] {
+  return Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'number');
+}
+
+/**
+ * Creates (but does not start) the server: `await server.listen({ port, host })`. Closing the
+ * server (`await server.close()`) lets requests in flight finish first; new ones get 503.
+ */
+export async function createServer(model: Model, options: ServerOptions = {}): Promise<FastifyInstance> {
+  if (!model.scheduler) throw new SentvecError('ERR_INVALID_ARG', 'createServer needs a model loaded with its scheduler (the default)');
+  const modelName = options.modelName ?? 'sentvec';
+  const maxInputs = options.maxInputs ?? 2048;
+  const maxInputChars = options.maxInputChars ?? 100_000;
+  const m = metrics(model);
+  const scheduler = model.scheduler;
+  const previousHook = scheduler.onBatch;
+  scheduler.onBatch = (e) => {
+    previousHook?.(e);
+    m.batchSize.observe(e.size);
+    m.batchTokens.observe(e.paddedTokens);
+    m.batchSeconds.observe(e.seconds);
+  };
+  const app = Fastify({ logger: options.logger ?? false, bodyLimit: options.bodyLimit ?? 16 * 1024 * 1024, return503OnClosing: true, forceCloseConnections: 'idle' });
+  if (options.cors) await app.register(cors, { origin: options.cors === true ? true : options.cors });
+  app.addHook('onClose', async () => {
+    m.loop.disable();
+    scheduler.onBatch = previousHook;
+  });
+
+  const key = options.apiKey ? Buffer.from(options.apiKey) : undefined;
+  app.addHook('onRequest', async (request) => {
+    (request as FastifyRequest & { started?: number }).started = performance.now();
+    if (!key || request.url === '/health') return;
+    const header = request.headers.authorization ?? '';
+    const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7) : '');
+    if (given.length !== key.length || !timingSafeEqual(given, key)) {
+      throw new HttpError(401, 'Incorrect API key provided. Send it as "Authorization: Bearer <key>".', 'authentication_error', null, 'invalid_api_key');
+    }
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unknown';
+    m.requests.inc({ route, status: String(reply.statusCode) });
+    const started = (request as FastifyRequest & { started?: number }).started;
+    if (started !== undefined) m.latency.observe({ route }, (performance.now() - started) / 1000);
+  });
+
+  app.setErrorHandler((error: FastifyError | HttpError | Error, request: FastifyRequest, reply: FastifyReply) => {
+    let status = 500;
+    let type: ErrorType = 'server_error';
+    let param: string | null = null;
+    let code: string | null = null;
+    let message = error.message;
+    if (error instanceof HttpError) {
+      ({ status, type, param, code } = error);
+    } else if (error instanceof QueueFullError) {
+      status = 429;
+      type = 'rate_limit_error';
+      code = 'queue_full';
+      reply.header('retry-after', '1');
+    } else if ((error as FastifyError).code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      status = 413;
+      type = 'invalid_request_error';
+      code = 'request_too_large';
+      message = `The request body is larger than ${options.bodyLimit ?? 16 * 1024 * 1024} bytes.`;
+    } else if ((error as FastifyError).statusCode && (error as FastifyError).statusCode! < 500) {
+      status = (error as FastifyError).statusCode!;
+      type = 'invalid_request_error';
+      message = (error as FastifyError).code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'Send the body as application/json.' : `We could not parse the JSON body of your request (${error.message}).`;
+    } else if (error instanceof SentvecError && error.code === 'ERR_INPUT_TOO_LONG') {
+      status = 413;
+      type = 'invalid_request_error';
+      code = 'context_length_exceeded';
+    } else if (error instanceof SentvecError && error.code === 'ERR_INVALID_ARG') {
+      status = 400;
+      type = 'invalid_request_error';
+    } else {
+      request.log.error(error);
+    }
+    m.errors.inc({ route: request.routeOptions.url ?? 'unknown', type });
+    reply.status(status).send({ error: { message, type, param, code } });
+  });
+
+  // Token ids for every input: texts are tokenized (truncated or refused past maxSeqLength, as
+  // asked), token arrays are checked and framed with <s> … </s> unless they already are.
+  async function prepare(input: unknown, param: string, truncate: boolean, allowTokens: boolean): Promise<Prepared> {
+    let items: unknown[];
+    if (typeof input === 'string') items = [input];
+    else if (allowTokens && isTokenArray(input)) items = [input];
+    else if (Array.isArray(input)) items = input;
+    else throw invalid(`'${param}' must be a string or an array of ${allowTokens ? 'strings or token arrays' : 'strings'}.`, param);
+    if (items.length === 0) throw invalid(`'${param}' must not be empty.`, param);
+    if (items.length > maxInputs) throw invalid(`'${param}' has ${items.length} inputs; at most ${maxInputs} are allowed per request.`, param, 'too_many_inputs');
+    const texts: string[] = [];
+    const where: number[] = [];
+    const ids: Int32Array[] = new Array(items.length);
+    let truncated = 0;
+    for (const [i, item] of items.entries()) {
+      if (typeof item === 'string') {
+        if (item.length > maxInputChars) throw new HttpError(413, `${param}[${i}] has ${item.length} characters; at most ${maxInputChars} are allowed.`, 'invalid_request_error', `${param}[${i}]`, 'input_too_large');
+        if (!item.isWellFormed() || item.includes('\0')) throw invalid(`${param}[${i}] contains a lone surrogate or a NUL character.`, `${param}[${i}]`);
+        texts.push(item);
+        where.push(i);
+      } else if (allowTokens && isTokenArray(item)) {
+        const vocab = model.vocabSize;
+        if (!item.every((x) => Number.isInteger(x) && x >= 0 && x < vocab)) throw invalid(`${param}[${i}] holds a value that is not a token id of this model (integers 0 to ${vocab - 1}).`, `${param}[${i}]`);
+        let framed = item[0] === 0 && item[item.length - 1] === 2 && item.length >= 2 ? item : [0, ...item, 2];
+        if (framed.length > model.maxSeqLength) {
+          if (!truncate) throw new HttpError(413, `${param}[${i}] has ${framed.length} tokens; this model takes at most ${model.maxSeqLength}.`, 'invalid_request_error', `${param}[${i}]`, 'context_length_exceeded');
+          framed = [...framed.slice(0, model.maxSeqLength - 1), 2];
+          truncated++;
+        }
+        ids[i] = Int32Array.from(framed);
+      } else {
+        throw invalid(`${param}[${i}] must be a string${allowTokens ? ' or an array of token ids' : ''}.`, `${param}[${i}]`);
+      }
+    }
+    if (texts.length > 0) {
+      const tokenized = await model.tokenize(texts);
+      tokenized.forEach((t, k) => {
+        if (t.truncated) {
+          if (!truncate) throw new HttpError(413, `${param}[${where[k]}] is longer than the model's ${model.maxSeqLength} tokens; shorten it or send "truncate": true.`, 'invalid_request_error', `${param}[${where[k]}]`, 'context_length_exceeded');
+          truncated++;
+        }
+        ids[where[k]] = t.ids;
+      });
+    }
+    m.truncated.inc(truncated);
+    return { ids, truncated, tokens: ids.reduce((n, x) => n + x.length, 0) };
+  }
+
+  function checkDimensions(value: unknown): number {
+    if (value === undefined || value === null) return model.dimension;
+    if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > model.dimension) {
+      throw invalid(`'dimensions' must be an integer from 1 to ${model.dimension}.`, 'dimensions');
+    }
+    return value as number;
+  }
+
+  // Matryoshka: keep the first `dimensions` values, then renormalize.
+  function shape(row: Float32Array, dimensions: number, normalize: boolean): Float32Array {
+    const out = row.slice(0, dimensions);
+    return normalize ? normalizeRow(out) : out;
+  }
+
+  function body(request: FastifyRequest): Record<string, unknown> {
+    const b = request.body;
+    if (b === null || typeof b !== 'object' || Array.isArray(b)) throw invalid('The request body must be a JSON object.');
+    return b as Record<string, unknown>;
+  }
+
+  app.post('/v1/embeddings', async (request, reply) => {
+    const b = body(request);
+    const format = b.encoding_format ?? 'float';
+    if (format !== 'float' && format !== 'base64') throw invalid(`'encoding_format' must be 'float' or 'base64'.`, 'encoding_format');
+    if (b.truncate !== undefined && typeof b.truncate !== 'boolean') throw invalid(`'truncate' must be a boolean.`, 'truncate');
+    const dimensions = checkDimensions(b.dimensions);
+    const prepared = await prepare(b.input, 'input', (b.truncate as boolean | undefined) ?? true, true);
+    const rows = await scheduler.submit(prepared.ids);
+    if (prepared.truncated) reply.header('x-sentvec-truncated-inputs', String(prepared.truncated));
+    return {
+      object: 'list',
+      data: rows.map((row, index) => {
+        const v = shape(row, dimensions, true);
+        return { object: 'embedding', index, embedding: format === 'base64' ? Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') : Array.from(v) };
+      }),
+      model: typeof b.model === 'string' ? b.model : modelName,
+      usage: { prompt_tokens: prepared.tokens, total_tokens: prepared.tokens },
+    };
+  });
+
+  app.post('/embed', async (request, reply) => {
+    const b = body(request);
+    for (const k of ['truncate', 'normalize'] as const) if (b[k] !== undefined && typeof b[k] !== 'boolean') throw invalid(`'${k}' must be a boolean.`, k);
+    const dimensions = checkDimensions(b.dimensions);
+    const prepared = await prepare(b.inputs, 'inputs', (b.truncate as boolean | undefined) ?? false, false);
+    const rows = await scheduler.submit(prepared.ids);
+    if (prepared.truncated) reply.header('x-sentvec-truncated-inputs', String(prepared.truncated));
+    const normalize = (b.normalize as boolean | undefined) ?? true;
+    return rows.map((row) => Array.from(shape(row, dimensions, normalize)));
+  });
+
+  app.post('/tokenize', async (request) => {
+    const b = body(request);
+    const inputs = typeof b.inputs === 'string' ? [b.inputs] : b.inputs;
+    if (!Array.isArray(inputs) || inputs.length === 0 || !inputs.every((x) => typeof x === 'string')) throw invalid(`'inputs' must be a string or a non-empty array of strings.`, 'inputs');
+    if (inputs.length > maxInputs) throw invalid(`'inputs' has ${inputs.length} inputs; at most ${maxInputs} are allowed per request.`, 'inputs', 'too_many_inputs');
+    const special = new Set([0, 1, 2, 3, model.vocabSize - 1]);
+    return (await model.tokenize(inputs as string[])).map((t) => {
+      const tokens = t.tokens;
+      return Array.from(t.ids, (id, k) => ({ id, text: tokens[k], special: special.has(id) }));
+    });
+  });
+
+  app.get('/health', async () => ({ status: 'ok', model: modelName, dimension: model.dimension, maxSeqLength: model.maxSeqLength }));
+
+  app.get('/metrics', async (_request, reply) => {
+    reply.header('content-type', m.registry.contentType);
+    return m.registry.metrics();
+  });
+
+  return app;
+}
