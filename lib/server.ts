@@ -85,7 +85,17 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
   };
   const app = Fastify({ logger: options.logger ?? false, bodyLimit: options.bodyLimit ?? 16 * 1024 * 1024, return503OnClosing: true, forceCloseConnections: 'idle' });
   if (options.cors) await app.register(cors, { origin: options.cors === true ? true : options.cors });
+  // Closing: requests in flight finish, and each connection is closed as soon as it is idle
+  // (clients keep connections alive, which would otherwise hold close() for the keep-alive timeout).
+  let closing: NodeJS.Timeout | undefined;
+  app.addHook('preClose', async () => {
+    closing = setInterval(() => app.server.closeIdleConnections(), 25);
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
   app.addHook('onClose', async () => {
+    clearInterval(closing);
     m.loop.disable();
     scheduler.onBatch = previousHook;
   });

@@ -1,0 +1,193 @@
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import OpenAI from 'openai';
+import { tinyModel } from './helpers/models.mjs';
+import { sentvec } from './helpers/sentvec.mjs';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const { Model, createServer } = sentvec;
+const maxDelta = (a, b) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+
+async function start(t, serverOptions = {}, loadOptions = {}) {
+  const model = await Model.load(tinyModel(), loadOptions);
+  const app = await createServer(model, { apiKey: 'sk-test', ...serverOptions });
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  t.teardown(async () => {
+    await app.close();
+    model.dispose();
+  });
+  const post = (path, body, headers = {}) => fetch(`${url}${path}`, {
+    method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer sk-test', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return { model, url, post, client: new OpenAI({ baseURL: `${url}/v1`, apiKey: 'sk-test', maxRetries: 0 }) };
+}
+
+test('the openai client gets the same vectors as model.encode, base64 (its default) and float', async (t) => {
+  const { model, client } = await start(t);
+  const texts = ['The train leaves at seven.', '電車は七時に出発します。', 'Il pleut.'];
+  const want = await model.encode(texts, { normalize: true });
+  const single = await client.embeddings.create({ model: 'sentvec', input: texts[0] });
+  t.is(single.object, 'list');
+  t.is(single.data.length, 1);
+  t.is(single.data[0].index, 0);
+  t.true(maxDelta(single.data[0].embedding, want.get(0)) < 1e-6);
+  const batch = await client.embeddings.create({ model: 'sentvec', input: texts, encoding_format: 'float' });
+  t.deepEqual(batch.data.map((d) => d.index), [0, 1, 2]);
+  batch.data.forEach((d, i) => t.true(maxDelta(d.embedding, want.get(i)) < 1e-6));
+  const tokens = (await model.tokenize(texts)).reduce((n, x) => n + x.ids.length, 0);
+  t.deepEqual(batch.usage, { prompt_tokens: tokens, total_tokens: tokens });
+  t.is(batch.model, 'sentvec');
+});
+
+test('dimensions truncates (Matryoshka) and renormalizes', async (t) => {
+  const { model, client } = await start(t);
+  const full = await model.encode('shorter vectors please', { normalize: true });
+  const r = await client.embeddings.create({ model: 'm', input: 'shorter vectors please', dimensions: 8 });
+  const v = r.data[0].embedding;
+  t.is(v.length, 8);
+  const head = Array.from(full.get(0).slice(0, 8));
+  const n = Math.hypot(...head);
+  t.true(maxDelta(v, head.map((x) => x / n)) < 1e-6);
+  await t.throwsAsync(client.embeddings.create({ model: 'm', input: 'x', dimensions: 33 }), { instanceOf: OpenAI.BadRequestError, message: /'dimensions' must be an integer from 1 to 32/ });
+});
+
+test('token id input (one array or several) embeds like the text', async (t) => {
+  const { model, client } = await start(t);
+  const tok = await model.tokenize('token input works');
+  const pieces = Array.from(tok.ids.slice(1, -1));
+  const want = await model.encode('token input works', { normalize: true });
+  const r = await client.embeddings.create({ model: 'm', input: pieces, encoding_format: 'float' });
+  t.true(maxDelta(r.data[0].embedding, want.get(0)) < 1e-6, 'unframed ids are framed with <s> … </s>');
+  const r2 = await client.embeddings.create({ model: 'm', input: [Array.from(tok.ids), pieces], encoding_format: 'float' });
+  t.true(maxDelta(r2.data[0].embedding, r2.data[1].embedding) < 1e-6, 'framed ids are used as they are');
+  await t.throwsAsync(client.embeddings.create({ model: 'm', input: [1, 999999] }), { instanceOf: OpenAI.BadRequestError, message: /not a token id/ });
+});
+
+test('errors have OpenAI\'s shape: malformed JSON, wrong types, empty input, bad format', async (t) => {
+  const { post } = await start(t);
+  const cases = [
+    ['{"input": ', 400, null],
+    [{ input: 5 }, 400, 'input'],
+    [{ input: [] }, 400, 'input'],
+    [{ input: ['ok', 7] }, 400, 'input[1]'],
+    [{ input: 'x', encoding_format: 'hex' }, 400, 'encoding_format'],
+    [{ input: 'x', truncate: 'yes' }, 400, 'truncate'],
+    [[1, 2], 400, null],
+  ];
+  for (const [body, status, param] of cases) {
+    const r = await post('/v1/embeddings', body);
+    t.is(r.status, status, JSON.stringify(body));
+    const json = await r.json();
+    t.deepEqual(Object.keys(json.error).sort(), ['code', 'message', 'param', 'type']);
+    t.is(json.error.type, 'invalid_request_error');
+    t.is(json.error.param, param);
+    t.true(json.error.message.length > 10);
+  }
+});
+
+test('authentication: a missing or wrong key is 401; /health needs none', async (t) => {
+  const { url, post } = await start(t);
+  const wrong = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'sk-wrong', maxRetries: 0 });
+  const err = await t.throwsAsync(wrong.embeddings.create({ model: 'm', input: 'x' }), { instanceOf: OpenAI.AuthenticationError });
+  t.is(err.status, 401);
+  t.is((await post('/v1/embeddings', { input: 'x' }, { authorization: '' })).status, 401);
+  t.is((await fetch(`${url}/health`)).status, 200);
+});
+
+test('limits: inputs per request, characters per input, body size → 400 / 413', async (t) => {
+  const { post } = await start(t, { maxInputs: 3, maxInputChars: 50, bodyLimit: 2000 });
+  let r = await post('/v1/embeddings', { input: ['a', 'b', 'c', 'd'] });
+  t.is(r.status, 400);
+  t.is((await r.json()).error.code, 'too_many_inputs');
+  r = await post('/v1/embeddings', { input: 'x'.repeat(51) });
+  t.is(r.status, 413);
+  t.is((await r.json()).error.code, 'input_too_large');
+  r = await post('/v1/embeddings', { input: ['y'.repeat(3000)] });
+  t.is(r.status, 413);
+  t.is((await r.json()).error.code, 'request_too_large');
+});
+
+test('a full queue answers 429 with Retry-After instead of growing', async (t) => {
+  const { post } = await start(t, {}, { scheduler: { maxQueuedTokens: 30, maxInFlight: 1, maxWaitMicros: 200000 } });
+  const responses = await Promise.all(Array.from({ length: 6 }, (_, i) => post('/v1/embeddings', { input: `request ${i} with several words in it` })));
+  const statuses = responses.map((r) => r.status);
+  t.true(statuses.includes(200));
+  t.true(statuses.includes(429));
+  const limited = responses.find((r) => r.status === 429);
+  t.is(limited.headers.get('retry-after'), '1');
+  t.is((await limited.json()).error.type, 'rate_limit_error');
+});
+
+test('over-long inputs are truncated and counted, or refused when truncate is false', async (t) => {
+  const { post } = await start(t);
+  const long = 'word '.repeat(400);
+  let r = await post('/v1/embeddings', { input: ['short', long] });
+  t.is(r.status, 200);
+  t.is(r.headers.get('x-sentvec-truncated-inputs'), '1');
+  r = await post('/v1/embeddings', { input: long, truncate: false });
+  t.is(r.status, 413);
+  const json = await r.json();
+  t.is(json.error.code, 'context_length_exceeded');
+  t.is(json.error.param, 'input[0]');
+  r = await post('/embed', { inputs: long });
+  t.is(r.status, 413, 'TEI-style /embed refuses by default');
+  r = await post('/embed', { inputs: long, truncate: true });
+  t.is(r.status, 200);
+});
+
+test('/embed, /tokenize, /health and /metrics', async (t) => {
+  const { model, url, post } = await start(t);
+  const want = await model.encode(['alpha beta', 'gamma'], { normalize: true });
+  const embed = await (await post('/embed', { inputs: ['alpha beta', 'gamma'] })).json();
+  t.is(embed.length, 2);
+  t.true(maxDelta(embed[1], want.get(1)) < 1e-6);
+  const raw = await (await post('/embed', { inputs: 'gamma', normalize: false })).json();
+  t.true(Math.abs(Math.hypot(...raw[0]) - 1) > 1e-3, 'normalize: false keeps the raw pooled vector');
+  const tokens = await (await post('/tokenize', { inputs: 'Hello <mask>' })).json();
+  t.deepEqual(tokens[0].map((x) => x.id), Array.from((await model.tokenize('Hello <mask>')).ids));
+  t.deepEqual(tokens[0].filter((x) => x.special).map((x) => x.text), ['<s>', '<mask>', '</s>']);
+  const health = await (await fetch(`${url}/health`)).json();
+  t.is(health.status, 'ok');
+  t.is(health.dimension, 32);
+  const metrics = await (await fetch(`${url}/metrics`, { headers: { authorization: 'Bearer sk-test' } })).text();
+  for (const name of ['sentvec_requests_total', 'sentvec_errors_total', 'sentvec_batch_size_bucket', 'sentvec_batch_tokens_bucket', 'sentvec_queue_depth', 'sentvec_request_duration_seconds_bucket', 'sentvec_event_loop_delay_p99_seconds']) {
+    t.true(metrics.includes(name), name);
+  }
+  t.regex(metrics, /sentvec_requests_total\{route="\/embed",status="200"\} 2/);
+});
+
+test('CORS is off by default and on when asked', async (t) => {
+  const off = await start(t);
+  const r1 = await fetch(`${off.url}/health`, { headers: { origin: 'https://example.org' } });
+  t.is(r1.headers.get('access-control-allow-origin'), null);
+  const on = await start(t, { cors: 'https://example.org' });
+  const r2 = await fetch(`${on.url}/health`, { headers: { origin: 'https://example.org' } });
+  t.is(r2.headers.get('access-control-allow-origin'), 'https://example.org');
+});
+
+test('SIGTERM drains requests in flight: each completes or gets a clean error, then the process exits 0', async (t) => {
+  const child = spawn(process.execPath, [join(root, 'bin/sentvec.js'), 'serve', '--model', tinyModel(), '--port', '0', '--max-wait-us', '20000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += d; });
+  const exited = new Promise((r) => child.on('exit', (code) => r(code)));
+  while (!/on (http:\/\/\S+)/.test(stderr)) await new Promise((r) => setTimeout(r, 20));
+  const url = stderr.match(/on (http:\/\/\S+)/)[1];
+  const requests = Array.from({ length: 40 }, (_, i) => fetch(`${url}/v1/embeddings`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ input: `in flight ${i} ${'words '.repeat(i)}` }),
+  }).then(async (r) => ({ status: r.status, body: await r.json() }), (err) => ({ error: err })));
+  await new Promise((r) => setTimeout(r, 30));
+  child.kill('SIGTERM');
+  const results = await Promise.all(requests);
+  t.is(await exited, 0, stderr);
+  const ok = results.filter((r) => r.status === 200);
+  t.true(ok.length > 0, 'requests in flight completed');
+  for (const r of results) {
+    if (r.status === 200) t.is(r.body.data[0].embedding.length, 32);
+    else if (r.status) t.is(r.status, 503, JSON.stringify(r.body));
+    else t.truthy(r.error, 'refused connection after close');
+  }
+  t.regex(stderr, /SIGTERM: finishing requests in flight/);
+});
