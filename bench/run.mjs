@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The benchmark harness: `npm run bench [-- suite … [--option value …]]`; suites: encode, search.
+// The benchmark harness: `npm run bench [-- suite … [--option value …]]`; suites: encode, search, serve.
 // Each suite prints a table of medians and ratios against baselines measured in the same run,
 // and writes it to bench/results/<suite>.json.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const SUITES = { encode: () => import('./encode.mjs'), search: () => import('./search.mjs') };
+const SUITES = { encode: () => import('./encode.mjs'), search: () => import('./search.mjs'), serve: () => import('./serve.mjs') };
 
 const argv = process.argv.slice(2);
 const firstOption = argv.findIndex((a) => a.startsWith('--'));

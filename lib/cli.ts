@@ -271,14 +271,15 @@ export function program(): Command {
     .addOption(new Option('--max-batch-tokens <n>', 'padded tokens per batch').argParser(positiveInt('--max-batch-tokens')).default(16384))
     .addOption(new Option('--max-batch-size <n>', 'inputs per batch').argParser(positiveInt('--max-batch-size')).default(64))
     .addOption(new Option('--max-wait-us <n>', 'microseconds the first input waits for company').argParser(positiveInt('--max-wait-us', 0)).default(2000))
+    .addOption(new Option('--max-in-flight <n>', 'batches in native code at once').argParser(positiveInt('--max-in-flight')).default(1))
     .addOption(new Option('--threads <n>', 'ONNX Runtime intra-op threads (default: physical cores)').argParser(positiveInt('--threads')))
     .option('-q, --quiet', 'no notices on stderr')
     .action(async (opts: { model?: string; revision: string; port: number; host: string; apiKey?: string; cors?: string; modelName: string;
-      maxBatchTokens: number; maxBatchSize: number; maxWaitUs: number; threads?: number; quiet?: boolean }) => {
+      maxBatchTokens: number; maxBatchSize: number; maxWaitUs: number; maxInFlight: number; threads?: number; quiet?: boolean }) => {
       const { dir } = await resolveModel({ ...opts, batchSize: 32, minLength: 5, topK: 1, provider: 'cpu' } as Options);
       const model = await Model.load(dir, {
         ...(opts.threads ? { threads: opts.threads } : {}),
-        scheduler: { maxBatchTokens: opts.maxBatchTokens, maxBatchSize: opts.maxBatchSize, maxWaitMicros: opts.maxWaitUs },
+        scheduler: { maxBatchTokens: opts.maxBatchTokens, maxBatchSize: opts.maxBatchSize, maxWaitMicros: opts.maxWaitUs, maxInFlight: opts.maxInFlight },
       });
       const { createServer } = await import('./server');
       const app = await createServer(model, {

@@ -53,7 +53,7 @@ function metrics(model: Model) {
   const batchSize = new Histogram({ name: 'sentvec_batch_size', help: 'Inputs per inference batch', buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256], registers: [registry] });
   const batchTokens = new Histogram({ name: 'sentvec_batch_tokens', help: 'Padded tokens per inference batch', buckets: [16, 64, 256, 1024, 4096, 16384, 65536], registers: [registry] });
   const batchSeconds = new Histogram({ name: 'sentvec_batch_duration_seconds', help: 'Time per inference batch', buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: [registry] });
-  const loop = monitorEventLoopDelay({ resolution: 10 });
+  const loop = monitorEventLoopDelay({ resolution: 1 });
   loop.enable();
   new Gauge({ name: 'sentvec_queue_depth', help: 'Inputs waiting for a batch', registers: [registry], collect() { this.set(model.scheduler?.queueDepth ?? 0); } });
   new Gauge({ name: 'sentvec_queued_tokens', help: 'Tokens waiting for a batch', registers: [registry], collect() { this.set(model.scheduler?.queuedTokens ?? 0); } });
