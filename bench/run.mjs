@@ -1,17 +1,25 @@
 #!/usr/bin/env node
-// The benchmark harness: `npm run bench [-- suite … [--option value …]]`; suites: encode, search, serve.
-// Each suite prints a table of medians and ratios against baselines measured in the same run,
-// and writes it to bench/results/<suite>.json.
+// The benchmark harness: `npm run bench [-- suite … [--option value …]]`.
+// Suites: tokenize, embed, pool, search, serve (default: all). Each prints a table of medians and
+// ratios against baselines measured in the same run, writes bench/results/<suite>.json, and the
+// report bench/RESULTS.md and the chart bench/ratios.svg are rebuilt from all results.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeReport } from './report.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const SUITES = { encode: () => import('./encode.mjs'), search: () => import('./search.mjs'), serve: () => import('./serve.mjs') };
+const SUITES = {
+  tokenize: () => import('./tokenize.mjs'),
+  embed: () => import('./embed.mjs'),
+  pool: () => import('./pool.mjs'),
+  search: () => import('./search.mjs'),
+  serve: () => import('./serve.mjs'),
+};
 
 const argv = process.argv.slice(2);
 const firstOption = argv.findIndex((a) => a.startsWith('--'));
-const names = (firstOption < 0 ? argv : argv.slice(0, firstOption));
+const names = firstOption < 0 ? argv : argv.slice(0, firstOption);
 const options = firstOption < 0 ? [] : argv.slice(firstOption);
 for (const name of names) {
   if (!SUITES[name]) {
@@ -21,7 +29,9 @@ for (const name of names) {
 }
 for (const name of names.length ? names : Object.keys(SUITES)) {
   console.log(`\n== ${name} ==`);
-  const rows = await (await SUITES[name]()).run(options);
+  const result = await (await SUITES[name]()).run(options);
   mkdirSync(join(here, 'results'), { recursive: true });
-  writeFileSync(join(here, 'results', `${name}.json`), JSON.stringify({ date: new Date().toISOString(), options, rows }, null, 2) + '\n');
+  const command = `npm run bench -- ${name}${options.length ? ` ${options.join(' ')}` : ''}`;
+  writeFileSync(join(here, 'results', `${name}.json`), JSON.stringify({ date: new Date().toISOString(), command, ...(Array.isArray(result) ? { rows: result } : result) }, null, 2) + '\n');
+  writeReport(here);
 }

@@ -1,6 +1,6 @@
 // Serving throughput: load from this process (autocannon) against `sentvec serve` in another,
 // single-sentence requests from the parity corpus's length mix, 1 / 8 / 64 concurrent clients.
-//   npm run bench -- serve [--models tiny,base --duration 10 --clients 1,8,64 --in-flight 2]
+//   npm run bench -- serve [--models tiny,mpnet-base-twin --duration 10 --clients 1,8,64 --in-flight 1]
 // Ratios, measured in the same run: server at 64 clients ÷ offline encode() of the same texts in
 // batches of 64; coalescing server ÷ a naive server (bench/naive-server.mjs) at 64 clients.
 import autocannon from 'autocannon';
@@ -9,15 +9,12 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ensureModel } from '../scripts/model/generate.mjs';
 import { parityCorpus } from '../test/fixtures/parity-corpus.mjs';
+import { MODELS } from './common.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { Model } = createRequire(import.meta.url)('../dist/lib/index.js');
-const MODELS = {
-  tiny: () => ensureModel('tiny'),
-  base: () => ensureModel('bench-base', { layers: 12, hidden: 768, heads: 12, intermediate: 3072, seed: 7 }),
-};
+
 
 function startServer(args) {
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -52,12 +49,13 @@ async function loopDelay(url) {
 
 export async function run(args) {
   const { values } = parseArgs({ args, options: {
-    models: { type: 'string', default: 'tiny,base' }, duration: { type: 'string', default: '10' },
+    models: { type: 'string', default: 'tiny,mpnet-base-twin' }, duration: { type: 'string', default: '10' },
     clients: { type: 'string', default: '1,8,64' }, 'in-flight': { type: 'string', default: '1' },
   } });
   const duration = Number(values.duration);
   const texts = parityCorpus.filter((t) => t.trim().length > 0 && t.length < 400).slice(0, 512);
   const rows = [];
+  const targets = [];
   for (const name of values.models.split(',')) {
     const dir = MODELS[name]();
     const model = await Model.load(dir, { scheduler: false });
@@ -91,9 +89,11 @@ export async function run(args) {
       const ours = Object.entries(row).find(([k]) => k.startsWith('64 clients') && k.endsWith('req/s'))[1];
       row['coalescing ÷ naive'] = +(ours / r.requests.average).toFixed(2);
     }
+    if (row['64 clients ÷ offline'] !== undefined) targets.push({ name: `serve 64 clients ≥ 0.9× offline encode (${name})`, value: row['64 clients ÷ offline'], goal: 0.9 });
+    if (row['coalescing ÷ naive'] !== undefined) targets.push({ name: `coalescing ≥ 3× naive server at 64 clients (${name})`, value: row['coalescing ÷ naive'], goal: 3 });
     console.log(row);
     rows.push(row);
   }
   for (const row of rows) console.table(Object.entries(row).map(([metric, value]) => ({ metric, value })));
-  return rows;
+  return { rows, targets };
 }

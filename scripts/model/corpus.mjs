@@ -201,3 +201,36 @@ export const corpus = {
 export function corpusLines() {
   return Object.values(corpus).flat();
 }
+
+/**
+ * A deterministic benchmark corpus of `count` lines built from the sentences above: fragments,
+ * single sentences and paragraphs of up to twelve sentences, so lengths spread from about 3 to
+ * 200 tokens the way real inputs do (many short, a long tail).
+ */
+export function realisticCorpus(count = 3000, seed = 2026) {
+  let a = seed >>> 0;
+  const random = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const languages = Object.values(corpus);
+  const pick = (list) => list[Math.floor(random() * list.length)];
+  const lines = [];
+  for (let i = 0; i < count; i++) {
+    const language = pick(languages);
+    const r = random();
+    if (r < 0.1) {
+      // A fragment: the first few words (or characters, for scripts without spaces).
+      const s = pick(language);
+      const words = s.split(' ');
+      lines.push(words.length > 3 ? words.slice(0, 2 + Math.floor(random() * 3)).join(' ') : Array.from(s).slice(0, 4 + Math.floor(random() * 6)).join(''));
+    } else {
+      const n = r < 0.6 ? 1 : r < 0.8 ? 2 + Math.floor(random() * 2) : r < 0.93 ? 4 + Math.floor(random() * 3) : 7 + Math.floor(random() * 6);
+      const joiner = language === corpus.ja || language === corpus.zh || language === corpus.th ? '' : ' ';
+      lines.push(Array.from({ length: n }, () => pick(language)).join(joiner));
+    }
+  }
+  return lines;
+}

@@ -18,7 +18,16 @@ import { corpusLines } from './corpus.mjs';
 const { onnx } = onnxProto;
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 // Bump when the generator's output changes, so cached models are rebuilt.
-const GENERATOR_VERSION = 1;
+const GENERATOR_VERSION = 2;
+
+/**
+ * Random-weight "shape twins" of the real models, for benchmarks: the same layers, widths and
+ * vocabulary size (250,002 tokens: the trained vocabulary padded with synthetic pieces).
+ */
+export const TWINS = {
+  'mpnet-base-twin': { layers: 12, hidden: 768, heads: 12, intermediate: 3072, maxPositions: 514, vocabPieces: 250000, seed: 7 },
+  'minilm-l12-twin': { layers: 12, hidden: 384, heads: 12, intermediate: 1536, maxPositions: 514, vocabPieces: 250000, seed: 8 },
+};
 
 /** The tiny model the tests use. */
 export const TINY = {
@@ -46,6 +55,25 @@ function trainSentencePiece(dir, vocabSize, extraLines = []) {
   ], { stdio: ['ignore', 'ignore', 'pipe'] });
   rmSync(input);
   rmSync(join(dir, 'sentencepiece.bpe.vocab'));
+}
+
+// Appends synthetic pieces to a serialized SentencePiece ModelProto until it has `total` pieces.
+// Repeated fields may be continued anywhere in a protobuf message, so appending entries of field
+// 1 (pieces) to the end is a valid encoding. The pieces are made of private-use characters that
+// real text does not contain, and score below every trained piece.
+function padVocabulary(dir, total) {
+  const path = join(dir, 'sentencepiece.bpe.model');
+  const bytes = readFileSync(path);
+  const proto = spmRoot.lookupType('ModelProto').decode(bytes);
+  const have = proto.pieces.length;
+  if (have >= total) return;
+  const minScore = Math.min(...proto.pieces.map((p) => p.score));
+  const writer = protobuf.Writer.create();
+  for (let i = 0; i < total - have; i++) {
+    const piece = `\uF8FF\uF8FE${i.toString(36)}`;
+    writer.uint32(10).fork().uint32(10).string(piece).uint32(21).float(minScore - 1 - i / (total - have)).ldelim();
+  }
+  writeFileSync(path, Buffer.concat([bytes, writer.finish()]));
 }
 
 const spmRoot = protobuf.Root.fromJSON({
@@ -259,6 +287,7 @@ export function generateModel(dir, options = {}) {
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(join(tmp, 'onnx'), { recursive: true });
   trainSentencePiece(tmp, spec.vocabSize);
+  if (spec.vocabPieces) padVocabulary(tmp, spec.vocabPieces);
   const spm = readFileSync(join(tmp, 'sentencepiece.bpe.model'));
   const { json, vocabSize } = tokenizerJson(spm);
   const rows = Math.max(vocabSize, spec.embeddingRows ?? 0);
