@@ -48,7 +48,7 @@ export async function run(args) {
     env.allowRemoteModels = false;
     env.localModelPath = `${dirname(dir)}/`;
     const extractor = await pipeline('feature-extraction', basename(dir), { dtype: 'fp32', session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 } });
-    extractor.tokenizer.model_max_length = 128;
+    extractor.tokenizer._tokenizerConfig.model_max_length = 128; // its limit, like sentvec's maxSeqLength
     const session = await ort.InferenceSession.create(join(dir, 'onnx/model.onnx'), { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionMode: 'sequential' });
     const tokenized = await model.tokenize(texts);
     const order = tokenized.map((t, i) => i).sort((a, b) => tokenized[b].ids.length - tokenized[a].ids.length || a - b);
