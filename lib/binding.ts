@@ -14,6 +14,7 @@ export interface NativeModelConfig {
   doLowerCase: boolean;
   pooling: PoolingMode[];
   threads: number;
+  spinning: boolean;
 }
 
 export interface NativeTokenized {

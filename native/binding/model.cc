@@ -208,6 +208,7 @@ static Napi::Value LoadModel(const Napi::CallbackInfo& info) {
   config.hiddenSize = static_cast<int64_t>(PositiveInteger(o, "hiddenSize", 0));
   config.doLowerCase = Boolean(o, "doLowerCase", false);
   config.session.intraOpThreads = static_cast<int>(PositiveInteger(o, "threads", 0));
+  config.session.spinning = Boolean(o, "spinning", true);
   Napi::Value pooling = o.Get("pooling");
   if (pooling.IsArray()) {
     config.pooling.clear();

@@ -4,6 +4,7 @@
 #include <numeric>
 
 #include "error.h"
+#include "parallel.h"
 
 namespace sentvec {
 
@@ -41,9 +42,16 @@ std::shared_ptr<Model> Model::Load(const ModelConfig& config) {
 }
 
 std::vector<Encoding> Model::Tokenize(const std::vector<std::string>& texts) const {
-  std::vector<Encoding> encodings;
-  encodings.reserve(texts.size());
-  for (const auto& text : texts) encodings.push_back(tokenizer_->Encode(text, config_.maxSeqLength));
+  std::vector<Encoding> encodings(texts.size());
+  // Tokenizing runs before any inference can start, with the cores otherwise idle: split it over
+  // them when there is enough of it.
+  constexpr size_t kTextsPerThread = 64;
+  const size_t parts = std::max<size_t>(1, std::min<size_t>(static_cast<size_t>(session_->intraOpThreads()),
+                                                            texts.size() / kTextsPerThread));
+  RunParallel(parts, [&](size_t part) {
+    const size_t begin = texts.size() * part / parts, end = texts.size() * (part + 1) / parts;
+    for (size_t i = begin; i < end; ++i) encodings[i] = tokenizer_->Encode(texts[i], config_.maxSeqLength);
+  });
   return encodings;
 }
 

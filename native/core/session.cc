@@ -64,8 +64,7 @@ std::unique_ptr<Session> Session::Load(const std::string& path, const SessionOpt
     so.SetInterOpNumThreads(1);
     so.SetExecutionMode(ExecutionMode::ORT_SEQUENTIAL);
     so.SetGraphOptimizationLevel(GraphOptimizationLevel::ORT_ENABLE_ALL);
-    // Spinning workers would compete with the event loop and other sessions between batches.
-    so.AddConfigEntry("session.intra_op.allow_spinning", "0");
+    so.AddConfigEntry("session.intra_op.allow_spinning", options.spinning ? "1" : "0");
     s->impl_->session = std::make_unique<Ort::Session>(Environment(), path.c_str(), so);
   } catch (const Ort::Exception& e) {
     throw Error(ErrorCode::ModelFile,

@@ -10,6 +10,9 @@ namespace sentvec {
 
 struct SessionOptions {
   int intraOpThreads = 0;  // 0: the machine's physical cores
+  // Let idle intra-op threads spin between parallel sections (ONNX Runtime's default): lower
+  // latency per batch, at the price of cores busy-waiting when there is no work.
+  bool spinning = true;
 };
 
 // The encoder's output for one batch, in memory owned by ONNX Runtime.
