@@ -15,6 +15,8 @@ export interface NativeModelConfig {
   pooling: PoolingMode[];
   threads: number;
   spinning: boolean;
+  providers: Array<{ name: string; options: Array<[string, string]> }>;
+  fallback: boolean;
 }
 
 export interface NativeTokenized {
@@ -31,6 +33,8 @@ export interface NativeModelInfo {
   outputName: string;
   pooledOutput: boolean;
   threads: number;
+  provider: string;
+  providerWarnings: string[];
 }
 
 export interface NativeModel {
@@ -74,22 +78,34 @@ export interface NativeBinding {
   loadModel(config: NativeModelConfig): Promise<NativeModel>;
   createIndex(options: { dimension: number; metric: string; precision: string; rescore: boolean; threads: number }): NativeIndex;
   loadIndex(path: string, threads: number): Promise<NativeIndex>;
+  probeProviders(): Promise<Array<{ name: string; compiled: boolean; usable: boolean; reason?: string }>>;
   physicalCores: number;
   measureReadBandwidth(bytes: number, threads: number): Promise<number>;
 }
 
 let cached: NativeBinding | undefined;
 
+function isMusl(): boolean {
+  if (process.platform !== 'linux') return false;
+  const report = process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined;
+  return !report?.header?.glibcVersionRuntime;
+}
+
+/** The prebuild folder name of this platform: linux-x64, linux-x64-musl, darwin-arm64, win32-x64, … */
+export function platformTag(): string {
+  return `${process.platform}-${process.arch}${isMusl() ? '-musl' : ''}`;
+}
+
 /**
- * Loads the addon: `SENTVEC_NATIVE_PATH` if set, then a prebuild for this platform, then the
- * local build. One error lists every place tried and how to fix it.
+ * Loads the addon: an explicit path (`SENTVEC_BINARY`), then the prebuild for this platform, then
+ * the local build. One error lists every place tried, with its error, and how to fix it.
  */
 export function binding(): NativeBinding {
   if (cached) return cached;
   const root = join(__dirname, '..', '..');
   const candidates = [
-    process.env.SENTVEC_NATIVE_PATH,
-    join(root, 'prebuilds', `${process.platform}-${process.arch}`, 'sentvec.node'),
+    process.env.SENTVEC_BINARY,
+    join(root, 'prebuilds', platformTag(), 'sentvec.node'),
     join(root, 'build', 'Release', 'sentvec.node'),
     join(root, 'build', 'Debug', 'sentvec.node'),
   ].filter((p): p is string => Boolean(p));
@@ -106,9 +122,11 @@ export function binding(): NativeBinding {
       failures.push(`${path}: ${(err as Error).message}`);
     }
   }
+  const libc = process.platform === 'linux' ? (isMusl() ? 'musl' : `glibc ${(process.report?.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime}`) : 'n/a';
   throw new NativeLoadError(
-    `the sentvec native addon could not be loaded for ${process.platform}-${process.arch}:\n  ` +
-      failures.join('\n  ') +
-      '\nBuild it with `npm run build` (needs cmake and a C++17 compiler), or set SENTVEC_NATIVE_PATH to a built sentvec.node.',
+    `the sentvec native addon could not be loaded (platform ${process.platform}, arch ${process.arch}, libc ${libc}, ` +
+      `Node-API ${process.versions.napi}). Tried:\n  ${failures.join('\n  ')}\n` +
+      'Build it from source with `npm run build` in the sentvec package (needs cmake, a C++17 compiler and scripts/deps.sh), ' +
+      'or point SENTVEC_BINARY at a built sentvec.node.',
   );
 }

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import type { NativeModelConfig, PoolingMode } from './binding';
 import { InvalidArgumentError, ModelFileError } from './errors';
 import type { SchedulerOptions } from './scheduler';
+import { resolveProviders, type Provider } from './providers';
 
 /** Options of {@link Model.load}; each overrides what the model directory says. */
 export interface LoadOptions {
@@ -34,6 +35,14 @@ export interface LoadOptions {
    */
   spinning?: boolean;
   /**
+   * Execution providers in order of preference, by name or with options, e.g.
+   * `['cuda', 'cpu']` or `[{ name: 'tensorrt', fp16: true }, 'cuda', 'cpu']`. Default `['cpu']`.
+   * A provider that cannot be used is a ProviderError, unless `fallback` is true.
+   */
+  providers?: Provider | Provider[];
+  /** Skip providers that cannot be used (emitting a process warning) instead of failing. Default false. */
+  fallback?: boolean;
+  /**
    * Coalesce concurrent small `encode()` calls (fewer texts than their batchSize) into shared
    * batches; `false` runs every call on its own. Default: enabled with the SchedulerOptions
    * defaults.
@@ -48,7 +57,7 @@ export interface ResolvedConfig {
 }
 
 const POOLING_ORDER: PoolingMode[] = ['cls', 'max', 'mean', 'mean_sqrt_len'];
-const LOAD_OPTIONS = new Set(['maxSeqLength', 'doLowerCase', 'pooling', 'normalize', 'onnxFile', 'threads', 'scheduler', 'spinning']);
+const LOAD_OPTIONS = new Set(['maxSeqLength', 'doLowerCase', 'pooling', 'normalize', 'onnxFile', 'threads', 'scheduler', 'spinning', 'providers', 'fallback']);
 
 async function exists(path: string): Promise<boolean> {
   try {
@@ -234,6 +243,11 @@ export async function resolveModelDirectory(dir: string, options: LoadOptions): 
     native: {
       onnxPath, tokenizerPath: join(root, 'sentencepiece.bpe.model'), maxSeqLength, maxPositions,
       hiddenSize, doLowerCase, pooling, threads, spinning: options.spinning ?? true,
+      providers: options.providers === undefined ? [{ name: 'cpu', options: [] }] : resolveProviders(options.providers),
+      fallback: options.fallback === undefined ? false : (() => {
+        if (typeof options.fallback !== 'boolean') throw new InvalidArgumentError(`Expected a boolean for fallback but received ${describe(options.fallback)}`);
+        return options.fallback;
+      })(),
     },
     normalize,
     modelType,

@@ -70,6 +70,16 @@ export class IoError extends SentvecError {
   }
 }
 
+/** A requested execution provider cannot be used (`ERR_PROVIDER`); the message says why and how to get it. */
+export class ProviderError extends SentvecError {
+  /** The provider: cuda, tensorrt, coreml, nnapi. */
+  readonly provider: string;
+  constructor(provider: string, message: string) {
+    super('ERR_PROVIDER', message);
+    this.provider = provider;
+  }
+}
+
 /** The native addon could not be loaded (`ERR_NATIVE_LOAD`). */
 export class NativeLoadError extends SentvecError {
   constructor(message: string) {
@@ -91,6 +101,7 @@ export function fromNative(err: unknown): SentvecError {
     case 'ERR_DUPLICATE_ID': return new DuplicateIdError(message);
     case 'ERR_INDEX_FILE': return new IndexFileError(e.file ?? '', message);
     case 'ERR_IO': return new IoError(message);
+    case 'ERR_PROVIDER': return new ProviderError(e.file ?? '', message);
     default: return new SentvecError(e?.code ?? 'ERR_INTERNAL', message);
   }
 }

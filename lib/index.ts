@@ -4,10 +4,11 @@ export { Index, semanticSearch, type IndexOptions, type SearchOptions, type Sear
 export type { LoadOptions } from './config';
 export { QueueFullError, type SchedulerOptions } from './scheduler';
 export { createServer, type ServerOptions } from './server';
+export { availableProviders, type Provider, type ProviderName, type ProviderAvailability } from './providers';
 export type { PoolingMode } from './binding';
 export {
   SentvecError, InvalidArgumentError, ModelFileError, InputTooLongError, DisposedError,
-  InferenceError, NativeLoadError, DuplicateIdError, IndexFileError, IoError,
+  InferenceError, NativeLoadError, DuplicateIdError, IndexFileError, IoError, ProviderError,
 } from './errors';
 import { binding } from './binding';
 

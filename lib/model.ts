@@ -117,7 +117,9 @@ export class Model {
       native.dispose();
       throw new InvalidArgumentError(`Expected a boolean or an options object for scheduler but received ${describe(scheduler)}`);
     }
-    return new Model(native, config.normalize, config.native.pooling, scheduler);
+    const model = new Model(native, config.normalize, config.native.pooling, scheduler);
+    for (const warning of model.#info.providerWarnings) process.emitWarning(warning, { code: 'SENTVEC_PROVIDER_FALLBACK' });
+    return model;
   }
 
   /** Width of the vectors `encode` returns. */
@@ -133,6 +135,11 @@ export class Model {
   /** Tokens the tokenizer knows, specials included. */
   get vocabSize(): number {
     return this.#info.vocabSize;
+  }
+
+  /** The execution provider in use: cpu, cuda, tensorrt, coreml or nnapi. */
+  get provider(): string {
+    return this.#info.provider;
   }
 
   /** Whether `encode` normalizes when not told. */

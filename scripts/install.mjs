@@ -8,8 +8,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const musl = process.platform === 'linux' && !process.report?.getReport()?.header?.glibcVersionRuntime;
 const prebuilt = [
-  join(root, 'prebuilds', `${process.platform}-${process.arch}`, 'sentvec.node'),
+  join(root, 'prebuilds', `${process.platform}-${process.arch}${musl ? '-musl' : ''}`, 'sentvec.node'),
   join(root, 'build', 'Release', 'sentvec.node'),
 ];
 if (prebuilt.some((p) => existsSync(p))) process.exit(0);

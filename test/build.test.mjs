@@ -34,6 +34,15 @@ test('the addon links no SentencePiece or protobuf library and finds ONNX Runtim
   t.deepEqual(needed.filter((n) => !/^(libonnxruntime\.so\.1|libstdc\+\+|libm\.|libgcc_s|libc\.|ld-linux|libpthread|libdl)/.test(n)), []);
 });
 
+test('the glibc floor of the addon is reported and within this system\'s glibc', (t) => {
+  if (!linux) return t.pass('glibc applies to Linux only');
+  const versions = execFileSync('objdump', ['-T', addon], { encoding: 'utf8' }).match(/GLIBC_2\.\d+/g).map((v) => Number(v.split('.')[1]));
+  const floor = Math.max(...versions);
+  const system = Number(process.report.getReport().header.glibcVersionRuntime.split('.')[1]);
+  t.log(`the addon needs glibc 2.${floor} (ONNX Runtime's library needs 2.28); this system has 2.${system}`);
+  t.true(floor <= system);
+});
+
 test('the addon loads and encodes with no LD_LIBRARY_PATH', (t) => {
   const out = JSON.parse(execFileSync(process.execPath, ['-e', smoke, tinyModel()], { env, encoding: 'utf8' }));
   t.is(out.n, 2);
@@ -58,7 +67,7 @@ test('node-gyp builds the same sources into a working addon', (t) => {
   });
   const built = join(dir, 'build/Release/sentvec.node');
   t.true(existsSync(built));
-  const viaGyp = JSON.parse(execFileSync(process.execPath, ['-e', smoke, tinyModel()], { env: { ...env, SENTVEC_NATIVE_PATH: built }, encoding: 'utf8' }));
+  const viaGyp = JSON.parse(execFileSync(process.execPath, ['-e', smoke, tinyModel()], { env: { ...env, SENTVEC_BINARY: built }, encoding: 'utf8' }));
   const viaCmake = JSON.parse(execFileSync(process.execPath, ['-e', smoke, tinyModel()], { env, encoding: 'utf8' }));
   t.is(viaGyp.dim, 32);
   t.true(Math.abs(viaGyp.first - viaCmake.first) < 1e-6, 'both builds compute the same vectors');

@@ -167,6 +167,10 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     out.Set("outputName", Napi::String::New(env, model->session().outputName()));
     out.Set("pooledOutput", Napi::Boolean::New(env, model->session().pooled()));
     out.Set("threads", Napi::Number::New(env, model->session().intraOpThreads()));
+    out.Set("provider", Napi::String::New(env, model->session().provider()));
+    Napi::Array warnings = Napi::Array::New(env, model->session().warnings().size());
+    for (size_t i = 0; i < model->session().warnings().size(); ++i) warnings.Set(static_cast<uint32_t>(i), model->session().warnings()[i]);
+    out.Set("providerWarnings", warnings);
     return out;
   }
 
@@ -209,6 +213,27 @@ static Napi::Value LoadModel(const Napi::CallbackInfo& info) {
   config.doLowerCase = Boolean(o, "doLowerCase", false);
   config.session.intraOpThreads = static_cast<int>(PositiveInteger(o, "threads", 0));
   config.session.spinning = Boolean(o, "spinning", true);
+  config.session.fallback = Boolean(o, "fallback", false);
+  Napi::Value providers = o.Get("providers");
+  if (providers.IsArray()) {
+    auto list = providers.As<Napi::Array>();
+    for (uint32_t i = 0; i < list.Length(); ++i) {
+      Napi::Value item = list.Get(i);
+      if (!item.IsObject()) throw TypedError(env, "ERR_INVALID_ARG", "providers[" + std::to_string(i) + "] must be an object");
+      Napi::Object p = item.As<Napi::Object>();
+      sentvec::ProviderRequest request;
+      request.name = p.Get("name").ToString().Utf8Value();
+      Napi::Value options = p.Get("options");
+      if (options.IsArray()) {
+        auto pairs = options.As<Napi::Array>();
+        for (uint32_t k = 0; k < pairs.Length(); ++k) {
+          auto pair = pairs.Get(k).As<Napi::Array>();
+          request.options.emplace_back(pair.Get(0u).ToString().Utf8Value(), pair.Get(1u).ToString().Utf8Value());
+        }
+      }
+      config.session.providers.push_back(std::move(request));
+    }
+  }
   Napi::Value pooling = o.Get("pooling");
   if (pooling.IsArray()) {
     config.pooling.clear();
@@ -228,9 +253,30 @@ static Napi::Value LoadModel(const Napi::CallbackInfo& info) {
       });
 }
 
+// probeProviders() → Promise<Array<{ name, compiled, usable, reason }>>
+static Napi::Value ProbeProviders(const Napi::CallbackInfo& info) {
+  auto statuses = std::make_shared<std::vector<sentvec::ProviderStatus>>();
+  return PromiseWorker::Start(
+      info.Env(), [=] { *statuses = sentvec::ProbeProviders(); },
+      [=](Napi::Env env) -> Napi::Value {
+        Napi::Array out = Napi::Array::New(env, statuses->size());
+        for (size_t i = 0; i < statuses->size(); ++i) {
+          const auto& st = (*statuses)[i];
+          Napi::Object o = Napi::Object::New(env);
+          o.Set("name", st.name);
+          o.Set("compiled", st.compiled);
+          o.Set("usable", st.usable);
+          if (!st.reason.empty()) o.Set("reason", st.reason);
+          out.Set(static_cast<uint32_t>(i), o);
+        }
+        return out;
+      });
+}
+
 void InitModel(Napi::Env env, Napi::Object exports, AddonData* data) {
   data->modelConstructor = Napi::Persistent(NativeModel::Define(env));
   exports.Set("loadModel", Napi::Function::New(env, LoadModel));
+  exports.Set("probeProviders", Napi::Function::New(env, ProbeProviders));
 }
 
 }  // namespace binding

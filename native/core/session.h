@@ -8,7 +8,27 @@
 
 namespace sentvec {
 
+// An execution provider to try, with its ONNX Runtime options (key/value strings).
+struct ProviderRequest {
+  std::string name;  // cpu, cuda, tensorrt, coreml, nnapi
+  std::vector<std::pair<std::string, std::string>> options;
+};
+
+struct ProviderStatus {
+  std::string name;
+  bool compiled = false;  // listed by this ONNX Runtime build
+  bool usable = false;    // could be appended here and now
+  std::string reason;     // why not, when not
+};
+
+// Every provider sentvec knows, as this ONNX Runtime library and machine see it.
+std::vector<ProviderStatus> ProbeProviders();
+
 struct SessionOptions {
+  // In order of preference; empty means cpu.
+  std::vector<ProviderRequest> providers;
+  // A provider that cannot be used is skipped (with a warning) instead of failing the load.
+  bool fallback = false;
   int intraOpThreads = 0;  // 0: the machine's physical cores
   // Let idle intra-op threads spin between parallel sections (ONNX Runtime's default): lower
   // latency per batch, at the price of cores busy-waiting when there is no work.
@@ -41,6 +61,10 @@ class Session {
   int64_t hidden() const { return hidden_; }
   const std::string& outputName() const { return outputName_; }
   int intraOpThreads() const { return threads_; }
+  // The execution provider in use (the first that could be appended).
+  const std::string& provider() const { return provider_; }
+  // Providers skipped under fallback, with the reason.
+  const std::vector<std::string>& warnings() const { return warnings_; }
 
  private:
   Session() = default;
@@ -50,6 +74,8 @@ class Session {
   int64_t hidden_ = -1;
   std::string outputName_;
   int threads_ = 1;
+  std::string provider_ = "cpu";
+  std::vector<std::string> warnings_;
 };
 
 }  // namespace sentvec

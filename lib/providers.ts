@@ -1,0 +1,86 @@
+// Execution providers: validation of the `providers` option and what this machine can use.
+import { binding } from './binding';
+import { describe } from './config';
+import { InvalidArgumentError } from './errors';
+
+export type ProviderName = 'cpu' | 'cuda' | 'tensorrt' | 'coreml' | 'nnapi';
+
+export interface CudaOptions { name: 'cuda'; /** GPU ordinal. Default 0. */ deviceId?: number; /** Bytes the CUDA arena may hold. */ gpuMemLimit?: number }
+export interface TensorRtOptions { name: 'tensorrt'; deviceId?: number; /** Run in fp16. Default false. */ fp16?: boolean; /** Cache built engines in this folder. */ engineCachePath?: string }
+export interface CoreMlOptions { name: 'coreml'; /** Default 'ALL'. */ computeUnits?: 'ALL' | 'CPUOnly' | 'CPUAndGPU' | 'CPUAndNeuralEngine'; /** Default 'NeuralNetwork'. */ modelFormat?: 'MLProgram' | 'NeuralNetwork' }
+export interface NnapiOptions { name: 'nnapi'; fp16?: boolean; nchw?: boolean; cpuDisabled?: boolean; cpuOnly?: boolean }
+/** A provider by name, or with its options. */
+export type Provider = ProviderName | { name: 'cpu' } | CudaOptions | TensorRtOptions | CoreMlOptions | NnapiOptions;
+
+export interface ProviderAvailability {
+  name: ProviderName;
+  /** This ONNX Runtime build lists it. */
+  compiled: boolean;
+  /** It can be used here, now (its libraries load). */
+  usable: boolean;
+  /** Why not, and how to get it. */
+  reason?: string;
+}
+
+const NAMES: ProviderName[] = ['cpu', 'cuda', 'tensorrt', 'coreml', 'nnapi'];
+
+function integer(value: unknown, where: string, min = 0): string {
+  if (!Number.isInteger(value) || (value as number) < min) throw new InvalidArgumentError(`Expected an integer ≥ ${min} for ${where} but received ${describe(value)}`);
+  return String(value);
+}
+function boolean(value: unknown, where: string): boolean {
+  if (typeof value !== 'boolean') throw new InvalidArgumentError(`Expected a boolean for ${where} but received ${describe(value)}`);
+  return value;
+}
+function oneOf(value: unknown, allowed: string[], where: string): string {
+  if (!allowed.includes(value as string)) throw new InvalidArgumentError(`Expected one of ${allowed.join(', ')} for ${where} but received ${describe(value)}`);
+  return value as string;
+}
+
+/** Checks `providers` and turns each into ONNX Runtime's option strings. */
+export function resolveProviders(value: unknown): Array<{ name: string; options: Array<[string, string]> }> {
+  const list = Array.isArray(value) ? value : [value];
+  if (list.length === 0) throw new InvalidArgumentError('Expected at least one provider for providers');
+  return list.map((item: unknown, i: number) => {
+    const where = `providers[${i}]`;
+    const spec = typeof item === 'string' ? { name: item } : item;
+    if (spec === null || typeof spec !== 'object') throw new InvalidArgumentError(`Expected a provider name or { name, … } for ${where} but received ${describe(item)}`);
+    const { name, ...rest } = spec as Record<string, unknown>;
+    if (!NAMES.includes(name as ProviderName)) throw new InvalidArgumentError(`Expected one of ${NAMES.join(', ')} for ${where}.name but received ${describe(name)}`);
+    const options: Array<[string, string]> = [];
+    const known: Record<ProviderName, string[]> = {
+      cpu: [], cuda: ['deviceId', 'gpuMemLimit'], tensorrt: ['deviceId', 'fp16', 'engineCachePath'],
+      coreml: ['computeUnits', 'modelFormat'], nnapi: ['fp16', 'nchw', 'cpuDisabled', 'cpuOnly'],
+    };
+    for (const key of Object.keys(rest)) {
+      if (!known[name as ProviderName].includes(key)) {
+        throw new InvalidArgumentError(`Unknown option "${key}" for the ${name} provider (${where})${known[name as ProviderName].length ? `; known: ${known[name as ProviderName].join(', ')}` : ''}`);
+      }
+    }
+    let flags = 0;
+    for (const [key, v] of Object.entries(rest)) {
+      if (v === undefined) continue;
+      const w = `${where}.${key}`;
+      if (key === 'deviceId') options.push(['device_id', integer(v, w)]);
+      else if (key === 'gpuMemLimit') options.push(['gpu_mem_limit', integer(v, w, 1)]);
+      else if (key === 'fp16' && name === 'tensorrt') options.push(['trt_fp16_enable', boolean(v, w) ? '1' : '0']);
+      else if (key === 'engineCachePath') {
+        if (typeof v !== 'string' || v === '') throw new InvalidArgumentError(`Expected a folder path for ${w} but received ${describe(v)}`);
+        options.push(['trt_engine_cache_enable', '1'], ['trt_engine_cache_path', v]);
+      } else if (key === 'computeUnits') options.push(['MLComputeUnits', oneOf(v, ['ALL', 'CPUOnly', 'CPUAndGPU', 'CPUAndNeuralEngine'], w)]);
+      else if (key === 'modelFormat') options.push(['ModelFormat', oneOf(v, ['MLProgram', 'NeuralNetwork'], w)]);
+      else if (name === 'nnapi') {
+        // NNAPI_FLAG_USE_FP16, _USE_NCHW, _CPU_DISABLED, _CPU_ONLY
+        const bit = { fp16: 1, nchw: 2, cpuDisabled: 4, cpuOnly: 8 }[key as 'fp16'];
+        if (boolean(v, w)) flags |= bit;
+      }
+    }
+    if (name === 'nnapi') options.push(['flags', String(flags)]);
+    return { name: name as string, options };
+  });
+}
+
+/** The execution providers sentvec knows, and whether this ONNX Runtime build and machine can use each. */
+export async function availableProviders(): Promise<ProviderAvailability[]> {
+  return (await binding().probeProviders()) as ProviderAvailability[];
+}
