@@ -5,13 +5,10 @@
 // bandwidth, measured by a native loop (same threads) in the same run. A batch of queries visits
 // each block of the corpus while it is in cache, so batched searches exceed the memory bandwidth;
 // "1-query" columns time single-query searches, which stream the corpus from memory.
-import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
+import { native, require, sentvec, time } from './common.mjs';
 
-const require = createRequire(import.meta.url);
-const sentvec = require('../dist/lib/index.js');
 const usearch = require('usearch');
-const native = require('../build/Release/sentvec.node');
 
 function randomUnitRows(n, dim, seed) {
   const data = new Float32Array(n * dim);
@@ -30,18 +27,6 @@ function randomUnitRows(n, dim, seed) {
     for (let d = 0; d < dim; d++) row[d] *= inv;
   }
   return data;
-}
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-async function time(rounds, fn) {
-  await fn();
-  const runs = [];
-  for (let r = 0; r < rounds; r++) {
-    const t0 = performance.now();
-    await fn();
-    runs.push(performance.now() - t0);
-  }
-  return median(runs);
 }
 
 function jsTopK(corpus, n, dim, query, k) {
