@@ -43,6 +43,19 @@ test('the glibc floor of the addon is reported and within this system\'s glibc',
   t.true(floor <= system);
 });
 
+test('no AVX register is used outside the SimSIMD kernels chosen at run time (x86-64 baseline)', (t) => {
+  if (!linux || process.arch !== 'x64') return t.pass('the check reads x86-64 Linux code');
+  const code = execFileSync('objdump', ['-d', '--no-show-raw-insn', addon], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const offenders = new Set();
+  let fn = '';
+  for (const line of code.split('\n')) {
+    const head = line.match(/^[0-9a-f]+ <(.+)>:$/);
+    if (head) fn = head[1];
+    else if (/%[yz]mm/.test(line) && !fn.startsWith('simsimd_')) offenders.add(fn);
+  }
+  t.deepEqual([...offenders], []);
+});
+
 test('the addon loads and encodes with no LD_LIBRARY_PATH', (t) => {
   const out = JSON.parse(execFileSync(process.execPath, ['-e', smoke, tinyModel()], { env, encoding: 'utf8' }));
   t.is(out.n, 2);
