@@ -88,8 +88,13 @@ async function resolveModel(options: Options): Promise<{ dir: string; testModel:
       `Notice: could not get ${DEFAULT_MODEL}: ${err.message}\n` +
       'Notice: using the generated TEST model instead (random weights): its answers are NOT meaningful.\n' +
       '        Give a real model with --model <dir>, or allow downloads (see README).\n');
-    const generator = await importEsm(pathToFileURL(join(__dirname, '..', '..', 'scripts', 'model', 'generate.mjs')).href);
-    return { dir: generator.ensureModel('tiny'), testModel: true };
+    try {
+      const generator = await importEsm(pathToFileURL(join(__dirname, '..', '..', 'scripts', 'model', 'generate.mjs')).href);
+      return { dir: generator.ensureModel('tiny'), testModel: true };
+    } catch (cause) {
+      // The generator needs onnx-proto and spm_train, which only a source checkout has.
+      throw new Error(`no model: ${err.message}; and the test model cannot be generated here (${(cause as Error).message.split('\n')[0]}). Give a model directory with --model.`);
+    }
   }
 }
 
