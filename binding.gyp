@@ -42,6 +42,11 @@
       "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-O3", "-fvisibility=hidden"],
       "cflags": ["-O3", "-fvisibility=hidden"],
       "conditions": [
+        ["OS=='linux' and target_arch=='x64'", {
+          "include_dirs+": ["native/compat"],
+          "cflags": ["-include", "<(module_root_dir)/native/compat/glibc_compat.h"],
+          "cflags_cc": ["-include", "<(module_root_dir)/native/compat/glibc_compat.h"]
+        }],
         ["OS=='linux'", {
           "libraries": [
             "<(spm)/lib/libsentencepiece.a",

@@ -1,7 +1,7 @@
 // The `sentvec` command: embed the sentences of a text file, then answer questions in any
 // language with the nearest sentences; `sentvec download <repo>` fills the model cache.
 import { Command, CommanderError, InvalidArgumentError as CommanderArgumentError, Option } from 'commander';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { open, readFile, rename, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -118,7 +118,7 @@ async function fingerprintModel(dir: string, onnxPath: string): Promise<string> 
 }
 
 async function writeAtomically(path: string, data: string) {
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
+  const tmp = `${path}.tmp-${process.pid}-${randomUUID()}`;
   const handle = await open(tmp, 'w');
   await handle.writeFile(data);
   await handle.sync();

@@ -1,6 +1,6 @@
 // Downloading sentence-transformers repositories from the Hugging Face hub (or a mirror) into a
 // local cache, with resume, SHA-256 verification, atomic placement and a lock per file.
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
@@ -260,7 +260,8 @@ export async function downloadModel(repo: string, options: DownloadOptions = {})
       absent.add(file);
     }
   }
-  const tmp = `${absentFile}.tmp-${process.pid}`;
+  // Unique per call: several downloads may finish at once, in one process or several.
+  const tmp = `${absentFile}.tmp-${process.pid}-${randomUUID()}`;
   await mkdir(dir, { recursive: true });
   const handle = await open(tmp, 'w');
   await handle.writeFile(JSON.stringify([...absent]));

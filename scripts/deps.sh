@@ -15,6 +15,7 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 deps="$root/deps"
 SPM_VERSION=0.1.97
+SPM_BUILD=2  # bump when the build flags change, so cached builds are redone
 UTF8PROC_VERSION=2.8.0
 XXHASH_VERSION=0.8.1
 ORT_HEADERS_SUITE=trixie   # libonnxruntime-dev 1.21 (C API 21); runs against the 1.30 library
@@ -122,18 +123,25 @@ unpack_source() { # name prefix src-dir debian-package version override-var upst
 
 sentencepiece() {
   local prefix="$deps/sentencepiece"
+  [ -f "$prefix/.stamp-$SPM_VERSION" ] && [ ! -f "$prefix/.build-$SPM_BUILD" ] && rm -f "$prefix/.stamp-$SPM_VERSION"
   unpack_source SentencePiece "$prefix" src sentencepiece "$SPM_VERSION" SPM_SOURCE_TARBALL \
     "https://github.com/google/sentencepiece/archive/refs/tags/v$SPM_VERSION.tar.gz" || return 0
   local gen=(); command -v ninja >/dev/null && gen=(-G Ninja)
+  local compat=()
+  if [ "$(uname -s)" = Linux ] && [ "$(uname -m)" = x86_64 ]; then
+    # Same glibc floor as the addon: native/compat/glibc_compat.h.
+    local c="-I$root/native/compat -include $root/native/compat/glibc_compat.h"
+    compat=("-DCMAKE_C_FLAGS=$c" "-DCMAKE_CXX_FLAGS=$c")
+  fi
   log "building SentencePiece $SPM_VERSION (static, PIC)"
-  cmake -S "$prefix/src" -B "$prefix/build" "${gen[@]}" -DCMAKE_BUILD_TYPE=Release \
+  cmake -S "$prefix/src" -B "$prefix/build" "${gen[@]}" -DCMAKE_BUILD_TYPE=Release "${compat[@]}" \
     -DSPM_ENABLE_SHARED=OFF -DSPM_ENABLE_TCMALLOC=OFF -DCMAKE_POSITION_INDEPENDENT_CODE=ON -Wno-dev >/dev/null
   # spm_train (same pinned version) trains the test models' vocabularies.
   cmake --build "$prefix/build" --target sentencepiece-static spm_train -j "$(nproc 2>/dev/null || echo 2)" >/dev/null
   mkdir -p "$prefix/lib" "$prefix/bin"
   cp "$(find "$prefix/build" -name 'libsentencepiece.a' | head -n1)" "$prefix/lib/"
   cp "$(find "$prefix/build" -name 'spm_train' -type f | head -n1)" "$prefix/bin/"
-  touch "$prefix/.stamp-$SPM_VERSION"
+  touch "$prefix/.stamp-$SPM_VERSION" "$prefix/.build-$SPM_BUILD"
 }
 
 utf8proc() {
