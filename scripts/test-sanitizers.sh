@@ -7,4 +7,5 @@ npx cmake-js compile -O build-asan --CDSENTVEC_SANITIZE=ON --CDCMAKE_BUILD_TYPE=
 export LD_PRELOAD="$(gcc -print-file-name=libasan.so):$(gcc -print-file-name=libubsan.so)"
 export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export SENTVEC_BINARY="$PWD/build-asan/Release/sentvec.node"
-node scripts/run-tests.mjs test/model.test.mjs test/errors.test.mjs test/parity.test.mjs test/event-loop.test.mjs test/lifetime.test.mjs
+node scripts/run-tests.mjs test/model.test.mjs test/errors.test.mjs test/parity.test.mjs test/event-loop.test.mjs \
+  test/lifetime.test.mjs test/search.test.mjs test/scheduler.test.mjs test/providers.test.mjs
