@@ -12,6 +12,7 @@ import { Embeddings } from './embeddings';
 import { SentvecError } from './errors';
 import { DownloadError, downloadModel, isHubId } from './hub';
 import { Model } from './model';
+import type { ProviderName } from './providers';
 import { Index } from './search';
 import { decodeText, splitSentences } from './sentences';
 
@@ -214,7 +215,9 @@ async function interactive(model: Model, index: Index, sentences: string[], opti
 
 async function run(options: Options) {
   if (!options.input) throw new UsageError('missing -i/--input <file> (a UTF-8 .txt or .md file)');
-  if (options.provider !== 'cpu') throw new UsageError(`--provider ${options.provider}: this build runs on the CPU only (--provider cpu)`);
+  if (!['cpu', 'cuda', 'tensorrt', 'coreml', 'nnapi'].includes(options.provider)) {
+    throw new UsageError(`--provider ${options.provider}: expected cpu, cuda, tensorrt, coreml or nnapi`);
+  }
   let bytes: Buffer;
   try {
     bytes = readFileSync(options.input);
@@ -224,7 +227,7 @@ async function run(options: Options) {
   if (bytes.length === 0) throw new UsageError(`${options.input} is empty`);
   const text = decodeText(bytes, options.input);
   const { dir } = await resolveModel(options);
-  const model = await Model.load(dir);
+  const model = await Model.load(dir, { providers: [options.provider as ProviderName] });
   try {
     const { index, sentences } = await corpusIndex(model, dir, text, options);
     if (options.prompt !== undefined) {
@@ -249,7 +252,7 @@ export function program(): Command {
     .option('--json', 'print results as JSON, one line per question')
     .option('--model <dir|hub-id>', `model directory or hub id (default: ${DEFAULT_MODEL})`)
     .option('--revision <rev>', 'hub revision', 'main')
-    .option('--provider <name>', 'execution provider', 'cpu')
+    .option('--provider <name>', 'execution provider: cpu, cuda, tensorrt, coreml or nnapi', 'cpu')
     .addOption(new Option('--batch-size <n>', 'sentences per inference batch').argParser(positiveInt('--batch-size')).default(32))
     .addOption(new Option('--min-length <n>', 'drop sentences shorter than this (characters)').argParser(positiveInt('--min-length', 0)).default(5))
     .option('--index <file>', 'save the embedded corpus here on first run, reuse it after (rebuilt when stale)')

@@ -77,7 +77,8 @@ test('errors are one line with a non-zero exit code and no stack trace (unless -
     [['-i', join(dir, 'input.txt'), '-k', 'zero'], /--top-k must be an integer/, 2],
     [['-i', join(dir, 'input.txt'), '--model', join(dir, 'no-such-model'), '-p', 'x'], /no such directory, and not a hub id/, 2],
     [['-i', join(dir, 'input.txt'), '--model', dir, '-p', 'x'], /config\.json/, 1],
-    [['-i', join(dir, 'input.txt'), '--model', model, '--provider', 'cuda', '-p', 'x'], /CPU only/, 2],
+    [['-i', join(dir, 'input.txt'), '--model', model, '--provider', 'gpu', '-p', 'x'], /expected cpu, cuda, tensorrt, coreml or nnapi/, 2],
+    [['-i', join(dir, 'input.txt'), '--model', model, '--provider', 'coreml', '-p', 'x'], /execution provider 'coreml' cannot be used: .*macOS/, 1],
   ];
   for (const [args, pattern, code] of cases) {
     const r = await run(args);
