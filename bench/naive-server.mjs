@@ -4,7 +4,8 @@ import Fastify from 'fastify';
 import { createRequire } from 'node:module';
 
 const { Model } = createRequire(import.meta.url)('../dist/lib/index.js');
-const model = await Model.load(process.argv[2], { scheduler: false });
+// The same engine settings as `sentvec serve` (no spinning): only the coalescing differs.
+const model = await Model.load(process.argv[2], { scheduler: false, spinning: false });
 const app = Fastify();
 app.post('/v1/embeddings', async (request) => {
   const e = await model.encode([request.body.input], { normalize: true });

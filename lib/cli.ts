@@ -281,12 +281,14 @@ export function program(): Command {
     .addOption(new Option('--max-wait-us <n>', 'microseconds the first input waits for company').argParser(positiveInt('--max-wait-us', 0)).default(2000))
     .addOption(new Option('--max-in-flight <n>', 'batches in native code at once').argParser(positiveInt('--max-in-flight')).default(1))
     .addOption(new Option('--threads <n>', 'ONNX Runtime intra-op threads (default: physical cores)').argParser(positiveInt('--threads')))
+    .option('--spinning', 'let idle ONNX Runtime threads spin between batches (off for serving: they would take CPU from HTTP)')
     .option('-q, --quiet', 'no notices on stderr')
     .action(async (opts: { model?: string; revision: string; port: number; host: string; apiKey?: string; cors?: string; modelName: string;
-      maxBatchTokens: number; maxBatchSize: number; maxWaitUs: number; maxInFlight: number; threads?: number; quiet?: boolean }) => {
+      maxBatchTokens: number; maxBatchSize: number; maxWaitUs: number; maxInFlight: number; threads?: number; spinning?: boolean; quiet?: boolean }) => {
       const { dir } = await resolveModel({ ...opts, batchSize: 32, minLength: 5, topK: 1, provider: 'cpu' } as Options);
       const model = await Model.load(dir, {
         ...(opts.threads ? { threads: opts.threads } : {}),
+        spinning: opts.spinning ?? false,
         scheduler: { maxBatchTokens: opts.maxBatchTokens, maxBatchSize: opts.maxBatchSize, maxWaitMicros: opts.maxWaitUs, maxInFlight: opts.maxInFlight },
       });
       const { createServer } = await import('./server');
