@@ -189,9 +189,9 @@ void Index::Reserve(size_t count) {
   if (options_.precision == Precision::Binary) bits_.resize(count * bitStride_);
 }
 
-void Index::Encode(const float* vector, size_t slot) {
+void Index::Encode(const float* vector, size_t slot, std::vector<float>& tmp) {
   const size_t dim = options_.dimension;
-  std::vector<float> tmp(vector, vector + dim);
+  tmp.assign(vector, vector + dim);
   if (options_.metric == Metric::Cosine) Normalize(tmp.data(), dim);
   if (keepF32_) std::copy(tmp.begin(), tmp.end(), f32_.data() + slot * f32Stride_);
   if (options_.precision == Precision::Int8) scales_[slot] = QuantizeInt8(tmp.data(), dim, i8_.data() + slot * i8Stride_);
@@ -225,8 +225,9 @@ void Index::Add(const float* vectors, size_t n, const uint64_t* ids) {
   }
   const size_t first = ids_.size();
   Reserve(first + n);
+  std::vector<float> scratch;  // one buffer for the whole call, not one per vector
   for (size_t i = 0; i < n; ++i) {
-    Encode(vectors + i * dim, first + i);
+    Encode(vectors + i * dim, first + i, scratch);
     ids_.push_back(assigned[i]);
     slots_.emplace(assigned[i], static_cast<uint32_t>(first + i));
     if (assigned[i] >= nextId_) nextId_ = assigned[i] + 1;

@@ -88,7 +88,7 @@ class Index {
 
  private:
   void Reserve(size_t count);
-  void Encode(const float* vector, size_t slot);
+  void Encode(const float* vector, size_t slot, std::vector<float>& tmp);
   std::vector<uint32_t> Candidates(const Filter* filter) const;
 
   IndexOptions options_;
