@@ -1,8 +1,11 @@
 // Execution providers on a CPU-only machine: CPU works; every other provider gives a typed error
 // that says which, why and how to get it; fallback reaches the CPU with a warning.
 import test from 'ava';
+import { createRequire } from 'node:module';
 import { tinyModel } from './helpers/models.mjs';
 import { sentvec } from './helpers/sentvec.mjs';
+
+const require = createRequire(import.meta.url);
 
 const { Model, ProviderError, InvalidArgumentError, availableProviders } = sentvec;
 const hints = { cuda: /ONNXRUNTIME_NODE_INSTALL=cuda12/, tensorrt: /TensorRT 10/, coreml: /macOS/, nnapi: /Android/ };
@@ -73,7 +76,8 @@ test('provider options are validated', async (t) => {
   const bad = [
     [{ providers: ['gpu'] }, /Expected one of cpu, cuda, tensorrt, coreml, nnapi for providers\[0\]\.name/],
     [{ providers: [] }, /at least one provider/],
-    [{ providers: [{ name: 'cuda', device: 1 }] }, /Unknown option "device" for the cuda provider .*known: deviceId, gpuMemLimit/],
+    [{ providers: [{ name: 'cuda', device: 1 }] }, /Unknown option "device" for the cuda provider .*known: deviceId, gpuMemLimit, tf32/],
+    [{ providers: [{ name: 'cuda', tf32: 1 }] }, /boolean for providers\[0\]\.tf32/],
     [{ providers: [{ name: 'cuda', deviceId: -1 }] }, /integer ≥ 0 for providers\[0\]\.deviceId/],
     [{ providers: [{ name: 'tensorrt', fp16: 'yes' }] }, /boolean for providers\[0\]\.fp16/],
     [{ providers: [{ name: 'tensorrt', engineCachePath: '' }] }, /folder path/],
@@ -84,4 +88,11 @@ test('provider options are validated', async (t) => {
   for (const [options, pattern] of bad) {
     await t.throwsAsync(Model.load(tinyModel(), options), { instanceOf: InvalidArgumentError, message: pattern }, JSON.stringify(options));
   }
+});
+
+test('cuda runs without TF32 unless asked, so its vectors match the CPU and PyTorch', (t) => {
+  const { resolveProviders } = require('../dist/lib/providers.js');
+  t.deepEqual(resolveProviders(['cuda']), [{ name: 'cuda', options: [['use_tf32', '0']] }]);
+  t.deepEqual(resolveProviders([{ name: 'cuda', deviceId: 1, tf32: true }]), [{ name: 'cuda', options: [['device_id', '1'], ['use_tf32', '1']] }]);
+  t.deepEqual(resolveProviders([{ name: 'tensorrt', fp16: true }]), [{ name: 'tensorrt', options: [['trt_fp16_enable', '1']] }]);
 });
