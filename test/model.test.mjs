@@ -1,8 +1,9 @@
 import test from 'ava';
-import { tinyModel, tinyNoTokenTypesModel, tinyPooledModel } from './helpers/models.mjs';
+import { corpusLines } from '../scripts/model/corpus.mjs';
+import { tinyFp16Model, tinyModel, tinyNoTokenTypesModel, tinyOverflowModel, tinyPooledModel } from './helpers/models.mjs';
 import { sentvec } from './helpers/sentvec.mjs';
 
-const { Model, Embeddings, DisposedError, InputTooLongError } = sentvec;
+const { Model, Embeddings, DisposedError, InputTooLongError, InferenceError } = sentvec;
 const texts = ['The library closes early.', '図書館は早く閉まります。', 'La bibliothèque ferme tôt.', 'a', '', 'Поезд отправляется в семь часов утра.'];
 
 const maxDelta = (a, b) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
@@ -185,4 +186,38 @@ test('Symbol.dispose disposes', async (t) => {
   const m = await Model.load(tinyModel());
   m[Symbol.dispose]();
   t.true(m.disposed);
+});
+
+test('a float16 export (onnx/model_fp16.onnx) gives the float32 vectors within half-precision error', async (t) => {
+  const dir = tinyFp16Model();
+  const lines = corpusLines().slice(0, 200);
+  const full = await Model.load(dir);
+  const half = await Model.load(dir, { onnxFile: 'onnx/model_fp16.onnx' });
+  const [a, b] = await Promise.all([full.encode(lines), half.encode(lines)]);
+  t.is(b.dimension, a.dimension);
+  const delta = maxDelta(a.data, b.data);
+  t.log(`max |Δ| float16 vs float32 over ${lines.length} lines: ${delta.toExponential(2)}`);
+  t.true(delta > 0, 'the float16 file is the one in use');
+  t.true(delta <= 1e-2, `max |Δ| ${delta}`);
+  const [na, nb] = await Promise.all([full.encode(lines, { normalize: true }), half.encode(lines, { normalize: true })]);
+  for (let i = 0; i < lines.length; i++) {
+    let dot = 0;
+    for (let d = 0; d < na.dimension; d++) dot += na.data[i * na.dimension + d] * nb.data[i * nb.dimension + d];
+    t.true(dot > 0.9999, `cosine ${dot} on line ${i}`);
+  }
+  full.dispose();
+  half.dispose();
+});
+
+test('a NaN or infinity from the model is an InferenceError naming the input, not a vector', async (t) => {
+  const dir = tinyOverflowModel();
+  const full = await Model.load(dir);
+  const ok = await full.encode(['fine in float32', 'also fine']);
+  t.true(ok.data.every(Number.isFinite));
+  const half = await Model.load(dir, { onnxFile: 'onnx/model_fp16.onnx' });
+  const err = await t.throwsAsync(half.encode(['fine in float32', 'also fine']), { instanceOf: InferenceError });
+  t.regex(err.message, /non-finite value \((NaN|infinity)\) in the vector of input [01]; a float16 export can overflow .*float32 model file/);
+  t.is((await half.encode(['x']).catch((e) => e)).code, err.code, 'the model stays usable and fails the same way');
+  full.dispose();
+  half.dispose();
 });

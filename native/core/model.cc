@@ -1,6 +1,7 @@
 #include "model.h"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 
 #include "error.h"
@@ -118,6 +119,19 @@ void Model::EncodeTokens(const std::vector<Encoding>& encodings, const EncodeOpt
       for (size_t b = 0; b < batch; ++b) std::copy_n(output->data() + b * hidden_, hidden_, rows[b]);
     } else {
       Pool(output->data(), mask.data(), batch, seq, hidden_, config_.pooling, rows.data());
+    }
+    // A NaN or infinity (a float16 export that overflowed, a broken export) must not reach
+    // the caller as a vector that merely looks odd.
+    for (size_t b = 0; b < batch; ++b) {
+      const float* row = rows[b];
+      for (size_t d = 0; d < dimension_; ++d) {
+        if (!std::isfinite(row[d])) {
+          throw Error(ErrorCode::Inference,
+                      "the model produced a non-finite value (" + std::string(std::isnan(row[d]) ? "NaN" : "infinity") +
+                          ") in the vector of input " + std::to_string(order[first + b]) +
+                          "; a float16 export can overflow where float32 does not: try the float32 model file");
+        }
+      }
     }
     if (options.normalize) {
       for (float* row : rows) sentvec::Normalize(row, dimension_);

@@ -36,6 +36,21 @@ class OrtOutput : public SessionOutput {
   size_t width_;
 };
 
+// A half-precision output (a model_fp16.onnx export) widened once, so pooling reads float32.
+class WidenedOutput : public SessionOutput {
+ public:
+  WidenedOutput(const Ort::Value& value, size_t count, size_t width) : data_(count), width_(width) {
+    const Ort::Float16_t* half = value.GetTensorData<Ort::Float16_t>();
+    for (size_t i = 0; i < count; ++i) data_[i] = half[i].ToFloat();
+  }
+  const float* data() const override { return data_.data(); }
+  size_t width() const override { return width_; }
+
+ private:
+  std::vector<float> data_;
+  size_t width_;
+};
+
 const char* ProviderHint(const std::string& name) {
   if (name == "cuda") {
     return "install ONNX Runtime's CUDA provider libraries (reinstall onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12) "
@@ -142,6 +157,7 @@ struct Session::Impl {
   std::vector<std::string> inputNames;
   std::vector<Feed> feeds;
   std::vector<ONNXTensorElementDataType> inputTypes;
+  bool halfOutput = false;
   Ort::MemoryInfo memory = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
 };
 
@@ -254,9 +270,11 @@ std::unique_ptr<Session> Session::Load(const std::string& path, const SessionOpt
   }
   const Ort::TypeInfo typeInfo = session.GetOutputTypeInfo(static_cast<size_t>(chosen));
   const auto info = typeInfo.GetTensorTypeAndShapeInfo();
-  if (info.GetElementType() != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT) {
-    throw Error(ErrorCode::ModelFile, path + ": output '" + names[chosen] + "' must be float32", path);
+  const auto outputType = info.GetElementType();
+  if (outputType != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT && outputType != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16) {
+    throw Error(ErrorCode::ModelFile, path + ": output '" + names[chosen] + "' must be float32 or float16", path);
   }
+  s->impl_->halfOutput = outputType == ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16;
   const auto shape = info.GetShape();
   s->pooled_ = shape.size() == 2;
   if (shape.size() != 2 && shape.size() != 3) {
@@ -305,7 +323,11 @@ std::unique_ptr<SessionOutput> Session::Run(const std::vector<int64_t>& ids, con
         dims.back() <= 0 || (hidden_ > 0 && dims.back() != hidden_)) {
       throw Error(ErrorCode::Inference, "the model returned an output of unexpected shape");
     }
-    return std::make_unique<OrtOutput>(std::move(outputs[0]), static_cast<size_t>(dims.back()));
+    const auto width = static_cast<size_t>(dims.back());
+    if (impl.halfOutput) {
+      return std::make_unique<WidenedOutput>(outputs[0], outputs[0].GetTensorTypeAndShapeInfo().GetElementCount(), width);
+    }
+    return std::make_unique<OrtOutput>(std::move(outputs[0]), width);
   } catch (const Ort::Exception& e) {
     throw Error(ErrorCode::Inference, std::string("ONNX Runtime failed to run the model: ") + e.what());
   }

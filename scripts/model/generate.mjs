@@ -153,20 +153,55 @@ function rng(seed) {
 }
 
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
+const FLOAT16 = onnx.TensorProto.DataType.FLOAT16;
 const INT64 = onnx.TensorProto.DataType.INT64;
 const A = onnx.AttributeProto.AttributeType;
 
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+/** IEEE half-precision bits of `value`, rounded to nearest even (Node 20 has no Float16Array). */
+export function toHalfBits(value) {
+  f32[0] = value;
+  const x = u32[0];
+  const sign = (x >>> 16) & 0x8000;
+  const exponent = (x >>> 23) & 0xff;
+  let mantissa = x & 0x7fffff;
+  if (exponent === 0xff) return sign | 0x7c00 | (mantissa ? 0x200 : 0);
+  const e = exponent - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00;
+  let shift = 13;
+  let half;
+  if (e <= 0) {
+    if (e < -10) return sign;
+    mantissa |= 0x800000;
+    shift = 14 - e;
+    half = mantissa >>> shift;
+  } else {
+    half = (e << 10) | (mantissa >>> 13);
+  }
+  const rest = mantissa & ((1 << shift) - 1);
+  const mid = 1 << (shift - 1);
+  // A carry out of the mantissa correctly moves into the exponent (up to infinity).
+  if (rest > mid || (rest === mid && (half & 1))) half++;
+  return sign | half;
+}
+
 class GraphBuilder {
-  constructor(seed) {
+  /** fp16: float tensors, casts and outputs in half precision, as in a model_fp16.onnx export. */
+  constructor(seed, fp16 = false) {
     this.nodes = [];
     this.initializers = [];
     this.normal = rng(seed);
     this.counter = 0;
+    this.float = fp16 ? FLOAT16 : FLOAT;
   }
   name(prefix) { return `${prefix}_${this.counter++}`; }
   tensor(name, dims, values, type = FLOAT) {
-    const data = type === FLOAT ? Float32Array.from(values) : BigInt64Array.from(values.map(BigInt));
-    this.initializers.push({ name, dims, dataType: type, rawData: new Uint8Array(data.buffer) });
+    let data;
+    if (type === INT64) data = BigInt64Array.from(values.map(BigInt));
+    else if (this.float === FLOAT16) data = Uint16Array.from(values, toHalfBits);
+    else data = Float32Array.from(values);
+    this.initializers.push({ name, dims, dataType: type === INT64 ? INT64 : this.float, rawData: new Uint8Array(data.buffer) });
     return name;
   }
   random(name, dims, std) {
@@ -199,11 +234,12 @@ class GraphBuilder {
   }
 }
 
-function buildOnnx(spec, vocabRows) {
+function buildOnnx(spec, vocabRows, fp16 = false) {
   const { layers, hidden, heads, intermediate, maxPositions, tokenTypeIds, pooledOutput } = spec;
   if (hidden % heads !== 0) throw new Error('hidden must be a multiple of heads');
   const headDim = hidden / heads;
-  const g = new GraphBuilder(spec.seed);
+  const g = new GraphBuilder(spec.seed, fp16);
+  const FLOAT = g.float;
   const std = 0.1;
   const i64 = (name, values, dims = [values.length]) => g.tensor(name, dims, values, INT64);
 
@@ -222,7 +258,8 @@ function buildOnnx(spec, vocabRows) {
 
   // Additive attention mask: 0 for tokens, -1e9 for padding, shaped batch × 1 × 1 × sequence.
   const maskF = g.node('Cast', ['attention_mask'], { to: FLOAT });
-  const bias = g.node('Mul', [g.node('Sub', [g.filled('one', [], 1), maskF]), g.filled('neg', [], -1e9)]);
+  // -1e4 in half precision (its largest finite value is 65504); either way exp() is 0.
+  const bias = g.node('Mul', [g.node('Sub', [g.filled('one', [], 1), maskF]), g.filled('neg', [], fp16 ? -1e4 : -1e9)]);
   const bias4 = g.node('Unsqueeze', [bias, i64('axes12', [1, 2])]);
   const splitHeads = i64('split_heads', [0, 0, heads, headDim]);
   const mergeHeads = i64('merge_heads', [0, 0, hidden]);
@@ -246,6 +283,8 @@ function buildOnnx(spec, vocabRows) {
     const f2 = g.linear(gelu, intermediate, hidden, `${p}.ffn_output`, std);
     x = g.layerNorm(g.node('Add', [f2, x1]), hidden, `${p}.output.LayerNorm`);
   }
+  // Tests use a large outputScale to make a float16 export overflow, as real ones sometimes do.
+  if (spec.outputScale) x = g.node('Mul', [x, g.filled('output_scale', [], spec.outputScale)]);
   g.node('Identity', [x], {}, 'last_hidden_state');
   const dims2 = [{ dimParam: 'batch' }, { dimParam: 'sequence' }];
   const outputs = [{ name: 'last_hidden_state', type: { tensorType: { elemType: FLOAT, shape: { dim: [...dims2, { dimValue: hidden }] } } } }];
@@ -253,7 +292,7 @@ function buildOnnx(spec, vocabRows) {
     // Masked mean inside the graph, as some sentence-transformers exports have it.
     const m3 = g.node('Unsqueeze', [maskF, i64('axis2', [2])]);
     const summed = g.node('ReduceSum', [g.node('Mul', ['last_hidden_state', m3]), i64('axes1', [1])], { keepdims: 0 });
-    const counts = g.node('Max', [g.node('ReduceSum', [m3, i64('axes1b', [1])], { keepdims: 0 }), g.filled('tiny', [], 1e-9)]);
+    const counts = g.node('Max', [g.node('ReduceSum', [m3, i64('axes1b', [1])], { keepdims: 0 }), g.filled('tiny', [], fp16 ? 1e-4 : 1e-9)]);
     g.node('Div', [summed, counts], {}, 'sentence_embedding');
     outputs.push({ name: 'sentence_embedding', type: { tensorType: { elemType: FLOAT, shape: { dim: [{ dimParam: 'batch' }, { dimValue: hidden }] } } } });
   }
@@ -292,6 +331,8 @@ export function generateModel(dir, options = {}) {
   const { json, vocabSize } = tokenizerJson(spm);
   const rows = Math.max(vocabSize, spec.embeddingRows ?? 0);
   writeFileSync(join(tmp, 'onnx/model.onnx'), buildOnnx(spec, rows));
+  // The same weights in half precision, where Hugging Face repositories keep such an export.
+  if (spec.fp16File) writeFileSync(join(tmp, 'onnx/model_fp16.onnx'), buildOnnx(spec, rows, true));
   writeJson(join(tmp, 'tokenizer.json'), json);
   writeJson(join(tmp, 'config.json'), {
     architectures: ['XLMRobertaModel'], model_type: 'xlm-roberta', hidden_size: spec.hidden,
