@@ -32,8 +32,15 @@ interface Options {
   batchSize: number;
   minLength: number;
   index?: string;
+  onnxFile?: string;
   quiet?: boolean;
   verbose?: boolean;
+}
+
+const PROVIDERS = ['cpu', 'cuda', 'tensorrt', 'coreml', 'nnapi'];
+function checkProvider(provider: string): ProviderName {
+  if (!PROVIDERS.includes(provider)) throw new UsageError(`--provider ${provider}: expected ${PROVIDERS.slice(0, -1).join(', ')} or nnapi`);
+  return provider as ProviderName;
 }
 
 class UsageError extends Error {}
@@ -69,6 +76,7 @@ async function resolveModel(options: Options): Promise<{ dir: string; testModel:
   try {
     const dir = await downloadModel(name, {
       revision: options.revision,
+      onnxFile: options.onnxFile,
       onProgress: ({ file, received, total }) => {
         if (!bar) return;
         if (file !== current) {
@@ -151,7 +159,7 @@ async function embedCorpus(model: Model, sentences: string[], options: Options):
 async function corpusIndex(model: Model, modelDir: string, text: string, options: Options): Promise<{ index: Index; sentences: string[] }> {
   const fingerprint = options.index
     ? createHash('sha256').update(JSON.stringify({
-      format: 1, model: await fingerprintModel(modelDir, existsSync(join(modelDir, 'onnx/model.onnx')) ? join(modelDir, 'onnx/model.onnx') : join(modelDir, 'model.onnx')),
+      format: 1, model: await fingerprintModel(modelDir, join(modelDir, options.onnxFile ?? (existsSync(join(modelDir, 'onnx/model.onnx')) ? 'onnx/model.onnx' : 'model.onnx'))),
       corpus: createHash('sha256').update(text).digest('hex'), minLength: options.minLength, split: SPLIT_RULES_VERSION,
       maxSeqLength: model.maxSeqLength, pooling: model.pooling,
     })).digest('hex')
@@ -215,9 +223,7 @@ async function interactive(model: Model, index: Index, sentences: string[], opti
 
 async function run(options: Options) {
   if (!options.input) throw new UsageError('missing -i/--input <file> (a UTF-8 .txt or .md file)');
-  if (!['cpu', 'cuda', 'tensorrt', 'coreml', 'nnapi'].includes(options.provider)) {
-    throw new UsageError(`--provider ${options.provider}: expected cpu, cuda, tensorrt, coreml or nnapi`);
-  }
+  const provider = checkProvider(options.provider);
   let bytes: Buffer;
   try {
     bytes = readFileSync(options.input);
@@ -227,7 +233,7 @@ async function run(options: Options) {
   if (bytes.length === 0) throw new UsageError(`${options.input} is empty`);
   const text = decodeText(bytes, options.input);
   const { dir } = await resolveModel(options);
-  const model = await Model.load(dir, { providers: [options.provider as ProviderName] });
+  const model = await Model.load(dir, { providers: [provider], ...(options.onnxFile ? { onnxFile: options.onnxFile } : {}) });
   try {
     const { index, sentences } = await corpusIndex(model, dir, text, options);
     if (options.prompt !== undefined) {
@@ -253,6 +259,7 @@ export function program(): Command {
     .option('--model <dir|hub-id>', `model directory or hub id (default: ${DEFAULT_MODEL})`)
     .option('--revision <rev>', 'hub revision', 'main')
     .option('--provider <name>', 'execution provider: cpu, cuda, tensorrt, coreml or nnapi', 'cpu')
+    .option('--onnx-file <path>', 'ONNX file inside the model (default onnx/model.onnx, else model.onnx), e.g. onnx/model_fp16.onnx')
     .addOption(new Option('--batch-size <n>', 'sentences per inference batch').argParser(positiveInt('--batch-size')).default(32))
     .addOption(new Option('--min-length <n>', 'drop sentences shorter than this (characters)').argParser(positiveInt('--min-length', 0)).default(5))
     .option('--index <file>', 'save the embedded corpus here on first run, reuse it after (rebuilt when stale)')
@@ -262,8 +269,9 @@ export function program(): Command {
   cmd.command('download <repo>')
     .description('download a model from the Hugging Face hub (or $HF_ENDPOINT) into the cache')
     .option('--revision <rev>', 'hub revision', 'main')
+    .option('--onnx-file <path>', 'ONNX file to fetch (default onnx/model.onnx), e.g. onnx/model_fp16.onnx')
     .option('-q, --quiet', 'no progress bar')
-    .action(async (repo: string, options: { revision: string; quiet?: boolean }) => {
+    .action(async (repo: string, options: { revision: string; onnxFile?: string; quiet?: boolean }) => {
       const { dir } = await resolveModel({ ...options, model: repo } as Options);
       process.stdout.write(`${dir}\n`);
     });
@@ -271,6 +279,8 @@ export function program(): Command {
     .description('serve the model over HTTP: OpenAI-compatible /v1/embeddings, /embed, /tokenize, /health, /metrics')
     .option('--model <dir|hub-id>', `model directory or hub id (default: ${DEFAULT_MODEL})`)
     .option('--revision <rev>', 'hub revision', 'main')
+    .option('--onnx-file <path>', 'ONNX file inside the model (default onnx/model.onnx, else model.onnx), e.g. onnx/model_fp16.onnx')
+    .option('--provider <name>', 'execution provider: cpu, cuda, tensorrt, coreml or nnapi', 'cpu')
     .addOption(new Option('--port <n>', 'port').argParser(positiveInt('--port', 0)).default(8080))
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--api-key <key>', 'require "Authorization: Bearer <key>" (default: $SENTVEC_API_KEY, else none)')
@@ -283,10 +293,13 @@ export function program(): Command {
     .addOption(new Option('--threads <n>', 'ONNX Runtime intra-op threads (default: physical cores)').argParser(positiveInt('--threads')))
     .option('--spinning', 'let idle ONNX Runtime threads spin between batches (off for serving: they would take CPU from HTTP)')
     .option('-q, --quiet', 'no notices on stderr')
-    .action(async (opts: { model?: string; revision: string; port: number; host: string; apiKey?: string; cors?: string; modelName: string;
+    .action(async (opts: { model?: string; revision: string; onnxFile?: string; provider: string; port: number; host: string; apiKey?: string; cors?: string; modelName: string;
       maxBatchTokens: number; maxBatchSize: number; maxWaitUs: number; maxInFlight: number; threads?: number; spinning?: boolean; quiet?: boolean }) => {
-      const { dir } = await resolveModel({ ...opts, batchSize: 32, minLength: 5, topK: 1, provider: 'cpu' } as Options);
+      const provider = checkProvider(opts.provider);
+      const { dir } = await resolveModel({ ...opts, batchSize: 32, minLength: 5, topK: 1 } as Options);
       const model = await Model.load(dir, {
+        providers: [provider],
+        ...(opts.onnxFile ? { onnxFile: opts.onnxFile } : {}),
         ...(opts.threads ? { threads: opts.threads } : {}),
         spinning: opts.spinning ?? false,
         scheduler: { maxBatchTokens: opts.maxBatchTokens, maxBatchSize: opts.maxBatchSize, maxWaitMicros: opts.maxWaitUs, maxInFlight: opts.maxInFlight },

@@ -16,8 +16,9 @@ export class DownloadError extends SentvecError {
   }
 }
 
-/** The files of the sentence-transformers layout that sentvec reads. */
+/** The files of the sentence-transformers layout that sentvec reads (with the default ONNX file). */
 export const REQUIRED_FILES = ['config.json', 'sentencepiece.bpe.model', 'onnx/model.onnx'];
+export const DEFAULT_ONNX_FILE = 'onnx/model.onnx';
 export const OPTIONAL_FILES = ['tokenizer_config.json', 'special_tokens_map.json', 'sentence_bert_config.json', 'modules.json', '1_Pooling/config.json'];
 
 export interface DownloadOptions {
@@ -35,6 +36,17 @@ export interface DownloadOptions {
   onProgress?: (event: { file: string; received: number; total: number | undefined }) => void;
   /** Attempts per file on dropped connections and 5xx answers. Default 3. */
   attempts?: number;
+  /** The ONNX file to fetch, a path inside the repository (e.g. 'onnx/model_fp16.onnx'). Default 'onnx/model.onnx'. */
+  onnxFile?: string;
+}
+
+/** The required files for `options.onnxFile`, after checking it is a plain path inside the repository. */
+function requiredFiles(options: DownloadOptions): string[] {
+  const onnxFile = options.onnxFile ?? DEFAULT_ONNX_FILE;
+  if (typeof onnxFile !== 'string' || !/^[\w.-]+(\/[\w.-]+)*\.onnx$/.test(onnxFile) || onnxFile.split('/').some((part) => part === '..' || part === '.')) {
+    throw new DownloadError(`onnxFile "${String(onnxFile)}" is not a path to an .onnx file inside the repository (like onnx/model_fp16.onnx)`);
+  }
+  return [...REQUIRED_FILES.filter((f) => f !== DEFAULT_ONNX_FILE), onnxFile];
 }
 
 export function cacheRoot(options: { cacheDir?: string } = {}): string {
@@ -56,9 +68,10 @@ export function modelCacheDir(repo: string, options: DownloadOptions = {}): stri
 
 const truthy = (v: string | undefined) => v === '1' || v === 'true' || v === 'yes';
 
-function offlineHelp(repo: string, dir: string, missing: string[]): string {
+function offlineHelp(repo: string, dir: string, required: string[]): string {
+  const missing = required.filter((f) => !existsSync(join(dir, f)));
   return `the files needed are not in the cache ${dir} (missing: ${missing.join(', ')}); ` +
-    `place them there by hand (the layout of the hub repository ${repo}: ${REQUIRED_FILES.join(', ')}, plus the optional ` +
+    `place them there by hand (the layout of the hub repository ${repo}: ${required.join(', ')}, plus the optional ` +
     `${OPTIONAL_FILES.join(', ')}), or allow network access (unset SENTVEC_OFFLINE; HF_ENDPOINT selects a mirror).`;
 }
 
@@ -234,13 +247,13 @@ export async function downloadModel(repo: string, options: DownloadOptions = {})
   const dir = modelCacheDir(repo, options);
   const endpoint = options.endpoint ?? process.env.HF_ENDPOINT ?? 'https://huggingface.co';
   const offline = options.offline ?? (truthy(process.env.SENTVEC_OFFLINE) || truthy(process.env.HF_HUB_OFFLINE));
-  const missing = REQUIRED_FILES.filter((f) => !existsSync(join(dir, f)));
-  if (missing.length === 0) return dir;
-  if (offline) throw new DownloadError(`offline (SENTVEC_OFFLINE=1): ${offlineHelp(repo, dir, missing)}`);
+  const required = requiredFiles(options);
+  if (required.every((f) => existsSync(join(dir, f)))) return dir;
+  if (offline) throw new DownloadError(`offline (SENTVEC_OFFLINE=1): ${offlineHelp(repo, dir, required)}`);
   const absent = new Set<string>();
   const absentFile = join(dir, '.absent.json');
   for (const f of JSON.parse(await readFile(absentFile, 'utf8').catch(() => '[]')) as string[]) absent.add(f);
-  for (const file of [...REQUIRED_FILES, ...OPTIONAL_FILES]) {
+  for (const file of [...required, ...OPTIONAL_FILES]) {
     const dest = join(dir, file);
     if (existsSync(dest) || absent.has(file)) continue;
     await mkdir(dirname(dest), { recursive: true });
@@ -249,13 +262,13 @@ export async function downloadModel(repo: string, options: DownloadOptions = {})
       found = await withLock(dest, async () => existsSync(dest) || downloadFile(repo, file, dest, options, endpoint));
     } catch (err) {
       if (err instanceof DownloadError && /cannot reach/.test(err.message)) {
-        throw new DownloadError(`${err.message}; ${offlineHelp(repo, dir, REQUIRED_FILES.filter((f) => !existsSync(join(dir, f))))}`);
+        throw new DownloadError(`${err.message}; ${offlineHelp(repo, dir, required)}`);
       }
       throw err;
     }
     if (!found) {
-      if (REQUIRED_FILES.includes(file)) {
-        throw new DownloadError(`not found (HTTP 404): ${repo}/${file} at revision ${options.revision ?? 'main'} on ${endpoint}; check the model id, or that the repository has an ONNX export (onnx/model.onnx)`, 404);
+      if (required.includes(file)) {
+        throw new DownloadError(`not found (HTTP 404): ${repo}/${file} at revision ${options.revision ?? 'main'} on ${endpoint}; check the model id, or that the repository has an ONNX export (${required[required.length - 1]})`, 404);
       }
       absent.add(file);
     }

@@ -6,11 +6,14 @@
 //    (from --cuda-libs DIR, else onnxruntime-node's own NuGet installer), unless already there.
 // 2. Adds the CUDA runtime folders it finds (pip's nvidia-* packages, CUDA_HOME, /usr/local/cuda)
 //    to LD_LIBRARY_PATH and runs the check in a child process, since the loader reads it at start.
-// 3. For each model, encodes two workloads on the CPU and on each GPU variant: "varied" (the
-//    realistic corpus: every length, padding inside batches) and "full" (every text truncated to
-//    128 tokens, one input shape: what TensorRT, which builds an engine per shape range, is
-//    timed on). Prints max |Δ| against the CPU vectors with its limit (1e-3 in float32, 1e-2 in
-//    TF32 / fp16) and the speed ratio GPU ÷ CPU, and exits 1 if a check failed.
+// 3. For each model (generated with a float16 copy of its weights, onnx/model_fp16.onnx), encodes
+//    two workloads on the CPU (float32 file) and with each GPU variant: "varied" (the realistic
+//    corpus: every length, padding inside batches) and "full" (every text truncated to 128
+//    tokens, one input shape: what TensorRT, which builds an engine per shape range, is timed
+//    on). Prints max |Δ| against the CPU vectors, scaled to unit length (what cosine search
+//    sees, and free of the model's output scale), with its limit (1e-3 in float32, 1e-2 in
+//    TF32 and fp16); max |Δ| of the unscaled vectors beside it; the speed ratio GPU ÷ CPU.
+//    Exits 1 if a check failed.
 // `--providers cpu` runs the same harness with a second CPU session as the "device": how CI
 // checks this script on machines without a GPU.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -25,6 +28,8 @@ const CHILD = 'SENTVEC_GPU_CHECK_CHILD';
 const CUDA_LIBS = ['libonnxruntime_providers_shared.so', 'libonnxruntime_providers_cuda.so'];
 const OPTIONAL_LIBS = ['libonnxruntime_providers_tensorrt.so'];
 const FULL_LENGTH = 128;
+// The same weights in half precision, beside onnx/model.onnx as in Hugging Face repositories.
+const FP16_FILE = 'onnx/model_fp16.onnx';
 
 /** Largest absolute difference between two equally long vectors. */
 export function maxAbsDiff(a, b) {
@@ -38,6 +43,18 @@ export function maxAbsDiff(a, b) {
   return max;
 }
 
+/** Copies of `rows × dimension` vectors scaled to unit length (a zero vector stays zero). */
+export function unitRows(data, dimension) {
+  const out = new Float32Array(data.length);
+  for (let r = 0; r < data.length / dimension; r++) {
+    let sum = 0;
+    for (let d = 0; d < dimension; d++) sum += data[r * dimension + d] ** 2;
+    const scale = sum > 0 ? 1 / Math.sqrt(sum) : 0;
+    for (let d = 0; d < dimension; d++) out[r * dimension + d] = data[r * dimension + d] * scale;
+  }
+  return out;
+}
+
 /** The GPU variants a provider list asks for, each with the max |Δ| it must keep to. */
 export function variantsFor(providers) {
   const variants = [];
@@ -45,12 +62,14 @@ export function variantsFor(providers) {
     if (name === 'cuda') {
       variants.push({ label: 'cuda', provider: { name: 'cuda' }, precision: 'fp32', limit: 1e-3, required: true, workloads: ['varied', 'full'] });
       variants.push({ label: 'cuda tf32', provider: { name: 'cuda', tf32: true }, precision: 'tf32', limit: 1e-2, required: true, workloads: ['varied', 'full'] });
+      variants.push({ label: 'cuda fp16 model', provider: { name: 'cuda' }, onnxFile: FP16_FILE, precision: 'fp16', limit: 1e-2, required: true, workloads: ['varied', 'full'] });
     } else if (name === 'tensorrt') {
       // Optional: the check says why it was skipped when TensorRT is not installed.
       variants.push({ label: 'tensorrt', provider: { name: 'tensorrt' }, precision: 'fp32', limit: 1e-3, required: false, workloads: ['full'] });
       variants.push({ label: 'tensorrt fp16', provider: { name: 'tensorrt', fp16: true }, precision: 'fp16', limit: 1e-2, required: false, workloads: ['full'] });
     } else if (name === 'cpu') {
       variants.push({ label: 'cpu (no spinning)', provider: 'cpu', spinning: false, precision: 'fp32', limit: 1e-3, required: true, workloads: ['varied', 'full'] });
+      variants.push({ label: 'cpu fp16 model', provider: 'cpu', onnxFile: FP16_FILE, precision: 'fp16', limit: 1e-2, required: true, workloads: ['varied', 'full'] });
     } else {
       throw new Error(`--providers takes cuda, tensorrt or cpu, not "${name}"`);
     }
@@ -65,10 +84,11 @@ export function verdict(row) {
 }
 
 export function formatTable(rows) {
-  const header = ['model', 'workload', 'provider', 'precision', 'max |Δ|', 'limit', 'check', 'texts/s', 'GPU ÷ CPU'];
+  const header = ['model', 'workload', 'provider', 'precision', 'max |Δ| unit', 'limit', 'check', 'max |Δ| raw', 'texts/s', 'GPU ÷ CPU'];
   const body = rows.map((r) => [
     r.model, r.workload, r.label, r.precision,
     r.error ? '—' : r.maxAbsDiff.toExponential(2), r.limit.toExponential(0), verdict(r),
+    r.error ? '—' : r.rawMaxAbsDiff.toExponential(2),
     r.error ? '—' : r.textsPerSecond.toFixed(1), r.error ? '—' : `${r.ratio.toFixed(2)}×`,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
@@ -144,7 +164,7 @@ async function timeEncode(model, texts, batchSize, rounds) {
     await model.encode(texts, { batchSize });
     runs.push(performance.now() - t0);
   }
-  return { data: first.data, textsPerSecond: texts.length / (median(runs) / 1000) };
+  return { data: first.data, dimension: first.dimension, textsPerSecond: texts.length / (median(runs) / 1000) };
 }
 
 async function check(values) {
@@ -164,7 +184,8 @@ async function check(values) {
   };
   const rows = [];
   for (const name of values.models.split(',').map((s) => s.trim()).filter(Boolean)) {
-    const dir = name === 'tiny' ? ensureModel('tiny') : TWINS[name] ? ensureModel(name, TWINS[name]) : resolve(name);
+    const dir = name === 'tiny' ? ensureModel('tiny-fp16', { fp16File: true })
+      : TWINS[name] ? ensureModel(`${name}-fp16`, { ...TWINS[name], fp16File: true }) : resolve(name);
     const cpu = await sentvec.Model.load(dir, { maxSeqLength: FULL_LENGTH });
     const tokenized = await cpu.tokenize(workloads.full);
     if (tokenized.some((t) => !t.truncated)) throw new Error('a "full" workload text is shorter than 128 tokens: the workload would not have one shape');
@@ -176,7 +197,11 @@ async function check(values) {
       let model;
       let error;
       try {
-        model = await sentvec.Model.load(dir, { maxSeqLength: FULL_LENGTH, providers: [v.provider], ...(v.spinning === undefined ? {} : { spinning: v.spinning }) });
+        if (v.onnxFile && !existsSync(join(dir, v.onnxFile))) throw new Error(`${dir} has no ${v.onnxFile}`);
+        model = await sentvec.Model.load(dir, {
+          maxSeqLength: FULL_LENGTH, providers: [v.provider],
+          ...(v.spinning === undefined ? {} : { spinning: v.spinning }), ...(v.onnxFile ? { onnxFile: v.onnxFile } : {}),
+        });
       } catch (err) {
         error = err;
       }
@@ -190,14 +215,15 @@ async function check(values) {
         const row = { model: name, workload: w, label: v.label, precision: v.precision, limit: v.limit, required: v.required };
         try {
           const result = await timeEncode(model, workloads[w], batchSize, rounds);
-          row.maxAbsDiff = maxAbsDiff(result.data, baseline[w].data);
+          row.maxAbsDiff = maxAbsDiff(unitRows(result.data, result.dimension), unitRows(baseline[w].data, result.dimension));
+          row.rawMaxAbsDiff = maxAbsDiff(result.data, baseline[w].data);
           row.textsPerSecond = result.textsPerSecond;
           row.ratio = result.textsPerSecond / baseline[w].textsPerSecond;
         } catch (err) {
           row.error = `${err.name}: ${err.message}`;
         }
         rows.push(row);
-        console.log(`  ${v.label} / ${w}: ${row.error ? row.error : `max |Δ| ${row.maxAbsDiff.toExponential(2)}, ${row.ratio.toFixed(2)}× the CPU`}`);
+        console.log(`  ${v.label} / ${w}: ${row.error ? row.error : `max |Δ| ${row.maxAbsDiff.toExponential(2)} (unit vectors), ${row.ratio.toFixed(2)}× the CPU`}`);
       }
       model.dispose();
     }

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { tinyModel } from './helpers/models.mjs';
+import { tinyFp16Model, tinyModel } from './helpers/models.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = join(root, 'bin/sentvec.js');
@@ -79,6 +79,10 @@ test('errors are one line with a non-zero exit code and no stack trace (unless -
     [['-i', join(dir, 'input.txt'), '--model', dir, '-p', 'x'], /config\.json/, 1],
     [['-i', join(dir, 'input.txt'), '--model', model, '--provider', 'gpu', '-p', 'x'], /expected cpu, cuda, tensorrt, coreml or nnapi/, 2],
     [['-i', join(dir, 'input.txt'), '--model', model, '--provider', 'coreml', '-p', 'x'], /execution provider 'coreml' cannot be used: .*macOS/, 1],
+    [['-i', join(dir, 'input.txt'), '--model', model, '--onnx-file', 'onnx/model_fp16.onnx', '-p', 'x'], /model_fp16\.onnx/, 1],
+    [['serve', '--model', model, '--provider', 'gpu'], /--provider gpu: expected cpu, cuda, tensorrt, coreml or nnapi/, 2],
+    // nnapi: never usable off Android, so the server cannot start (and outlive the test) anywhere.
+    [['serve', '--model', model, '--provider', 'nnapi', '--port', '0'], /execution provider 'nnapi' cannot be used: .*Android/, 1],
   ];
   for (const [args, pattern, code] of cases) {
     const r = await run(args);
@@ -194,4 +198,19 @@ test('sentvec download fills the cache from $HF_ENDPOINT and prints the folder',
   const dirArgs = ['-i', join(workdir(t), 'input.txt'), '--model', hub.repo, '-p', 'train', '-q'];
   const answer = await run(dirArgs, { env: { SENTVEC_CACHE: cache, SENTVEC_OFFLINE: '1' } });
   t.regex(answer.stdout.trim(), LINE, 'the cached hub model answers offline');
+});
+
+test('--onnx-file picks another export of the model, such as its float16 file', async (t) => {
+  const dir = workdir(t);
+  const fp16 = tinyFp16Model();
+  const args = ['-i', join(dir, 'input.txt'), '--model', fp16, '-p', 'Lyon', '-k', '4', '--json', '-q'];
+  const [full, half] = await Promise.all([run(args), run([...args, '--onnx-file', 'onnx/model_fp16.onnx'])]);
+  t.is(full.code, 0, full.stderr);
+  t.is(half.code, 0, half.stderr);
+  const a = JSON.parse(full.stdout).results;
+  const b = JSON.parse(half.stdout).results;
+  t.deepEqual(b.map((r) => r.text).sort(), a.map((r) => r.text).sort());
+  const byText = new Map(a.map((r) => [r.text, r.similarity]));
+  t.true(b.every((r) => Math.abs(r.similarity - byText.get(r.text)) < 1e-2), JSON.stringify({ a, b }));
+  t.true(b.some((r) => r.similarity !== byText.get(r.text)), 'the float16 file was used');
 });

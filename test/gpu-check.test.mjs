@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { formatTable, maxAbsDiff, variantsFor, verdict } from '../scripts/gpu-check.mjs';
+import { formatTable, maxAbsDiff, unitRows, variantsFor, verdict } from '../scripts/gpu-check.mjs';
 import { sentvec } from './helpers/sentvec.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -29,23 +29,25 @@ test('maxAbsDiff finds the largest deviation, and a NaN fails the check', (t) =>
   t.true(Number.isNaN(maxAbsDiff([0, NaN, 1], [0, 0, 1])));
   t.is(verdict({ maxAbsDiff: NaN, limit: 1e-3, required: true }), 'FAIL');
   t.throws(() => maxAbsDiff([1], [1, 2]), { message: /lengths differ/ });
+  t.deepEqual(Array.from(unitRows(new Float32Array([3, 4, 0, 0]), 2)), [Math.fround(0.6), Math.fround(0.8), 0, 0]);
 });
 
 test('limits: 1e-3 in float32, 1e-2 in TF32 and fp16; TensorRT is optional', (t) => {
   const variants = variantsFor(['cuda', 'tensorrt']);
   t.deepEqual(variants.map((v) => [v.label, v.precision, v.limit, v.required]), [
-    ['cuda', 'fp32', 1e-3, true], ['cuda tf32', 'tf32', 1e-2, true],
+    ['cuda', 'fp32', 1e-3, true], ['cuda tf32', 'tf32', 1e-2, true], ['cuda fp16 model', 'fp16', 1e-2, true],
     ['tensorrt', 'fp32', 1e-3, false], ['tensorrt fp16', 'fp16', 1e-2, false],
   ]);
   t.deepEqual(variants[0].provider, { name: 'cuda' });
-  t.deepEqual(variants[3].provider, { name: 'tensorrt', fp16: true });
+  t.is(variants[2].onnxFile, 'onnx/model_fp16.onnx');
+  t.deepEqual(variants[4].provider, { name: 'tensorrt', fp16: true });
   t.is(verdict({ maxAbsDiff: 2e-3, limit: 1e-3, required: true }), 'FAIL');
   t.is(verdict({ maxAbsDiff: 2e-3, limit: 1e-2, required: true }), 'pass');
   t.is(verdict({ error: 'x', required: false }), 'skipped');
   t.is(verdict({ error: 'x', required: true }), 'FAIL');
   t.throws(() => variantsFor(['rocm']), { message: /cuda, tensorrt or cpu/ });
-  const table = formatTable([{ model: 'm', workload: 'full', label: 'cuda', precision: 'fp32', limit: 1e-3, required: true, maxAbsDiff: 1.5e-4, textsPerSecond: 1234.5, ratio: 12.34 }]);
-  t.regex(table, /\| m +\| full +\| cuda +\| fp32 +\| 1\.50e-4 +\| 1e-3 +\| pass +\| 1234\.5 +\| 12\.34× +\|/);
+  const table = formatTable([{ model: 'm', workload: 'full', label: 'cuda', precision: 'fp32', limit: 1e-3, required: true, maxAbsDiff: 1.5e-4, rawMaxAbsDiff: 2e-3, textsPerSecond: 1234.5, ratio: 12.34 }]);
+  t.regex(table, /\| m +\| full +\| cuda +\| fp32 +\| 1\.50e-4 +\| 1e-3 +\| pass +\| 2\.00e-3 +\| 1234\.5 +\| 12\.34× +\|/);
 });
 
 test('the whole harness runs with a second CPU session as the device', async (t) => {
@@ -54,10 +56,13 @@ test('the whole harness runs with a second CPU session as the device', async (t)
   t.is(code, 0, stderr);
   t.regex(stdout, /\| tiny +\| varied +\| cpu \(no spinning\) +\| fp32 +\| 0\.00e\+0 +\| 1e-3 +\| pass/);
   t.regex(stdout, /\| tiny +\| full +\| cpu \(no spinning\)/);
-  t.regex(stdout, /2 passed or skipped, 0 failed/);
+  t.regex(stdout, /\| tiny +\| full +\| cpu fp16 model +\| fp16 +\| [0-9.]+e-[34] +\| 1e-2 +\| pass/);
+  t.regex(stdout, /4 passed or skipped, 0 failed/);
   const result = JSON.parse(readFileSync(out, 'utf8'));
-  t.is(result.rows.length, 2);
+  t.is(result.rows.length, 4);
   for (const row of result.rows) t.true(row.textsPerSecond > 0 && row.ratio > 0);
+  const half = result.rows.filter((r) => r.label === 'cpu fp16 model');
+  t.true(half.every((r) => r.maxAbsDiff > 0 && r.rawMaxAbsDiff > 0), 'the float16 file was the one encoded');
 });
 
 test('without the CUDA provider: exit 1, the reason and how to get it; TensorRT is skipped', async (t) => {
@@ -67,8 +72,9 @@ test('without the CUDA provider: exit 1, the reason and how to get it; TensorRT 
   t.is(code, 1);
   t.regex(stdout, /^GPU: /m);
   t.regex(stdout, /\| tiny +\| varied\+full +\| cuda +\| fp32 .*\| FAIL/);
+  t.regex(stdout, /\| tiny +\| varied\+full +\| cuda fp16 model +\| fp16 .*\| FAIL/);
   t.regex(stdout, /\| tiny +\| full +\| tensorrt +\| fp32 .*\| skipped/);
-  t.regex(stderr, /cuda \(tiny\), cuda tf32 \(tiny\): ProviderError: execution provider 'cuda' cannot be used: .+ONNXRUNTIME_NODE_INSTALL=cuda12/);
+  t.regex(stderr, /cuda \(tiny\), cuda tf32 \(tiny\), cuda fp16 model \(tiny\): ProviderError: execution provider 'cuda' cannot be used: .+ONNXRUNTIME_NODE_INSTALL=cuda12/);
 });
 
 test('bad arguments and an incomplete --cuda-libs folder are errors that say what to do', async (t) => {

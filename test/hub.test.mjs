@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { startHub } from './helpers/hub-server.mjs';
-import { tinyModel } from './helpers/models.mjs';
+import { tinyFp16Model, tinyModel } from './helpers/models.mjs';
 import { sentvec } from './helpers/sentvec.mjs';
 
 const { downloadModel, DownloadError, modelCacheDir } = createRequire(import.meta.url)('../dist/lib/hub.js');
@@ -116,4 +116,27 @@ test('concurrent downloads of the same repository do not corrupt it', async (t) 
   t.is(sha(join(dirs[0], 'onnx/model.onnx')), sha(join(model, 'onnx/model.onnx')));
   t.is(statSync(join(dirs[0], 'sentencepiece.bpe.model')).size, statSync(join(model, 'sentencepiece.bpe.model')).size);
   t.deepEqual(leftovers(dirs[0]), []);
+});
+
+test('onnxFile fetches another export (model_fp16.onnx) instead of onnx/model.onnx; bad paths are refused', async (t) => {
+  const fp16 = tinyFp16Model();
+  const hub = await startHub(fp16, { lfs: ['onnx/model.onnx', 'onnx/model_fp16.onnx', 'sentencepiece.bpe.model'] });
+  t.teardown(hub.close);
+  const cacheDir = tmpCache(t);
+  const dir = await downloadModel(hub.repo, { endpoint: hub.endpoint, cacheDir, onnxFile: 'onnx/model_fp16.onnx' });
+  t.is(sha(join(dir, 'onnx/model_fp16.onnx')), sha(join(fp16, 'onnx/model_fp16.onnx')));
+  t.false(existsSync(join(dir, 'onnx/model.onnx')), 'the float32 file is not fetched');
+  const m = await sentvec.Model.load(dir, { onnxFile: 'onnx/model_fp16.onnx' });
+  t.is((await m.encode('hello')).dimension, 32);
+  m.dispose();
+  const before = hub.requests.length;
+  await downloadModel(hub.repo, { endpoint: hub.endpoint, cacheDir, onnxFile: 'onnx/model_fp16.onnx' });
+  t.is(hub.requests.length, before, 'complete for that file: no request');
+  for (const bad of ['../model.onnx', '/etc/model.onnx', 'onnx/model.bin', 'onnx/./model.onnx', '', 5]) {
+    await t.throwsAsync(downloadModel(hub.repo, { endpoint: hub.endpoint, cacheDir, onnxFile: bad }), { instanceOf: DownloadError, message: /is not a path to an \.onnx file inside the repository/ }, String(bad));
+  }
+  const missing = await t.throwsAsync(downloadModel(hub.repo, { endpoint: hub.endpoint, cacheDir: tmpCache(t), onnxFile: 'onnx/model_O4.onnx' }), { instanceOf: DownloadError });
+  t.regex(missing.message, /not found \(HTTP 404\): acme\/tiny-model\/onnx\/model_O4\.onnx .*has an ONNX export \(onnx\/model_O4\.onnx\)/);
+  const offline = await t.throwsAsync(downloadModel(hub.repo, { endpoint: hub.endpoint, cacheDir: tmpCache(t), onnxFile: 'onnx/model_fp16.onnx', offline: true }), { instanceOf: DownloadError });
+  t.regex(offline.message, /missing: config\.json, sentencepiece\.bpe\.model, onnx\/model_fp16\.onnx\)/);
 });

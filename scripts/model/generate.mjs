@@ -199,7 +199,11 @@ class GraphBuilder {
   tensor(name, dims, values, type = FLOAT) {
     let data;
     if (type === INT64) data = BigInt64Array.from(values.map(BigInt));
-    else if (this.float === FLOAT16) data = Uint16Array.from(values, toHalfBits);
+    else if (this.float === FLOAT16) {
+      // A loop: Uint16Array.from(values, fn) builds a JS array as large as the embedding table.
+      data = new Uint16Array(values.length);
+      for (let i = 0; i < values.length; i++) data[i] = toHalfBits(values[i]);
+    }
     else data = Float32Array.from(values);
     this.initializers.push({ name, dims, dataType: type === INT64 ? INT64 : this.float, rawData: new Uint8Array(data.buffer) });
     return name;
