@@ -18,6 +18,10 @@ async function usage(): Promise<void> {
     if (err instanceof InvalidArgumentError) console.log(err.code);
     if (err instanceof SentvecError) console.log(err.code);
   }
+  const gpu = await Model.load('dir', { onnxFile: 'onnx/model_fp16.onnx', providers: [{ name: 'cuda', deviceId: 0, tf32: false }, { name: 'tensorrt', fp16: true }, 'cpu'], fallback: true });
+  gpu.dispose();
+  // @ts-expect-error tf32 is a boolean
+  await Model.load('dir', { providers: [{ name: 'cuda', tf32: 'yes' }] });
   // @ts-expect-error pooling modes are a closed set
   await Model.load('dir', { pooling: 'median' });
   // @ts-expect-error batchSize is a number
