@@ -1,6 +1,6 @@
 import test from 'ava';
 import { corpusLines } from '../scripts/model/corpus.mjs';
-import { tinyFp16Model, tinyModel, tinyNoTokenTypesModel, tinyOverflowModel, tinyPooledModel } from './helpers/models.mjs';
+import { tinyFp16Model, tinyModel, tinyNoTokenTypesModel, tinyOverflowModel, tinyPooledFp16Model, tinyPooledModel } from './helpers/models.mjs';
 import { sentvec } from './helpers/sentvec.mjs';
 
 const { Model, Embeddings, DisposedError, InputTooLongError, InferenceError } = sentvec;
@@ -205,6 +205,18 @@ test('a float16 export (onnx/model_fp16.onnx) gives the float32 vectors within h
     for (let d = 0; d < na.dimension; d++) dot += na.data[i * na.dimension + d] * nb.data[i * nb.dimension + d];
     t.true(dot > 0.9999, `cosine ${dot} on line ${i}`);
   }
+  full.dispose();
+  half.dispose();
+});
+
+test('a float16 sentence_embedding output is widened too', async (t) => {
+  const dir = tinyPooledFp16Model();
+  const lines = corpusLines().slice(0, 50);
+  const full = await Model.load(dir);
+  const half = await Model.load(dir, { onnxFile: 'onnx/model_fp16.onnx' });
+  const [a, b] = await Promise.all([full.encode(lines), half.encode(lines)]);
+  const delta = maxDelta(a.data, b.data);
+  t.true(delta > 0 && delta <= 1e-2, `max |Δ| ${delta}`);
   full.dispose();
   half.dispose();
 });
