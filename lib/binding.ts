@@ -1,7 +1,7 @@
 // The raw native surface, typed once and kept private to lib/.
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { NativeLoadError } from './errors';
+import { existsSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { InvalidArgumentError, NativeLoadError } from './errors';
 
 export type PoolingMode = 'cls' | 'max' | 'mean' | 'mean_sqrt_len';
 
@@ -84,6 +84,8 @@ export interface NativeBinding {
 }
 
 let cached: NativeBinding | undefined;
+let cachedPath: string | undefined;
+let explicitPath: string | undefined;
 
 function isMusl(): boolean {
   if (process.platform !== 'linux') return false;
@@ -97,18 +99,32 @@ export function platformTag(): string {
 }
 
 /**
- * Loads the addon: an explicit path (`SENTVEC_BINARY`), then the prebuild for this platform, then
+ * In a source checkout, a prebuild made before the last `npm run build` would shadow the newer
+ * build (the prebuild comes first): say so rather than run stale code silently.
+ */
+function warnIfStale(loaded: string, candidates: string[]): void {
+  if (!loaded.includes(`${join('prebuilds', platformTag())}`)) return;
+  const newer = candidates.slice(candidates.indexOf(loaded) + 1)
+    .find((p) => existsSync(p) && statSync(p).mtimeMs > statSync(loaded).mtimeMs);
+  if (newer) {
+    process.emitWarning(`loaded ${loaded}, which is older than ${newer}; delete the prebuild (or set SENTVEC_BINARY) to use the newer build`, { code: 'SENTVEC_STALE_PREBUILD' });
+  }
+}
+
+/**
+ * Loads the addon: an explicit path (`useNativeBinding`, else `SENTVEC_BINARY`), then the prebuild for this platform, then
  * the local build. One error lists every place tried, with its error, and how to fix it.
  */
 export function binding(): NativeBinding {
   if (cached) return cached;
   const root = join(__dirname, '..', '..');
-  const candidates = [
-    process.env.SENTVEC_BINARY,
+  // An explicit path is the only one tried: falling back would hide why it failed.
+  const explicit = explicitPath ?? process.env.SENTVEC_BINARY;
+  const candidates = explicit ? [explicit] : [
     join(root, 'prebuilds', platformTag(), 'sentvec.node'),
     join(root, 'build', 'Release', 'sentvec.node'),
     join(root, 'build', 'Debug', 'sentvec.node'),
-  ].filter((p): p is string => Boolean(p));
+  ];
   const failures: string[] = [];
   for (const path of candidates) {
     if (!existsSync(path)) {
@@ -117,6 +133,8 @@ export function binding(): NativeBinding {
     }
     try {
       cached = require(path) as NativeBinding;
+      cachedPath = path;
+      warnIfStale(path, candidates);
       return cached;
     } catch (err) {
       failures.push(`${path}: ${(err as Error).message}`);
@@ -129,4 +147,24 @@ export function binding(): NativeBinding {
       'Build it from source with `npm run build` in the sentvec package (needs cmake, a C++17 compiler and scripts/deps.sh), ' +
       'or point SENTVEC_BINARY at a built sentvec.node.',
   );
+}
+
+/**
+ * Loads the addon from `path` instead of searching (what `SENTVEC_BINARY` does), now, so that a
+ * bad path fails here. Call it before anything else of sentvec; once an addon is loaded, asking
+ * for another is an error (a process holds one).
+ */
+export function useNativeBinding(path: string): void {
+  if (typeof path !== 'string' || path === '') throw new InvalidArgumentError(`Expected a path to a sentvec.node for useNativeBinding but received ${path === '' ? 'an empty string' : path === null ? 'null' : typeof path}`);
+  const wanted = resolve(path);
+  if (cached) {
+    if (cachedPath === wanted) return;
+    throw new InvalidArgumentError(`the sentvec addon is already loaded from ${cachedPath}; call useNativeBinding(${JSON.stringify(path)}) before the first use of sentvec`);
+  }
+  explicitPath = wanted;
+  try {
+    binding();
+  } finally {
+    if (!cached) explicitPath = undefined;
+  }
 }

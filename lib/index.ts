@@ -5,7 +5,7 @@ export type { LoadOptions } from './config';
 export { QueueFullError, type SchedulerOptions } from './scheduler';
 export { createServer, type ServerOptions } from './server';
 export { availableProviders, type Provider, type ProviderName, type ProviderAvailability } from './providers';
-export type { PoolingMode } from './binding';
+export { useNativeBinding, type PoolingMode } from './binding';
 export {
   SentvecError, InvalidArgumentError, ModelFileError, InputTooLongError, DisposedError,
   InferenceError, NativeLoadError, DuplicateIdError, IndexFileError, IoError, ProviderError,

@@ -29,6 +29,15 @@ test('npm pack → install in a clean project without build tools → encode wit
   if (!existsSync(prebuild)) {
     mkdirSync(dirname(prebuild), { recursive: true });
     copyFileSync(join(root, 'build/Release/sentvec.node'), prebuild);
+    // As `npm run prebuilds` ships it.
+    if (process.platform === 'linux') execFileSync('strip', ['--strip-unneeded', prebuild]);
+    // Left in the checkout, it would shadow every later local build (the loader tries it first).
+    t.teardown(() => {
+      rmSync(prebuild, { force: true });
+      for (const dir of [dirname(prebuild), dirname(dirname(prebuild))]) {
+        if (existsSync(dir) && readdirSync(dir).length === 0) rmSync(dir, { recursive: true });
+      }
+    });
   }
   const work = mkdtempSync(join(tmpdir(), 'sentvec-pack-'));
   t.teardown(() => rmSync(work, { recursive: true, force: true }));
