@@ -39,7 +39,7 @@ interface Options {
 
 const PROVIDERS = ['cpu', 'cuda', 'tensorrt', 'coreml', 'nnapi'];
 function checkProvider(provider: string): ProviderName {
-  if (!PROVIDERS.includes(provider)) throw new UsageError(`--provider ${provider}: expected ${PROVIDERS.slice(0, -1).join(', ')} or nnapi`);
+  if (!PROVIDERS.includes(provider)) throw new UsageError(`--provider ${provider}: expected ${PROVIDERS.slice(0, -1).join(', ')} or ${PROVIDERS[PROVIDERS.length - 1]}`);
   return provider as ProviderName;
 }
 
