@@ -159,7 +159,7 @@ async function embedCorpus(model: Model, sentences: string[], options: Options):
 async function corpusIndex(model: Model, modelDir: string, text: string, options: Options): Promise<{ index: Index; sentences: string[] }> {
   const fingerprint = options.index
     ? createHash('sha256').update(JSON.stringify({
-      format: 1, model: await fingerprintModel(modelDir, join(modelDir, options.onnxFile ?? (existsSync(join(modelDir, 'onnx/model.onnx')) ? 'onnx/model.onnx' : 'model.onnx'))),
+      format: 1, model: await fingerprintModel(modelDir, model.onnxPath),
       corpus: createHash('sha256').update(text).digest('hex'), minLength: options.minLength, split: SPLIT_RULES_VERSION,
       maxSeqLength: model.maxSeqLength, pooling: model.pooling,
     })).digest('hex')

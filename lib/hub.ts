@@ -16,8 +16,8 @@ export class DownloadError extends SentvecError {
   }
 }
 
-/** The files of the sentence-transformers layout that sentvec reads (with the default ONNX file). */
-export const REQUIRED_FILES = ['config.json', 'sentencepiece.bpe.model', 'onnx/model.onnx'];
+/** The files of the sentence-transformers layout that sentvec reads, besides the ONNX file. */
+const CONFIG_FILES = ['config.json', 'sentencepiece.bpe.model'];
 export const DEFAULT_ONNX_FILE = 'onnx/model.onnx';
 export const OPTIONAL_FILES = ['tokenizer_config.json', 'special_tokens_map.json', 'sentence_bert_config.json', 'modules.json', '1_Pooling/config.json'];
 
@@ -46,7 +46,7 @@ function requiredFiles(options: DownloadOptions): string[] {
   if (typeof onnxFile !== 'string' || !/^[\w.-]+(\/[\w.-]+)*\.onnx$/.test(onnxFile) || onnxFile.split('/').some((part) => part === '..' || part === '.')) {
     throw new DownloadError(`onnxFile "${String(onnxFile)}" is not a path to an .onnx file inside the repository (like onnx/model_fp16.onnx)`);
   }
-  return [...REQUIRED_FILES.filter((f) => f !== DEFAULT_ONNX_FILE), onnxFile];
+  return [...CONFIG_FILES, onnxFile];
 }
 
 export function cacheRoot(options: { cacheDir?: string } = {}): string {

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { binding, type NativeModel, type NativeModelInfo, type PoolingMode } from './binding';
 import { checkPositiveInteger, describe, rejectUnknownOptions, resolveModelDirectory, type LoadOptions } from './config';
 import { Embeddings } from './embeddings';
@@ -93,8 +94,12 @@ export class Model {
   #vocabulary: readonly string[] | undefined;
   #scheduler: Scheduler | undefined;
 
-  private constructor(native: NativeModel, normalize: boolean, pooling: PoolingMode[], scheduler: boolean | SchedulerOptions) {
+  /** The ONNX file in use (absolute path): the `onnxFile` option, else onnx/model.onnx, else model.onnx. */
+  readonly onnxPath: string;
+
+  private constructor(native: NativeModel, onnxPath: string, normalize: boolean, pooling: PoolingMode[], scheduler: boolean | SchedulerOptions) {
     this.#native = native;
+    this.onnxPath = onnxPath;
     this.#info = native.info();
     this.#normalize = normalize;
     this.#pooling = pooling;
@@ -117,7 +122,7 @@ export class Model {
       native.dispose();
       throw new InvalidArgumentError(`Expected a boolean or an options object for scheduler but received ${describe(scheduler)}`);
     }
-    const model = new Model(native, config.normalize, config.native.pooling, scheduler);
+    const model = new Model(native, resolve(config.native.onnxPath), config.normalize, config.native.pooling, scheduler);
     for (const warning of model.#info.providerWarnings) process.emitWarning(warning, { code: 'SENTVEC_PROVIDER_FALLBACK' });
     return model;
   }

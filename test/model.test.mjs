@@ -1,4 +1,5 @@
 import test from 'ava';
+import { join } from 'node:path';
 import { corpusLines } from '../scripts/model/corpus.mjs';
 import { tinyFp16Model, tinyModel, tinyNoTokenTypesModel, tinyOverflowModel, tinyPooledFp16Model, tinyPooledModel } from './helpers/models.mjs';
 import { sentvec } from './helpers/sentvec.mjs';
@@ -188,11 +189,20 @@ test('Symbol.dispose disposes', async (t) => {
   t.true(m.disposed);
 });
 
-test('a float16 export (onnx/model_fp16.onnx) gives the float32 vectors within half-precision error', async (t) => {
-  const dir = tinyFp16Model();
-  const lines = corpusLines().slice(0, 200);
+// The float32 and float16 files of one model directory, loaded side by side.
+async function fullAndHalf(t, dir) {
   const full = await Model.load(dir);
   const half = await Model.load(dir, { onnxFile: 'onnx/model_fp16.onnx' });
+  t.teardown(() => { full.dispose(); half.dispose(); });
+  return [full, half];
+}
+
+test('a float16 export (onnx/model_fp16.onnx) gives the float32 vectors within half-precision error', async (t) => {
+  const lines = corpusLines().slice(0, 200);
+  const dir = tinyFp16Model();
+  const [full, half] = await fullAndHalf(t, dir);
+  t.is(full.onnxPath, join(dir, 'onnx/model.onnx'));
+  t.is(half.onnxPath, join(dir, 'onnx/model_fp16.onnx'));
   const [a, b] = await Promise.all([full.encode(lines), half.encode(lines)]);
   t.is(b.dimension, a.dimension);
   const delta = maxDelta(a.data, b.data);
@@ -205,31 +215,21 @@ test('a float16 export (onnx/model_fp16.onnx) gives the float32 vectors within h
     for (let d = 0; d < na.dimension; d++) dot += na.data[i * na.dimension + d] * nb.data[i * nb.dimension + d];
     t.true(dot > 0.9999, `cosine ${dot} on line ${i}`);
   }
-  full.dispose();
-  half.dispose();
 });
 
 test('a float16 sentence_embedding output is widened too', async (t) => {
-  const dir = tinyPooledFp16Model();
   const lines = corpusLines().slice(0, 50);
-  const full = await Model.load(dir);
-  const half = await Model.load(dir, { onnxFile: 'onnx/model_fp16.onnx' });
+  const [full, half] = await fullAndHalf(t, tinyPooledFp16Model());
   const [a, b] = await Promise.all([full.encode(lines), half.encode(lines)]);
   const delta = maxDelta(a.data, b.data);
   t.true(delta > 0 && delta <= 1e-2, `max |Δ| ${delta}`);
-  full.dispose();
-  half.dispose();
 });
 
 test('a NaN or infinity from the model is an InferenceError naming the input, not a vector', async (t) => {
-  const dir = tinyOverflowModel();
-  const full = await Model.load(dir);
+  const [full, half] = await fullAndHalf(t, tinyOverflowModel());
   const ok = await full.encode(['fine in float32', 'also fine']);
   t.true(ok.data.every(Number.isFinite));
-  const half = await Model.load(dir, { onnxFile: 'onnx/model_fp16.onnx' });
   const err = await t.throwsAsync(half.encode(['fine in float32', 'also fine']), { instanceOf: InferenceError });
   t.regex(err.message, /non-finite value \((NaN|infinity)\) in the vector of input [01]; a float16 export can overflow .*float32 model file/);
   t.is((await half.encode(['x']).catch((e) => e)).code, err.code, 'the model stays usable and fails the same way');
-  full.dispose();
-  half.dispose();
 });
