@@ -23,6 +23,13 @@ struct AddonData {
 };
 
 // Runs `work` off the JS thread, then `done` on it; failures reject with { code, message, file }.
+//
+// Completion must survive the environment going away: when a worker_threads worker is
+// terminated (or calls process.exit()) with work in flight, Node completes that work during
+// teardown, where JavaScript can no longer run and every N-API call may fail (node-addon-api
+// then throws). Nobody can observe the promise any more, so such a failure is dropped; the worker
+// is freed either way, and what `work` and `done` captured (shared_ptrs to core objects) lives
+// until then.
 class PromiseWorker : public Napi::AsyncWorker {
  public:
   using Work = std::function<void()>;
@@ -40,35 +47,26 @@ class PromiseWorker : public Napi::AsyncWorker {
     try {
       work_();
     } catch (const Error& e) {
-      code_ = sentvec::ErrorCodeName(e.code());
-      file_ = e.file();
-      SetError(e.what());
+      Fail(sentvec::ErrorCodeName(e.code()), e.what(), e.file());
     } catch (const std::bad_alloc&) {
-      code_ = "ERR_OUT_OF_MEMORY";
-      SetError("out of memory");
+      Fail("ERR_OUT_OF_MEMORY", "out of memory");
     } catch (const std::exception& e) {
-      code_ = "ERR_INTERNAL";
-      SetError(e.what());
+      Fail("ERR_INTERNAL", e.what());
     } catch (...) {
-      code_ = "ERR_INTERNAL";
-      SetError("unknown native error");
+      Fail("ERR_INTERNAL", "unknown native error");
     }
   }
 
-  void OnOK() override {
-    Napi::Env env = Env();
-    try {
-      deferred_.Resolve(done_(env));
-    } catch (const Napi::Error& e) {
-      deferred_.Reject(e.Value());
+  void OnWorkComplete(Napi::Env env, napi_status status) override {
+    if (status != napi_cancelled) {
+      try {
+        Napi::HandleScope scope(env);
+        Settle(env);
+      } catch (...) {
+        // The environment is being torn down (see above).
+      }
     }
-  }
-
-  void OnError(const Napi::Error& error) override {
-    Napi::Object err = error.Value();
-    err.Set("code", Napi::String::New(Env(), code_));
-    if (!file_.empty()) err.Set("file", Napi::String::New(Env(), file_));
-    deferred_.Reject(err);
+    Destroy();
   }
 
  private:
@@ -76,10 +74,42 @@ class PromiseWorker : public Napi::AsyncWorker {
       : Napi::AsyncWorker(env, "sentvec"), deferred_(Napi::Promise::Deferred::New(env)),
         work_(std::move(work)), done_(std::move(done)) {}
 
+  void Fail(const char* code, const std::string& message, const std::string& file = {}) {
+    failed_ = true;
+    code_ = code;
+    message_ = message;
+    file_ = file;
+  }
+
+  void Settle(Napi::Env env) {
+    if (failed_) {
+      Napi::Error err = Napi::Error::New(env, message_);
+      err.Set("code", Napi::String::New(env, code_));
+      if (!file_.empty()) err.Set("file", Napi::String::New(env, file_));
+      deferred_.Reject(err.Value());
+      return;
+    }
+    Napi::Value value;
+    try {
+      value = done_(env);
+    } catch (const Napi::Error& e) {
+      deferred_.Reject(e.Value());
+      return;
+    } catch (const std::exception& e) {
+      Napi::Error err = Napi::Error::New(env, e.what());
+      err.Set("code", Napi::String::New(env, dynamic_cast<const std::bad_alloc*>(&e) ? "ERR_OUT_OF_MEMORY" : "ERR_INTERNAL"));
+      deferred_.Reject(err.Value());
+      return;
+    }
+    deferred_.Resolve(value);
+  }
+
   Napi::Promise::Deferred deferred_;
   Work work_;
   Done done_;
-  std::string code_ = "ERR_INTERNAL";
+  bool failed_ = false;
+  std::string code_;
+  std::string message_;
   std::string file_;
 };
 
@@ -123,16 +153,39 @@ inline bool Boolean(const Napi::Object& options, const char* key, bool fallback)
   return v.IsUndefined() ? fallback : v.ToBoolean().Value();
 }
 
-// Hands a vector's memory to a JS ArrayBuffer without copying it.
+// Hands a vector's memory to a JS ArrayBuffer without copying it. Every result buffer goes
+// through here. When Node refuses the buffer (longer than it allows, or out of memory) it may
+// already have run the finalizer — and so freed the memory — before it returns the failure: the
+// finalizer records that it ran, so nothing is freed twice, and the caller gets a typed error.
 template <typename T>
 Napi::ArrayBuffer AdoptVector(Napi::Env env, std::vector<T>&& data) {
-  auto* owner = new std::vector<T>(std::move(data));
-  if (owner->empty()) {
-    delete owner;
-    return Napi::ArrayBuffer::New(env, 0);
+  if (data.empty()) return Napi::ArrayBuffer::New(env, 0);
+  struct Owner {
+    std::vector<T> data;
+    bool* finalized;
+  };
+  bool finalized = false;
+  auto* owner = new Owner{std::move(data), &finalized};
+  const size_t bytes = owner->data.size() * sizeof(T);
+  napi_value value = nullptr;
+  const napi_status status = napi_create_external_arraybuffer(
+      env, owner->data.data(), bytes,
+      [](napi_env, void*, void* hint) {
+        auto* o = static_cast<Owner*>(hint);
+        if (o->finalized) *o->finalized = true;
+        delete o;
+      },
+      owner, &value);
+  if (status != napi_ok) {
+    if (!finalized) delete owner;
+    napi_value pending;
+    napi_get_and_clear_last_exception(env, &pending);  // ours replaces Node's
+    throw TypedError(env, "ERR_OUT_OF_MEMORY",
+                     "a result of " + std::to_string(bytes) + " bytes cannot be handed to JavaScript (larger than " +
+                         "this Node.js allows, or out of memory); ask for fewer results per call");
   }
-  return Napi::ArrayBuffer::New(env, owner->data(), owner->size() * sizeof(T),
-                                [](Napi::Env, void*, std::vector<T>* v) { delete v; }, owner);
+  owner->finalized = nullptr;
+  return Napi::ArrayBuffer(env, value);
 }
 
 void InitModel(Napi::Env env, Napi::Object exports, AddonData* data);

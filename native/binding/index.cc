@@ -42,8 +42,10 @@ class NativeIndex : public Napi::ObjectWrap<NativeIndex> {
   }
 
   explicit NativeIndex(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeIndex>(info) {}
+  // Raw N-API: during environment teardown the call may fail, and a destructor must not throw.
   ~NativeIndex() override {
-    if (reported_ != 0) Napi::MemoryManagement::AdjustExternalMemory(Env(), -reported_);
+    int64_t total;
+    if (reported_ != 0) napi_adjust_external_memory(Env(), -reported_, &total);
   }
   void Attach(Napi::Env env, std::shared_ptr<Index> index) {
     index_ = std::move(index);
@@ -60,8 +62,8 @@ class NativeIndex : public Napi::ObjectWrap<NativeIndex> {
   // with large indexes that are dropped without dispose().
   void Report(Napi::Env env) {
     const int64_t now = index_ ? static_cast<int64_t>(index_->memoryBytes()) : 0;
-    if (now != reported_) Napi::MemoryManagement::AdjustExternalMemory(env, now - reported_);
-    reported_ = now;
+    int64_t total;
+    if (now != reported_ && napi_adjust_external_memory(env, now - reported_, &total) == napi_ok) reported_ = now;
   }
 
   Napi::Value Dispose(const Napi::CallbackInfo& info) {
@@ -122,8 +124,8 @@ class NativeIndex : public Napi::ObjectWrap<NativeIndex> {
     const size_t count = queries->size() / index->dimension();
     if (!info[1].IsNumber()) throw TypedError(env, "ERR_INVALID_ARG", "k must be a number");
     const double kd = info[1].As<Napi::Number>().DoubleValue();
-    if (!(kd >= 1) || kd != static_cast<double>(static_cast<int64_t>(kd)) || kd > 1e9) {
-      throw TypedError(env, "ERR_INVALID_ARG", "k must be a positive integer");
+    if (!(kd >= 1) || kd > 4294967295.0 || kd != static_cast<double>(static_cast<int64_t>(kd))) {
+      throw TypedError(env, "ERR_INVALID_ARG", "k must be an integer from 1 to 4294967295");
     }
     const size_t k = static_cast<size_t>(kd);
     std::shared_ptr<sentvec::Filter> filter;
@@ -143,7 +145,13 @@ class NativeIndex : public Napi::ObjectWrap<NativeIndex> {
       }
     }
     size_t oversample = Index::kDefaultOversample;
-    if (info[3].IsNumber()) oversample = static_cast<size_t>(info[3].As<Napi::Number>().Int64Value());
+    if (info[3].IsNumber()) {
+      const double o = info[3].As<Napi::Number>().DoubleValue();
+      if (!(o >= 1) || o > Index::kMaxOversample || o != static_cast<double>(static_cast<int64_t>(o))) {
+        throw TypedError(env, "ERR_INVALID_ARG", "oversample must be an integer from 1 to " + std::to_string(Index::kMaxOversample));
+      }
+      oversample = static_cast<size_t>(o);
+    }
     auto results = std::make_shared<sentvec::SearchResults>();
     return PromiseWorker::Start(
         env, [=] { *results = index->Search(queries->data(), count, k, filter.get(), oversample); },

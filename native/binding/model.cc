@@ -39,8 +39,8 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     options.normalize = Boolean(opts, "normalize", options.normalize);
     options.truncate = Boolean(opts, "truncate", options.truncate);
     struct Result {
-      std::unique_ptr<float[]> data;
-      std::unique_ptr<uint8_t[]> truncated;
+      std::vector<float> data;
+      std::vector<uint8_t> truncated;
     };
     auto result = std::make_shared<Result>();
     const size_t n = texts->size();
@@ -48,20 +48,14 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     return PromiseWorker::Start(
         env,
         [=] {
-          result->data.reset(new float[n * dim]);
-          result->truncated.reset(new uint8_t[n]);
-          model->Encode(*texts, options, result->data.get(), result->truncated.get());
+          result->data.resize(n * dim);
+          result->truncated.resize(n);
+          model->Encode(*texts, options, result->data.data(), result->truncated.data());
         },
         [=](Napi::Env env) -> Napi::Value {
           Napi::Object out = Napi::Object::New(env);
-          // The vectors move to JS without a copy: the ArrayBuffer adopts the worker's memory.
-          float* data = result->data.release();
-          auto buffer = Napi::ArrayBuffer::New(env, data, n * dim * sizeof(float),
-                                               [](Napi::Env, void* p) { delete[] static_cast<float*>(p); });
-          out.Set("data", Napi::Float32Array::New(env, n * dim, buffer, 0));
-          auto flags = Napi::Uint8Array::New(env, n);
-          std::copy_n(result->truncated.get(), n, flags.Data());
-          out.Set("truncated", flags);
+          out.Set("data", Napi::Float32Array::New(env, n * dim, AdoptVector(env, std::move(result->data)), 0));
+          out.Set("truncated", Napi::Uint8Array::New(env, n, AdoptVector(env, std::move(result->truncated)), 0));
           return out;
         });
   }
@@ -89,17 +83,15 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     options.batchSize = PositiveInteger(opts, "batchSize", options.batchSize);
     options.normalize = Boolean(opts, "normalize", options.normalize);
     const size_t dim = model->dimension();
-    auto data = std::make_shared<std::unique_ptr<float[]>>();
+    auto data = std::make_shared<std::vector<float>>();
     return PromiseWorker::Start(
         env,
         [=] {
-          data->reset(new float[std::max<size_t>(n * dim, 1)]);
-          model->EncodeTokens(*encodings, options, data->get());
+          data->resize(n * dim);
+          model->EncodeTokens(*encodings, options, data->data());
         },
         [=](Napi::Env env) -> Napi::Value {
-          auto buffer = Napi::ArrayBuffer::New(env, data->release(), std::max<size_t>(n * dim, 1) * sizeof(float),
-                                               [](Napi::Env, void* p) { delete[] static_cast<float*>(p); });
-          return Napi::Float32Array::New(env, n * dim, buffer, 0);
+          return Napi::Float32Array::New(env, n * dim, AdoptVector(env, std::move(*data)), 0);
         });
   }
 
@@ -110,8 +102,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     auto model = Live(env);
     auto texts = std::make_shared<std::vector<std::string>>(Texts(info[0]));
     struct Result {
-      std::unique_ptr<int32_t[]> ids;
-      size_t count = 0;
+      std::vector<int32_t> ids;
       std::vector<uint32_t> offsets;
       std::vector<uint8_t> truncated;
     };
@@ -120,29 +111,23 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
         env,
         [=] {
           const auto encodings = model->Tokenize(*texts);
+          size_t count = 0;
           result->offsets.reserve(encodings.size() + 1);
           result->offsets.push_back(0);
           for (const auto& enc : encodings) {
-            result->count += enc.ids.size();
-            result->offsets.push_back(static_cast<uint32_t>(result->count));
+            count += enc.ids.size();
+            result->offsets.push_back(static_cast<uint32_t>(count));
             result->truncated.push_back(enc.truncated ? 1 : 0);
           }
-          result->ids.reset(new int32_t[std::max<size_t>(result->count, 1)]);
-          int32_t* out = result->ids.get();
-          for (const auto& enc : encodings) out = std::copy(enc.ids.begin(), enc.ids.end(), out);
+          result->ids.reserve(count);
+          for (const auto& enc : encodings) result->ids.insert(result->ids.end(), enc.ids.begin(), enc.ids.end());
         },
         [=](Napi::Env env) -> Napi::Value {
           Napi::Object out = Napi::Object::New(env);
-          const size_t n = result->count;
-          auto buffer = Napi::ArrayBuffer::New(env, result->ids.release(), std::max<size_t>(n, 1) * sizeof(int32_t),
-                                               [](Napi::Env, void* p) { delete[] static_cast<int32_t*>(p); });
-          out.Set("ids", Napi::Int32Array::New(env, n, buffer, 0));
-          auto offsets = Napi::Uint32Array::New(env, result->offsets.size());
-          std::copy(result->offsets.begin(), result->offsets.end(), offsets.Data());
-          out.Set("offsets", offsets);
-          auto flags = Napi::Uint8Array::New(env, result->truncated.size());
-          std::copy(result->truncated.begin(), result->truncated.end(), flags.Data());
-          out.Set("truncated", flags);
+          const size_t ids = result->ids.size(), offsets = result->offsets.size(), flags = result->truncated.size();
+          out.Set("ids", Napi::Int32Array::New(env, ids, AdoptVector(env, std::move(result->ids)), 0));
+          out.Set("offsets", Napi::Uint32Array::New(env, offsets, AdoptVector(env, std::move(result->offsets)), 0));
+          out.Set("truncated", Napi::Uint8Array::New(env, flags, AdoptVector(env, std::move(result->truncated)), 0));
           return out;
         });
   }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <mutex>
@@ -10,6 +11,7 @@
 
 #include "error.h"
 #include "parallel.h"
+#include "pooling.h"
 #include "system.h"
 
 #define SIMSIMD_DYNAMIC_DISPATCH 1
@@ -23,7 +25,9 @@
 #if defined(_WIN32)
 #include <io.h>
 #else
+#include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 #endif
 
@@ -32,7 +36,10 @@ namespace sentvec {
 namespace {
 
 constexpr char kMagic[8] = {'S', 'V', 'I', 'N', 'D', 'E', 'X', '\0'};
-constexpr uint32_t kFormatVersion = 1;
+constexpr uint32_t kFormatVersion = 2;
+// Header flags.
+constexpr uint32_t kFlagF32 = 1;            // f32 vectors are stored (int8 / binary: for rescoring)
+constexpr uint32_t kFlagIdsExhausted = 2;   // id 2^64 − 1 was given: no automatic id is left (version 2)
 constexpr size_t kHeaderBytes = 64;
 // Below this many candidates per thread, more threads cost more than they save.
 constexpr size_t kMinRowsPerThread = 8192;
@@ -91,22 +98,10 @@ class TopK {
   std::vector<Hit> heap_;
 };
 
-void CheckFinite(const float* v, size_t dim, size_t row, const char* what) {
-  for (size_t d = 0; d < dim; ++d) {
-    if (!std::isfinite(v[d])) {
-      throw Error(ErrorCode::InvalidArgument, std::string(what) + " " + std::to_string(row) + " has a " +
-                                                  (std::isnan(v[d]) ? "NaN" : "infinite") + " value at position " +
-                                                  std::to_string(d));
-    }
-  }
-}
-
-void Normalize(float* v, size_t dim) {
-  double sum = 0;
-  for (size_t d = 0; d < dim; ++d) sum += static_cast<double>(v[d]) * v[d];
-  if (sum == 0) return;  // a zero vector stays zero: it scores 0 against everything
-  const float scale = static_cast<float>(1.0 / std::sqrt(sum));
-  for (size_t d = 0; d < dim; ++d) v[d] *= scale;
+std::string Scientific(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3g", v);
+  return buf;
 }
 
 // Per-vector scalar quantization: x ≈ code × scale with code in [-127, 127].
@@ -161,6 +156,9 @@ Index::Index(const IndexOptions& options) : options_(options) {
   if (options.dimension == 0 || options.dimension > (1u << 20)) {
     throw Error(ErrorCode::InvalidArgument, "dimension must be between 1 and 1048576");
   }
+  if (options.threads < 0 || options.threads > kMaxThreads) {
+    throw Error(ErrorCode::InvalidArgument, "threads must be from 1 to " + std::to_string(kMaxThreads));
+  }
   threads_ = options.threads > 0 ? options.threads : PhysicalCores();
   keepF32_ = options.precision == Precision::F32 || options.rescore;
   f32Stride_ = RoundUp(options.dimension, 16);
@@ -198,9 +196,34 @@ void Index::Encode(const float* vector, size_t slot, std::vector<float>& tmp) {
   if (options_.precision == Precision::Binary) SignBits(tmp.data(), dim, bits_.data() + slot * bitStride_, bitBytes_);
 }
 
+// Every score must come out finite: no NaN or infinity in, and for metric 'dot' no norm whose
+// products could overflow float32. (Cosine vectors are normalized by the rule pooling uses,
+// x / max(‖x‖, 1e-12), which keeps near-zero and subnormal vectors finite.)
+void Index::CheckVectors(const float* vectors, size_t n, const char* what) const {
+  const size_t dim = options_.dimension;
+  for (size_t i = 0; i < n; ++i) {
+    const float* v = vectors + i * dim;
+    double sum = 0;
+    for (size_t d = 0; d < dim; ++d) {
+      if (!std::isfinite(v[d])) {
+        throw Error(ErrorCode::InvalidArgument, std::string(what) + " " + std::to_string(i) + " has a " +
+                                                    (std::isnan(v[d]) ? "NaN" : "infinite") + " value at position " +
+                                                    std::to_string(d));
+      }
+      sum += static_cast<double>(v[d]) * v[d];
+    }
+    if (options_.metric == Metric::Dot && std::sqrt(sum) > kMaxDotNorm) {
+      throw Error(ErrorCode::InvalidArgument,
+                  std::string(what) + " " + std::to_string(i) + " has an L2 norm of " + Scientific(std::sqrt(sum)) +
+                      "; with metric 'dot' norms must stay below " + Scientific(kMaxDotNorm) +
+                      " so that scores stay finite. Scale the vectors down, or use metric 'cosine'");
+    }
+  }
+}
+
 void Index::Add(const float* vectors, size_t n, const uint64_t* ids) {
   const size_t dim = options_.dimension;
-  for (size_t i = 0; i < n; ++i) CheckFinite(vectors + i * dim, dim, i, "vector");
+  CheckVectors(vectors, n, "vector");
   std::unique_lock<std::shared_mutex> lock(mutex_);
   if (ids_.size() + n > UINT32_MAX) throw Error(ErrorCode::InvalidArgument, "an index holds at most 4294967295 vectors");
   std::vector<uint64_t> assigned(n);
@@ -219,8 +242,14 @@ void Index::Add(const float* vectors, size_t n, const uint64_t* ids) {
       }
       assigned[i] = ids[i];
     }
-  } else {
-    if (n > 0 && nextId_ > UINT64_MAX - n) throw Error(ErrorCode::InvalidArgument, "automatic ids are exhausted");
+  } else if (n > 0) {
+    // nextId_ + n − 1 is the last id this call takes; it must not pass 2^64 − 1.
+    if (idsExhausted_ || n - 1 > UINT64_MAX - nextId_) {
+      throw Error(ErrorCode::InvalidArgument,
+                  "automatic ids are used up: they continue above the largest id ever given (" +
+                      (idsExhausted_ ? std::string("18446744073709551615") : std::to_string(nextId_ - 1)) +
+                      "), and " + std::to_string(n) + " more would pass 2^64 − 1; pass explicit ids");
+    }
     for (size_t i = 0; i < n; ++i) assigned[i] = nextId_ + i;
   }
   const size_t first = ids_.size();
@@ -230,7 +259,8 @@ void Index::Add(const float* vectors, size_t n, const uint64_t* ids) {
     Encode(vectors + i * dim, first + i, scratch);
     ids_.push_back(assigned[i]);
     slots_.emplace(assigned[i], static_cast<uint32_t>(first + i));
-    if (assigned[i] >= nextId_) nextId_ = assigned[i] + 1;
+    if (assigned[i] == UINT64_MAX) idsExhausted_ = true;
+    else if (assigned[i] >= nextId_) nextId_ = assigned[i] + 1;
   }
 }
 
@@ -289,7 +319,7 @@ SearchResults Index::Search(const float* queries, size_t queryCount, size_t k, c
   if (k == 0) throw Error(ErrorCode::InvalidArgument, "k must be at least 1");
   if (oversample == 0) throw Error(ErrorCode::InvalidArgument, "oversample must be at least 1");
   const size_t dim = options_.dimension;
-  for (size_t q = 0; q < queryCount; ++q) CheckFinite(queries + q * dim, dim, q, "query");
+  CheckVectors(queries, queryCount, "query");
   std::shared_lock<std::shared_mutex> lock(mutex_);
   const Kernels& kernels = GetKernels();
 
@@ -319,7 +349,9 @@ SearchResults Index::Search(const float* queries, size_t queryCount, size_t k, c
   const size_t total = useFilter ? filtered.size() : ids_.size();
   const bool approximate = options_.precision != Precision::F32;
   const bool rescore = approximate && keepF32_;
-  const size_t keep = std::min(total, rescore ? k * oversample : k);
+  // Slots per query: never more than there are candidates, whatever k asks.
+  k = std::min(k, total);
+  const size_t keep = std::min(total, rescore ? k * std::min(oversample, kMaxOversample) : k);
 
   SearchResults results;
   results.k = k;
@@ -448,14 +480,16 @@ void Index::Save(const std::string& path) const {
   std::string out;
   out.reserve(kHeaderBytes + payload + 8);
   out.append(kMagic, 8);
-  Put32(out, kFormatVersion);
+  // Version 2 only marks used-up automatic ids, so that files without them stay readable by
+  // sentvec versions that read version 1.
+  Put32(out, idsExhausted_ ? 2u : 1u);
   Put32(out, kHeaderBytes);
   Put32(out, static_cast<uint32_t>(dim));
   Put32(out, static_cast<uint32_t>(options_.metric));
   Put32(out, static_cast<uint32_t>(options_.precision));
   Put32(out, 8);  // id width in bytes
   Put64(out, count);
-  Put32(out, keepF32_ ? 1u : 0u);
+  Put32(out, (keepF32_ ? kFlagF32 : 0u) | (idsExhausted_ ? kFlagIdsExhausted : 0u));
   Put32(out, 0);
   Put64(out, nextId_);
   Put64(out, payload);
@@ -474,6 +508,28 @@ void Index::Save(const std::string& path) const {
   lock.unlock();
 
   // Atomic replacement: a temporary file beside the target, flushed, then renamed over it.
+#if !defined(_WIN32)
+  // Saves into one folder hold a lock on it (flock, released by the kernel when a process dies),
+  // so a temporary file of this path found while holding it belongs to a save that was killed.
+  const auto slash = path.find_last_of('/');
+  const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+  const std::string prefix = path.substr(slash == std::string::npos ? 0 : slash + 1) + ".tmp-";
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_CLOEXEC);
+  if (dfd >= 0 && ::flock(dfd, LOCK_EX) == 0) {
+    if (DIR* d = ::fdopendir(::dup(dfd))) {
+      while (const dirent* entry = ::readdir(d)) {
+        if (std::strncmp(entry->d_name, prefix.c_str(), prefix.size()) == 0) ::unlinkat(dfd, entry->d_name, 0);
+      }
+      ::closedir(d);
+    }
+  }
+  struct DirGuard {
+    int fd;
+    ~DirGuard() {
+      if (fd >= 0) ::close(fd);  // also releases the lock
+    }
+  } dirGuard{dfd};
+#endif
   std::random_device rd;
   const std::string tmp = path + ".tmp-" + std::to_string(rd()) + std::to_string(rd());
 #if defined(_WIN32)
@@ -506,13 +562,7 @@ void Index::Save(const std::string& path) const {
   }
 #if !defined(_WIN32)
   // The rename itself must reach the disk: flush the directory.
-  const auto slash = path.find_last_of('/');
-  const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
+  if (dfd >= 0) ::fsync(dfd);
 #endif
 }
 
@@ -536,12 +586,13 @@ std::unique_ptr<Index> Index::Load(const std::string& path, int threads) {
   const uint64_t count = Get64(h + 32);
   const uint32_t flags = Get32(h + 40);
   const uint64_t nextId = Get64(h + 48), payload = Get64(h + 56);
-  if (metric > 1 || precision > 2 || idWidth != 8 || options.dimension == 0 || options.dimension > (1u << 20) || flags > 1) {
+  if (metric > 1 || precision > 2 || idWidth != 8 || options.dimension == 0 || options.dimension > (1u << 20) ||
+      flags > (version >= 2 ? kFlagF32 | kFlagIdsExhausted : kFlagF32)) {
     BadFile(path, "corrupt header" + hint);
   }
   options.metric = static_cast<Metric>(metric);
   options.precision = static_cast<Precision>(precision);
-  options.rescore = flags == 1;
+  options.rescore = (flags & kFlagF32) != 0;
   options.threads = threads;
   if (options.precision == Precision::F32 && !options.rescore) BadFile(path, "corrupt header" + hint);
   // Sizes are checked before any allocation that depends on them.
@@ -567,7 +618,14 @@ std::unique_ptr<Index> Index::Load(const std::string& path, int threads) {
   for (size_t s = 0; s < count; ++s) {
     if (!index->slots_.emplace(index->ids_[s], static_cast<uint32_t>(s)).second) BadFile(path, "repeated id" + hint);
   }
+  // Automatic ids continue above every id, even where the file says otherwise (earlier
+  // versions could record a next id that had wrapped around to 0).
   index->nextId_ = nextId;
+  index->idsExhausted_ = (flags & kFlagIdsExhausted) != 0;
+  for (uint64_t id : index->ids_) {
+    if (id == UINT64_MAX) index->idsExhausted_ = true;
+    else if (id >= index->nextId_) index->nextId_ = id + 1;
+  }
   index->Reserve(count);
   if (index->keepF32_) {
     for (size_t s = 0; s < count; ++s, p += dim * 4) std::memcpy(index->f32_.data() + s * index->f32Stride_, p, dim * 4);

@@ -64,16 +64,25 @@ class Index {
   explicit Index(const IndexOptions& options);
 
   // Adds n vectors (row-major, n × dimension). ids may be null: then ids continue from the
-  // largest id so far + 1 (0, 1, 2, … for an index that only gets automatic ids). All or nothing:
-  // a NaN/Inf value or a duplicate id rejects the whole call.
+  // largest id ever given + 1 (0, 1, 2, … for an index that only gets automatic ids), so they
+  // never collide; once id 2^64 − 1 has been given, automatic ids are used up and only explicit
+  // ids can be added. All or nothing: a NaN/Inf value, a norm too large for metric 'dot' or a
+  // duplicate id rejects the whole call.
   void Add(const float* vectors, size_t n, const uint64_t* ids);
   // Removes the vectors with these ids; returns how many were present.
   size_t Remove(const uint64_t* ids, size_t n);
+  // k: results per query (at most the candidates there are: results are sized by that, not by k).
   // oversample: with rescoring, candidates kept per result before the exact f32 pass.
   SearchResults Search(const float* queries, size_t queryCount, size_t k, const Filter* filter,
                        size_t oversample = kDefaultOversample) const;
   static constexpr size_t kDefaultOversample = 10;
+  static constexpr size_t kMaxOversample = 1000;
+  // metric 'dot': the largest L2 norm a vector or query may have, so that every score
+  // (|score| ≤ ‖a‖·‖b‖) stays a finite float32: √FLT_MAX / 2.
+  static constexpr double kMaxDotNorm = 9.2e18;
 
+  // Atomic: the file at `path` is the old index or the new one, never a mix. A save that is
+  // killed can leave a `<path>.tmp-*` file beside it; the next save of that path removes it.
   void Save(const std::string& path) const;
   static std::unique_ptr<Index> Load(const std::string& path, int threads);
 
@@ -89,6 +98,7 @@ class Index {
  private:
   void Reserve(size_t count);
   void Encode(const float* vector, size_t slot, std::vector<float>& tmp);
+  void CheckVectors(const float* vectors, size_t n, const char* what) const;
   std::vector<uint32_t> Candidates(const Filter* filter) const;
 
   IndexOptions options_;
@@ -98,7 +108,8 @@ class Index {
   mutable std::shared_mutex mutex_;
   std::vector<uint64_t> ids_;
   std::unordered_map<uint64_t, uint32_t> slots_;
-  uint64_t nextId_ = 0;
+  uint64_t nextId_ = 0;       // the next automatic id: above every id ever given
+  bool idsExhausted_ = false;  // id 2^64 − 1 was given: no automatic id is left
   AlignedBuffer<float> f32_;
   AlignedBuffer<int8_t> i8_;
   std::vector<float> scales_;

@@ -6,6 +6,7 @@
 #include <exception>
 #include <functional>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -28,7 +29,13 @@ inline void RunParallel(size_t parts, const std::function<void(size_t)>& fn) {
   };
   std::vector<std::thread> threads;
   threads.reserve(parts - 1);
-  for (size_t p = 1; p < parts; ++p) threads.emplace_back(guarded, p);
+  size_t started = 1;
+  try {
+    for (; started < parts; ++started) threads.emplace_back(guarded, started);
+  } catch (const std::system_error&) {
+    // The system refused another thread: this one does the remaining parts itself.
+  }
+  for (size_t p = started; p < parts; ++p) guarded(p);
   guarded(0);
   for (auto& t : threads) t.join();
   if (error) std::rethrow_exception(error);

@@ -177,6 +177,9 @@ std::unique_ptr<Session> Session::Load(const std::string& path, const SessionOpt
   }
   std::unique_ptr<Session> s(new Session());
   s->impl_ = std::make_unique<Impl>();
+  if (options.intraOpThreads < 0 || options.intraOpThreads > kMaxThreads) {
+    throw Error(ErrorCode::InvalidArgument, "threads must be from 1 to " + std::to_string(kMaxThreads));
+  }
   s->threads_ = options.intraOpThreads > 0 ? options.intraOpThreads : PhysicalCores();
   try {
     Ort::SessionOptions so;
