@@ -6,6 +6,7 @@ import type { NativeModelConfig, PoolingMode } from './binding';
 import { InvalidArgumentError, ModelFileError } from './errors';
 import type { SchedulerOptions } from './scheduler';
 import { resolveProviders, type Provider } from './providers';
+import { describe, integerIn, integerOption, rejectUnknownOptions } from './validate';
 
 /** Options of {@link Model.load}; each overrides what the model directory says. */
 export interface LoadOptions {
@@ -95,30 +96,6 @@ function integerField(obj: Record<string, unknown>, key: string, file: string): 
   return v;
 }
 
-export function checkPositiveInteger(value: unknown, name: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-    throw new InvalidArgumentError(`Expected a positive integer for ${name} but received ${describe(value)}`);
-  }
-  return value;
-}
-
-export function describe(value: unknown): string {
-  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)}`;
-  if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : String(value);
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'object' ? 'an object' : String(value);
-}
-
-export function rejectUnknownOptions(options: object, known: Set<string>, where: string): void {
-  for (const key of Object.keys(options)) {
-    if (!known.has(key)) {
-      const near = [...known].find((k) => k.toLowerCase() === key.toLowerCase().replace(/[_-]/g, ''));
-      throw new InvalidArgumentError(`Unknown option "${key}" for ${where}` + (near ? ` (did you mean "${near}"?)` : `; known options: ${[...known].join(', ')}`));
-    }
-  }
-}
-
 function poolingFromConfig(cfg: Record<string, unknown>, file: string): PoolingMode[] {
   for (const unsupported of ['pooling_mode_weightedmean_tokens', 'pooling_mode_lasttoken']) {
     if (cfg[unsupported] === true) {
@@ -176,7 +153,7 @@ export async function resolveModelDirectory(dir: string, options: LoadOptions): 
   await readJson(join(root, 'special_tokens_map.json'), 'the special tokens map', false);
 
   let maxSeqLength = options.maxSeqLength !== undefined
-    ? checkPositiveInteger(options.maxSeqLength, 'maxSeqLength')
+    ? integerIn(options.maxSeqLength, 2, 1 << 20, 'maxSeqLength')
     : integerField(st, 'max_seq_length', stPath) ?? integerField(tc, 'model_max_length', tcPath) ?? 512;
   if (options.maxSeqLength === undefined && maxPositions > 0) maxSeqLength = Math.min(maxSeqLength, maxPositions);
   if (maxSeqLength < 2) throw new InvalidArgumentError(`Expected at least 2 for maxSeqLength (it counts <s> and </s>) but received ${maxSeqLength}`);
@@ -236,7 +213,7 @@ export async function resolveModelDirectory(dir: string, options: LoadOptions): 
     onnxPath = found[0];
   }
   let threads = 0;
-  if (options.threads !== undefined) threads = checkPositiveInteger(options.threads, 'threads');
+  if (options.threads !== undefined) threads = integerOption(options.threads, 'threads');
   if (options.spinning !== undefined && typeof options.spinning !== 'boolean') throw new InvalidArgumentError(`Expected a boolean for spinning but received ${describe(options.spinning)}`);
 
   return {

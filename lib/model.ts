@@ -1,9 +1,10 @@
 import { resolve } from 'node:path';
 import { binding, type NativeModel, type NativeModelInfo, type PoolingMode } from './binding';
-import { checkPositiveInteger, describe, rejectUnknownOptions, resolveModelDirectory, type LoadOptions } from './config';
+import { resolveModelDirectory, type LoadOptions } from './config';
+import { booleanOption, describe, integerOption, rejectUnknownOptions } from './validate';
 import { Embeddings } from './embeddings';
 import { DisposedError, fromNative, InputTooLongError, InvalidArgumentError } from './errors';
-import { normalizeRow, Scheduler, type SchedulerOptions } from './scheduler';
+import { normalizeRow, Scheduler, schedulerOptions, type SchedulerOptions } from './scheduler';
 
 /** Options of {@link Model.encode}. */
 export interface EncodeOptions {
@@ -93,6 +94,9 @@ export class Model {
   #pooling: PoolingMode[];
   #vocabulary: readonly string[] | undefined;
   #scheduler: Scheduler | undefined;
+  // Calls accepted and not yet settled: dispose() frees the native model only after the last.
+  #pending = 0;
+  #disposed = false;
 
   /** The ONNX file in use (absolute path): the `onnxFile` option, else onnx/model.onnx, else model.onnx. */
   readonly onnxPath: string;
@@ -103,7 +107,10 @@ export class Model {
     this.#info = native.info();
     this.#normalize = normalize;
     this.#pooling = pooling;
-    if (scheduler !== false) this.#scheduler = new Scheduler(native, this.#info.dimension, scheduler === true ? {} : scheduler);
+    if (scheduler !== false) {
+      this.#scheduler = new Scheduler(native, this.#info.dimension, scheduler === true ? {} : scheduler);
+      this.#scheduler.onIdle = () => this.#release();
+    }
   }
 
   /** The batching scheduler that coalesces concurrent small calls (undefined when disabled). */
@@ -114,14 +121,14 @@ export class Model {
   /** Loads a model directory in the sentence-transformers layout. Files are read and parsed off the event loop. */
   static async load(dir: string, options: LoadOptions = {}): Promise<Model> {
     const config = await resolveModelDirectory(dir, options);
+    const scheduler = options.scheduler ?? true;
+    if (typeof scheduler !== 'boolean' && (scheduler === null || typeof scheduler !== 'object')) {
+      throw new InvalidArgumentError(`Expected a boolean or an options object for scheduler but received ${describe(scheduler)}`);
+    }
+    if (typeof scheduler === 'object') schedulerOptions(scheduler);
     const native = await binding().loadModel(config.native).catch((err: unknown) => {
       throw fromNative(err);
     });
-    const scheduler = options.scheduler ?? true;
-    if (typeof scheduler !== 'boolean' && (scheduler === null || typeof scheduler !== 'object')) {
-      native.dispose();
-      throw new InvalidArgumentError(`Expected a boolean or an options object for scheduler but received ${describe(scheduler)}`);
-    }
     const model = new Model(native, resolve(config.native.onnxPath), config.normalize, config.native.pooling, scheduler);
     for (const warning of model.#info.providerWarnings) process.emitWarning(warning, { code: 'SENTVEC_PROVIDER_FALLBACK' });
     return model;
@@ -164,12 +171,29 @@ export class Model {
 
   /** Whether `dispose()` was called. */
   get disposed(): boolean {
-    return this.#native === undefined;
+    return this.#disposed;
   }
 
   #live(): NativeModel {
-    if (!this.#native) throw new DisposedError();
+    if (this.#disposed || !this.#native) throw new DisposedError();
     return this.#native;
+  }
+
+  // Runs an accepted call: dispose() waits for it (and for the scheduler's work) before freeing.
+  async #accepted<T>(call: () => Promise<T>): Promise<T> {
+    this.#pending++;
+    try {
+      return await call();
+    } finally {
+      this.#pending--;
+      this.#release();
+    }
+  }
+
+  #release(): void {
+    if (!this.#disposed || !this.#native || this.#pending > 0 || (this.#scheduler && !this.#scheduler.idle)) return;
+    this.#native.dispose();
+    this.#native = undefined;
   }
 
   /** Embeds one text or many; row i of the result belongs to input i. Runs off the event loop. */
@@ -178,7 +202,7 @@ export class Model {
     if (options === null || typeof options !== 'object') throw new InvalidArgumentError(`Expected an object for options but received ${describe(options)}`);
     rejectUnknownOptions(options, ENCODE_OPTIONS, 'encode()');
     const list = checkTexts(texts, 'texts');
-    const batchSize = options.batchSize === undefined ? 32 : checkPositiveInteger(options.batchSize, 'batchSize');
+    const batchSize = options.batchSize === undefined ? 32 : integerOption(options.batchSize, 'batchSize');
     for (const key of ['normalize', 'truncate'] as const) {
       if (options[key] !== undefined && typeof options[key] !== 'boolean') {
         throw new InvalidArgumentError(`Expected a boolean for ${key} but received ${describe(options[key])}`);
@@ -187,20 +211,23 @@ export class Model {
     const normalize = options.normalize ?? this.#normalize;
     const truncate = options.truncate ?? true;
     if (list.length === 0) return new Embeddings(new Float32Array(0), this.dimension, []);
-    if (this.#scheduler && list.length < batchSize) return this.#encodeScheduled(native, list, normalize, truncate);
-    try {
-      const { data, truncated } = await native.encode(list, { batchSize, normalize, truncate });
-      return new Embeddings(data, this.dimension, Array.from(truncated, (t) => t === 1));
-    } catch (err) {
-      throw fromNative(err);
-    }
+    const scheduler = this.#scheduler;
+    if (scheduler && list.length < batchSize) return this.#accepted(() => this.#encodeScheduled(scheduler, list, normalize, truncate));
+    return this.#accepted(async () => {
+      try {
+        const { data, truncated } = await native.encode(list, { batchSize, normalize, truncate });
+        return new Embeddings(data, this.dimension, Array.from(truncated, (t) => t === 1));
+      } catch (err) {
+        throw fromNative(err);
+      }
+    });
   }
 
-  // Small calls share batches with other concurrent calls.
-  async #encodeScheduled(native: NativeModel, list: string[], normalize: boolean, truncate: boolean): Promise<Embeddings> {
+  // Small calls share tokenization and batches with other concurrent calls.
+  async #encodeScheduled(scheduler: Scheduler, list: string[], normalize: boolean, truncate: boolean): Promise<Embeddings> {
     let tokenized;
     try {
-      tokenized = await native.tokenize(list);
+      tokenized = await scheduler.tokenize(list);
     } catch (err) {
       throw fromNative(err);
     }
@@ -246,17 +273,19 @@ export class Model {
     });
     const normalize = options.normalize ?? this.#normalize;
     if (rows.length === 0) return new Embeddings(new Float32Array(0), this.dimension, []);
-    if (this.#scheduler) return new Embeddings(await this.#embedRows(rows, normalize), this.dimension, rows.map(() => false));
+    if (this.#scheduler) return this.#accepted(async () => new Embeddings(await this.#embedRows(rows, normalize), this.dimension, rows.map(() => false)));
     const offsets = new Uint32Array(rows.length + 1);
     rows.forEach((r, i) => { offsets[i + 1] = offsets[i] + r.length; });
     const flat = new Int32Array(offsets[rows.length]);
     rows.forEach((r, i) => flat.set(r, offsets[i]));
-    try {
-      const data = await native.encodeTokens(flat, offsets, { batchSize: 32, normalize });
-      return new Embeddings(data, this.dimension, rows.map(() => false));
-    } catch (err) {
-      throw fromNative(err);
-    }
+    return this.#accepted(async () => {
+      try {
+        const data = await native.encodeTokens(flat, offsets, { batchSize: 32, normalize });
+        return new Embeddings(data, this.dimension, rows.map(() => false));
+      } catch (err) {
+        throw fromNative(err);
+      }
+    });
   }
 
   /** Tokenizes as the model does (same ids, same truncation). Runs off the event loop. */
@@ -266,23 +295,28 @@ export class Model {
     const native = this.#live();
     const list = checkTexts(texts, 'texts');
     if (list.length === 0) return [];
-    let result;
-    try {
-      result = await native.tokenize(list);
-    } catch (err) {
-      throw fromNative(err);
-    }
+    const result = await this.#accepted(async () => {
+      try {
+        return await native.tokenize(list);
+      } catch (err) {
+        throw fromNative(err);
+      }
+    });
     // Token strings are built once per model, and only if asked for (Tokenized.tokens).
+    // (After dispose() the native model may be gone: the strings cannot be had then.)
     const vocabulary = () => (this.#vocabulary ??= this.#live().vocabulary());
     const { ids, offsets, truncated } = result;
     const items = Array.from(list, (_, i) => new Tokenized(ids.subarray(offsets[i], offsets[i + 1]), truncated[i] === 1, vocabulary));
     return typeof texts === 'string' ? items[0] : items;
   }
 
-  /** Frees the native model. Calls already running finish first; later calls throw DisposedError. */
+  /**
+   * Frees the native model. Calls already accepted (running, or waiting in the scheduler) finish
+   * normally and the memory goes after the last of them; later calls throw DisposedError.
+   */
   dispose(): void {
-    this.#native?.dispose();
-    this.#native = undefined;
+    this.#disposed = true;
+    this.#release();
   }
 
   [Symbol.dispose](): void {

@@ -1,7 +1,7 @@
 // Execution providers: validation of the `providers` option and what this machine can use.
 import { binding } from './binding';
-import { describe } from './config';
 import { InvalidArgumentError } from './errors';
+import { describe } from './validate';
 
 export type ProviderName = 'cpu' | 'cuda' | 'tensorrt' | 'coreml' | 'nnapi';
 

@@ -1,9 +1,12 @@
 // Coalesces concurrent requests for one model into batches: bounded by padded tokens, by inputs
 // and by waiting time, with at most `maxInFlight` batches in native code at once (while one runs
 // inference, the next one's requests are being tokenized and queued). FIFO: the oldest waiting
-// input always goes into the next batch.
-import type { NativeModel } from './binding';
+// input always goes into the next batch. Tokenization is coalesced too: the texts of all calls
+// made in one turn of the event loop are tokenized by one native call, so that a burst of
+// thousands of one-text calls costs the event loop a few completions, not thousands.
+import type { NativeModel, NativeTokenized } from './binding';
 import { SentvecError } from './errors';
+import { integerOption, optionsObject, rejectUnknownOptions } from './validate';
 
 /** The scheduler's queue is full (`ERR_QUEUE_FULL`): retry later. */
 export class QueueFullError extends SentvecError {
@@ -14,19 +17,41 @@ export class QueueFullError extends SentvecError {
 
 /** Options of the batching scheduler (LoadOptions.scheduler, createServer). */
 export interface SchedulerOptions {
-  /** Padded tokens per batch (inputs × longest input). Default 16384. */
+  /** Padded tokens per batch (inputs × longest input), 1 to 16,777,216. Default 16384. A longer single input still runs, alone. */
   maxBatchTokens?: number;
-  /** Inputs per batch. Default 64. */
+  /** Inputs per batch, 1 to 4096. Default 64. */
   maxBatchSize?: number;
-  /** How long the first queued input may wait for company, in microseconds. Default 2000. */
+  /** How long the first queued input may wait for company, in microseconds, 0 to 1,000,000. Default 2000. */
   maxWaitMicros?: number;
   /**
-   * Batches in native code at once. Default 1: measured best on CPU (2 concurrent ONNX Runtime
-   * runs contend for the same cores); the next batch's requests are tokenized meanwhile anyway.
+   * Batches in native code at once, 1 to 64. Default 1: measured best on CPU (2 concurrent ONNX
+   * Runtime runs contend for the same cores); the next batch's requests are tokenized meanwhile anyway.
    */
   maxInFlight?: number;
-  /** Queued tokens beyond which new work is refused with QueueFullError. Default 1,048,576. */
+  /** Queued tokens beyond which new work is refused with QueueFullError, 1 to 2^30. Default 1,048,576. */
   maxQueuedTokens?: number;
+}
+
+const SCHEDULER_OPTIONS = ['maxBatchTokens', 'maxBatchSize', 'maxWaitMicros', 'maxInFlight', 'maxQueuedTokens'] as const;
+const DEFAULTS: Required<SchedulerOptions> = { maxBatchTokens: 16384, maxBatchSize: 64, maxWaitMicros: 2000, maxInFlight: 1, maxQueuedTokens: 1 << 20 };
+// Texts per coalesced tokenize call: one completion resolves at most this many callers.
+const TOKENIZE_CHUNK = 256;
+
+/** Checks scheduler options (unknown keys, ranges) and fills in the defaults. */
+export function schedulerOptions(options: unknown): Required<SchedulerOptions> {
+  const o = optionsObject(options, 'scheduler');
+  rejectUnknownOptions(o, new Set(SCHEDULER_OPTIONS), 'scheduler');
+  const out = { ...DEFAULTS };
+  for (const key of SCHEDULER_OPTIONS) {
+    if (o[key] !== undefined) out[key] = integerOption(o[key], key, `scheduler.${key}`);
+  }
+  return out;
+}
+
+interface TextRequest {
+  texts: string[];
+  resolve: (result: NativeTokenized) => void;
+  reject: (err: unknown) => void;
 }
 
 export interface BatchEvent {
@@ -35,10 +60,19 @@ export interface BatchEvent {
   seconds: number;
 }
 
+// One submit() call: its rows fill in as their batches finish (one promise per call, not per input).
+interface Request {
+  rows: Float32Array[];
+  remaining: number;
+  settled: boolean;
+  resolve: (rows: Float32Array[]) => void;
+  reject: (err: unknown) => void;
+}
+
 interface Item {
   ids: Int32Array;
-  resolve: (row: Float32Array) => void;
-  reject: (err: unknown) => void;
+  request: Request;
+  row: number;
 }
 
 export class Scheduler {
@@ -47,21 +81,21 @@ export class Scheduler {
   #dimension: number;
   #queue: Item[] = [];
   #queuedTokens = 0;
+  // Longest input in #queue (kept as inputs arrive, recomputed when a batch leaves).
+  #queueLongest = 0;
   #inFlight = 0;
   #timer: NodeJS.Timeout | undefined;
+  #texts: TextRequest[] = [];
+  #tokenizing = false;
   /** Called after every batch (for metrics). */
   onBatch: ((event: BatchEvent) => void) | undefined;
+  /** Called whenever the scheduler runs out of work (nothing queued, tokenizing or in flight). */
+  onIdle: (() => void) | undefined;
 
   constructor(native: NativeModel, dimension: number, options: SchedulerOptions = {}) {
     this.#native = native;
     this.#dimension = dimension;
-    this.options = {
-      maxBatchTokens: options.maxBatchTokens ?? 16384,
-      maxBatchSize: options.maxBatchSize ?? 64,
-      maxWaitMicros: options.maxWaitMicros ?? 2000,
-      maxInFlight: options.maxInFlight ?? 1,
-      maxQueuedTokens: options.maxQueuedTokens ?? 1 << 20,
-    };
+    this.options = schedulerOptions(options);
   }
 
   /** Inputs waiting for a batch. */
@@ -73,18 +107,76 @@ export class Scheduler {
     return this.#queuedTokens;
   }
 
+  /** Whether nothing is queued, being tokenized or in native code. */
+  get idle(): boolean {
+    return this.#queue.length === 0 && this.#inFlight === 0 && this.#texts.length === 0 && !this.#tokenizing;
+  }
+
+  #checkIdle() {
+    if (this.idle) this.onIdle?.();
+  }
+
+  /**
+   * Tokenizes texts together with those of other calls made in the same event-loop turn; the
+   * result is what `NativeModel.tokenize(texts)` returns.
+   */
+  tokenize(texts: string[]): Promise<NativeTokenized> {
+    return new Promise((resolve, reject) => {
+      this.#texts.push({ texts, resolve, reject });
+      if (!this.#tokenizing) {
+        this.#tokenizing = true;
+        setImmediate(() => void this.#tokenizeQueued());
+      }
+    });
+  }
+
+  // One native call per chunk of requests, one chunk at a time: each completion settles at most
+  // TOKENIZE_CHUNK texts' callers, so no single event-loop turn does them all.
+  async #tokenizeQueued() {
+    while (this.#texts.length > 0) {
+      let count = 0;
+      let taken = 0;
+      while (taken < this.#texts.length && (taken === 0 || count + this.#texts[taken].texts.length <= TOKENIZE_CHUNK)) {
+        count += this.#texts[taken].texts.length;
+        taken++;
+      }
+      const requests = this.#texts.splice(0, taken);
+      try {
+        const all = taken === 1 ? requests[0].texts : requests.flatMap((r) => r.texts);
+        const { ids, offsets, truncated } = await this.#native.tokenize(all);
+        let first = 0;
+        for (const r of requests) {
+          const n = r.texts.length;
+          const base = offsets[first];
+          const own = offsets.slice(first, first + n + 1);
+          for (let i = 0; i <= n; i++) own[i] -= base;
+          r.resolve({ ids: ids.subarray(base, offsets[first + n]), offsets: own, truncated: truncated.subarray(first, first + n) });
+          first += n;
+        }
+      } catch (err) {
+        for (const r of requests) r.reject(err);
+      }
+    }
+    this.#tokenizing = false;
+    this.#checkIdle();
+  }
+
   /** Embeds framed token ids (not normalized); one row per input, in order. */
   submit(inputs: readonly Int32Array[]): Promise<Float32Array[]> {
     const tokens = inputs.reduce((n, ids) => n + ids.length, 0);
     if (this.#queuedTokens + tokens > this.options.maxQueuedTokens && this.#queue.length > 0) {
       return Promise.reject(new QueueFullError(`the queue holds ${this.#queuedTokens} tokens, and ${tokens} more would pass its limit of ${this.options.maxQueuedTokens}; retry shortly`));
     }
-    const rows = inputs.map((ids) => new Promise<Float32Array>((resolve, reject) => {
-      this.#queue.push({ ids, resolve, reject });
-      this.#queuedTokens += ids.length;
-    }));
-    this.#schedule();
-    return Promise.all(rows);
+    if (inputs.length === 0) return Promise.resolve([]);
+    return new Promise((resolve, reject) => {
+      const request: Request = { rows: new Array(inputs.length), remaining: inputs.length, settled: false, resolve, reject };
+      inputs.forEach((ids, row) => {
+        this.#queue.push({ ids, request, row });
+        this.#queuedTokens += ids.length;
+        if (ids.length > this.#queueLongest) this.#queueLongest = ids.length;
+      });
+      this.#schedule();
+    });
   }
 
   #schedule() {
@@ -102,9 +194,7 @@ export class Scheduler {
   // A batch's worth is waiting: no reason to wait longer.
   #ready(): boolean {
     if (this.#queue.length >= this.options.maxBatchSize) return true;
-    let longest = 0;
-    for (const item of this.#queue) longest = Math.max(longest, item.ids.length);
-    return longest * this.#queue.length >= this.options.maxBatchTokens;
+    return this.#queueLongest * this.#queue.length >= this.options.maxBatchTokens;
   }
 
   #dispatch() {
@@ -124,6 +214,8 @@ export class Scheduler {
       taken++;
     }
     this.#queue.splice(0, taken);
+    this.#queueLongest = 0;
+    for (const item of this.#queue) if (item.ids.length > this.#queueLongest) this.#queueLongest = item.ids.length;
     let total = 0;
     for (const item of batch) total += item.ids.length;
     this.#queuedTokens -= total;
@@ -144,13 +236,25 @@ export class Scheduler {
     running.then(
       (data) => {
         const d = this.#dimension;
-        batch.forEach((item, i) => item.resolve(data.subarray(i * d, (i + 1) * d)));
+        batch.forEach(({ request, row }, i) => {
+          request.rows[row] = data.subarray(i * d, (i + 1) * d);
+          if (--request.remaining === 0 && !request.settled) {
+            request.settled = true;
+            request.resolve(request.rows);
+          }
+        });
         this.onBatch?.({ size: batch.length, paddedTokens: longest * batch.length, seconds: (performance.now() - started) / 1000 });
       },
-      (err) => batch.forEach((item) => item.reject(err)),
+      (err) => batch.forEach(({ request }) => {
+        if (!request.settled) {
+          request.settled = true;
+          request.reject(err);
+        }
+      }),
     ).finally(() => {
       this.#inFlight--;
       this.#schedule();
+      this.#checkIdle();
     });
     // More than one batch waiting: start the next one now (up to maxInFlight).
     if (this.#ready()) this.#dispatch();

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { binding, type NativeIndex, type NativeIndexInfo } from './binding';
-import { checkPositiveInteger, describe, rejectUnknownOptions } from './config';
+import { describe, integerOption, rejectUnknownOptions } from './validate';
 import { Embeddings } from './embeddings';
 import { fromNative, InvalidArgumentError } from './errors';
 
@@ -133,13 +133,13 @@ export class Index {
     }
     if (options === null || typeof options !== 'object') throw new InvalidArgumentError(`Expected an options object with a dimension for new Index() but received ${describe(options)}`);
     rejectUnknownOptions(options, INDEX_OPTIONS, 'new Index()');
-    const dimension = checkPositiveInteger(options.dimension, 'dimension');
+    const dimension = integerOption(options.dimension, 'dimension');
     const metric = options.metric ?? 'cosine';
     if (metric !== 'cosine' && metric !== 'dot') throw new InvalidArgumentError(`Expected 'cosine' or 'dot' for metric but received ${describe(metric)}`);
     const precision = options.precision ?? 'f32';
     if (!['f32', 'int8', 'binary'].includes(precision)) throw new InvalidArgumentError(`Expected 'f32', 'int8' or 'binary' for precision but received ${describe(precision)}`);
     if (options.rescore !== undefined && typeof options.rescore !== 'boolean') throw new InvalidArgumentError(`Expected a boolean for rescore but received ${describe(options.rescore)}`);
-    const threads = options.threads === undefined ? 0 : checkPositiveInteger(options.threads, 'threads');
+    const threads = options.threads === undefined ? 0 : integerOption(options.threads, 'threads');
     this.#native = binding().createIndex({ dimension, metric, precision, rescore: options.rescore ?? true, threads });
     this.#info = this.#native.info();
   }
@@ -147,7 +147,7 @@ export class Index {
   /** Loads an index written by `save()`. A truncated, corrupt, foreign or newer-format file gives an IndexFileError. */
   static async load(path: string, options: { threads?: number } = {}): Promise<Index> {
     if (typeof path !== 'string' || path === '') throw new InvalidArgumentError(`Expected a file path for path but received ${describe(path)}`);
-    const threads = options.threads === undefined ? 0 : checkPositiveInteger(options.threads, 'threads');
+    const threads = options.threads === undefined ? 0 : integerOption(options.threads, 'threads');
     let native;
     try {
       native = await binding().loadIndex(resolve(path), threads);
@@ -236,8 +236,8 @@ export class Index {
       throw new InvalidArgumentError(`the query has ${queries.length} values; this index has dimension ${this.dimension} (pass several queries as an array of Float32Array)`);
     }
     const flat = flatten(queries, this.dimension, 'queries');
-    const topK = options.topK === undefined ? 10 : checkPositiveInteger(options.topK, 'topK');
-    const oversample = options.oversample === undefined ? 10 : checkPositiveInteger(options.oversample, 'oversample');
+    const topK = options.topK === undefined ? 10 : integerOption(options.topK, 'topK');
+    const oversample = options.oversample === undefined ? 10 : integerOption(options.oversample, 'oversample');
     let filter: { ids?: BigUint64Array; bitmap?: Uint8Array } | undefined;
     if (options.filter !== undefined) {
       const f = options.filter as unknown;
@@ -300,7 +300,7 @@ export async function semanticSearch(
   options: { topK?: number } = {},
 ): Promise<SemanticSearchHit[][]> {
   rejectUnknownOptions(options, new Set(['topK']), 'semanticSearch()');
-  const topK = options.topK === undefined ? 10 : checkPositiveInteger(options.topK, 'topK');
+  const topK = options.topK === undefined ? 10 : integerOption(options.topK, 'topK');
   const dimension = corpusEmbeddings instanceof Embeddings ? corpusEmbeddings.dimension : corpusEmbeddings[0]?.length;
   const queries = queryEmbeddings instanceof Float32Array ? [queryEmbeddings] : queryEmbeddings;
   const queryCount = queries instanceof Embeddings ? queries.length : queries.length;

@@ -63,10 +63,31 @@ test('a full queue refuses new work with QueueFullError instead of growing witho
   model.dispose();
 });
 
-test('inputs still queued when the model is disposed get DisposedError', async (t) => {
-  const model = await Model.load(tinyModel(), { scheduler: { maxWaitMicros: 50000 } });
-  const pending = model.encode('waiting in the queue');
+test('dispose() lets every accepted call finish, queued ones included; later calls get DisposedError', async (t) => {
+  const model = await Model.load(tinyModel(), { scheduler: { maxWaitMicros: 50000, maxBatchSize: 16 } });
+  const accepted = Array.from({ length: 200 }, (_, i) => model.encode(`waiting in the queue ${i}`));
+  const tokenized = model.tokenize('also accepted');
   await new Promise((r) => setTimeout(r, 5));
   model.dispose();
-  await t.throwsAsync(pending, { instanceOf: sentvec.DisposedError });
+  t.true(model.disposed);
+  await t.throwsAsync(model.encode('too late'), { instanceOf: sentvec.DisposedError });
+  const results = await Promise.allSettled(accepted);
+  t.deepEqual(results.filter((r) => r.status === 'rejected').map((r) => r.reason.message), []);
+  t.true(results.every((r) => r.value.length === 1 && r.value.dimension === model.dimension));
+  t.is((await tokenized).ids[0], 0);
+  await t.throwsAsync(model.tokenize('too late'), { instanceOf: sentvec.DisposedError });
+});
+
+test('scheduler options are checked: unknown keys and values outside their range are InvalidArgumentErrors', async (t) => {
+  const cases = [
+    [{ maxInFlight: 0 }, /Expected an integer from 1 to 64 for scheduler\.maxInFlight but received 0/],
+    [{ maxBatchSize: -1 }, /scheduler\.maxBatchSize but received -1/],
+    [{ maxWaitMicros: 1.5 }, /scheduler\.maxWaitMicros/],
+    [{ maxBatchTokens: Infinity }, /scheduler\.maxBatchTokens but received Infinity/],
+    [{ maxQueuedTokens: '10' }, /scheduler\.maxQueuedTokens but received the string "10"/],
+    [{ maxInflight: 2 }, /Unknown option "maxInflight" for scheduler \(did you mean "maxInFlight"\?\)/],
+  ];
+  for (const [scheduler, message] of cases) {
+    await t.throwsAsync(Model.load(tinyModel(), { scheduler }), { instanceOf: sentvec.InvalidArgumentError, message }, JSON.stringify(scheduler));
+  }
 });

@@ -1,0 +1,79 @@
+// Every option check of the library, the CLI and the server: one message shape, "Expected X for
+// NAME but received Y", and one table of numeric ranges (RANGES), which the README documents.
+import { InvalidArgumentError } from './errors';
+
+/** The range of every numeric option, inclusive. */
+export const RANGES = {
+  threads: [1, 256],
+  batchSize: [1, 1024],
+  maxBatchTokens: [1, 1 << 24],
+  maxBatchSize: [1, 4096],
+  maxWaitMicros: [0, 1_000_000],
+  maxInFlight: [1, 64],
+  maxQueuedTokens: [1, 2 ** 30],
+  dimension: [1, 1 << 20],
+  topK: [1, 2 ** 32 - 1],
+  oversample: [1, 1000],
+  maxInputs: [1, 1_000_000],
+  maxInputChars: [1, 1 << 30],
+  bodyLimit: [1, 2 ** 31],
+  maxPendingBytes: [1, 2 ** 40],
+  drainTimeoutMs: [0, 3_600_000],
+  requestTimeoutMs: [1, 3_600_000],
+  port: [0, 65535],
+  minLength: [0, 1_000_000],
+  maxInputMiB: [1, 1 << 20],
+} as const satisfies Record<string, readonly [number, number]>;
+
+export type RangedOption = keyof typeof RANGES;
+
+/** A short, safe description of a received value for error messages. */
+export function describe(value: unknown): string {
+  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)}`;
+  if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : String(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : String(value);
+}
+
+export function invalid(expected: string, name: string, value: unknown): InvalidArgumentError {
+  return new InvalidArgumentError(`Expected ${expected} for ${name} but received ${describe(value)}`);
+}
+
+/** An integer within RANGES[option] (or an explicit range); `name` is what the message calls it. */
+export function integerOption(value: unknown, option: RangedOption, name: string = option): number {
+  const [min, max] = RANGES[option];
+  return integerIn(value, min, max, name);
+}
+
+export function integerIn(value: unknown, min: number, max: number, name: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw invalid(`an integer from ${min.toLocaleString('en-US')} to ${max.toLocaleString('en-US')}`, name, value);
+  }
+  return value;
+}
+
+export function booleanOption(value: unknown, name: string): boolean {
+  if (typeof value !== 'boolean') throw invalid('a boolean', name, value);
+  return value;
+}
+
+export function oneOf<T extends string>(value: unknown, allowed: readonly T[], name: string): T {
+  if (!allowed.includes(value as T)) throw invalid(`one of ${allowed.map((a) => `'${a}'`).join(', ')}`, name, value);
+  return value as T;
+}
+
+export function optionsObject(value: unknown, name = 'options'): Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw invalid('an object', name, value);
+  return value as Record<string, unknown>;
+}
+
+export function rejectUnknownOptions(options: object, known: Set<string>, where: string): void {
+  for (const key of Object.keys(options)) {
+    if (!known.has(key)) {
+      const near = [...known].find((k) => k.toLowerCase() === key.toLowerCase().replace(/[_-]/g, ''));
+      throw new InvalidArgumentError(`Unknown option "${key}" for ${where}` + (near ? ` (did you mean "${near}"?)` : `; known options: ${[...known].join(', ')}`));
+    }
+  }
+}
