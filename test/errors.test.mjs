@@ -83,7 +83,7 @@ test('a 1 MB string is embedded from its beginning and flagged as truncated, qui
 test('batchSize 0, negative, NaN, non-integer, wrong type', async (t) => {
   for (const batchSize of [0, -1, NaN, 1.5, Infinity, '8', null]) {
     const err = await t.throwsAsync(model.encode(['a'], { batchSize }), { instanceOf: InvalidArgumentError });
-    t.regex(err.message, /Expected a positive integer for batchSize but received/);
+    t.regex(err.message, /Expected an integer from 1 to 1,024 for batchSize but received/);
   }
   await stillWorks(t);
 });
@@ -170,4 +170,18 @@ test('every error is a SentvecError with a code', async (t) => {
   t.true(err instanceof SentvecError);
   t.true(err instanceof Error);
   t.is(typeof err.code, 'string');
+});
+
+test('numeric load options outside their documented range are refused at once, naming option, value and range', async (t) => {
+  const dir = tinyModel();
+  const started = performance.now();
+  for (const threads of [1e6, 257, 0, -1, 2.5]) {
+    await t.throwsAsync(sentvec.Model.load(dir, { threads }), { instanceOf: sentvec.InvalidArgumentError, message: new RegExp(`Expected an integer from 1 to 256 for threads but received ${threads}`) });
+  }
+  await t.throwsAsync(sentvec.Model.load(dir, { maxSeqLength: 1 }), { instanceOf: sentvec.InvalidArgumentError, message: /from 2 to 1,048,576 for maxSeqLength/ });
+  t.true(performance.now() - started < 2000, 'no thread pool was started for a refused value');
+  const model = await sentvec.Model.load(dir, { threads: 256 });
+  t.is(model.info.threads, 256);
+  await t.throwsAsync(model.encode(['a', 'b'], { batchSize: 1025 }), { instanceOf: sentvec.InvalidArgumentError, message: /from 1 to 1,024 for batchSize but received 1025/ });
+  model.dispose();
 });

@@ -203,8 +203,8 @@ test('loading a truncated, bit-flipped, wrong-magic, newer-version, empty or mis
   magic.write('NOTANIDX', 0);
   cases.push(['wrong magic', magic, /not a sentvec index/]);
   const newer = Buffer.from(bytes);
-  newer.writeUInt32LE(2, 8);
-  cases.push(['newer version', newer, /format version 2 is newer .* upgrade sentvec/]);
+  newer.writeUInt32LE(3, 8);
+  cases.push(['newer version', newer, /format version 3 is newer .* upgrade sentvec/]);
   cases.push(['trailing bytes', Buffer.concat([bytes, Buffer.from([1, 2, 3])]), /unexpected bytes/]);
   for (const [label, data, pattern] of cases) {
     const path = join(dir, 'bad.svi');
@@ -229,7 +229,7 @@ test('bad input: dimension mismatch, NaN/Inf, bad k, empty index, duplicate ids,
   await index.add([new Float32Array([1, 2, 3, 4])], [5]);
   await t.throwsAsync(index.search(new Float32Array([NaN, 0, 0, 0])), { instanceOf: InvalidArgumentError, message: /query 0 has a NaN/ });
   for (const topK of [0, -1, 1.5, NaN, '3']) {
-    await t.throwsAsync(index.search(new Float32Array(4), { topK }), { instanceOf: InvalidArgumentError, message: /positive integer for topK/ });
+    await t.throwsAsync(index.search(new Float32Array(4), { topK }), { instanceOf: InvalidArgumentError, message: /Expected an integer from 1 to 4,294,967,295 for topK/ });
   }
   await t.throwsAsync(index.add([new Float32Array(4)], [5]), { instanceOf: DuplicateIdError, message: /id 5 \(ids\[0\]\) is already in the index/ });
   await t.throwsAsync(index.add([new Float32Array(4), new Float32Array(4)], [8, 8]), { instanceOf: DuplicateIdError, message: /appears twice/ });
@@ -292,4 +292,92 @@ test('dispose frees the index; later calls throw DisposedError', async (t) => {
   await t.throwsAsync(index.search(new Float32Array([1, 0])), { instanceOf: sentvec.DisposedError, message: /index was disposed/ });
   await t.throwsAsync(index.add([new Float32Array([1, 0])]), { instanceOf: sentvec.DisposedError });
   t.throws(() => index.size, { instanceOf: sentvec.DisposedError });
+});
+
+test('a huge topK returns every candidate, sized by the index, not by topK', async (t) => {
+  const index = new Index({ dimension: 4 });
+  await index.add(randomVectors(5, 4, 11));
+  const before = process.memoryUsage().rss;
+  const result = await index.search(randomVectors(1, 4, 12)[0], { topK: 1e9 });
+  t.is(result.ids.length, 5);
+  const many = await index.search(randomVectors(3, 4, 13), { topK: 2 ** 32 - 1, filter: [0, 1] });
+  t.deepEqual(many.map((r) => r.ids.length), [2, 2, 2]);
+  t.true(process.memoryUsage().rss - before < 64 * 2 ** 20, 'no result buffer sized by topK');
+  await t.throwsAsync(index.search(new Float32Array(4), { topK: 2 ** 32 }), { instanceOf: InvalidArgumentError, message: /from 1 to 4,294,967,295 for topK/ });
+  await t.throwsAsync(index.search(new Float32Array(4), { oversample: 1001 }), { instanceOf: InvalidArgumentError, message: /from 1 to 1,000 for oversample/ });
+  t.throws(() => new Index({ dimension: 4, threads: 1e6 }), { instanceOf: InvalidArgumentError, message: /from 1 to 256 for threads but received 1000000/ });
+  t.throws(() => new Index({ dimension: 2 ** 21 }), { instanceOf: InvalidArgumentError, message: /from 1 to 1,048,576 for dimension/ });
+});
+
+test('automatic ids never collide: after id 2^64 − 1 they are used up, with a typed error, saved and loaded as such', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sentvec-ids-'));
+  const index = new Index({ dimension: 2 });
+  await index.add([new Float32Array([1, 0]), new Float32Array([0, 1])]);
+  await index.add([new Float32Array([1, 1])], [2n ** 64n - 1n]);
+  await t.throwsAsync(index.add([new Float32Array([1, 2])]), { instanceOf: InvalidArgumentError, message: /automatic ids are used up.*pass explicit ids/ });
+  await index.add([new Float32Array([2, 1])], [7]); // explicit ids still work
+  t.is(await index.remove([2n ** 64n - 1n]), 1);
+  await t.throwsAsync(index.add([new Float32Array([1, 2])]), { instanceOf: InvalidArgumentError, message: /used up/ }, 'removing the id does not give the range back');
+  await index.save(join(dir, 'a.svi'));
+  const loaded = await Index.load(join(dir, 'a.svi'));
+  t.is(loaded.size, 3);
+  await t.throwsAsync(loaded.add([new Float32Array([1, 2])]), { instanceOf: InvalidArgumentError, message: /used up/ });
+  // Near the end of the range: a call that would pass 2^64 − 1 adds nothing.
+  const near = new Index({ dimension: 2 });
+  await near.add([new Float32Array([1, 0])], [2n ** 64n - 3n]);
+  await t.throwsAsync(near.add([new Float32Array([1, 0]), new Float32Array([0, 1]), new Float32Array([1, 1])]), { instanceOf: InvalidArgumentError });
+  t.is(near.size, 1);
+  await near.add([new Float32Array([1, 0]), new Float32Array([0, 1])]);
+  t.deepEqual(Array.from((await near.search(new Float32Array([1, 1]), { topK: 3 })).ids).sort(), [2n ** 64n - 3n, 2n ** 64n - 2n, 2n ** 64n - 1n]);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('near-zero and subnormal vectors score finitely; dot-metric norms that would overflow are refused', async (t) => {
+  for (const precision of ['f32', 'int8', 'binary']) {
+    const index = new Index({ dimension: 8, precision });
+    await index.add([new Float32Array(8).fill(1e-40), new Float32Array(8).fill(1e-30), new Float32Array(8).fill(0), new Float32Array(8).fill(1)]);
+    const { scores } = await index.search(new Float32Array(8).fill(1e-40), { topK: 4 });
+    t.true(scores.every(Number.isFinite), `${precision}: ${Array.from(scores)}`);
+    t.true(scores.every((s) => s <= 1.0001 && s >= -1.0001), `${precision}: cosine scores within [-1, 1]: ${Array.from(scores)}`);
+  }
+  const dot = new Index({ dimension: 2, metric: 'dot' });
+  await t.throwsAsync(dot.add([new Float32Array([1e19, 1e19])]), { instanceOf: InvalidArgumentError, message: /vector 0 has an L2 norm of 1\.41e\+19; with metric 'dot' norms must stay below 9\.2e\+18/ });
+  await dot.add([new Float32Array([3e18, 3e18])]);
+  await t.throwsAsync(dot.search(new Float32Array([1e20, 0])), { instanceOf: InvalidArgumentError, message: /query 0 has an L2 norm/ });
+  const { scores } = await dot.search(new Float32Array([3e18, 3e18]));
+  t.true(Number.isFinite(scores[0]));
+});
+
+test('a save killed midway leaves at most a temporary file, which the next save of that path removes', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sentvec-kill-'));
+  const path = join(dir, 'big.svi');
+  writeFileSync(`${path}.tmp-12345`, 'left by a save that was killed'); // as a crash leaves it
+  writeFileSync(join(dir, 'other.svi.tmp-1'), 'belongs to another index');
+  // A child process saves a ~100 MB index again and again; it is killed at random moments.
+  const lib = JSON.stringify(new URL('../dist/lib/index.js', import.meta.url).pathname);
+  const script = `const { Index } = require(${lib});
+    (async () => {
+      const index = new Index({ dimension: 1024 });
+      await index.add(new Float32Array(1024 * 24000).fill(0.5));
+      process.stdout.write('ready\\n');
+      for (;;) await index.save(${JSON.stringify(path)});
+    })();`;
+  const { spawn } = await import('node:child_process');
+  let leftovers = 0;
+  for (let kill = 0; kill < 4; kill++) {
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise((resolve) => child.stdout.once('data', resolve));
+    await new Promise((resolve) => setTimeout(resolve, 50 + kill * 70));
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+    leftovers += readdirSync(dir).filter((f) => f.startsWith('big.svi.tmp-')).length;
+  }
+  t.log(`temporary files seen after kills: ${leftovers}`);
+  t.true(leftovers > 0, 'the kills left temporary files (or the test did not test anything)');
+  const index = new Index({ dimension: 4 });
+  await index.add(randomVectors(3, 4, 5));
+  await index.save(path);
+  t.deepEqual(readdirSync(dir).sort(), ['big.svi', 'other.svi.tmp-1']);
+  t.is((await Index.load(path)).size, 3);
+  rmSync(dir, { recursive: true, force: true });
 });
