@@ -2,7 +2,7 @@
 // language with the nearest sentences; `sentvec download <repo>` fills the model cache.
 import { Command, CommanderError, InvalidArgumentError as CommanderArgumentError, Option } from 'commander';
 import { createHash, randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
 import { open, readFile, rename, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -15,6 +15,7 @@ import { Model } from './model';
 import type { ProviderName } from './providers';
 import { Index } from './search';
 import { decodeText, splitSentences } from './sentences';
+import { RANGES, type RangedOption } from './validate';
 
 export const DEFAULT_MODEL = 'sentence-transformers/paraphrase-multilingual-mpnet-base-v2';
 const PROMPT = 'User (press q to exit): ';
@@ -32,6 +33,7 @@ interface Options {
   batchSize: number;
   minLength: number;
   index?: string;
+  maxInputMib: number;
   onnxFile?: string;
   quiet?: boolean;
   verbose?: boolean;
@@ -49,12 +51,37 @@ class UsageError extends Error {}
 // the generator's ES module.
 const importEsm = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<{ ensureModel(name: string): string }>;
 
-function positiveInt(name: string, min = 1) {
+// A numeric flag: an integer within the option's documented range (RANGES).
+function ranged(option: RangedOption) {
+  const [min, max] = RANGES[option];
   return (value: string) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min) throw new CommanderArgumentError(`${name} must be an integer ≥ ${min}`);
+    const n = value.trim() === '' ? NaN : Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new CommanderArgumentError(`expected an integer from ${min.toLocaleString('en-US')} to ${max.toLocaleString('en-US')}, not ${JSON.stringify(value)}`);
+    }
     return n;
   };
+}
+
+// Reads at most `limit` bytes of a file (also a pipe or a device such as /dev/zero, whose size
+// says nothing): a larger input is refused rather than read into memory without end.
+function readBounded(path: string, limit: number, flag: string): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(Math.min(1 << 20, limit + 1 - total));
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      chunks.push(chunk.subarray(0, n));
+      total += n;
+      if (total > limit) throw new UsageError(`${path} is larger than ${limit / 2 ** 20} MiB, the input limit; raise it with ${flag} <MiB> if this is really text`);
+    }
+    return Buffer.concat(chunks, total);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function log(options: { quiet?: boolean }, message: string) {
@@ -226,8 +253,9 @@ async function run(options: Options) {
   const provider = checkProvider(options.provider);
   let bytes: Buffer;
   try {
-    bytes = readFileSync(options.input);
+    bytes = readBounded(options.input, options.maxInputMib * 2 ** 20, '--max-input-mib');
   } catch (err) {
+    if (err instanceof UsageError) throw err;
     throw new UsageError(`cannot read ${options.input}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
   }
   if (bytes.length === 0) throw new UsageError(`${options.input} is empty`);
@@ -252,17 +280,21 @@ export function program(): Command {
     .description('Embed the sentences of a text file, then find the ones closest to questions in any language.')
     // Options after a subcommand belong to it (serve and download repeat --model, --revision, -q).
     .enablePositionalOptions()
+    // Before the subcommands: they inherit both (usage errors exit 2 with a "sentvec:" prefix).
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `sentvec: ${s}` : s) })
     .option('-i, --input <file>', 'UTF-8 text file (.txt, .md) to search')
     .option('-p, --prompt <query>', 'answer this question once and exit (else: interactive)')
-    .addOption(new Option('-k, --top-k <n>', 'how many sentences to print per question').argParser(positiveInt('--top-k')).default(1))
+    .addOption(new Option('-k, --top-k <n>', 'how many sentences to print per question').argParser(ranged('topK')).default(1))
     .option('--json', 'print results as JSON, one line per question')
     .option('--model <dir|hub-id>', `model directory or hub id (default: ${DEFAULT_MODEL})`)
     .option('--revision <rev>', 'hub revision', 'main')
     .option('--provider <name>', 'execution provider: cpu, cuda, tensorrt, coreml or nnapi', 'cpu')
     .option('--onnx-file <path>', 'ONNX file inside the model (default onnx/model.onnx, else model.onnx), e.g. onnx/model_fp16.onnx')
-    .addOption(new Option('--batch-size <n>', 'sentences per inference batch').argParser(positiveInt('--batch-size')).default(32))
-    .addOption(new Option('--min-length <n>', 'drop sentences shorter than this (characters)').argParser(positiveInt('--min-length', 0)).default(5))
+    .addOption(new Option('--batch-size <n>', 'sentences per inference batch').argParser(ranged('batchSize')).default(32))
+    .addOption(new Option('--min-length <n>', 'drop sentences shorter than this (characters)').argParser(ranged('minLength')).default(5))
     .option('--index <file>', 'save the embedded corpus here on first run, reuse it after (rebuilt when stale)')
+    .addOption(new Option('--max-input-mib <n>', 'refuse an input file larger than this many MiB').argParser(ranged('maxInputMiB')).default(256))
     .option('-q, --quiet', 'no progress or notices on stderr')
     .option('--verbose', 'stack traces on errors')
     .action(async (options: Options) => run(options));
@@ -281,22 +313,30 @@ export function program(): Command {
     .option('--revision <rev>', 'hub revision', 'main')
     .option('--onnx-file <path>', 'ONNX file inside the model (default onnx/model.onnx, else model.onnx), e.g. onnx/model_fp16.onnx')
     .option('--provider <name>', 'execution provider: cpu, cuda, tensorrt, coreml or nnapi', 'cpu')
-    .addOption(new Option('--port <n>', 'port').argParser(positiveInt('--port', 0)).default(8080))
+    .addOption(new Option('--port <n>', 'port').argParser(ranged('port')).default(8080))
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--api-key <key>', 'require "Authorization: Bearer <key>" (default: $SENTVEC_API_KEY, else none)')
     .option('--cors <origin>', 'allow cross-origin requests from this origin (* for any); off by default')
     .option('--model-name <name>', 'name reported in responses', 'sentvec')
-    .addOption(new Option('--max-batch-tokens <n>', 'padded tokens per batch').argParser(positiveInt('--max-batch-tokens')).default(16384))
-    .addOption(new Option('--max-batch-size <n>', 'inputs per batch').argParser(positiveInt('--max-batch-size')).default(64))
-    .addOption(new Option('--max-wait-us <n>', 'microseconds the first input waits for company').argParser(positiveInt('--max-wait-us', 0)).default(2000))
-    .addOption(new Option('--max-in-flight <n>', 'batches in native code at once').argParser(positiveInt('--max-in-flight')).default(1))
-    .addOption(new Option('--threads <n>', 'ONNX Runtime intra-op threads (default: physical cores)').argParser(positiveInt('--threads')))
+    .addOption(new Option('--max-batch-tokens <n>', 'padded tokens per batch').argParser(ranged('maxBatchTokens')).default(16384))
+    .addOption(new Option('--max-batch-size <n>', 'inputs per batch').argParser(ranged('maxBatchSize')).default(64))
+    .addOption(new Option('--max-wait-us <n>', 'microseconds the first input waits for company').argParser(ranged('maxWaitMicros')).default(2000))
+    .addOption(new Option('--max-in-flight <n>', 'batches in native code at once').argParser(ranged('maxInFlight')).default(1))
+    .addOption(new Option('--threads <n>', 'ONNX Runtime intra-op threads (default: physical cores)').argParser(ranged('threads')))
     .option('--spinning', 'let idle ONNX Runtime threads spin between batches (off for serving: they would take CPU from HTTP)')
+    .addOption(new Option('--drain-timeout <ms>', 'on SIGTERM/SIGINT, how long requests in flight may take before every connection is closed').argParser(ranged('drainTimeoutMs')).default(10_000))
+    .addOption(new Option('--request-timeout <ms>', 'how long a client may take to send a whole request').argParser(ranged('requestTimeoutMs')).default(60_000))
+    .addOption(new Option('--max-pending-mib <n>', 'MiB of request bodies received or embedded at once; more gets 429').argParser(ranged('maxInputMiB')).default(64))
     .option('-q, --quiet', 'no notices on stderr')
     .action(async (opts: { model?: string; revision: string; onnxFile?: string; provider: string; port: number; host: string; apiKey?: string; cors?: string; modelName: string;
-      maxBatchTokens: number; maxBatchSize: number; maxWaitUs: number; maxInFlight: number; threads?: number; spinning?: boolean; quiet?: boolean }) => {
+      maxBatchTokens: number; maxBatchSize: number; maxWaitUs: number; maxInFlight: number; threads?: number; spinning?: boolean; quiet?: boolean;
+      drainTimeout: number; requestTimeout: number; maxPendingMib: number }) => {
       const provider = checkProvider(opts.provider);
-      const { dir } = await resolveModel({ ...opts, batchSize: 32, minLength: 5, topK: 1 } as Options);
+      const apiKey = opts.apiKey ?? process.env.SENTVEC_API_KEY;
+      if (apiKey !== undefined && apiKey.trim() === '') {
+        throw new UsageError(`${opts.apiKey !== undefined ? '--api-key' : 'SENTVEC_API_KEY'} is empty, which would serve without authentication; give a key, or leave it unset to serve without one`);
+      }
+      const { dir } = await resolveModel({ ...opts, batchSize: 32, minLength: 5, topK: 1, maxInputMib: 256 } as Options);
       const model = await Model.load(dir, {
         providers: [provider],
         ...(opts.onnxFile ? { onnxFile: opts.onnxFile } : {}),
@@ -306,25 +346,32 @@ export function program(): Command {
       });
       const { createServer } = await import('./server');
       const app = await createServer(model, {
-        apiKey: opts.apiKey ?? process.env.SENTVEC_API_KEY, modelName: opts.modelName,
+        apiKey, modelName: opts.modelName,
         cors: opts.cors === undefined ? false : opts.cors === '*' ? true : opts.cors,
+        drainTimeoutMs: opts.drainTimeout, requestTimeoutMs: opts.requestTimeout, maxPendingBytes: opts.maxPendingMib * 2 ** 20,
       });
       const address = await app.listen({ port: opts.port, host: opts.host });
       log(opts, `sentvec serving ${opts.model ?? DEFAULT_MODEL} (${model.dimension} dimensions) on ${address}`);
       await new Promise<void>((resolveStop) => {
+        let stopping = false;
         const stop = (signal: string) => {
-          log(opts, `${signal}: finishing requests in flight, then stopping`);
+          if (stopping) {
+            // A second signal: the operator wants out now.
+            log(opts, `${signal} again: closing every connection`);
+            app.server.closeAllConnections();
+            return;
+          }
+          stopping = true;
+          log(opts, `${signal}: finishing requests in flight (at most ${opts.drainTimeout} ms), then stopping`);
           app.close().then(() => {
             model.dispose();
             resolveStop();
           });
         };
-        process.once('SIGTERM', () => stop('SIGTERM'));
-        process.once('SIGINT', () => stop('SIGINT'));
+        process.on('SIGTERM', () => stop('SIGTERM'));
+        process.on('SIGINT', () => stop('SIGINT'));
       });
     });
-  cmd.exitOverride();
-  cmd.configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `sentvec: ${s}` : s) });
   return cmd;
 }
 

@@ -4,31 +4,55 @@
 import cors from '@fastify/cors';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { timingSafeEqual } from 'node:crypto';
+import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Transform } from 'node:stream';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { SentvecError } from './errors';
+import { InvalidArgumentError, SentvecError } from './errors';
 import type { Model } from './model';
 import { normalizeRow, QueueFullError } from './scheduler';
+import { integerOption, optionsObject, rejectUnknownOptions } from './validate';
 
 /** Options of {@link createServer}. */
 export interface ServerOptions {
   /** Name reported in responses' `model` field. Default 'sentvec'. */
   modelName?: string;
-  /** Require `Authorization: Bearer <apiKey>`. Default: no authentication. */
+  /** Require `Authorization: Bearer <apiKey>` (a non-empty string). Default: no authentication. */
   apiKey?: string;
-  /** Inputs per request. Default 2048 (OpenAI's limit). */
+  /** Inputs per request, 1 to 1,000,000. Default 2048 (OpenAI's limit). */
   maxInputs?: number;
-  /** Characters per input. Default 100,000. */
+  /** Characters per input, 1 to 2^30. Default 100,000. */
   maxInputChars?: number;
-  /** Request body bytes. Default 16 MiB. */
+  /** Request body bytes, 1 to 2^31. Default 16 MiB; a larger body gets 413 before it is read. */
   bodyLimit?: number;
+  /**
+   * Body bytes of all requests being received, parsed or embedded at once, 1 to 2^40; a request
+   * that would pass it gets 429 before its body is read. Bounds the server's memory under a flood
+   * of large requests. Default 64 MiB (at least bodyLimit).
+   */
+  maxPendingBytes?: number;
+  /** Milliseconds a client has to send a whole request (headers and body), 1 to 3,600,000; then 408. Default 60,000. */
+  requestTimeoutMs?: number;
+  /**
+   * Milliseconds `close()` waits for requests in flight before closing every connection,
+   * 0 to 3,600,000. Default 10,000.
+   */
+  drainTimeoutMs?: number;
   /** Allow cross-origin requests from these origins (true: any). Default: off. */
   cors?: boolean | string | string[];
   /** Log requests (fastify's logger). Default false. */
   logger?: boolean;
 }
 
-type ErrorType = 'invalid_request_error' | 'authentication_error' | 'rate_limit_error' | 'server_error';
+const SERVER_OPTIONS = new Set(['modelName', 'apiKey', 'maxInputs', 'maxInputChars', 'bodyLimit', 'maxPendingBytes', 'requestTimeoutMs', 'drainTimeoutMs', 'cors', 'logger']);
+// After close(): the listener stays open until no connection has arrived for this long (and no
+// request is in flight), so that connections already queued by the kernel are answered rather
+// than reset.
+const QUIET_MS = 100;
+// Most bytes of a refused body read (and dropped) so that its client can read the refusal.
+const DISCARD_LIMIT = 256 * 1024 * 1024;
+
+type ErrorType = 'invalid_request_error' | 'authentication_error' | 'rate_limit_error' | 'server_error' | 'not_found_error';
 
 class HttpError extends Error {
   constructor(readonly status: number, message: string, readonly type: ErrorType, readonly param: string | null = null, readonly code: string | null = null) {
@@ -37,6 +61,7 @@ class HttpError extends Error {
 }
 
 const invalid = (message: string, param: string | null = null, code: string | null = null) => new HttpError(400, message, 'invalid_request_error', param, code);
+const tooLarge = (limit: number) => new HttpError(413, `The request body is larger than ${limit} bytes; split the input over several requests.`, 'invalid_request_error', null, 'request_too_large');
 
 interface Prepared {
   ids: Int32Array[];
@@ -70,10 +95,19 @@ function isTokenArray(v: unknown): v is number[] {
  * server (`await server.close()`) lets requests in flight finish first; new ones get 503.
  */
 export async function createServer(model: Model, options: ServerOptions = {}): Promise<FastifyInstance> {
-  if (!model.scheduler) throw new SentvecError('ERR_INVALID_ARG', 'createServer needs a model loaded with its scheduler (the default)');
+  optionsObject(options);
+  rejectUnknownOptions(options, SERVER_OPTIONS, 'createServer()');
+  if (!model.scheduler) throw new InvalidArgumentError('createServer needs a model loaded with its scheduler (the default)');
+  if (options.apiKey !== undefined && (typeof options.apiKey !== 'string' || options.apiKey === '')) {
+    throw new InvalidArgumentError('Expected a non-empty string for apiKey: an empty key would turn authentication off. Leave apiKey out to serve without authentication.');
+  }
   const modelName = options.modelName ?? 'sentvec';
-  const maxInputs = options.maxInputs ?? 2048;
-  const maxInputChars = options.maxInputChars ?? 100_000;
+  const maxInputs = options.maxInputs === undefined ? 2048 : integerOption(options.maxInputs, 'maxInputs');
+  const maxInputChars = options.maxInputChars === undefined ? 100_000 : integerOption(options.maxInputChars, 'maxInputChars');
+  const bodyLimit = options.bodyLimit === undefined ? 16 * 1024 * 1024 : integerOption(options.bodyLimit, 'bodyLimit');
+  const maxPendingBytes = options.maxPendingBytes === undefined ? Math.max(64 * 1024 * 1024, bodyLimit) : integerOption(options.maxPendingBytes, 'maxPendingBytes');
+  const requestTimeout = options.requestTimeoutMs === undefined ? 60_000 : integerOption(options.requestTimeoutMs, 'requestTimeoutMs');
+  const drainTimeout = options.drainTimeoutMs === undefined ? 10_000 : integerOption(options.drainTimeoutMs, 'drainTimeoutMs');
   const m = metrics(model);
   const scheduler = model.scheduler;
   const previousHook = scheduler.onBatch;
@@ -83,31 +117,74 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
     m.batchTokens.observe(e.paddedTokens);
     m.batchSeconds.observe(e.seconds);
   };
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit: options.bodyLimit ?? 16 * 1024 * 1024, return503OnClosing: true, forceCloseConnections: 'idle' });
+  // Node's own timers cut slow clients: the whole request within requestTimeout (checked every
+  // second), headers within min(requestTimeout, 30 s).
+  const serverFactory = (handler: RequestListener): Server => createHttpServer({
+    requestTimeout: requestTimeout, headersTimeout: Math.min(requestTimeout, 30_000), connectionsCheckingInterval: 1000, keepAliveTimeout: 5000,
+  }, handler);
+  const app = Fastify({ logger: options.logger ?? false, bodyLimit, return503OnClosing: false, forceCloseConnections: false, serverFactory });
   if (options.cors) await app.register(cors, { origin: options.cors === true ? true : options.cors });
-  // Closing: requests in flight finish, and each connection is closed as soon as it is idle
-  // (clients keep connections alive, which would otherwise hold close() for the keep-alive timeout).
-  let closing: NodeJS.Timeout | undefined;
-  app.addHook('preClose', async () => {
-    closing = setInterval(() => app.server.closeIdleConnections(), 25);
+
+  // Closing (SIGTERM): every request already accepted completes, new ones get 503 with
+  // "Connection: close", and connections the kernel has queued are still accepted and answered:
+  // the listener closes only once nothing is in flight and no connection has arrived for
+  // QUIET_MS. After drainTimeout every connection is closed, whatever it is doing.
+  let draining = false;
+  let inFlight = 0;
+  let lastConnection = 0;
+  let pendingBytes = 0;
+  let deadline: NodeJS.Timeout | undefined;
+  app.server.on('connection', () => {
+    lastConnection = performance.now();
   });
-  app.addHook('onSend', async (_request, reply) => {
-    if (closing) reply.header('connection', 'close');
+  app.addHook('preClose', async () => {
+    draining = true;
+    let expired = false;
+    deadline = setTimeout(() => {
+      expired = true;
+      app.server.closeAllConnections();
+    }, drainTimeout);
+    while (!expired && (inFlight > 0 || performance.now() - lastConnection < QUIET_MS)) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
   });
   app.addHook('onClose', async () => {
-    clearInterval(closing);
+    clearTimeout(deadline);
     m.loop.disable();
     scheduler.onBatch = previousHook;
   });
 
-  const key = options.apiKey ? Buffer.from(options.apiKey) : undefined;
-  app.addHook('onRequest', async (request) => {
+  const key = options.apiKey !== undefined ? Buffer.from(options.apiKey) : undefined;
+  app.addHook('onRequest', async (request, reply) => {
     (request as FastifyRequest & { started?: number }).started = performance.now();
-    if (!key || request.url === '/health') return;
-    const header = request.headers.authorization ?? '';
-    const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7) : '');
-    if (given.length !== key.length || !timingSafeEqual(given, key)) {
-      throw new HttpError(401, 'Incorrect API key provided. Send it as "Authorization: Bearer <key>".', 'authentication_error', null, 'invalid_api_key');
+    inFlight++;
+    let reserved = 0;
+    reply.raw.once('close', () => {
+      inFlight--;
+      pendingBytes -= reserved;
+    });
+    if (draining) {
+      reply.header('connection', 'close');
+      if (request.url !== '/health') throw new HttpError(503, 'The server is shutting down; send the request to another instance or retry shortly.', 'server_error', null, 'shutting_down');
+    }
+    if (key && request.url !== '/health') {
+      const match = /^bearer[ \t]+(.*)$/i.exec(request.headers.authorization ?? '');
+      const given = Buffer.from(match ? match[1].trim() : '');
+      if (given.length !== key.length || !timingSafeEqual(given, key)) {
+        throw new HttpError(401, 'Incorrect API key provided. Send it as "Authorization: Bearer <key>".', 'authentication_error', null, 'invalid_api_key');
+      }
+    }
+    // Admission by bytes, before the body is parsed: a refused body is never held in memory.
+    if (request.method === 'POST') {
+      const declared = Number(request.headers['content-length']);
+      const bytes = Number.isFinite(declared) ? declared : bodyLimit;
+      if (bytes > bodyLimit) await refuseBeforeBody(request, reply, tooLarge(bodyLimit));
+      if (pendingBytes > 0 && pendingBytes + bytes > maxPendingBytes) {
+        reply.header('retry-after', '1');
+        await refuseBeforeBody(request, reply, new HttpError(429, `The server is receiving ${pendingBytes} bytes of requests; this one's ${bytes} would pass its limit of ${maxPendingBytes}. Retry shortly.`, 'rate_limit_error', null, 'server_busy'));
+      }
+      reserved = bytes;
+      pendingBytes += bytes;
     }
   });
   app.addHook('onResponse', async (request, reply) => {
@@ -115,6 +192,53 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
     m.requests.inc({ route, status: String(reply.statusCode) });
     const started = (request as FastifyRequest & { started?: number }).started;
     if (started !== undefined) m.latency.observe({ route }, (performance.now() - started) / 1000);
+  });
+
+  // The client is still sending the body we refuse: read it to its end (discarding it) before
+  // answering, so that the client, once done writing, reads the answer instead of a reset
+  // connection; and close the connection after, since its stream position is ours, not the
+  // client's. A body past DISCARD_LIMIT is not worth the bandwidth: the connection is closed.
+  async function refuseBeforeBody(request: FastifyRequest, reply: FastifyReply, error: HttpError): Promise<never> {
+    reply.header('connection', 'close');
+    const raw = request.raw;
+    if (!raw.complete) {
+      await new Promise<void>((resolve) => {
+        let seen = 0;
+        raw.on('data', (chunk: Buffer) => {
+          seen += chunk.length;
+          if (seen > DISCARD_LIMIT) {
+            raw.socket.destroy();
+            resolve();
+          }
+        });
+        raw.once('end', resolve);
+        raw.once('close', resolve);
+      });
+    }
+    throw error;
+  }
+
+  // A body of undeclared length (chunked) is measured as it arrives: past bodyLimit the rest is
+  // read and dropped, and the 413 goes out once the client has sent it all (as above).
+  app.addHook('preParsing', async (request, _reply, payload) => {
+    if (request.headers['content-length'] !== undefined) return payload;
+    let seen = 0;
+    const limited = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        seen += chunk.length;
+        if (seen > DISCARD_LIMIT) request.raw.socket.destroy();
+        callback(null, seen > bodyLimit ? undefined : chunk);
+      },
+      flush(callback) {
+        callback(seen > bodyLimit ? Object.assign(new Error('body too large'), { code: 'FST_ERR_CTP_BODY_TOO_LARGE', statusCode: 413 }) : undefined);
+      },
+    });
+    payload.on('error', (err) => limited.destroy(err));
+    return payload.pipe(limited);
+  });
+
+  app.setNotFoundHandler((request) => {
+    throw new HttpError(404, `There is no ${request.method} ${request.url.split('?')[0]}. Routes: POST /v1/embeddings, POST /embed, POST /tokenize, GET /health, GET /metrics.`, 'not_found_error', null, 'not_found');
   });
 
   app.setErrorHandler((error: FastifyError | HttpError | Error, request: FastifyRequest, reply: FastifyReply) => {
@@ -131,10 +255,8 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
       code = 'queue_full';
       reply.header('retry-after', '1');
     } else if ((error as FastifyError).code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      status = 413;
-      type = 'invalid_request_error';
-      code = 'request_too_large';
-      message = `The request body is larger than ${options.bodyLimit ?? 16 * 1024 * 1024} bytes.`;
+      ({ status, type, param, code, message } = tooLarge(bodyLimit));
+      reply.header('connection', 'close');
     } else if ((error as FastifyError).statusCode && (error as FastifyError).statusCode! < 500) {
       status = (error as FastifyError).statusCode!;
       type = 'invalid_request_error';
@@ -264,7 +386,10 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
     });
   });
 
-  app.get('/health', async () => ({ status: 'ok', model: modelName, dimension: model.dimension, maxSeqLength: model.maxSeqLength }));
+  app.get('/health', async (_request, reply) => {
+    if (draining) reply.status(503);
+    return { status: draining ? 'shutting_down' : 'ok', model: modelName, dimension: model.dimension, maxSeqLength: model.maxSeqLength };
+  });
 
   app.get('/metrics', async (_request, reply) => {
     reply.header('content-type', m.registry.contentType);

@@ -1,5 +1,6 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
+import http from 'node:http';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import OpenAI from 'openai';
@@ -168,26 +169,156 @@ test('CORS is off by default and on when asked', async (t) => {
   t.is(r2.headers.get('access-control-allow-origin'), 'https://example.org');
 });
 
-test('SIGTERM drains requests in flight: each completes or gets a clean error, then the process exits 0', async (t) => {
+test('SIGTERM shortly after 200 requests: each completes or gets a clean 503, none is reset, and the process exits 0', async (t) => {
   const child = spawn(process.execPath, [join(root, 'bin/sentvec.js'), 'serve', '--model', tinyModel(), '--port', '0', '--max-wait-us', '20000'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => { stderr += d; });
   const exited = new Promise((r) => child.on('exit', (code) => r(code)));
   while (!/on (http:\/\/\S+)/.test(stderr)) await new Promise((r) => setTimeout(r, 20));
-  const url = stderr.match(/on (http:\/\/\S+)/)[1];
-  const requests = Array.from({ length: 40 }, (_, i) => fetch(`${url}/v1/embeddings`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ input: `in flight ${i} ${'words '.repeat(i)}` }),
-  }).then(async (r) => ({ status: r.status, body: await r.json() }), (err) => ({ error: err })));
-  await new Promise((r) => setTimeout(r, 30));
+  const url = new URL(stderr.match(/on (http:\/\/\S+)/)[1]);
+  // One connection per request (no keep-alive): those still in the kernel's queue at SIGTERM
+  // would be reset if the listener closed at once.
+  const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
+  const body = JSON.stringify({ input: Array.from({ length: 20 }, (_, i) => `in flight ${i} ${'words '.repeat(i)}`) });
+  const requests = Array.from({ length: 200 }, () => new Promise((resolve) => {
+    const req = http.request({ host: url.hostname, port: url.port, path: '/v1/embeddings', method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
+      let data = '';
+      res.on('data', (c) => { data += c; });
+      res.on('end', () => resolve({ status: res.statusCode, body: JSON.parse(data) }));
+    });
+    req.on('error', (error) => resolve({ error: error.code }));
+    req.end(body);
+  }));
+  await new Promise((r) => setTimeout(r, 50));
   child.kill('SIGTERM');
   const results = await Promise.all(requests);
   t.is(await exited, 0, stderr);
-  const ok = results.filter((r) => r.status === 200);
-  t.true(ok.length > 0, 'requests in flight completed');
+  const count = (f) => results.filter(f).length;
+  t.log(`200: ${count((r) => r.status === 200)}, 503: ${count((r) => r.status === 503)}, errors: ${count((r) => r.error)}`);
+  t.deepEqual(results.filter((r) => r.error), [], 'no connection was reset');
   for (const r of results) {
-    if (r.status === 200) t.is(r.body.data[0].embedding.length, 32);
-    else if (r.status) t.is(r.status, 503, JSON.stringify(r.body));
-    else t.truthy(r.error, 'refused connection after close');
+    if (r.status === 200) t.is(r.body.data.length, 20);
+    else {
+      t.is(r.status, 503);
+      t.deepEqual(r.body.error.code, 'shutting_down');
+    }
   }
   t.regex(stderr, /SIGTERM: finishing requests in flight/);
+});
+
+test('an empty API key is refused instead of turning authentication off; the Bearer scheme is case-insensitive', async (t) => {
+  const model = await Model.load(tinyModel());
+  t.teardown(() => model.dispose());
+  await t.throwsAsync(createServer(model, { apiKey: '' }), { instanceOf: sentvec.InvalidArgumentError, message: /non-empty string for apiKey/ });
+  await t.throwsAsync(createServer(model, { maxInputs: 0 }), { instanceOf: sentvec.InvalidArgumentError, message: /from 1 to 1,000,000 for maxInputs but received 0/ });
+  await t.throwsAsync(createServer(model, { drainTimeout: 5 }), { instanceOf: sentvec.InvalidArgumentError, message: /Unknown option "drainTimeout"/ });
+  const { post } = await start(t);
+  for (const authorization of ['bearer sk-test', 'BEARER   sk-test', 'Bearer sk-test']) {
+    t.is((await post('/v1/embeddings', { input: 'x' }, { authorization })).status, 200, authorization);
+  }
+  t.is((await post('/v1/embeddings', { input: 'x' }, { authorization: 'Basic sk-test' })).status, 401);
+  const child = spawn(process.execPath, [join(root, 'bin/sentvec.js'), 'serve', '--model', tinyModel(), '--api-key', ''], { encoding: 'utf8' });
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += d; });
+  t.is(await new Promise((r) => child.on('exit', r)), 2);
+  t.regex(stderr, /--api-key is empty/);
+});
+
+test('unknown routes get 404 in OpenAI\'s error shape', async (t) => {
+  const { post, url } = await start(t);
+  for (const r of [await post('/v2/embeddings', { input: 'x' }), await fetch(`${url}/nothing-here`, { headers: { authorization: 'Bearer sk-test' } })]) {
+    t.is(r.status, 404);
+    const { error } = await r.json();
+    t.deepEqual(Object.keys(error).sort(), ['code', 'message', 'param', 'type']);
+    t.is(error.code, 'not_found');
+    t.regex(error.message, /Routes: POST \/v1\/embeddings/);
+  }
+});
+
+// A POST that sends its headers and then one byte at a time, as a slow or hostile client does.
+function openSlowRequest(url, path = '/v1/embeddings') {
+  const u = new URL(url);
+  const req = http.request({ host: u.hostname, port: u.port, path, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': '1000', authorization: 'Bearer sk-test' } });
+  const result = new Promise((resolve) => {
+    req.on('response', (res) => {
+      let data = '';
+      res.on('data', (c) => { data += c; });
+      res.on('end', () => resolve({ status: res.statusCode, body: data }));
+    });
+    req.on('error', (error) => resolve({ error: error.code }));
+    req.on('close', () => resolve({ closed: true }));
+  });
+  req.flushHeaders();
+  const timer = setInterval(() => req.write('['), 200);
+  req.on('close', () => clearInterval(timer));
+  return { result, destroy: () => { clearInterval(timer); req.destroy(); } };
+}
+
+test('a client sending 1 byte at a time is cut by the request timeout, and cannot hold a drain past its deadline', async (t) => {
+  const model = await Model.load(tinyModel());
+  const app = await createServer(model, { apiKey: 'sk-test', requestTimeoutMs: 1500, drainTimeoutMs: 800 });
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  let started = performance.now();
+  const first = await openSlowRequest(url).result;
+  const cut = performance.now() - started;
+  t.log(`slow body cut after ${cut.toFixed(0)} ms`);
+  t.true(cut >= 1400 && cut < 4000, `cut after ${cut} ms`);
+  t.true(first.status === 408 || first.closed === true || first.error !== undefined, JSON.stringify(first));
+  // Draining: the slow request is in flight; a new request gets 503, /health 503; close() ends by the deadline.
+  const slow = openSlowRequest(url);
+  await new Promise((r) => setTimeout(r, 100));
+  started = performance.now();
+  const closing = app.close();
+  await new Promise((r) => setTimeout(r, 50));
+  const during = await fetch(`${url}/v1/embeddings`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer sk-test' }, body: '{"input":"x"}' }).then(async (r) => ({ status: r.status, json: await r.json() }), (e) => ({ error: e }));
+  const health = await fetch(`${url}/health`).then((r) => r.status, () => 'refused');
+  await closing;
+  const drained = performance.now() - started;
+  t.log(`close() with a slow client took ${drained.toFixed(0)} ms (drain deadline 800 ms)`);
+  t.true(drained >= 750 && drained < 2500, `drain took ${drained} ms`);
+  t.is(during.status, 503);
+  t.is(during.json.error.code, 'shutting_down');
+  t.is(during.json.error.type, 'server_error');
+  t.is(health, 503);
+  await slow.result;
+  model.dispose();
+});
+
+test('a body over bodyLimit gets 413 with a JSON body, not a broken pipe; bodies over the pending-bytes budget get 429 before they are read', async (t) => {
+  const { url } = await start(t, { bodyLimit: 1 << 20, maxPendingBytes: 3 << 20 }, { scheduler: { maxWaitMicros: 100000 } });
+  const u = new URL(url);
+  const send = (bytes, { declare = true } = {}) => new Promise((resolve) => {
+    const req = http.request({ host: u.hostname, port: u.port, path: '/v1/embeddings', method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer sk-test', ...(declare ? { 'content-length': String(bytes) } : {}) } }, (res) => {
+      let data = '';
+      res.on('data', (c) => { data += c; });
+      res.on('end', () => resolve({ status: res.statusCode, json: JSON.parse(data), retryAfter: res.headers['retry-after'] }));
+    });
+    req.on('error', (error) => resolve({ error: error.code }));
+    // Up to 2 MB: valid JSON padded with spaces; beyond, spaces only (refused before parsing).
+    if (bytes <= 2 << 20) return req.end(JSON.stringify({ input: ['y'.repeat(90_000)] }).padEnd(bytes, ' '));
+    const chunk = Buffer.alloc(1 << 16, 32);
+    let sent = 0;
+    const write = () => {
+      while (sent < bytes) {
+        sent += chunk.length;
+        if (!req.write(chunk)) return req.once('drain', write);
+      }
+      req.end();
+    };
+    write();
+  });
+  for (const declare of [true, false]) {
+    const big = await send(50 << 20, { declare });
+    t.is(big.status, 413, JSON.stringify(big));
+    t.is(big.json.error.code, 'request_too_large');
+  }
+  const flood = await Promise.all(Array.from({ length: 12 }, () => send(900_000)));
+  const statuses = flood.map((r) => r.status);
+  t.log(`12 concurrent 0.9 MB requests with a 3 MiB budget: ${statuses.filter((s) => s === 200).length} × 200, ${statuses.filter((s) => s === 429).length} × 429`);
+  t.true(statuses.includes(200), JSON.stringify(flood[0]));
+  t.true(statuses.includes(429));
+  t.true(statuses.every((s) => s === 200 || s === 429));
+  const busy = flood.find((r) => r.status === 429);
+  t.is(busy.json.error.code, 'server_busy');
+  t.is(busy.retryAfter, '1');
 });
