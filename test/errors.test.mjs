@@ -1,6 +1,6 @@
 // Bad input: each gives a typed error (or the documented result), and the process lives on.
 import test from 'ava';
-import { cpSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync, statSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tinyModel } from './helpers/models.mjs';
@@ -184,4 +184,26 @@ test('numeric load options outside their documented range are refused at once, n
   t.is(model.info.threads, 256);
   await t.throwsAsync(model.encode(['a', 'b'], { batchSize: 1025 }), { instanceOf: sentvec.InvalidArgumentError, message: /from 1 to 1,024 for batchSize but received 1025/ });
   model.dispose();
+});
+
+test('model and index files that crashed the fuzzers (fuzz/regressions) give typed errors or work', async (t) => {
+  const root = new URL('../fuzz/regressions/', import.meta.url).pathname;
+  const dir = mkdtempSync(join(tmpdir(), 'sentvec-fuzzed-'));
+  cpSync(tinyModel(), dir, { recursive: true });
+  for (const file of readdirSync(join(root, 'sentencepiece_model'))) {
+    writeFileSync(join(dir, 'sentencepiece.bpe.model'), readFileSync(join(root, 'sentencepiece_model', file)));
+    try {
+      const model = await Model.load(dir);
+      const e = await model.encode(['Hello world', '日本語', ' <mask> ']);
+      t.true(e.data.every(Number.isFinite), file);
+      model.dispose();
+    } catch (err) {
+      t.true(err instanceof ModelFileError, `${file}: ${err}`);
+    }
+  }
+  for (const file of readdirSync(join(root, 'index_file'))) {
+    const err = await t.throwsAsync(sentvec.Index.load(join(root, 'index_file', file)));
+    t.true(err instanceof sentvec.IndexFileError, `${file}: ${err}`);
+  }
+  rmSync(dir, { recursive: true, force: true });
 });

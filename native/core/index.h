@@ -85,6 +85,8 @@ class Index {
   // killed can leave a `<path>.tmp-*` file beside it; the next save of that path removes it.
   void Save(const std::string& path) const;
   static std::unique_ptr<Index> Load(const std::string& path, int threads);
+  // The same from the file's bytes; `path` only names it in errors. (The fuzzer's entry point.)
+  static std::unique_ptr<Index> FromBytes(const std::string& data, const std::string& path, int threads);
 
   size_t size() const;
   size_t dimension() const { return options_.dimension; }

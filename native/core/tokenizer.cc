@@ -105,14 +105,33 @@ struct Tokenizer::Trie {
 
 Tokenizer::~Tokenizer() = default;
 
+namespace {
+constexpr const char* kExpected = "a SentencePiece unigram model (sentencepiece.bpe.model of an XLM-RoBERTa model)";
+}  // namespace
+
 std::unique_ptr<Tokenizer> Tokenizer::Load(const std::string& path, const TokenizerOptions& options) {
-  constexpr const char* kExpected = "a SentencePiece unigram model (sentencepiece.bpe.model of an XLM-RoBERTa model)";
-  const std::string bytes = ReadFile(path, kExpected);
+  return FromBytes(ReadFile(path, kExpected), path, options);
+}
+
+std::unique_ptr<Tokenizer> Tokenizer::FromBytes(const std::string& bytes, const std::string& path,
+                                                const TokenizerOptions& options) {
   if (bytes.empty()) {
     throw Error(ErrorCode::ModelFile, path + " is empty; expected " + kExpected + ". Download it again.", path);
   }
   sentencepiece::SentencePieceProcessor processor;
-  const auto status = processor.LoadFromSerializedProto(bytes);
+  sentencepiece::util::Status status;
+  try {
+    status = processor.LoadFromSerializedProto(bytes);
+  } catch (const std::bad_alloc&) {
+    throw;
+  } catch (const std::exception& e) {
+    // SentencePiece's own loader throws on some corrupt models (found by fuzz/, e.g. an empty
+    // piece makes its trie builder throw): still a bad model file, not an internal error.
+    throw Error(ErrorCode::ModelFile,
+                path + " is not a usable SentencePiece model (" + e.what() + "); expected " + kExpected +
+                    ". Download it again.",
+                path);
+  }
   if (!status.ok()) {
     throw Error(ErrorCode::ModelFile,
                 path + " is not a SentencePiece model (" + status.ToString() + "); expected " +
@@ -160,11 +179,14 @@ std::unique_ptr<Tokenizer> Tokenizer::Load(const std::string& path, const Tokeni
   tok->scores_[kUnkId] = minScore - 10.0;
 
   // Every vocabulary entry is matchable, as in HF's Unigram trie; a repeated string keeps its
-  // last id, as HF's token-to-id map does.
+  // last id, as HF's token-to-id map does. An entry holding a NUL byte is left out: the trie
+  // would take the NUL for the end of a key and answer lookups with garbage ids (found by fuzz/),
+  // and no text can match it anyway (NUL is refused in texts).
   std::vector<std::pair<std::string_view, int32_t>> entries;
   entries.reserve(tok->vocab_.size());
   for (size_t i = 0; i < tok->vocab_.size(); ++i) {
-    if (!tok->vocab_[i].empty()) entries.emplace_back(tok->vocab_[i], static_cast<int32_t>(i));
+    const std::string& piece = tok->vocab_[i];
+    if (!piece.empty() && piece.find('\0') == std::string::npos) entries.emplace_back(piece, static_cast<int32_t>(i));
   }
   std::stable_sort(entries.begin(), entries.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -178,9 +200,14 @@ std::unique_ptr<Tokenizer> Tokenizer::Load(const std::string& path, const Tokeni
     values.push_back(entries[i].second);
   }
   tok->trie_ = std::make_unique<Trie>();
-  if (tok->trie_->array.build(keys.size(), keys.data(), lengths.data(), values.data()) != 0) {
-    throw Error(ErrorCode::ModelFile, path + ": cannot index the vocabulary", path);
+  int built = -1;
+  try {
+    built = tok->trie_->array.build(keys.size(), keys.data(), lengths.data(), values.data());
+  } catch (const std::bad_alloc&) {
+    throw;
+  } catch (const std::exception&) {
   }
+  if (built != 0) throw Error(ErrorCode::ModelFile, path + ": cannot index the vocabulary", path);
   return tok;
 }
 

@@ -32,6 +32,9 @@ class Tokenizer {
 
   // Loads a SentencePiece model file; throws Error(ModelFile) naming `path` when it is unusable.
   static std::unique_ptr<Tokenizer> Load(const std::string& path, const TokenizerOptions& options);
+  // The same from the file's bytes; `path` only names it in errors. (The fuzzer's entry point.)
+  static std::unique_ptr<Tokenizer> FromBytes(const std::string& bytes, const std::string& path,
+                                              const TokenizerOptions& options);
   ~Tokenizer();
 
   // `maxLength` counts <s> and </s> and must be at least 2; longer inputs are cut to fit.
