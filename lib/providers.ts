@@ -1,7 +1,7 @@
 // Execution providers: validation of the `providers` option and what this machine can use.
 import { binding } from './binding';
 import { InvalidArgumentError } from './errors';
-import { describe } from './validate';
+import { booleanOption as boolean, describe, integerOption, oneOf } from './validate';
 
 export type ProviderName = 'cpu' | 'cuda' | 'tensorrt' | 'coreml' | 'nnapi';
 
@@ -34,18 +34,6 @@ export interface ProviderAvailability {
 
 const NAMES: ProviderName[] = ['cpu', 'cuda', 'tensorrt', 'coreml', 'nnapi'];
 
-function integer(value: unknown, where: string, min = 0): string {
-  if (!Number.isInteger(value) || (value as number) < min) throw new InvalidArgumentError(`Expected an integer ≥ ${min} for ${where} but received ${describe(value)}`);
-  return String(value);
-}
-function boolean(value: unknown, where: string): boolean {
-  if (typeof value !== 'boolean') throw new InvalidArgumentError(`Expected a boolean for ${where} but received ${describe(value)}`);
-  return value;
-}
-function oneOf(value: unknown, allowed: string[], where: string): string {
-  if (!allowed.includes(value as string)) throw new InvalidArgumentError(`Expected one of ${allowed.join(', ')} for ${where} but received ${describe(value)}`);
-  return value as string;
-}
 
 /** Checks `providers` and turns each into ONNX Runtime's option strings. */
 export function resolveProviders(value: unknown): Array<{ name: string; options: Array<[string, string]> }> {
@@ -72,8 +60,8 @@ export function resolveProviders(value: unknown): Array<{ name: string; options:
     for (const [key, v] of Object.entries(rest)) {
       if (v === undefined) continue;
       const w = `${where}.${key}`;
-      if (key === 'deviceId') options.push(['device_id', integer(v, w)]);
-      else if (key === 'gpuMemLimit') options.push(['gpu_mem_limit', integer(v, w, 1)]);
+      if (key === 'deviceId') options.push(['device_id', String(integerOption(v, 'deviceId', w))]);
+      else if (key === 'gpuMemLimit') options.push(['gpu_mem_limit', String(integerOption(v, 'gpuMemLimit', w))]);
       else if (key === 'tf32') tf32 = boolean(v, w);
       else if (key === 'fp16' && name === 'tensorrt') options.push(['trt_fp16_enable', boolean(v, w) ? '1' : '0']);
       else if (key === 'engineCachePath') {

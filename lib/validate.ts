@@ -23,6 +23,8 @@ export const RANGES = {
   port: [0, 65535],
   minLength: [0, 1_000_000],
   maxInputMiB: [1, 1 << 20],
+  deviceId: [0, 1023],
+  gpuMemLimit: [1, Number.MAX_SAFE_INTEGER],
 } as const satisfies Record<string, readonly [number, number]>;
 
 export type RangedOption = keyof typeof RANGES;

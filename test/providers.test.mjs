@@ -78,10 +78,10 @@ test('provider options are validated', async (t) => {
     [{ providers: [] }, /at least one provider/],
     [{ providers: [{ name: 'cuda', device: 1 }] }, /Unknown option "device" for the cuda provider .*known: deviceId, gpuMemLimit, tf32/],
     [{ providers: [{ name: 'cuda', tf32: 1 }] }, /boolean for providers\[0\]\.tf32/],
-    [{ providers: [{ name: 'cuda', deviceId: -1 }] }, /integer ≥ 0 for providers\[0\]\.deviceId/],
+    [{ providers: [{ name: 'cuda', deviceId: -1 }] }, /Expected an integer from 0 to 1,023 for providers\[0\]\.deviceId but received -1/],
     [{ providers: [{ name: 'tensorrt', fp16: 'yes' }] }, /boolean for providers\[0\]\.fp16/],
     [{ providers: [{ name: 'tensorrt', engineCachePath: '' }] }, /folder path/],
-    [{ providers: [{ name: 'coreml', computeUnits: 'GPU' }] }, /one of ALL, CPUOnly, CPUAndGPU, CPUAndNeuralEngine/],
+    [{ providers: [{ name: 'coreml', computeUnits: 'GPU' }] }, /one of 'ALL', 'CPUOnly', 'CPUAndGPU', 'CPUAndNeuralEngine'/],
     [{ providers: [{ name: 'cpu', threads: 2 }] }, /Unknown option "threads" for the cpu provider/],
     [{ providers: ['cpu'], fallback: 'yes' }, /boolean for fallback/],
   ];
