@@ -5,6 +5,7 @@
 // polled every 5 ms throughout: what admission by bytes is for.
 //   node scripts/flood.mjs [N = 200] [M = 14]
 import { fork } from 'node:child_process';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { ensureModel } from './model/generate.mjs';
@@ -28,6 +29,11 @@ const model = await Model.load(ensureModel('tiny'), { spinning: false });
 const app = await createServer(model, {});
 const url = await app.listen({ port: 0, host: '127.0.0.1' });
 let peak = process.memoryUsage().rss;
+const loop = monitorEventLoopDelay({ resolution: 5 });
+loop.enable();
+let gcMax = 0;
+const gcs = new PerformanceObserver((list) => { for (const e of list.getEntries()) gcMax = Math.max(gcMax, e.duration); });
+gcs.observe({ entryTypes: ['gc'] });
 let stop = false;
 const health = [];
 const poll = (async () => {
@@ -43,9 +49,11 @@ const child = fork(fileURLToPath(import.meta.url), ['client', url, String(n), St
 const statuses = await new Promise((r) => child.once('message', r));
 stop = true;
 clearInterval(sampler);
+loop.disable();
+gcs.disconnect();
 await poll;
 health.sort((a, b) => a - b);
 const q = (p) => health[Math.min(health.length - 1, Math.floor(health.length * p))].toFixed(1);
-console.log(`${n} × ${mb} MB requests: ${Object.entries(statuses).map(([k, v]) => `${v} × ${k}`).join(', ')}; RSS peak ${(peak / 2 ** 20).toFixed(0)} MiB, after ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB; /health (${health.length} polls) p50 ${q(0.5)} ms, p99 ${q(0.99)} ms, max ${health.at(-1).toFixed(1)} ms`);
+console.log(`${n} × ${mb} MB requests: ${Object.entries(statuses).map(([k, v]) => `${v} × ${k}`).join(', ')}; RSS peak ${(peak / 2 ** 20).toFixed(0)} MiB, after ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB; /health (${health.length} polls) p50 ${q(0.5)} ms, p99 ${q(0.99)} ms, max ${health.at(-1).toFixed(1)} ms; event-loop delay p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms, max ${(loop.max / 1e6).toFixed(0)} ms; longest GC pause ${gcMax.toFixed(0)} ms`);
 await app.close();
 model.dispose();
