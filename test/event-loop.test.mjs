@@ -45,6 +45,7 @@ test.serial('5000 concurrent one-text encode() calls keep every event-loop turn 
     t.log(`burst ${round}: event-loop delay p99 ${rounds.at(-1).p99.toFixed(1)} ms, max ${rounds.at(-1).max.toFixed(1)} ms`);
   }
   const best = rounds.reduce((a, b) => (b.max < a.max ? b : a));
+  if (/libasan/.test(process.env.LD_PRELOAD ?? '')) return; // AddressSanitizer's slowdown makes the times meaningless
   t.true(best.max < 20, `max delays ${rounds.map((r) => r.max.toFixed(1)).join(', ')} ms`);
   model.dispose();
 });

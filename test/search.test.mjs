@@ -351,7 +351,7 @@ test('near-zero and subnormal vectors score finitely; dot-metric norms that woul
 test('a save killed midway leaves at most a temporary file, which the next save of that path removes', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sentvec-kill-'));
   const path = join(dir, 'big.svi');
-  writeFileSync(`${path}.tmp-12345`, 'left by a save that was killed'); // as a crash leaves it
+  writeFileSync(`${path}.tmp-12345`, 'left by a save that was killed'); // as a crash leaves it; the first save removes it
   writeFileSync(join(dir, 'other.svi.tmp-1'), 'belongs to another index');
   // A child process saves a ~100 MB index again and again; it is killed at random moments.
   const lib = JSON.stringify(new URL('../dist/lib/index.js', import.meta.url).pathname);
@@ -367,7 +367,9 @@ test('a save killed midway leaves at most a temporary file, which the next save 
   for (let kill = 0; kill < 4; kill++) {
     const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise((resolve) => child.stdout.once('data', resolve));
-    await new Promise((resolve) => setTimeout(resolve, 50 + kill * 70));
+    // Kill while a save is writing: once its temporary file exists, after a varying delay.
+    while (!readdirSync(dir).some((f) => f.startsWith('big.svi.tmp-') && f !== 'big.svi.tmp-12345')) await new Promise((r) => setTimeout(r, 2));
+    await new Promise((resolve) => setTimeout(resolve, kill * 15));
     child.kill('SIGKILL');
     await new Promise((resolve) => child.once('exit', resolve));
     leftovers += readdirSync(dir).filter((f) => f.startsWith('big.svi.tmp-')).length;

@@ -266,7 +266,7 @@ test('a client sending 1 byte at a time is cut by the request timeout, and canno
   t.true(first.status === 408 || first.closed === true || first.error !== undefined, JSON.stringify(first));
   // Draining: the slow request is in flight; a new request gets 503, /health 503; close() ends by the deadline.
   const slow = openSlowRequest(url);
-  await new Promise((r) => setTimeout(r, 100));
+  await new Promise((r) => setTimeout(r, 400)); // its headers are in: it is a request in flight
   started = performance.now();
   const closing = app.close();
   await new Promise((r) => setTimeout(r, 50));
