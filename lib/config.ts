@@ -11,8 +11,8 @@ import { describe, integerIn, integerOption, rejectUnknownOptions } from './vali
 /** Options of {@link Model.load}; each overrides what the model directory says. */
 export interface LoadOptions {
   /**
-   * Longest input in tokens, counting `<s>` and `</s>`; longer inputs are truncated (see
-   * `truncate` of `encode`). Default: `max_seq_length` of sentence_bert_config.json, else
+   * Longest input in tokens, counting `<s>` and `</s>`, 2 to the position embeddings' limit;
+   * longer inputs are truncated (see `truncate` of `encode`). Default: `max_seq_length` of sentence_bert_config.json, else
    * tokenizer_config.json's `model_max_length`, capped by the model's position embeddings.
    */
   maxSeqLength?: number;
@@ -28,7 +28,7 @@ export interface LoadOptions {
   normalize?: boolean;
   /** ONNX file, relative to the model directory. Default: onnx/model.onnx, else model.onnx. */
   onnxFile?: string;
-  /** ONNX Runtime intra-op threads. Default: the machine's physical cores. */
+  /** ONNX Runtime intra-op threads, 1 to 256. Default: the machine's physical cores. */
   threads?: number;
   /**
    * Let idle ONNX Runtime threads spin between parallel sections, as ONNX Runtime does by

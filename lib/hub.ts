@@ -6,6 +6,7 @@ import { mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promise
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { SentvecError } from './errors';
+import { integerOption } from './validate';
 
 /** A download failed (`ERR_DOWNLOAD`); `status` is the HTTP status when there was one. */
 export class DownloadError extends SentvecError {
@@ -34,7 +35,7 @@ export interface DownloadOptions {
   offline?: boolean;
   /** Called as bytes arrive. */
   onProgress?: (event: { file: string; received: number; total: number | undefined }) => void;
-  /** Attempts per file on dropped connections and 5xx answers. Default 3. */
+  /** Attempts per file on dropped connections and 5xx answers, 1 to 100. Default 3. */
   attempts?: number;
   /** The ONNX file to fetch, a path inside the repository (e.g. 'onnx/model_fp16.onnx'). Default 'onnx/model.onnx'. */
   onnxFile?: string;
@@ -168,7 +169,7 @@ async function downloadFile(repo: string, file: string, dest: string, options: D
   const revision = options.revision ?? 'main';
   const url = `${endpoint.replace(/\/$/, '')}/${repo}/resolve/${encodeURIComponent(revision)}/${file}`;
   const partial = `${dest}.incomplete`;
-  const attempts = options.attempts ?? 3;
+  const attempts = options.attempts === undefined ? 3 : integerOption(options.attempts, 'attempts');
   let lastError: DownloadError | undefined;
   for (let attempt = 1; attempt <= attempts; attempt++) {
     const have = await stat(partial).then((s) => s.size, () => 0);

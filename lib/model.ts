@@ -8,7 +8,7 @@ import { normalizeRow, Scheduler, schedulerOptions, type SchedulerOptions } from
 
 /** Options of {@link Model.encode}. */
 export interface EncodeOptions {
-  /** Inputs per inference batch. Inputs are sorted by length first, so each batch pads only to its own longest. Default 32. */
+  /** Inputs per inference batch, 1 to 1024. Inputs are sorted by length first, so each batch pads only to its own longest. Default 32. */
   batchSize?: number;
   /** L2-normalize each vector (then dot product = cosine similarity). Default: the model's (see LoadOptions.normalize). */
   normalize?: boolean;
@@ -203,13 +203,8 @@ export class Model {
     rejectUnknownOptions(options, ENCODE_OPTIONS, 'encode()');
     const list = checkTexts(texts, 'texts');
     const batchSize = options.batchSize === undefined ? 32 : integerOption(options.batchSize, 'batchSize');
-    for (const key of ['normalize', 'truncate'] as const) {
-      if (options[key] !== undefined && typeof options[key] !== 'boolean') {
-        throw new InvalidArgumentError(`Expected a boolean for ${key} but received ${describe(options[key])}`);
-      }
-    }
-    const normalize = options.normalize ?? this.#normalize;
-    const truncate = options.truncate ?? true;
+    const normalize = options.normalize === undefined ? this.#normalize : booleanOption(options.normalize, 'normalize');
+    const truncate = options.truncate === undefined ? true : booleanOption(options.truncate, 'truncate');
     if (list.length === 0) return new Embeddings(new Float32Array(0), this.dimension, []);
     const scheduler = this.#scheduler;
     if (scheduler && list.length < batchSize) return this.#accepted(() => this.#encodeScheduled(scheduler, list, normalize, truncate));

@@ -9,7 +9,7 @@ export type Precision = 'f32' | 'int8' | 'binary';
 
 /** Options of `new Index()`. */
 export interface IndexOptions {
-  /** Width of every vector. Required. */
+  /** Width of every vector, 1 to 1,048,576. Required. */
   dimension: number;
   /** 'cosine' normalizes vectors and queries (score = cosine similarity); 'dot' scores raw inner products. Default 'cosine'. */
   metric?: Metric;
@@ -23,7 +23,7 @@ export interface IndexOptions {
    * exactly (scores are then exact). Default true.
    */
   rescore?: boolean;
-  /** Threads per search. Default: the machine's physical cores. */
+  /** Threads per search, 1 to 256. Default: the machine's physical cores. */
   threads?: number;
 }
 
@@ -32,7 +32,7 @@ export type Ids = readonly (number | bigint)[] | BigUint64Array | BigInt64Array 
 
 /** Options of `index.search()`. */
 export interface SearchOptions {
-  /** Results per query; fewer when the index (or the filter) holds fewer vectors. Default 10. */
+  /** Results per query, 1 to 4,294,967,295; fewer when the index (or the filter) holds fewer vectors. Default 10. */
   topK?: number;
   /**
    * Restrict the search to these ids (ids not in the index are ignored), or to the ids whose bit
@@ -41,7 +41,7 @@ export interface SearchOptions {
   filter?: Ids | { bitmap: Uint8Array };
   /**
    * int8 / binary with rescore: candidates per result taken from the approximate pass to the
-   * exact f32 rescoring. Higher = better recall, slower. Default 10.
+   * exact f32 rescoring, 1 to 1000. Higher = better recall, slower. Default 10.
    */
   oversample?: number;
 }

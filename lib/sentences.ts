@@ -9,6 +9,7 @@
 //     characters (code points) are dropped.
 // Known limits: abbreviations such as "e.g. " or "Dr. " end a sentence.
 import { InvalidArgumentError } from './errors';
+import { integerOption } from './validate';
 
 export interface SplitOptions {
   /** Shortest sentence kept, in characters (code points). Default 5. */
@@ -53,8 +54,7 @@ function stripMarkdown(line: string): string | undefined {
 
 /** Splits text into sentences by the rules above. */
 export function splitSentences(text: string, options: SplitOptions = {}): string[] {
-  const minLength = options.minLength ?? 5;
-  if (!Number.isInteger(minLength) || minLength < 0) throw new InvalidArgumentError(`Expected a non-negative integer for minLength but received ${minLength}`);
+  const minLength = options.minLength === undefined ? 5 : integerOption(options.minLength, 'minLength');
   const sentences: string[] = [];
   let fenced = false;
   for (const raw of text.split(/\r\n|\r|\n/)) {

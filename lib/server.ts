@@ -120,7 +120,7 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
   // Node's own timers cut slow clients: the whole request within requestTimeout (checked every
   // second), headers within min(requestTimeout, 30 s).
   const serverFactory = (handler: RequestListener): Server => createHttpServer({
-    requestTimeout: requestTimeout, headersTimeout: Math.min(requestTimeout, 30_000), connectionsCheckingInterval: 1000, keepAliveTimeout: 5000,
+    requestTimeout, headersTimeout: Math.min(requestTimeout, 30_000), connectionsCheckingInterval: 1000, keepAliveTimeout: 5000,
   }, handler);
   const app = Fastify({ logger: options.logger ?? false, bodyLimit, return503OnClosing: false, forceCloseConnections: false, serverFactory });
   if (options.cors) await app.register(cors, { origin: options.cors === true ? true : options.cors });

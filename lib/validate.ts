@@ -24,6 +24,7 @@ export const RANGES = {
   minLength: [0, 1_000_000],
   maxInputMiB: [1, 1 << 20],
   deviceId: [0, 1023],
+  attempts: [1, 100],
   gpuMemLimit: [1, Number.MAX_SAFE_INTEGER],
 } as const satisfies Record<string, readonly [number, number]>;
 
