@@ -52,6 +52,7 @@
             "<(spm)/lib/libsentencepiece.a",
             "<(ort_dir)/libonnxruntime.so.1",
             "-Wl,--exclude-libs,ALL",
+            "-Wl,-rpath,'$$ORIGIN'",
             "-Wl,-rpath,'$$ORIGIN/../../node_modules/<(ort_reldir)'",
             "-Wl,-rpath,'$$ORIGIN/../../../<(ort_reldir)'"
           ]
@@ -61,6 +62,7 @@
             "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
             "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
             "OTHER_LDFLAGS": [
+              "-Wl,-rpath,@loader_path",
               "-Wl,-rpath,@loader_path/../../node_modules/<(ort_reldir)",
               "-Wl,-rpath,@loader_path/../../../<(ort_reldir)"
             ]

@@ -1,6 +1,6 @@
 // The raw native surface, typed once and kept private to lib/.
 import { existsSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { InvalidArgumentError, NativeLoadError } from './errors';
 
 export type PoolingMode = 'cls' | 'max' | 'mean' | 'mean_sqrt_len';
@@ -83,6 +83,9 @@ export interface NativeBinding {
   measureReadBandwidth(bytes: number, threads: number): Promise<number>;
 }
 
+// The platforms with a package (scripts/platform-package.mjs).
+const SHIPPED = ['linux-x64', 'linux-arm64', 'darwin-arm64', 'win32-x64'];
+
 let cached: NativeBinding | undefined;
 let cachedPath: string | undefined;
 let explicitPath: string | undefined;
@@ -98,22 +101,37 @@ export function platformTag(): string {
   return `${process.platform}-${process.arch}${isMusl() ? '-musl' : ''}`;
 }
 
+/** The npm package that carries this platform's addon and ONNX Runtime: @sentvec/linux-x64, … */
+export function platformPackage(): string {
+  return `@sentvec/${platformTag()}`;
+}
+
 /**
- * In a source checkout, a prebuild made before the last `npm run build` would shadow the newer
- * build (the prebuild comes first): say so rather than run stale code silently.
+ * In a source checkout, an installed platform package would shadow a newer local build (it comes
+ * first): say so rather than run stale code silently.
  */
 function warnIfStale(loaded: string, candidates: string[]): void {
-  if (!loaded.includes(`${join('prebuilds', platformTag())}`)) return;
+  if (!loaded.includes(platformPackage().replace('/', sep))) return;
   const newer = candidates.slice(candidates.indexOf(loaded) + 1)
     .find((p) => existsSync(p) && statSync(p).mtimeMs > statSync(loaded).mtimeMs);
   if (newer) {
-    process.emitWarning(`loaded ${loaded}, which is older than ${newer}; delete the prebuild (or set SENTVEC_BINARY) to use the newer build`, { code: 'SENTVEC_STALE_PREBUILD' });
+    process.emitWarning(`loaded ${loaded}, which is older than ${newer}; uninstall ${platformPackage()} (or set SENTVEC_BINARY) to use the newer build`, { code: 'SENTVEC_STALE_PREBUILD' });
+  }
+}
+
+// Where npm put this platform's package, if it did (beside sentvec, or in sentvec's own node_modules).
+function platformAddon(root: string): string {
+  try {
+    return require.resolve(`${platformPackage()}/sentvec.node`, { paths: [root] });
+  } catch {
+    return join(root, 'node_modules', platformPackage(), 'sentvec.node');
   }
 }
 
 /**
- * Loads the addon: an explicit path (`useNativeBinding`, else `SENTVEC_BINARY`), then the prebuild for this platform, then
- * the local build. One error lists every place tried, with its error, and how to fix it.
+ * Loads the addon: an explicit path (`useNativeBinding`, else `SENTVEC_BINARY`), then this
+ * platform's package (@sentvec/<platform>, an optional dependency), then the local build. One
+ * error lists every place tried, with its error, and how to fix it.
  */
 export function binding(): NativeBinding {
   if (cached) return cached;
@@ -121,7 +139,7 @@ export function binding(): NativeBinding {
   // An explicit path is the only one tried: falling back would hide why it failed.
   const explicit = explicitPath ?? process.env.SENTVEC_BINARY;
   const candidates = explicit ? [explicit] : [
-    join(root, 'prebuilds', platformTag(), 'sentvec.node'),
+    platformAddon(root),
     join(root, 'build', 'Release', 'sentvec.node'),
     join(root, 'build', 'Debug', 'sentvec.node'),
   ];
@@ -144,8 +162,9 @@ export function binding(): NativeBinding {
   throw new NativeLoadError(
     `the sentvec native addon could not be loaded (platform ${process.platform}, arch ${process.arch}, libc ${libc}, ` +
       `Node-API ${process.versions.napi}). Tried:\n  ${failures.join('\n  ')}\n` +
-      'Build it from source with `npm run build` in the sentvec package (needs cmake, a C++17 compiler and scripts/deps.sh), ' +
-      'or point SENTVEC_BINARY at a built sentvec.node.',
+      `npm installs the addon as the optional dependency ${platformPackage()}: reinstall sentvec without --omit=optional / --no-optional ` +
+      `(packages exist for ${SHIPPED.join(', ')}), or build it from source with \`npm install sentvec --build-from-source\` ` +
+      '(needs cmake and a C++17 compiler), or point SENTVEC_BINARY at a built sentvec.node.',
   );
 }
 

@@ -7,7 +7,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Transform } from 'node:stream';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from './metrics';
 import { InvalidArgumentError, SentvecError } from './errors';
 import type { Model } from './model';
 import { normalizeRow, QueueFullError } from './scheduler';

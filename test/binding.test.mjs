@@ -1,6 +1,7 @@
 // The addon loader (lib/binding.ts) in a scratch copy of the package layout: the order it tries
-// (SENTVEC_BINARY, the prebuild, build/Release), the one error that lists everything when all
-// fail, and the warning when a prebuild shadows a newer local build.
+// (SENTVEC_BINARY, the platform package @sentvec/<platform>, build/Release), the one error that
+// lists everything when all fail, and the warning when the platform package shadows a newer
+// local build.
 import test from 'ava';
 import { execFile } from 'node:child_process';
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
@@ -10,15 +11,18 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const { platformTag } = createRequire(import.meta.url)('../dist/lib/binding.js');
+const { platformPackage } = createRequire(import.meta.url)('../dist/lib/binding.js');
 const built = join(root, 'build/Release/sentvec.node');
 
 function layout(t, { prebuild, release }) {
   const dir = mkdtempSync(join(tmpdir(), 'sentvec-loader-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   cpSync(join(root, 'dist/lib'), join(dir, 'dist/lib'), { recursive: true });
-  // The addon finds libonnxruntime through node_modules beside it (its rpath).
-  symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
+  // The local build finds libonnxruntime through node_modules beside it (its rpath); the
+  // platform package has it beside itself.
+  mkdirSync(join(dir, 'node_modules'));
+  symlinkSync(join(root, 'node_modules/onnxruntime-node'), join(dir, 'node_modules/onnxruntime-node'));
+  const platformDir = join(dir, 'node_modules', platformPackage());
   const place = (path, mtime) => {
     mkdirSync(dirname(path), { recursive: true });
     copyFileSync(built, path);
@@ -26,9 +30,14 @@ function layout(t, { prebuild, release }) {
     return path;
   };
   const now = Date.now() / 1000;
+  if (prebuild) {
+    mkdirSync(platformDir, { recursive: true });
+    writeFileSync(join(platformDir, 'package.json'), JSON.stringify({ name: platformPackage(), version: '0.0.0', exports: { './sentvec.node': './sentvec.node' } }));
+    symlinkSync(join(root, 'node_modules/onnxruntime-node/bin/napi-v6', process.platform, process.arch, 'libonnxruntime.so.1'), join(platformDir, 'libonnxruntime.so.1'));
+  }
   return {
     dir,
-    prebuild: prebuild ? place(join(dir, 'prebuilds', platformTag(), 'sentvec.node'), now - prebuild) : join(dir, 'prebuilds', platformTag(), 'sentvec.node'),
+    prebuild: prebuild ? place(join(platformDir, 'sentvec.node'), now - prebuild) : join(platformDir, 'sentvec.node'),
     release: release ? place(join(dir, 'build/Release/sentvec.node'), now - release) : join(dir, 'build/Release/sentvec.node'),
   };
 }
@@ -55,7 +64,7 @@ function load(dir, env = {}, explicit) {
   });
 }
 
-test('the order: SENTVEC_BINARY, then the prebuild, then build/Release', async (t) => {
+test('the order: SENTVEC_BINARY, then the platform package, then build/Release', async (t) => {
   const both = layout(t, { prebuild: 10, release: 100 });
   t.is((await load(both.dir)).loaded, both.prebuild);
   // Two folders down, as in the package, so that the addon's rpath finds node_modules.
@@ -78,7 +87,8 @@ test('when nothing loads: one NativeLoadError with platform, arch, libc, Node-AP
   t.regex(error.message, new RegExp(`platform ${process.platform}, arch ${process.arch}, libc (glibc [\\d.]+|musl|n/a), Node-API ${process.versions.napi}`));
   t.true(error.message.includes(`${empty.prebuild}: not found`));
   t.true(error.message.includes(`${empty.release}: not found`));
-  t.regex(error.message, /npm run build.*SENTVEC_BINARY/s);
+  t.true(error.message.includes(`npm installs the addon as the optional dependency ${platformPackage()}`), 'names the package it expected');
+  t.regex(error.message, /--omit=optional.*--build-from-source.*SENTVEC_BINARY/s);
 });
 
 test('a SENTVEC_BINARY that fails is the error, with no fallback to a prebuild', async (t) => {
@@ -93,7 +103,7 @@ test('a SENTVEC_BINARY that fails is the error, with no fallback to a prebuild',
   t.false(error.message.includes(both.prebuild), 'only the explicit path is tried');
 });
 
-test('a prebuild older than the local build is still loaded first, with a SENTVEC_STALE_PREBUILD warning', async (t) => {
+test('a platform package older than the local build is still loaded first, with a SENTVEC_STALE_PREBUILD warning', async (t) => {
   const stale = layout(t, { prebuild: 100, release: 10 });
   const result = await load(stale.dir);
   t.is(result.loaded, stale.prebuild);
@@ -122,5 +132,5 @@ test('useNativeBinding(path) loads that file at once, fails with its error, and 
     b.useNativeBinding(${JSON.stringify(both.prebuild)});
     try { b.useNativeBinding(${JSON.stringify(both.release)}); } catch (err) { console.log(err.code + ' ' + err.message); }`;
   const out = await new Promise((done) => execFile(process.execPath, ['-e', script], { env: { ...process.env, SENTVEC_BINARY: '' } }, (err, stdout, stderr) => done(stdout + stderr)));
-  t.regex(out, /^ERR_INVALID_ARG the sentvec addon is already loaded from .*prebuilds.*; call useNativeBinding\(".*build\/Release\/sentvec\.node"\) before the first use/);
+  t.regex(out, /^ERR_INVALID_ARG the sentvec addon is already loaded from .*@sentvec.*; call useNativeBinding\(".*build\/Release\/sentvec\.node"\) before the first use/);
 });

@@ -29,6 +29,7 @@ test('the addon links no SentencePiece or protobuf library and finds ONNX Runtim
   t.notRegex(ldd, /not found/);
   t.regex(ldd, /libonnxruntime\.so\.1 => \S*node_modules\/onnxruntime-node\/bin\/napi-v6\/linux\/\w+\/libonnxruntime\.so\.1/);
   const dynamic = execFileSync('readelf', ['-d', addon], { encoding: 'utf8' });
+  t.regex(dynamic, /RUNPATH.*\[\$ORIGIN:/, 'first beside itself, as in the platform package');
   t.regex(dynamic, /RUNPATH.*\$ORIGIN\/\.\.\/\.\.\/node_modules\/onnxruntime-node/);
   const needed = [...dynamic.matchAll(/NEEDED.*\[(.+)\]/g)].map((m) => m[1]);
   t.deepEqual(needed.filter((n) => !/^(libonnxruntime\.so\.1|libstdc\+\+|libm\.|libgcc_s|libc\.|ld-linux|libpthread|libdl)/.test(n)), []);

@@ -1,8 +1,12 @@
-// The published package: `npm pack`, then install the tarball into a clean project with no
-// compiler, cmake or SentencePiece on the PATH, and encode. The prebuild must be used as it is.
+// `npm install sentvec` as users get it: the main package and this platform's package
+// (@sentvec/<platform>) are published to a throw-away registry on 127.0.0.1 (verdaccio; every
+// other package comes through it from the npm registry this machine uses), then installed into
+// a clean project with no compiler on the PATH, and a text is embedded. Asserts the footprint and
+// that no install script fetched or built anything.
 import test from 'ava';
-import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -10,68 +14,109 @@ import { fileURLToPath } from 'node:url';
 import { tinyModel } from './helpers/models.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const { platformTag } = createRequire(import.meta.url)('../dist/lib/binding.js');
+const require = createRequire(import.meta.url);
+const { platformTag } = require('../dist/lib/binding.js');
+const TAGS = ['linux-x64', 'linux-arm64', 'darwin-arm64', 'win32-x64'];
 
-function which(name) {
-  try {
-    return execFileSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).trim();
-  } catch {
-    return '';
-  }
+const which = (name) => execFileSync('sh', ['-c', `command -v ${name} || true`], { encoding: 'utf8' }).trim();
+
+// Bytes of every file below dir (symlinks not followed), and the packages npm installed.
+function footprint(dir) {
+  let bytes = 0;
+  const walk = (d) => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      const st = lstatSync(p);
+      if (st.isDirectory()) walk(p);
+      else bytes += st.size;
+    }
+  };
+  walk(dir);
+  const lock = JSON.parse(readFileSync(join(dir, '.package-lock.json'), 'utf8'));
+  const packages = Object.keys(lock.packages).filter((k) => k !== '');
+  return { bytes, packages, scripts: packages.filter((k) => lock.packages[k].hasInstallScript) };
 }
 
-test('npm pack → install in a clean project without build tools → encode with the prebuild', async (t) => {
+test('npm install sentvec from a registry: only this platform\'s package, no download or build at install, ≤ 60 MB', async (t) => {
   t.timeout(10 * 60 * 1000);
-  // npm's own script, so that npm runs with our node and nothing else on the PATH.
+  const tag = platformTag();
+  if (!TAGS.includes(tag)) return t.pass(`no platform package is made for ${tag}`);
   const npmCli = execFileSync('sh', ['-c', 'readlink -f "$(command -v npm)"'], { encoding: 'utf8' }).trim();
-  if (!existsSync(npmCli)) return t.pass(`npm's CLI script was not found beside ${which('npm')}`);
-  const prebuild = join(root, 'prebuilds', platformTag(), 'sentvec.node');
-  if (!existsSync(prebuild)) {
-    mkdirSync(dirname(prebuild), { recursive: true });
-    copyFileSync(join(root, 'build/Release/sentvec.node'), prebuild);
-    // As `npm run prebuilds` ships it.
-    if (process.platform === 'linux') execFileSync('strip', ['--strip-unneeded', prebuild]);
-    // Left in the checkout, it would shadow every later local build (the loader tries it first).
-    t.teardown(() => {
-      rmSync(prebuild, { force: true });
-      for (const dir of [dirname(prebuild), dirname(dirname(prebuild))]) {
-        if (existsSync(dir) && readdirSync(dir).length === 0) rmSync(dir, { recursive: true });
-      }
-    });
-  }
-  const work = mkdtempSync(join(tmpdir(), 'sentvec-pack-'));
+  const work = mkdtempSync(join(tmpdir(), 'sentvec-registry-'));
   t.teardown(() => rmSync(work, { recursive: true, force: true }));
-  const packed = JSON.parse(execFileSync(process.execPath, [npmCli, 'pack', '--json', '--pack-destination', work], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
-  const tarball = join(work, packed[0].filename);
-  const files = packed[0].files.map((f) => f.path);
-  t.true(files.includes(`prebuilds/${platformTag()}/sentvec.node`));
-  t.true(files.includes('dist/lib/index.js'));
-  t.false(files.some((f) => f.startsWith('test/') || f.startsWith('deps/') || f.startsWith('node_modules/')));
-  t.log(`tarball ${(packed[0].size / 1e6).toFixed(1)} MB, ${files.length} files; prebuild ${(packed[0].files.find((f) => f.path.endsWith('sentvec.node')).size / 1e6).toFixed(1)} MB`);
+  const npmSync = (args, opts = {}) => execFileSync(process.execPath, [npmCli, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+  // Asynchronous once the registry runs in this process: a synchronous child would block it.
+  const npm = async (args, opts = {}) => (await promisify(execFile)(process.execPath, [npmCli, ...args], { encoding: 'utf8', maxBuffer: 64 << 20, ...opts })).stdout;
 
-  // A PATH with node and a shell only: no cc, c++, cmake, make or spm_train.
+  // The packages, as the release workflow makes them.
+  const script = join(root, 'scripts/platform-package.mjs');
+  execFileSync(process.execPath, [script, '--no-build', '--out', join(work, 'pkg', tag)]);
+  for (const other of TAGS.filter((x) => x !== tag)) execFileSync(process.execPath, [script, '--manifest', other, '--out', join(work, 'pkg', other)]);
+  const packed = JSON.parse(npmSync(['pack', '--json', '--pack-destination', work], { cwd: root }))[0];
+  const files = packed.files.map((f) => f.path);
+  t.true(files.includes('dist/lib/index.js'));
+  t.true(files.includes('scripts/install.mjs'));
+  t.false(files.some((f) => /^(test|bench|fuzz|deps|node_modules|build|npm)\//.test(f) || f.endsWith('.node')), 'no tests, builds or binaries in the main package');
+  mkdirSync(join(work, 'main'));
+  execFileSync('tar', ['-xzf', join(work, packed.filename), '-C', join(work, 'main')]);
+  execFileSync(process.execPath, [script, '--release-manifest', join(work, 'main/package/package.json')]);
+
+  // The registry: our packages local only, everything else through the npm registry in use.
+  const upstream = npmSync(['config', 'get', 'registry']).trim();
+  const { runServer } = require('verdaccio');
+  const app = await runServer({
+    self_path: work, storage: join(work, 'storage'), max_body_size: '200mb',
+    auth: { htpasswd: { file: join(work, 'htpasswd'), max_users: -1 } },
+    uplinks: { upstream: { url: upstream } },
+    packages: {
+      sentvec: { access: '$all', publish: '$anonymous' },
+      '@sentvec/*': { access: '$all', publish: '$anonymous' },
+      '**': { access: '$all', proxy: 'upstream' },
+    },
+    log: { type: 'stdout', format: 'pretty', level: 'error' },
+  });
+  const server = await new Promise((done) => { const s = app.listen(0, '127.0.0.1', () => done(s)); });
+  t.teardown(() => new Promise((done) => server.close(done)));
+  const registry = `http://127.0.0.1:${server.address().port}/`;
+  writeFileSync(join(work, 'npmrc'), `registry=${registry}\n//127.0.0.1:${server.address().port}/:_authToken=anonymous\n`);
+  const npmEnv = { HOME: work, npm_config_userconfig: join(work, 'npmrc'), npm_config_cache: join(work, 'cache'), npm_config_update_notifier: 'false', npm_config_audit: 'false', npm_config_fund: 'false' };
+  for (const dir of [...TAGS.map((x) => join(work, 'pkg', x)), join(work, 'main/package')]) {
+    await npm(['publish', dir, '--access', 'public'], { env: { ...process.env, ...npmEnv } });
+  }
+
+  // A clean project; a PATH with node and a shell only: no cc, c++, cmake, make.
   const bin = join(work, 'bin');
   mkdirSync(bin);
   for (const tool of ['node', 'sh', 'bash']) symlinkSync(which(tool), join(bin, tool));
-  const env = { HOME: process.env.HOME, PATH: bin, ONNXRUNTIME_NODE_INSTALL: 'skip', npm_config_update_notifier: 'false' };
-  for (const tool of ['cc', 'c++', 'g++', 'cmake', 'make', 'spm_train']) {
+  const env = { ...npmEnv, PATH: bin };
+  for (const tool of ['cc', 'c++', 'g++', 'cmake', 'make', 'curl']) {
     t.is(execFileSync('sh', ['-c', `command -v ${tool} || true`], { env, encoding: 'utf8' }).trim(), '', `${tool} is out of reach`);
   }
-  const app = join(work, 'app');
-  mkdirSync(app);
-  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }));
-  execFileSync(process.execPath, [npmCli, 'install', tarball, '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], { cwd: app, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const installed = join(app, 'node_modules/sentvec');
-  t.true(existsSync(join(installed, 'prebuilds', platformTag(), 'sentvec.node')));
-  t.false(existsSync(join(installed, 'build')), 'no build step ran');
-  t.false(existsSync(join(installed, 'deps')), 'no dependency was fetched or compiled');
-  const out = execFileSync(process.execPath, ['-e', `
+  const project = join(work, 'app');
+  mkdirSync(project);
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }));
+  const started = performance.now();
+  await npm(['install', 'sentvec', '--foreground-scripts'], { cwd: project, env });
+  const seconds = (performance.now() - started) / 1000;
+
+  const modules = join(project, 'node_modules');
+  const { bytes, packages, scripts } = footprint(modules);
+  t.log(`installed in ${seconds.toFixed(1)} s: ${(bytes / 1e6).toFixed(1)} MB in ${packages.length} packages; install scripts: ${scripts.join(', ')}`);
+  t.deepEqual(readdirSync(join(modules, '@sentvec')), [tag], 'only this platform\'s package');
+  for (const absent of ['onnxruntime-node', 'onnxruntime-common', 'simsimd', 'cmake-js', 'node-addon-api', 'usearch', 'mathjs']) {
+    t.false(existsSync(join(modules, absent)), `${absent} is not installed`);
+  }
+  t.deepEqual(scripts, ['node_modules/sentvec'], 'no other package runs an install script');
+  t.false(existsSync(join(modules, 'sentvec/build')), 'nothing was compiled');
+  t.false(existsSync(join(modules, 'sentvec/deps')), 'no native dependency was fetched');
+  t.true(bytes <= 60e6, `${(bytes / 1e6).toFixed(1)} MB installed`);
+
+  const { stdout: out } = await promisify(execFile)(process.execPath, ['-e', `
     const { Model } = require('sentvec');
     Model.load(process.argv[1]).then(async (m) => {
-      const e = await m.encode(['packed and installed'], { normalize: true });
-      console.log(JSON.stringify({ n: e.length, dim: e.dimension }));
+      const e = await m.encode(['installed from a registry'], { normalize: true });
+      console.log(JSON.stringify({ n: e.length, dim: e.dimension, finite: e.data.every(Number.isFinite) }));
       m.dispose();
-    });`, tinyModel()], { cwd: app, env, encoding: 'utf8' });
-  t.deepEqual(JSON.parse(out), { n: 1, dim: 32 });
-  t.deepEqual(readdirSync(join(installed, 'prebuilds')), [platformTag()]);
+    });`, tinyModel()], { cwd: project, env, encoding: 'utf8' });
+  t.deepEqual(JSON.parse(out), { n: 1, dim: 32, finite: true });
 });
