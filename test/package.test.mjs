@@ -119,4 +119,23 @@ test('npm install sentvec from a registry: only this platform\'s package, no dow
       m.dispose();
     });`, tinyModel()], { cwd: project, env, encoding: 'utf8' });
   t.deepEqual(JSON.parse(out), { n: 1, dim: 32, finite: true });
+
+  // The GPU step is opt-in: without it cuda is a ProviderError naming it; with it the provider
+  // libraries sit beside the bundled ONNX Runtime (here stand-ins, which ONNX Runtime refuses).
+  const cudaCheck = `
+    const { Model } = require('sentvec');
+    Model.load(process.argv[1], { providers: ['cuda'] }).then(() => console.log('loaded'), (e) => console.log(e.code + ' ' + e.message));`;
+  const before = (await promisify(execFile)(process.execPath, ['-e', cudaCheck, tinyModel()], { cwd: project, env, encoding: 'utf8' })).stdout;
+  if (tag === 'linux-x64') {
+    t.regex(before, /^ERR_PROVIDER .*sentvec install-cuda --from <folder>/);
+    const libs = join(work, 'cuda-libs');
+    mkdirSync(libs);
+    for (const f of ['libonnxruntime_providers_shared.so', 'libonnxruntime_providers_cuda.so']) writeFileSync(join(libs, f), 'not a library');
+    const cli = join(modules, 'sentvec/bin/sentvec.js');
+    const placed = (await promisify(execFile)(process.execPath, [cli, 'install-cuda', '--from', libs], { cwd: project, env, encoding: 'utf8' })).stdout;
+    t.regex(placed, /copied the provider libraries/);
+    t.true(existsSync(join(modules, '@sentvec', tag, 'libonnxruntime_providers_cuda.so')));
+    const after = (await promisify(execFile)(process.execPath, ['-e', cudaCheck, tinyModel()], { cwd: project, env, encoding: 'utf8' })).stdout;
+    t.regex(after, /^ERR_PROVIDER /, 'a broken provider library is a ProviderError, not a crash');
+  }
 });

@@ -8,7 +8,7 @@ import { sentvec } from './helpers/sentvec.mjs';
 const require = createRequire(import.meta.url);
 
 const { Model, ProviderError, InvalidArgumentError, availableProviders } = sentvec;
-const hints = { cuda: /ONNXRUNTIME_NODE_INSTALL=cuda12/, tensorrt: /TensorRT 10/, coreml: /macOS/, nnapi: /Android/ };
+const hints = { cuda: /sentvec install-cuda --from <folder>.*ONNXRUNTIME_NODE_INSTALL=cuda12/, tensorrt: /TensorRT 10/, coreml: /macOS/, nnapi: /Android/ };
 
 test('cpu is the default and always usable', async (t) => {
   const model = await Model.load(tinyModel());

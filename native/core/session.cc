@@ -53,11 +53,13 @@ class WidenedOutput : public SessionOutput {
 
 const char* ProviderHint(const std::string& name) {
   if (name == "cuda") {
-    return "install ONNX Runtime's CUDA provider libraries (reinstall onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12) "
-           "and make CUDA 12 and cuDNN 9 findable by the dynamic loader";
+    return "place ONNX Runtime's CUDA provider libraries beside sentvec's ONNX Runtime with `sentvec install-cuda "
+           "--from <folder>` (a source build: reinstall onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12) and make "
+           "CUDA 12 and cuDNN 9 findable by the dynamic loader";
   }
   if (name == "tensorrt") {
-    return "install the CUDA provider libraries (ONNXRUNTIME_NODE_INSTALL=cuda12) and TensorRT 10, findable by the dynamic loader";
+    return "place the CUDA and TensorRT provider libraries beside sentvec's ONNX Runtime with `sentvec install-cuda --from "
+           "<folder>` (a source build: ONNXRUNTIME_NODE_INSTALL=cuda12) and make TensorRT 10 findable by the dynamic loader";
   }
   if (name == "coreml") return "CoreML is in ONNX Runtime's macOS builds: run on macOS (onnxruntime-node darwin-arm64)";
   if (name == "nnapi") return "NNAPI is in ONNX Runtime's Android builds only";
