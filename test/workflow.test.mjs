@@ -29,5 +29,10 @@ test('the release workflow is valid YAML with the required structure and the pla
   t.true(wf.jobs.prebuild.steps.some((s) => /npm run prebuilds/.test(s.run ?? '')));
   t.true(wf.jobs.prebuild.steps.some((s) => /npm test/.test(s.run ?? '')));
   t.regex(text, /musl: onnxruntime-node has no musl library/);
+  // Every platform package, then sentvec listing them: npm's default registry, no token.
+  const publish = wf.jobs.publish.steps.map((s) => s.run ?? '').join('\n');
+  t.regex(publish, /npm publish "\$d"/);
+  t.regex(publish, /--release-manifest/);
+  t.false(/registry-url|NODE_AUTH_TOKEN|registry\.npmjs/.test(text), 'no registry host and no token');
   t.false(text.includes('\t'), 'no tabs');
 });
