@@ -1,9 +1,10 @@
+// The library: models, embeddings, search. The HTTP server is `sentvec/server` (lib/server.ts),
+// so that requiring sentvec loads no HTTP code; the CLI is bin/sentvec.js.
 export { Model, Tokenized, type EncodeOptions } from './model';
 export { Embeddings } from './embeddings';
 export { Index, semanticSearch, type IndexOptions, type SearchOptions, type SearchResult, type SemanticSearchHit, type Metric, type Precision, type Ids } from './search';
 export type { LoadOptions } from './config';
 export { QueueFullError, type SchedulerOptions } from './scheduler';
-export { createServer, type ServerOptions } from './server';
 export { availableProviders, type Provider, type ProviderName, type ProviderAvailability } from './providers';
 export { useNativeBinding, type PoolingMode } from './binding';
 export {

@@ -119,6 +119,8 @@ test('npm install sentvec from a registry: only this platform\'s package, no dow
       m.dispose();
     });`, tinyModel()], { cwd: project, env, encoding: 'utf8' });
   t.deepEqual(JSON.parse(out), { n: 1, dim: 32, finite: true });
+  const served = (await promisify(execFile)(process.execPath, ['-e', "console.log(typeof require('sentvec/server').createServer, 'createServer' in require('sentvec'))"], { cwd: project, env, encoding: 'utf8' })).stdout;
+  t.is(served.trim(), 'function false', 'the server is sentvec/server');
 
   // The GPU step is opt-in: without it cuda is a ProviderError naming it; with it the provider
   // libraries sit beside the bundled ONNX Runtime (here stand-ins, which ONNX Runtime refuses).

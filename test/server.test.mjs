@@ -5,10 +5,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import OpenAI from 'openai';
 import { tinyModel } from './helpers/models.mjs';
-import { sentvec } from './helpers/sentvec.mjs';
+import { sentvec, server } from './helpers/sentvec.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const { Model, createServer } = sentvec;
+const { Model } = sentvec;
+const { createServer } = server;
 const maxDelta = (a, b) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
 
 async function start(t, serverOptions = {}, loadOptions = {}) {
