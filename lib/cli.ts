@@ -5,7 +5,6 @@ import { createHash, randomUUID } from 'node:crypto';
 import { closeSync, copyFileSync, existsSync, openSync, readFileSync, readSync, renameSync } from 'node:fs';
 import { open, readFile, rename, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { createInterface } from 'node:readline';
 import { SingleBar } from 'cli-progress';
 import { platformPackage } from './binding';
@@ -87,9 +86,6 @@ function ortDirectory(): string {
   throw new UsageError(`neither ${platformPackage()} nor onnxruntime-node is installed: reinstall sentvec`);
 }
 
-// A real import(): TypeScript's CommonJS output would turn it into require(), which cannot load
-// the generator's ES module.
-const importEsm = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<{ ensureModel(name: string): string }>;
 
 // A numeric flag: an integer within the option's documented range (RANGES).
 function ranged(option: RangedOption) {
@@ -133,10 +129,10 @@ function progressBar(options: { quiet?: boolean }, format: string) {
   return new SingleBar({ format, stream: process.stderr, hideCursor: true, clearOnComplete: true, etaBuffer: 50 });
 }
 
-/** A local model directory: as given, from the cache / hub, or (for the default only) the generated test model. */
-async function resolveModel(options: Options): Promise<{ dir: string; testModel: boolean }> {
+/** A local model directory: as given, or from the cache / hub. */
+async function resolveModel(options: Options): Promise<{ dir: string }> {
   const name = options.model ?? DEFAULT_MODEL;
-  if (existsSync(name)) return { dir: resolve(name), testModel: false };
+  if (existsSync(name)) return { dir: resolve(name) };
   if (!isHubId(name)) throw new UsageError(`--model ${name}: no such directory, and not a hub id (owner/name)`);
   const bar = progressBar(options, 'downloading {file} {bar} {percentage}% | {received}/{totalMB} MB');
   let current = '';
@@ -155,22 +151,13 @@ async function resolveModel(options: Options): Promise<{ dir: string; testModel:
       },
     });
     bar?.stop();
-    return { dir, testModel: false };
+    return { dir };
   } catch (err) {
     bar?.stop();
-    if (options.model !== undefined || !(err instanceof DownloadError)) throw err;
-    // The default model could not be had: run on the generated test model, and say so loudly.
-    process.stderr.write(
-      `Notice: could not get ${DEFAULT_MODEL}: ${err.message}\n` +
-      'Notice: using the generated TEST model instead (random weights): its answers are NOT meaningful.\n' +
-      '        Give a real model with --model <dir>, or allow downloads (see README).\n');
-    try {
-      const generator = await importEsm(pathToFileURL(join(__dirname, '..', '..', 'scripts', 'model', 'generate.mjs')).href);
-      return { dir: generator.ensureModel('tiny'), testModel: true };
-    } catch (cause) {
-      // The generator needs onnx-proto and spm_train, which only a source checkout has.
-      throw new Error(`no model: ${err.message}; and the test model cannot be generated here (${(cause as Error).message.split('\n')[0]}). Give a model directory with --model.`);
+    if (options.model === undefined && err instanceof DownloadError) {
+      throw new DownloadError(`could not get the default model ${DEFAULT_MODEL}: ${err.message}. Give a model directory with --model <dir>, or allow downloads (see README)`, err.status);
     }
+    throw err;
   }
 }
 

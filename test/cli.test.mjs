@@ -102,18 +102,23 @@ test('errors are one line with a non-zero exit code and no stack trace (unless -
   t.regex(verbose.stderr, /\n\s+at /, '--verbose adds the stack');
 });
 
-test('the hub id of an unreachable hub is an error; the default model falls back to the test model with a notice', async (t) => {
+test('an unreachable hub is an error for any model; npm run demo falls back to the test model with a notice', async (t) => {
   const dir = workdir(t);
   const cache = mkdtempSync(join(tmpdir(), 'sentvec-cache-'));
   t.teardown(() => rmSync(cache, { recursive: true, force: true }));
-  const explicit = await run(['-i', join(dir, 'input.txt'), '--model', 'acme/model', '-p', 'x'], { env: { SENTVEC_OFFLINE: '1', SENTVEC_CACHE: cache } });
+  const offline = { SENTVEC_OFFLINE: '1', SENTVEC_CACHE: cache };
+  const explicit = await run(['-i', join(dir, 'input.txt'), '--model', 'acme/model', '-p', 'x'], { env: offline });
   t.is(explicit.code, 1);
   t.regex(explicit.stderr, /offline \(SENTVEC_OFFLINE=1\): the files needed are not in the cache/);
-  const fallback = await run(['-i', join(dir, 'input.txt'), '-p', 'train'], { env: { SENTVEC_OFFLINE: '1', SENTVEC_CACHE: cache } });
-  t.is(fallback.code, 0, fallback.stderr);
-  t.regex(fallback.stderr, /could not get sentence-transformers\/paraphrase-multilingual-mpnet-base-v2/);
-  t.regex(fallback.stderr, /TEST model .*NOT meaningful/);
-  t.regex(fallback.stdout.trim(), LINE);
+  const fallback = await run(['-i', join(dir, 'input.txt'), '-p', 'train'], { env: offline });
+  t.is(fallback.code, 1, 'the shipped CLI has no test-model fallback');
+  t.regex(fallback.stderr, /could not get the default model sentence-transformers\/paraphrase-multilingual-mpnet-base-v2: .*--model <dir>/);
+  const demo = await new Promise((done) => execFile(process.execPath, [join(root, 'scripts/demo.mjs'), '-p', 'train'], { env: { ...process.env, ...offline } },
+    (error, stdout, stderr) => done({ code: error ? error.code : 0, stdout, stderr })));
+  t.is(demo.code, 0, demo.stderr);
+  t.regex(demo.stderr, /could not get sentence-transformers\/paraphrase-multilingual-mpnet-base-v2/);
+  t.regex(demo.stderr, /TEST model .*NOT meaningful/);
+  t.regex(demo.stdout.trim(), LINE);
 });
 
 test('--index saves the corpus, reuses it, and rebuilds it when the text or options change', async (t) => {
