@@ -3,7 +3,7 @@
 export { Model, Tokenized, type EncodeOptions } from './model';
 export { Embeddings } from './embeddings';
 export { Index, semanticSearch, type IndexOptions, type SearchOptions, type SearchResult, type SemanticSearchHit, type Metric, type Precision, type Ids } from './search';
-export type { LoadOptions } from './config';
+export type { LoadOptions } from './model-directory';
 export { QueueFullError, type SchedulerOptions } from './scheduler';
 export { availableProviders, type Provider, type ProviderName, type ProviderAvailability } from './providers';
 export { useNativeBinding, type PoolingMode } from './binding';

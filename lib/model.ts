@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { binding, type NativeModel, type NativeModelInfo, type PoolingMode } from './binding';
-import { resolveModelDirectory, type LoadOptions } from './config';
+import { resolveModelDirectory, type LoadOptions } from './model-directory';
 import { booleanOption, describe, integerOption, rejectUnknownOptions } from './validate';
 import { Embeddings } from './embeddings';
 import { DisposedError, fromNative, InputTooLongError, InvalidArgumentError } from './errors';

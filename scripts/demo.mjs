@@ -11,8 +11,8 @@ import { ensureModel } from './model/generate.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
-const { DEFAULT_MODEL } = require('../dist/lib/cli.js');
-const { downloadModel, DownloadError } = require('../dist/lib/hub.js');
+const { DEFAULT_MODEL } = require('../dist/lib/cli/index.js');
+const { downloadModel, DownloadError } = require('../dist/lib/cli/hub.js');
 
 let dir;
 try {

@@ -2,7 +2,7 @@ import test from 'ava';
 import { sentvec } from './helpers/sentvec.mjs';
 import { createRequire } from 'node:module';
 
-const { splitSentences, decodeText } = createRequire(import.meta.url)('../dist/lib/sentences.js');
+const { splitSentences, decodeText } = createRequire(import.meta.url)('../dist/lib/cli/sentences.js');
 
 test('Japanese/Chinese marks split immediately; Western marks only before whitespace or the end', (t) => {
   t.deepEqual(splitSentences('今日は晴れです。明日は雨でしょう！本当ですか？はい'), ['今日は晴れです。', '明日は雨でしょう！', '本当ですか？']);

@@ -5,8 +5,8 @@ import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { SentvecError } from './errors';
-import { integerOption } from './validate';
+import { SentvecError } from '../errors';
+import { integerOption } from '../validate';
 
 /** A download failed (`ERR_DOWNLOAD`); `status` is the HTTP status when there was one. */
 export class DownloadError extends SentvecError {

@@ -1,5 +1,5 @@
-// Reads the sentence-transformers repository layout into the native model configuration. Every
-// problem names the file and what was expected.
+// Reads a model directory (the sentence-transformers repository layout) into the native model
+// configuration. Every problem names the file and what was expected.
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { NativeModelConfig, PoolingMode } from './binding';

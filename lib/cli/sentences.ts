@@ -8,8 +8,8 @@
 //  4. The terminal punctuation stays; pieces are trimmed; pieces shorter than `minLength`
 //     characters (code points) are dropped.
 // Known limits: abbreviations such as "e.g. " or "Dr. " end a sentence.
-import { InvalidArgumentError } from './errors';
-import { integerOption } from './validate';
+import { InvalidArgumentError } from '../errors';
+import { integerOption } from '../validate';
 
 export interface SplitOptions {
   /** Shortest sentence kept, in characters (code points). Default 5. */

@@ -7,15 +7,15 @@ import { open, readFile, rename, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { SingleBar } from 'cli-progress';
-import { platformPackage } from './binding';
-import { Embeddings } from './embeddings';
-import { SentvecError } from './errors';
+import { platformPackage } from '../binding';
+import { Embeddings } from '../embeddings';
+import { SentvecError } from '../errors';
 import { DownloadError, downloadModel, isHubId } from './hub';
-import { Model } from './model';
-import type { ProviderName } from './providers';
-import { Index } from './search';
+import { Model } from '../model';
+import type { ProviderName } from '../providers';
+import { Index } from '../search';
 import { decodeText, splitSentences } from './sentences';
-import { RANGES, type RangedOption } from './validate';
+import { RANGES, type RangedOption } from '../validate';
 
 export const DEFAULT_MODEL = 'sentence-transformers/paraphrase-multilingual-mpnet-base-v2';
 const PROMPT = 'User (press q to exit): ';
@@ -77,7 +77,7 @@ function installCuda(from: string): string {
 function ortDirectory(): string {
   for (const candidate of [`${platformPackage()}/package.json`, 'onnxruntime-node/package.json']) {
     try {
-      const dir = dirname(require.resolve(candidate, { paths: [join(__dirname, '..', '..')] }));
+      const dir = dirname(require.resolve(candidate, { paths: [join(__dirname, '..', '..', '..')] }));
       return candidate.startsWith('onnxruntime-node') ? join(dir, 'bin/napi-v6', process.platform, process.arch) : dir;
     } catch {
       // not installed: the next one
@@ -377,7 +377,7 @@ export function program(): Command {
         spinning: opts.spinning ?? false,
         scheduler: { maxBatchTokens: opts.maxBatchTokens, maxBatchSize: opts.maxBatchSize, maxWaitMicros: opts.maxWaitUs, maxInFlight: opts.maxInFlight },
       });
-      const { createServer } = await import('./server');
+      const { createServer } = await import('../server');
       const app = await createServer(model, {
         apiKey, modelName: opts.modelName,
         cors: opts.cors === undefined ? false : opts.cors === '*' ? true : opts.cors,
