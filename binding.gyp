@@ -1,5 +1,5 @@
 {
-  # node-gyp build of the same sources as CMakeLists.txt (the primary build). Needs the
+  # node-gyp build of the same sources as CMakeLists.txt (the primary build): native/sources.txt. Needs the
   # dependencies from scripts/deps.sh; on Linux set npm_config_nodedir=/usr when Node's headers
   # cannot be downloaded.
   "variables": {
@@ -11,17 +11,7 @@
     {
       "target_name": "sentvec",
       "sources": [
-        "native/binding/addon.cc",
-        "native/binding/index.cc",
-        "native/binding/model.cc",
-        "native/core/index.cc",
-        "native/core/model.cc",
-        "native/core/pooling.cc",
-        "native/core/session.cc",
-        "native/core/system.cc",
-        "native/core/tokenizer.cc",
-        "deps/utf8proc/utf8proc.c",
-        "node_modules/simsimd/c/lib.c"
+        "<!@(node -p \"require('fs').readFileSync('native/sources.txt', 'utf8').split('\\n').filter((l) => l && !l.startsWith('#')).join(' ')\")"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -81,6 +81,7 @@ export interface NativeBinding {
   probeProviders(): Promise<Array<{ name: string; compiled: boolean; usable: boolean; reason?: string }>>;
   physicalCores: number;
   measureReadBandwidth(bytes: number, threads: number): Promise<number>;
+  measurePooling(batch: number, seqLength: number, hidden: number, rounds: number): Promise<number>;
 }
 
 // The platforms with a package (scripts/platform-package.mjs).
