@@ -38,8 +38,10 @@ export interface NativeModelInfo {
 }
 
 export interface NativeModel {
-  encode(texts: string[], options: { batchSize: number; normalize: boolean; truncate: boolean }):
-    Promise<{ data: Float32Array; truncated: Uint8Array }>;
+  encode(
+    texts: string[],
+    options: { batchSize: number; normalize: boolean; truncate: boolean },
+  ): Promise<{ data: Float32Array; truncated: Uint8Array }>;
   tokenize(texts: string[]): Promise<NativeTokenized>;
   encodeTokens(ids: Int32Array, offsets: Uint32Array, options: { batchSize: number; normalize: boolean }): Promise<Float32Array>;
   vocabulary(): string[];
@@ -68,7 +70,12 @@ export interface NativeSearchResults {
 export interface NativeIndex {
   add(vectors: Float32Array, ids?: BigUint64Array): Promise<void>;
   remove(ids: BigUint64Array): Promise<number>;
-  search(queries: Float32Array, k: number, filter?: { ids?: BigUint64Array; bitmap?: Uint8Array }, oversample?: number): Promise<NativeSearchResults>;
+  search(
+    queries: Float32Array,
+    k: number,
+    filter?: { ids?: BigUint64Array; bitmap?: Uint8Array },
+    oversample?: number,
+  ): Promise<NativeSearchResults>;
   save(path: string): Promise<void>;
   info(): NativeIndexInfo;
   dispose(): void;
@@ -113,10 +120,14 @@ export function platformPackage(): string {
  */
 function warnIfStale(loaded: string, candidates: string[]): void {
   if (!loaded.includes(platformPackage().replace('/', sep))) return;
-  const newer = candidates.slice(candidates.indexOf(loaded) + 1)
+  const newer = candidates
+    .slice(candidates.indexOf(loaded) + 1)
     .find((p) => existsSync(p) && statSync(p).mtimeMs > statSync(loaded).mtimeMs);
   if (newer) {
-    process.emitWarning(`loaded ${loaded}, which is older than ${newer}; uninstall ${platformPackage()} (or set SENTVEC_BINARY) to use the newer build`, { code: 'SENTVEC_STALE_PREBUILD' });
+    process.emitWarning(
+      `loaded ${loaded}, which is older than ${newer}; uninstall ${platformPackage()} (or set SENTVEC_BINARY) to use the newer build`,
+      { code: 'SENTVEC_STALE_PREBUILD' },
+    );
   }
 }
 
@@ -139,11 +150,9 @@ export function binding(): NativeBinding {
   const root = join(__dirname, '..', '..');
   // An explicit path is the only one tried: falling back would hide why it failed.
   const explicit = explicitPath ?? process.env.SENTVEC_BINARY;
-  const candidates = explicit ? [explicit] : [
-    platformAddon(root),
-    join(root, 'build', 'Release', 'sentvec.node'),
-    join(root, 'build', 'Debug', 'sentvec.node'),
-  ];
+  const candidates = explicit
+    ? [explicit]
+    : [platformAddon(root), join(root, 'build', 'Release', 'sentvec.node'), join(root, 'build', 'Debug', 'sentvec.node')];
   const failures: string[] = [];
   for (const path of candidates) {
     if (!existsSync(path)) {
@@ -151,6 +160,7 @@ export function binding(): NativeBinding {
       continue;
     }
     try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- a .node file loads through require() only
       cached = require(path) as NativeBinding;
       cachedPath = path;
       warnIfStale(path, candidates);
@@ -159,7 +169,12 @@ export function binding(): NativeBinding {
       failures.push(`${path}: ${(err as Error).message}`);
     }
   }
-  const libc = process.platform === 'linux' ? (isMusl() ? 'musl' : `glibc ${(process.report?.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime}`) : 'n/a';
+  const libc =
+    process.platform === 'linux'
+      ? isMusl()
+        ? 'musl'
+        : `glibc ${(process.report?.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime}`
+      : 'n/a';
   throw new NativeLoadError(
     `the sentvec native addon could not be loaded (platform ${process.platform}, arch ${process.arch}, libc ${libc}, ` +
       `Node-API ${process.versions.napi}). Tried:\n  ${failures.join('\n  ')}\n` +
@@ -175,11 +190,16 @@ export function binding(): NativeBinding {
  * for another is an error (a process holds one).
  */
 export function useNativeBinding(path: string): void {
-  if (typeof path !== 'string' || path === '') throw new InvalidArgumentError(`Expected a path to a sentvec.node for useNativeBinding but received ${path === '' ? 'an empty string' : path === null ? 'null' : typeof path}`);
+  if (typeof path !== 'string' || path === '')
+    throw new InvalidArgumentError(
+      `Expected a path to a sentvec.node for useNativeBinding but received ${path === '' ? 'an empty string' : path === null ? 'null' : typeof path}`,
+    );
   const wanted = resolve(path);
   if (cached) {
     if (cachedPath === wanted) return;
-    throw new InvalidArgumentError(`the sentvec addon is already loaded from ${cachedPath}; call useNativeBinding(${JSON.stringify(path)}) before the first use of sentvec`);
+    throw new InvalidArgumentError(
+      `the sentvec addon is already loaded from ${cachedPath}; call useNativeBinding(${JSON.stringify(path)}) before the first use of sentvec`,
+    );
   }
   explicitPath = wanted;
   try {

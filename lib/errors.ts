@@ -93,15 +93,25 @@ export function fromNative(err: unknown): SentvecError {
   const e = err as { code?: string; message?: string; file?: string };
   const message = e?.message ?? String(err);
   switch (e?.code) {
-    case 'ERR_INVALID_ARG': return new InvalidArgumentError(message);
-    case 'ERR_MODEL_FILE': return new ModelFileError(e.file ?? '', message);
-    case 'ERR_INPUT_TOO_LONG': return new InputTooLongError(message);
-    case 'ERR_DISPOSED': return new DisposedError(message);
-    case 'ERR_INFERENCE': return new InferenceError(message);
-    case 'ERR_DUPLICATE_ID': return new DuplicateIdError(message);
-    case 'ERR_INDEX_FILE': return new IndexFileError(e.file ?? '', message);
-    case 'ERR_IO': return new IoError(message);
-    case 'ERR_PROVIDER': return new ProviderError(e.file ?? '', message);
-    default: return new SentvecError(e?.code ?? 'ERR_INTERNAL', message);
+    case 'ERR_INVALID_ARG':
+      return new InvalidArgumentError(message);
+    case 'ERR_MODEL_FILE':
+      return new ModelFileError(e.file ?? '', message);
+    case 'ERR_INPUT_TOO_LONG':
+      return new InputTooLongError(message);
+    case 'ERR_DISPOSED':
+      return new DisposedError(message);
+    case 'ERR_INFERENCE':
+      return new InferenceError(message);
+    case 'ERR_DUPLICATE_ID':
+      return new DuplicateIdError(message);
+    case 'ERR_INDEX_FILE':
+      return new IndexFileError(e.file ?? '', message);
+    case 'ERR_IO':
+      return new IoError(message);
+    case 'ERR_PROVIDER':
+      return new ProviderError(e.file ?? '', message);
+    default:
+      return new SentvecError(e?.code ?? 'ERR_INTERNAL', message);
   }
 }

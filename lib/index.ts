@@ -2,14 +2,33 @@
 // so that requiring sentvec loads no HTTP code; the CLI is bin/sentvec.js.
 export { Model, Tokenized, type EncodeOptions } from './model';
 export { Embeddings } from './embeddings';
-export { Index, semanticSearch, type IndexOptions, type SearchOptions, type SearchResult, type SemanticSearchHit, type Metric, type Precision, type Ids } from './search';
+export {
+  Index,
+  semanticSearch,
+  type IndexOptions,
+  type SearchOptions,
+  type SearchResult,
+  type SemanticSearchHit,
+  type Metric,
+  type Precision,
+  type Ids,
+} from './search';
 export type { LoadOptions } from './model-directory';
 export { QueueFullError, type SchedulerOptions } from './scheduler';
 export { availableProviders, type Provider, type ProviderName, type ProviderAvailability } from './providers';
 export { useNativeBinding, type PoolingMode } from './binding';
 export {
-  SentvecError, InvalidArgumentError, ModelFileError, InputTooLongError, DisposedError,
-  InferenceError, NativeLoadError, DuplicateIdError, IndexFileError, IoError, ProviderError,
+  SentvecError,
+  InvalidArgumentError,
+  ModelFileError,
+  InputTooLongError,
+  DisposedError,
+  InferenceError,
+  NativeLoadError,
+  DuplicateIdError,
+  IndexFileError,
+  IoError,
+  ProviderError,
 } from './errors';
 import { binding } from './binding';
 

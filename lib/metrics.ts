@@ -12,7 +12,12 @@ interface Options {
 }
 
 const escapeLabel = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
-const key = (labels: Labels) => JSON.stringify(Object.keys(labels).sort().map((k) => [k, labels[k]]));
+const key = (labels: Labels) =>
+  JSON.stringify(
+    Object.keys(labels)
+      .sort()
+      .map((k) => [k, labels[k]]),
+  );
 function render(labels: Labels, extra?: [string, string]): string {
   const pairs = Object.entries(labels);
   if (extra) pairs.push(extra);
@@ -23,7 +28,10 @@ const number = (v: number) => (Number.isFinite(v) ? String(v) : v > 0 ? '+Inf' :
 abstract class Metric {
   readonly name: string;
   readonly help: string;
-  constructor(readonly type: string, options: Options) {
+  constructor(
+    readonly type: string,
+    options: Options,
+  ) {
     this.name = options.name;
     this.help = options.help;
     for (const r of options.registers) r.register(this);
@@ -76,7 +84,9 @@ export class Histogram extends Metric {
     if (typeof labels === 'number') [labels, value] = [{}, labels];
     const k = key(labels);
     const s = this.#series.get(k) ?? { labels, counts: this.#buckets.map(() => 0), sum: 0, count: 0 };
-    this.#buckets.forEach((b, i) => { if (value! <= b) s.counts[i]++; });
+    this.#buckets.forEach((b, i) => {
+      if (value! <= b) s.counts[i]++;
+    });
     s.sum += value!;
     s.count++;
     this.#series.set(k, s);
@@ -100,6 +110,14 @@ export class Registry {
     this.#metrics.push(metric);
   }
   metrics(): string {
-    return this.#metrics.map((m) => [`# HELP ${m.name} ${m.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`, `# TYPE ${m.name} ${m.type}`, ...m.lines()].join('\n')).join('\n') + '\n';
+    return (
+      this.#metrics
+        .map((m) =>
+          [`# HELP ${m.name} ${m.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`, `# TYPE ${m.name} ${m.type}`, ...m.lines()].join(
+            '\n',
+          ),
+        )
+        .join('\n') + '\n'
+    );
   }
 }

@@ -58,7 +58,18 @@ export interface ResolvedConfig {
 }
 
 const POOLING_ORDER: PoolingMode[] = ['cls', 'max', 'mean', 'mean_sqrt_len'];
-const LOAD_OPTIONS = new Set(['maxSeqLength', 'doLowerCase', 'pooling', 'normalize', 'onnxFile', 'threads', 'scheduler', 'spinning', 'providers', 'fallback']);
+const LOAD_OPTIONS = new Set([
+  'maxSeqLength',
+  'doLowerCase',
+  'pooling',
+  'normalize',
+  'onnxFile',
+  'threads',
+  'scheduler',
+  'spinning',
+  'providers',
+  'fallback',
+]);
 
 async function exists(path: string): Promise<boolean> {
   try {
@@ -75,7 +86,10 @@ async function readJson(path: string, expected: string, required: boolean): Prom
     text = await readFile(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !required) return undefined;
-    throw new ModelFileError(path, `cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); expected ${expected}`);
+    throw new ModelFileError(
+      path,
+      `cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); expected ${expected}`,
+    );
   }
   if (text.trim() === '') throw new ModelFileError(path, `${path} is empty; expected ${expected}. Download it again.`);
   try {
@@ -83,7 +97,10 @@ async function readJson(path: string, expected: string, required: boolean): Prom
     if (value === null || typeof value !== 'object') throw new Error('not a JSON object or array');
     return value as Record<string, unknown>;
   } catch (err) {
-    throw new ModelFileError(path, `${path} is not valid JSON (${(err as Error).message}); expected ${expected}. The file may be truncated: download it again.`);
+    throw new ModelFileError(
+      path,
+      `${path} is not valid JSON (${(err as Error).message}); expected ${expected}. The file may be truncated: download it again.`,
+    );
   }
 }
 
@@ -99,15 +116,21 @@ function integerField(obj: Record<string, unknown>, key: string, file: string): 
 function poolingFromConfig(cfg: Record<string, unknown>, file: string): PoolingMode[] {
   for (const unsupported of ['pooling_mode_weightedmean_tokens', 'pooling_mode_lasttoken']) {
     if (cfg[unsupported] === true) {
-      throw new ModelFileError(file, `${file} enables ${unsupported}, which sentvec does not support (supported: cls, max, mean, mean_sqrt_len)`);
+      throw new ModelFileError(
+        file,
+        `${file} enables ${unsupported}, which sentvec does not support (supported: cls, max, mean, mean_sqrt_len)`,
+      );
     }
   }
   const flags: Record<PoolingMode, string> = {
-    cls: 'pooling_mode_cls_token', max: 'pooling_mode_max_tokens', mean: 'pooling_mode_mean_tokens',
+    cls: 'pooling_mode_cls_token',
+    max: 'pooling_mode_max_tokens',
+    mean: 'pooling_mode_mean_tokens',
     mean_sqrt_len: 'pooling_mode_mean_sqrt_len_tokens',
   };
   const modes = POOLING_ORDER.filter((m) => cfg[flags[m]] === true);
-  if (modes.length === 0) throw new ModelFileError(file, `${file} enables no pooling mode; expected one of ${Object.values(flags).join(', ')} set to true`);
+  if (modes.length === 0)
+    throw new ModelFileError(file, `${file} enables no pooling mode; expected one of ${Object.values(flags).join(', ')} set to true`);
   return modes;
 }
 
@@ -116,30 +139,43 @@ function checkPooling(value: unknown): PoolingMode[] {
   if (list.length === 0) throw new InvalidArgumentError('Expected at least one pooling mode for pooling');
   for (const m of list) {
     if (!POOLING_ORDER.includes(m as PoolingMode)) {
-      throw new InvalidArgumentError(`Expected one of ${POOLING_ORDER.map((p) => `'${p}'`).join(', ')} for pooling but received ${describe(m)}`);
+      throw new InvalidArgumentError(
+        `Expected one of ${POOLING_ORDER.map((p) => `'${p}'`).join(', ')} for pooling but received ${describe(m)}`,
+      );
     }
   }
   return POOLING_ORDER.filter((m) => list.includes(m));
 }
 
 export async function resolveModelDirectory(dir: string, options: LoadOptions): Promise<ResolvedConfig> {
-  if (typeof dir !== 'string' || dir === '') throw new InvalidArgumentError(`Expected a model directory path for dir but received ${describe(dir)}`);
-  if (options === null || typeof options !== 'object') throw new InvalidArgumentError(`Expected an object for options but received ${describe(options)}`);
+  if (typeof dir !== 'string' || dir === '')
+    throw new InvalidArgumentError(`Expected a model directory path for dir but received ${describe(dir)}`);
+  if (options === null || typeof options !== 'object')
+    throw new InvalidArgumentError(`Expected an object for options but received ${describe(options)}`);
   rejectUnknownOptions(options, LOAD_OPTIONS, 'Model.load()');
   const root = resolve(dir);
   let info;
   try {
     info = await stat(root);
   } catch {
-    throw new ModelFileError(root, `model directory ${root} does not exist; expected a sentence-transformers model folder (config.json, sentencepiece.bpe.model, onnx/model.onnx, …)`);
+    throw new ModelFileError(
+      root,
+      `model directory ${root} does not exist; expected a sentence-transformers model folder (config.json, sentencepiece.bpe.model, onnx/model.onnx, …)`,
+    );
   }
   if (!info.isDirectory()) throw new ModelFileError(root, `${root} is not a directory; expected a sentence-transformers model folder`);
 
   const configPath = join(root, 'config.json');
-  const config = (await readJson(configPath, 'the transformer configuration (model_type, hidden_size, …)', true)) as Record<string, unknown>;
+  const config = (await readJson(configPath, 'the transformer configuration (model_type, hidden_size, …)', true)) as Record<
+    string,
+    unknown
+  >;
   const modelType = config.model_type;
   if (modelType !== 'xlm-roberta') {
-    throw new ModelFileError(configPath, `${configPath}: model_type is ${JSON.stringify(modelType)}; sentvec runs XLM-RoBERTa models ("xlm-roberta"), such as paraphrase-multilingual-mpnet-base-v2`);
+    throw new ModelFileError(
+      configPath,
+      `${configPath}: model_type is ${JSON.stringify(modelType)}; sentvec runs XLM-RoBERTa models ("xlm-roberta"), such as paraphrase-multilingual-mpnet-base-v2`,
+    );
   }
   const hiddenSize = integerField(config, 'hidden_size', configPath) ?? 0;
   const maxPositionEmbeddings = integerField(config, 'max_position_embeddings', configPath);
@@ -152,17 +188,22 @@ export async function resolveModelDirectory(dir: string, options: LoadOptions): 
   const tc = ((await readJson(tcPath, 'the tokenizer configuration', false)) ?? {}) as Record<string, unknown>;
   await readJson(join(root, 'special_tokens_map.json'), 'the special tokens map', false);
 
-  let maxSeqLength = options.maxSeqLength !== undefined
-    ? integerIn(options.maxSeqLength, 2, 1 << 20, 'maxSeqLength')
-    : integerField(st, 'max_seq_length', stPath) ?? integerField(tc, 'model_max_length', tcPath) ?? 512;
+  let maxSeqLength =
+    options.maxSeqLength !== undefined
+      ? integerIn(options.maxSeqLength, 2, 1 << 20, 'maxSeqLength')
+      : (integerField(st, 'max_seq_length', stPath) ?? integerField(tc, 'model_max_length', tcPath) ?? 512);
   if (options.maxSeqLength === undefined && maxPositions > 0) maxSeqLength = Math.min(maxSeqLength, maxPositions);
-  if (maxSeqLength < 2) throw new InvalidArgumentError(`Expected at least 2 for maxSeqLength (it counts <s> and </s>) but received ${maxSeqLength}`);
+  if (maxSeqLength < 2)
+    throw new InvalidArgumentError(`Expected at least 2 for maxSeqLength (it counts <s> and </s>) but received ${maxSeqLength}`);
   if (maxPositions > 0 && maxSeqLength > maxPositions) {
-    throw new InvalidArgumentError(`maxSeqLength ${maxSeqLength} exceeds the ${maxPositions} tokens this model's position embeddings allow (config.json max_position_embeddings ${maxPositionEmbeddings})`);
+    throw new InvalidArgumentError(
+      `maxSeqLength ${maxSeqLength} exceeds the ${maxPositions} tokens this model's position embeddings allow (config.json max_position_embeddings ${maxPositionEmbeddings})`,
+    );
   }
   let doLowerCase = Boolean(st.do_lower_case ?? false);
   if (options.doLowerCase !== undefined) {
-    if (typeof options.doLowerCase !== 'boolean') throw new InvalidArgumentError(`Expected a boolean for doLowerCase but received ${describe(options.doLowerCase)}`);
+    if (typeof options.doLowerCase !== 'boolean')
+      throw new InvalidArgumentError(`Expected a boolean for doLowerCase but received ${describe(options.doLowerCase)}`);
     doLowerCase = options.doLowerCase;
   }
 
@@ -182,12 +223,16 @@ export async function resolveModelDirectory(dir: string, options: LoadOptions): 
       } else if (kind === 'Normalize') {
         normalize = true;
       } else {
-        throw new ModelFileError(modulesPath, `${modulesPath} lists a ${type} module, which sentvec does not support (supported: Transformer, Pooling, Normalize)`);
+        throw new ModelFileError(
+          modulesPath,
+          `${modulesPath} lists a ${type} module, which sentvec does not support (supported: Transformer, Pooling, Normalize)`,
+        );
       }
     }
   }
   if (options.normalize !== undefined) {
-    if (typeof options.normalize !== 'boolean') throw new InvalidArgumentError(`Expected a boolean for normalize but received ${describe(options.normalize)}`);
+    if (typeof options.normalize !== 'boolean')
+      throw new InvalidArgumentError(`Expected a boolean for normalize but received ${describe(options.normalize)}`);
     normalize = options.normalize;
   }
   let pooling: PoolingMode[];
@@ -195,36 +240,53 @@ export async function resolveModelDirectory(dir: string, options: LoadOptions): 
     pooling = checkPooling(options.pooling);
   } else {
     const poolingPath = join(root, poolingDir, 'config.json');
-    const pc = (await readJson(poolingPath, 'the pooling configuration (pooling_mode_mean_tokens, …)', false)) as Record<string, unknown> | undefined;
+    const pc = (await readJson(poolingPath, 'the pooling configuration (pooling_mode_mean_tokens, …)', false)) as
+      Record<string, unknown> | undefined;
     pooling = pc ? poolingFromConfig(pc, poolingPath) : ['mean'];
   }
 
   let onnxPath: string;
   if (options.onnxFile !== undefined) {
-    if (typeof options.onnxFile !== 'string' || options.onnxFile === '') throw new InvalidArgumentError(`Expected a file name for onnxFile but received ${describe(options.onnxFile)}`);
+    if (typeof options.onnxFile !== 'string' || options.onnxFile === '')
+      throw new InvalidArgumentError(`Expected a file name for onnxFile but received ${describe(options.onnxFile)}`);
     onnxPath = resolve(root, options.onnxFile);
   } else {
     const candidates = [join(root, 'onnx', 'model.onnx'), join(root, 'model.onnx')];
     const found = [];
     for (const c of candidates) if (await exists(c)) found.push(c);
     if (found.length === 0) {
-      throw new ModelFileError(candidates[0], `no ONNX model in ${root}: expected ${candidates.join(' or ')}. Export one with optimum (\`optimum-cli export onnx --model <id> <dir>\`) or download the repository's onnx/ folder.`);
+      throw new ModelFileError(
+        candidates[0],
+        `no ONNX model in ${root}: expected ${candidates.join(' or ')}. Export one with optimum (\`optimum-cli export onnx --model <id> <dir>\`) or download the repository's onnx/ folder.`,
+      );
     }
     onnxPath = found[0];
   }
   let threads = 0;
   if (options.threads !== undefined) threads = integerOption(options.threads, 'threads');
-  if (options.spinning !== undefined && typeof options.spinning !== 'boolean') throw new InvalidArgumentError(`Expected a boolean for spinning but received ${describe(options.spinning)}`);
+  if (options.spinning !== undefined && typeof options.spinning !== 'boolean')
+    throw new InvalidArgumentError(`Expected a boolean for spinning but received ${describe(options.spinning)}`);
 
   return {
     native: {
-      onnxPath, tokenizerPath: join(root, 'sentencepiece.bpe.model'), maxSeqLength, maxPositions,
-      hiddenSize, doLowerCase, pooling, threads, spinning: options.spinning ?? true,
+      onnxPath,
+      tokenizerPath: join(root, 'sentencepiece.bpe.model'),
+      maxSeqLength,
+      maxPositions,
+      hiddenSize,
+      doLowerCase,
+      pooling,
+      threads,
+      spinning: options.spinning ?? true,
       providers: options.providers === undefined ? [{ name: 'cpu', options: [] }] : resolveProviders(options.providers),
-      fallback: options.fallback === undefined ? false : (() => {
-        if (typeof options.fallback !== 'boolean') throw new InvalidArgumentError(`Expected a boolean for fallback but received ${describe(options.fallback)}`);
-        return options.fallback;
-      })(),
+      fallback:
+        options.fallback === undefined
+          ? false
+          : (() => {
+              if (typeof options.fallback !== 'boolean')
+                throw new InvalidArgumentError(`Expected a boolean for fallback but received ${describe(options.fallback)}`);
+              return options.fallback;
+            })(),
     },
     normalize,
     modelType,

@@ -69,11 +69,15 @@ function checkTexts(input: unknown, where: string): string[] {
     const name = typeof input === 'string' ? 'the text' : `texts[${i}]`;
     if (typeof t !== 'string') throw new InvalidArgumentError(`Expected a string for ${name} but received ${describe(t)}`);
     if (!t.isWellFormed()) {
-      throw new InvalidArgumentError(`${name} contains a lone surrogate (UTF-16 code unit at index ${loneSurrogate(t)}), which is not text; repair it with text.toWellFormed()`);
+      throw new InvalidArgumentError(
+        `${name} contains a lone surrogate (UTF-16 code unit at index ${loneSurrogate(t)}), which is not text; repair it with text.toWellFormed()`,
+      );
     }
     const nul = t.indexOf('\0');
     if (nul >= 0) {
-      throw new InvalidArgumentError(`${name} contains a NUL character (U+0000) at index ${nul}; binary data is not text. Remove it, e.g. text.replaceAll('\\0', '')`);
+      throw new InvalidArgumentError(
+        `${name} contains a NUL character (U+0000) at index ${nul}; binary data is not text. Remove it, e.g. text.replaceAll('\\0', '')`,
+      );
     }
   }
   return texts as string[];
@@ -101,7 +105,13 @@ export class Model {
   /** The ONNX file in use (absolute path): the `onnxFile` option, else onnx/model.onnx, else model.onnx. */
   readonly onnxPath: string;
 
-  private constructor(native: NativeModel, onnxPath: string, normalize: boolean, pooling: PoolingMode[], scheduler: boolean | SchedulerOptions) {
+  private constructor(
+    native: NativeModel,
+    onnxPath: string,
+    normalize: boolean,
+    pooling: PoolingMode[],
+    scheduler: boolean | SchedulerOptions,
+  ) {
     this.#native = native;
     this.onnxPath = onnxPath;
     this.#info = native.info();
@@ -126,9 +136,11 @@ export class Model {
       throw new InvalidArgumentError(`Expected a boolean or an options object for scheduler but received ${describe(scheduler)}`);
     }
     if (typeof scheduler === 'object') schedulerOptions(scheduler);
-    const native = await binding().loadModel(config.native).catch((err: unknown) => {
-      throw fromNative(err);
-    });
+    const native = await binding()
+      .loadModel(config.native)
+      .catch((err: unknown) => {
+        throw fromNative(err);
+      });
     const model = new Model(native, resolve(config.native.onnxPath), config.normalize, config.native.pooling, scheduler);
     for (const warning of model.#info.providerWarnings) process.emitWarning(warning, { code: 'SENTVEC_PROVIDER_FALLBACK' });
     return model;
@@ -199,7 +211,8 @@ export class Model {
   /** Embeds one text or many; row i of the result belongs to input i. Runs off the event loop. */
   async encode(texts: string | readonly string[], options: EncodeOptions = {}): Promise<Embeddings> {
     const native = this.#live();
-    if (options === null || typeof options !== 'object') throw new InvalidArgumentError(`Expected an object for options but received ${describe(options)}`);
+    if (options === null || typeof options !== 'object')
+      throw new InvalidArgumentError(`Expected an object for options but received ${describe(options)}`);
     rejectUnknownOptions(options, ENCODE_OPTIONS, 'encode()');
     const list = checkTexts(texts, 'texts');
     const batchSize = options.batchSize === undefined ? 32 : integerOption(options.batchSize, 'batchSize');
@@ -211,7 +224,11 @@ export class Model {
     return this.#accepted(async () => {
       try {
         const { data, truncated } = await native.encode(list, { batchSize, normalize, truncate });
-        return new Embeddings(data, this.dimension, Array.from(truncated, (t) => t === 1));
+        return new Embeddings(
+          data,
+          this.dimension,
+          Array.from(truncated, (t) => t === 1),
+        );
       } catch (err) {
         throw fromNative(err);
       }
@@ -229,10 +246,16 @@ export class Model {
     const { ids, offsets, truncated } = tokenized;
     const index = truncated.indexOf(1);
     if (!truncate && index >= 0) {
-      throw new InputTooLongError(`texts[${index}] is longer than maxSeqLength (${this.maxSeqLength} tokens with <s> and </s>); shorten it, raise maxSeqLength, or pass truncate: true`);
+      throw new InputTooLongError(
+        `texts[${index}] is longer than maxSeqLength (${this.maxSeqLength} tokens with <s> and </s>); shorten it, raise maxSeqLength, or pass truncate: true`,
+      );
     }
     const inputs = Array.from(list, (_, i) => ids.subarray(offsets[i], offsets[i + 1]));
-    return new Embeddings(await this.#embedRows(inputs, normalize), this.dimension, Array.from(truncated, (t) => t === 1));
+    return new Embeddings(
+      await this.#embedRows(inputs, normalize),
+      this.dimension,
+      Array.from(truncated, (t) => t === 1),
+    );
   }
 
   async #embedRows(inputs: Int32Array[], normalize: boolean): Promise<Float32Array> {
@@ -254,29 +277,47 @@ export class Model {
    */
   async encodeTokens(inputs: readonly (Int32Array | readonly number[])[], options: { normalize?: boolean } = {}): Promise<Embeddings> {
     const native = this.#live();
-    if (!Array.isArray(inputs)) throw new InvalidArgumentError(`Expected an array of token id arrays for inputs but received ${describe(inputs)}`);
+    if (!Array.isArray(inputs))
+      throw new InvalidArgumentError(`Expected an array of token id arrays for inputs but received ${describe(inputs)}`);
     const vocab = this.vocabSize;
     const rows = inputs.map((ids, i) => {
-      if (!(ids instanceof Int32Array) && !Array.isArray(ids)) throw new InvalidArgumentError(`Expected an Int32Array or an array of numbers for inputs[${i}] but received ${describe(ids)}`);
+      if (!(ids instanceof Int32Array) && !Array.isArray(ids))
+        throw new InvalidArgumentError(`Expected an Int32Array or an array of numbers for inputs[${i}] but received ${describe(ids)}`);
       if (ids.length === 0) throw new InvalidArgumentError(`inputs[${i}] is empty; frame token ids with <s> (0) and </s> (2)`);
-      if (ids.length > this.maxSeqLength) throw new InputTooLongError(`inputs[${i}] has ${ids.length} tokens; this model takes at most ${this.maxSeqLength}`);
+      if (ids.length > this.maxSeqLength)
+        throw new InputTooLongError(`inputs[${i}] has ${ids.length} tokens; this model takes at most ${this.maxSeqLength}`);
       for (let k = 0; k < ids.length; k++) {
         const id = ids[k];
-        if (!Number.isInteger(id) || id < 0 || id >= vocab) throw new InvalidArgumentError(`inputs[${i}][${k}] = ${describe(id)} is not a token id of this model (0 to ${vocab - 1})`);
+        if (!Number.isInteger(id) || id < 0 || id >= vocab)
+          throw new InvalidArgumentError(`inputs[${i}][${k}] = ${describe(id)} is not a token id of this model (0 to ${vocab - 1})`);
       }
       return ids instanceof Int32Array ? ids : Int32Array.from(ids);
     });
     const normalize = options.normalize ?? this.#normalize;
     if (rows.length === 0) return new Embeddings(new Float32Array(0), this.dimension, []);
-    if (this.#scheduler) return this.#accepted(async () => new Embeddings(await this.#embedRows(rows, normalize), this.dimension, rows.map(() => false)));
+    if (this.#scheduler)
+      return this.#accepted(
+        async () =>
+          new Embeddings(
+            await this.#embedRows(rows, normalize),
+            this.dimension,
+            rows.map(() => false),
+          ),
+      );
     const offsets = new Uint32Array(rows.length + 1);
-    rows.forEach((r, i) => { offsets[i + 1] = offsets[i] + r.length; });
+    rows.forEach((r, i) => {
+      offsets[i + 1] = offsets[i] + r.length;
+    });
     const flat = new Int32Array(offsets[rows.length]);
     rows.forEach((r, i) => flat.set(r, offsets[i]));
     return this.#accepted(async () => {
       try {
         const data = await native.encodeTokens(flat, offsets, { batchSize: 32, normalize });
-        return new Embeddings(data, this.dimension, rows.map(() => false));
+        return new Embeddings(
+          data,
+          this.dimension,
+          rows.map(() => false),
+        );
       } catch (err) {
         throw fromNative(err);
       }

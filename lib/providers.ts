@@ -16,9 +16,24 @@ export interface CudaOptions {
    */
   tf32?: boolean;
 }
-export interface TensorRtOptions { name: 'tensorrt'; deviceId?: number; /** Run in fp16. Default false. */ fp16?: boolean; /** Cache built engines in this folder. */ engineCachePath?: string }
-export interface CoreMlOptions { name: 'coreml'; /** Default 'ALL'. */ computeUnits?: 'ALL' | 'CPUOnly' | 'CPUAndGPU' | 'CPUAndNeuralEngine'; /** Default 'NeuralNetwork'. */ modelFormat?: 'MLProgram' | 'NeuralNetwork' }
-export interface NnapiOptions { name: 'nnapi'; fp16?: boolean; nchw?: boolean; cpuDisabled?: boolean; cpuOnly?: boolean }
+export interface TensorRtOptions {
+  name: 'tensorrt';
+  deviceId?: number;
+  /** Run in fp16. Default false. */ fp16?: boolean;
+  /** Cache built engines in this folder. */ engineCachePath?: string;
+}
+export interface CoreMlOptions {
+  name: 'coreml';
+  /** Default 'ALL'. */ computeUnits?: 'ALL' | 'CPUOnly' | 'CPUAndGPU' | 'CPUAndNeuralEngine';
+  /** Default 'NeuralNetwork'. */ modelFormat?: 'MLProgram' | 'NeuralNetwork';
+}
+export interface NnapiOptions {
+  name: 'nnapi';
+  fp16?: boolean;
+  nchw?: boolean;
+  cpuDisabled?: boolean;
+  cpuOnly?: boolean;
+}
 /** A provider by name, or with its options. */
 export type Provider = ProviderName | { name: 'cpu' } | CudaOptions | TensorRtOptions | CoreMlOptions | NnapiOptions;
 
@@ -34,7 +49,6 @@ export interface ProviderAvailability {
 
 const NAMES: ProviderName[] = ['cpu', 'cuda', 'tensorrt', 'coreml', 'nnapi'];
 
-
 /** Checks `providers` and turns each into ONNX Runtime's option strings. */
 export function resolveProviders(value: unknown): Array<{ name: string; options: Array<[string, string]> }> {
   const list = Array.isArray(value) ? value : [value];
@@ -42,17 +56,24 @@ export function resolveProviders(value: unknown): Array<{ name: string; options:
   return list.map((item: unknown, i: number) => {
     const where = `providers[${i}]`;
     const spec = typeof item === 'string' ? { name: item } : item;
-    if (spec === null || typeof spec !== 'object') throw new InvalidArgumentError(`Expected a provider name or { name, … } for ${where} but received ${describe(item)}`);
+    if (spec === null || typeof spec !== 'object')
+      throw new InvalidArgumentError(`Expected a provider name or { name, … } for ${where} but received ${describe(item)}`);
     const { name, ...rest } = spec as Record<string, unknown>;
-    if (!NAMES.includes(name as ProviderName)) throw new InvalidArgumentError(`Expected one of ${NAMES.join(', ')} for ${where}.name but received ${describe(name)}`);
+    if (!NAMES.includes(name as ProviderName))
+      throw new InvalidArgumentError(`Expected one of ${NAMES.join(', ')} for ${where}.name but received ${describe(name)}`);
     const options: Array<[string, string]> = [];
     const known: Record<ProviderName, string[]> = {
-      cpu: [], cuda: ['deviceId', 'gpuMemLimit', 'tf32'], tensorrt: ['deviceId', 'fp16', 'engineCachePath'],
-      coreml: ['computeUnits', 'modelFormat'], nnapi: ['fp16', 'nchw', 'cpuDisabled', 'cpuOnly'],
+      cpu: [],
+      cuda: ['deviceId', 'gpuMemLimit', 'tf32'],
+      tensorrt: ['deviceId', 'fp16', 'engineCachePath'],
+      coreml: ['computeUnits', 'modelFormat'],
+      nnapi: ['fp16', 'nchw', 'cpuDisabled', 'cpuOnly'],
     };
     for (const key of Object.keys(rest)) {
       if (!known[name as ProviderName].includes(key)) {
-        throw new InvalidArgumentError(`Unknown option "${key}" for the ${name} provider (${where})${known[name as ProviderName].length ? `; known: ${known[name as ProviderName].join(', ')}` : ''}`);
+        throw new InvalidArgumentError(
+          `Unknown option "${key}" for the ${name} provider (${where})${known[name as ProviderName].length ? `; known: ${known[name as ProviderName].join(', ')}` : ''}`,
+        );
       }
     }
     let flags = 0;
@@ -65,9 +86,11 @@ export function resolveProviders(value: unknown): Array<{ name: string; options:
       else if (key === 'tf32') tf32 = boolean(v, w);
       else if (key === 'fp16' && name === 'tensorrt') options.push(['trt_fp16_enable', boolean(v, w) ? '1' : '0']);
       else if (key === 'engineCachePath') {
-        if (typeof v !== 'string' || v === '') throw new InvalidArgumentError(`Expected a folder path for ${w} but received ${describe(v)}`);
+        if (typeof v !== 'string' || v === '')
+          throw new InvalidArgumentError(`Expected a folder path for ${w} but received ${describe(v)}`);
         options.push(['trt_engine_cache_enable', '1'], ['trt_engine_cache_path', v]);
-      } else if (key === 'computeUnits') options.push(['MLComputeUnits', oneOf(v, ['ALL', 'CPUOnly', 'CPUAndGPU', 'CPUAndNeuralEngine'], w)]);
+      } else if (key === 'computeUnits')
+        options.push(['MLComputeUnits', oneOf(v, ['ALL', 'CPUOnly', 'CPUAndGPU', 'CPUAndNeuralEngine'], w)]);
       else if (key === 'modelFormat') options.push(['ModelFormat', oneOf(v, ['MLProgram', 'NeuralNetwork'], w)]);
       else if (name === 'nnapi') {
         // NNAPI_FLAG_USE_FP16, _USE_NCHW, _CPU_DISABLED, _CPU_ONLY

@@ -33,7 +33,13 @@ export interface SchedulerOptions {
 }
 
 const SCHEDULER_OPTIONS = ['maxBatchTokens', 'maxBatchSize', 'maxWaitMicros', 'maxInFlight', 'maxQueuedTokens'] as const;
-const DEFAULTS: Required<SchedulerOptions> = { maxBatchTokens: 16384, maxBatchSize: 64, maxWaitMicros: 2000, maxInFlight: 1, maxQueuedTokens: 1 << 20 };
+const DEFAULTS: Required<SchedulerOptions> = {
+  maxBatchTokens: 16384,
+  maxBatchSize: 64,
+  maxWaitMicros: 2000,
+  maxInFlight: 1,
+  maxQueuedTokens: 1 << 20,
+};
 // Texts per coalesced tokenize call: one completion resolves at most this many callers.
 const TOKENIZE_CHUNK = 256;
 
@@ -165,7 +171,11 @@ export class Scheduler {
   submit(inputs: readonly Int32Array[]): Promise<Float32Array[]> {
     const tokens = inputs.reduce((n, ids) => n + ids.length, 0);
     if (this.#queuedTokens + tokens > this.options.maxQueuedTokens && this.#queue.length > 0) {
-      return Promise.reject(new QueueFullError(`the queue holds ${this.#queuedTokens} tokens, and ${tokens} more would pass its limit of ${this.options.maxQueuedTokens}; retry shortly`));
+      return Promise.reject(
+        new QueueFullError(
+          `the queue holds ${this.#queuedTokens} tokens, and ${tokens} more would pass its limit of ${this.options.maxQueuedTokens}; retry shortly`,
+        ),
+      );
     }
     if (inputs.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
@@ -233,29 +243,32 @@ export class Scheduler {
     } catch (err) {
       running = Promise.reject(err); // e.g. the model was disposed while inputs waited
     }
-    running.then(
-      (data) => {
-        const d = this.#dimension;
-        batch.forEach(({ request, row }, i) => {
-          request.rows[row] = data.subarray(i * d, (i + 1) * d);
-          if (--request.remaining === 0 && !request.settled) {
-            request.settled = true;
-            request.resolve(request.rows);
-          }
-        });
-        this.onBatch?.({ size: batch.length, paddedTokens: longest * batch.length, seconds: (performance.now() - started) / 1000 });
-      },
-      (err) => batch.forEach(({ request }) => {
-        if (!request.settled) {
-          request.settled = true;
-          request.reject(err);
-        }
-      }),
-    ).finally(() => {
-      this.#inFlight--;
-      this.#schedule();
-      this.#checkIdle();
-    });
+    running
+      .then(
+        (data) => {
+          const d = this.#dimension;
+          batch.forEach(({ request, row }, i) => {
+            request.rows[row] = data.subarray(i * d, (i + 1) * d);
+            if (--request.remaining === 0 && !request.settled) {
+              request.settled = true;
+              request.resolve(request.rows);
+            }
+          });
+          this.onBatch?.({ size: batch.length, paddedTokens: longest * batch.length, seconds: (performance.now() - started) / 1000 });
+        },
+        (err) =>
+          batch.forEach(({ request }) => {
+            if (!request.settled) {
+              request.settled = true;
+              request.reject(err);
+            }
+          }),
+      )
+      .finally(() => {
+        this.#inFlight--;
+        this.#schedule();
+        this.#checkIdle();
+      });
     // More than one batch waiting: start the next one now (up to maxInFlight).
     if (this.#ready()) this.#dispatch();
     else this.#schedule();

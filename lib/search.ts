@@ -28,7 +28,8 @@ export interface IndexOptions {
 }
 
 /** Ids: non-negative integers (numbers up to 2^53 − 1, or bigints up to 2^64 − 1). */
-export type Ids = readonly (number | bigint)[] | BigUint64Array | BigInt64Array | Uint32Array | Int32Array | Uint16Array | Uint8Array | Float64Array;
+export type Ids =
+  readonly (number | bigint)[] | BigUint64Array | BigInt64Array | Uint32Array | Int32Array | Uint16Array | Uint8Array | Float64Array;
 
 /** Options of `index.search()`. */
 export interface SearchOptions {
@@ -72,12 +73,15 @@ export function toIds(ids: unknown, name: string): BigUint64Array {
   for (let i = 0; i < list.length; i++) {
     const v = list[i];
     if (typeof v === 'bigint') {
-      if (v < 0n || v > U64_MAX) throw new InvalidArgumentError(`${name}[${i}] = ${v} is out of range: ids are integers from 0 to 2^64 − 1`);
+      if (v < 0n || v > U64_MAX)
+        throw new InvalidArgumentError(`${name}[${i}] = ${v} is out of range: ids are integers from 0 to 2^64 − 1`);
       out[i] = v;
     } else if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) {
       out[i] = BigInt(v);
     } else {
-      throw new InvalidArgumentError(`${name}[${i}] = ${describe(v)} is not a valid id: ids are non-negative integers (numbers up to 2^53 − 1, or bigints)`);
+      throw new InvalidArgumentError(
+        `${name}[${i}] = ${describe(v)} is not a valid id: ids are non-negative integers (numbers up to 2^53 − 1, or bigints)`,
+      );
     }
   }
   return out;
@@ -98,12 +102,16 @@ function flatten(vectors: Vectors, dimension: number, name: string): Float32Arra
     return vectors;
   }
   if (!Array.isArray(vectors)) {
-    throw new InvalidArgumentError(`Expected a Float32Array, an array of Float32Array or Embeddings for ${name} but received ${describe(vectors)}`);
+    throw new InvalidArgumentError(
+      `Expected a Float32Array, an array of Float32Array or Embeddings for ${name} but received ${describe(vectors)}`,
+    );
   }
   const flat = new Float32Array(vectors.length * dimension);
   vectors.forEach((v: unknown, i: number) => {
-    if (!(v instanceof Float32Array)) throw new InvalidArgumentError(`Expected a Float32Array for ${name}[${i}] but received ${describe(v)}`);
-    if (v.length !== dimension) throw new InvalidArgumentError(`${name}[${i}] has ${v.length} values; this index has dimension ${dimension}`);
+    if (!(v instanceof Float32Array))
+      throw new InvalidArgumentError(`Expected a Float32Array for ${name}[${i}] but received ${describe(v)}`);
+    if (v.length !== dimension)
+      throw new InvalidArgumentError(`${name}[${i}] has ${v.length} values; this index has dimension ${dimension}`);
     flat.set(v, i * dimension);
   });
   return flat;
@@ -131,14 +139,18 @@ export class Index {
       this.#info = adopting.info();
       return;
     }
-    if (options === null || typeof options !== 'object') throw new InvalidArgumentError(`Expected an options object with a dimension for new Index() but received ${describe(options)}`);
+    if (options === null || typeof options !== 'object')
+      throw new InvalidArgumentError(`Expected an options object with a dimension for new Index() but received ${describe(options)}`);
     rejectUnknownOptions(options, INDEX_OPTIONS, 'new Index()');
     const dimension = integerOption(options.dimension, 'dimension');
     const metric = options.metric ?? 'cosine';
-    if (metric !== 'cosine' && metric !== 'dot') throw new InvalidArgumentError(`Expected 'cosine' or 'dot' for metric but received ${describe(metric)}`);
+    if (metric !== 'cosine' && metric !== 'dot')
+      throw new InvalidArgumentError(`Expected 'cosine' or 'dot' for metric but received ${describe(metric)}`);
     const precision = options.precision ?? 'f32';
-    if (!['f32', 'int8', 'binary'].includes(precision)) throw new InvalidArgumentError(`Expected 'f32', 'int8' or 'binary' for precision but received ${describe(precision)}`);
-    if (options.rescore !== undefined && typeof options.rescore !== 'boolean') throw new InvalidArgumentError(`Expected a boolean for rescore but received ${describe(options.rescore)}`);
+    if (!['f32', 'int8', 'binary'].includes(precision))
+      throw new InvalidArgumentError(`Expected 'f32', 'int8' or 'binary' for precision but received ${describe(precision)}`);
+    if (options.rescore !== undefined && typeof options.rescore !== 'boolean')
+      throw new InvalidArgumentError(`Expected a boolean for rescore but received ${describe(options.rescore)}`);
     const threads = options.threads === undefined ? 0 : integerOption(options.threads, 'threads');
     this.#native = binding().createIndex({ dimension, metric, precision, rescore: options.rescore ?? true, threads });
     this.#info = this.#native.info();
@@ -146,7 +158,8 @@ export class Index {
 
   /** Loads an index written by `save()`. A truncated, corrupt, foreign or newer-format file gives an IndexFileError. */
   static async load(path: string, options: { threads?: number } = {}): Promise<Index> {
-    if (typeof path !== 'string' || path === '') throw new InvalidArgumentError(`Expected a file path for path but received ${describe(path)}`);
+    if (typeof path !== 'string' || path === '')
+      throw new InvalidArgumentError(`Expected a file path for path but received ${describe(path)}`);
     const threads = options.threads === undefined ? 0 : integerOption(options.threads, 'threads');
     let native;
     try {
@@ -228,12 +241,18 @@ export class Index {
   /** The `topK` nearest vectors to one query (a Float32Array of `dimension`), or to each of several. */
   async search(query: Float32Array, options?: SearchOptions): Promise<SearchResult>;
   async search(queries: readonly Float32Array[] | Embeddings, options?: SearchOptions): Promise<SearchResult[]>;
-  async search(queries: Float32Array | readonly Float32Array[] | Embeddings, options: SearchOptions = {}): Promise<SearchResult | SearchResult[]> {
-    if (options === null || typeof options !== 'object') throw new InvalidArgumentError(`Expected an object for options but received ${describe(options)}`);
+  async search(
+    queries: Float32Array | readonly Float32Array[] | Embeddings,
+    options: SearchOptions = {},
+  ): Promise<SearchResult | SearchResult[]> {
+    if (options === null || typeof options !== 'object')
+      throw new InvalidArgumentError(`Expected an object for options but received ${describe(options)}`);
     rejectUnknownOptions(options, SEARCH_OPTIONS, 'search()');
     const single = queries instanceof Float32Array;
     if (single && queries.length !== this.dimension) {
-      throw new InvalidArgumentError(`the query has ${queries.length} values; this index has dimension ${this.dimension} (pass several queries as an array of Float32Array)`);
+      throw new InvalidArgumentError(
+        `the query has ${queries.length} values; this index has dimension ${this.dimension} (pass several queries as an array of Float32Array)`,
+      );
     }
     const flat = flatten(queries, this.dimension, 'queries');
     const topK = options.topK === undefined ? 10 : integerOption(options.topK, 'topK');
@@ -242,7 +261,8 @@ export class Index {
     if (options.filter !== undefined) {
       const f = options.filter as unknown;
       if (f !== null && typeof f === 'object' && !ArrayBuffer.isView(f) && !Array.isArray(f) && 'bitmap' in f) {
-        if (!((f as { bitmap: unknown }).bitmap instanceof Uint8Array)) throw new InvalidArgumentError('Expected a Uint8Array for filter.bitmap');
+        if (!((f as { bitmap: unknown }).bitmap instanceof Uint8Array))
+          throw new InvalidArgumentError('Expected a Uint8Array for filter.bitmap');
         filter = { bitmap: (f as { bitmap: Uint8Array }).bitmap };
       } else {
         filter = { ids: toIds(f, 'filter') };
@@ -272,7 +292,8 @@ export class Index {
 
   /** Writes the index to `path` atomically (temporary file, fsync, rename), with a checksum. */
   async save(path: string): Promise<void> {
-    if (typeof path !== 'string' || path === '') throw new InvalidArgumentError(`Expected a file path for path but received ${describe(path)}`);
+    if (typeof path !== 'string' || path === '')
+      throw new InvalidArgumentError(`Expected a file path for path but received ${describe(path)}`);
     try {
       await this.#native.save(resolve(path));
     } catch (err) {
@@ -280,7 +301,6 @@ export class Index {
     }
   }
 }
-
 
 /** A hit of {@link semanticSearch}, as in sentence-transformers' `util.semantic_search`. */
 export interface SemanticSearchHit {

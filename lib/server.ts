@@ -44,7 +44,18 @@ export interface ServerOptions {
   logger?: boolean;
 }
 
-const SERVER_OPTIONS = new Set(['modelName', 'apiKey', 'maxInputs', 'maxInputChars', 'bodyLimit', 'maxPendingBytes', 'requestTimeoutMs', 'drainTimeoutMs', 'cors', 'logger']);
+const SERVER_OPTIONS = new Set([
+  'modelName',
+  'apiKey',
+  'maxInputs',
+  'maxInputChars',
+  'bodyLimit',
+  'maxPendingBytes',
+  'requestTimeoutMs',
+  'drainTimeoutMs',
+  'cors',
+  'logger',
+]);
 // After close(): the listener stays open until no connection has arrived for this long (and no
 // request is in flight), so that connections already queued by the kernel are answered rather
 // than reset.
@@ -55,13 +66,27 @@ const DISCARD_LIMIT = 256 * 1024 * 1024;
 type ErrorType = 'invalid_request_error' | 'authentication_error' | 'rate_limit_error' | 'server_error' | 'not_found_error';
 
 class HttpError extends Error {
-  constructor(readonly status: number, message: string, readonly type: ErrorType, readonly param: string | null = null, readonly code: string | null = null) {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly type: ErrorType,
+    readonly param: string | null = null,
+    readonly code: string | null = null,
+  ) {
     super(message);
   }
 }
 
-const invalid = (message: string, param: string | null = null, code: string | null = null) => new HttpError(400, message, 'invalid_request_error', param, code);
-const tooLarge = (limit: number) => new HttpError(413, `The request body is larger than ${limit} bytes; split the input over several requests.`, 'invalid_request_error', null, 'request_too_large');
+const invalid = (message: string, param: string | null = null, code: string | null = null) =>
+  new HttpError(400, message, 'invalid_request_error', param, code);
+const tooLarge = (limit: number) =>
+  new HttpError(
+    413,
+    `The request body is larger than ${limit} bytes; split the input over several requests.`,
+    'invalid_request_error',
+    null,
+    'request_too_large',
+  );
 
 interface Prepared {
   ids: Int32Array[];
@@ -71,18 +96,71 @@ interface Prepared {
 
 function metrics(model: Model) {
   const registry = new Registry();
-  const requests = new Counter({ name: 'sentvec_requests_total', help: 'HTTP requests by route and status', labelNames: ['route', 'status'], registers: [registry] });
-  const errors = new Counter({ name: 'sentvec_errors_total', help: 'Requests answered with an error, by route and type', labelNames: ['route', 'type'], registers: [registry] });
+  const requests = new Counter({
+    name: 'sentvec_requests_total',
+    help: 'HTTP requests by route and status',
+    labelNames: ['route', 'status'],
+    registers: [registry],
+  });
+  const errors = new Counter({
+    name: 'sentvec_errors_total',
+    help: 'Requests answered with an error, by route and type',
+    labelNames: ['route', 'type'],
+    registers: [registry],
+  });
   const truncated = new Counter({ name: 'sentvec_truncated_inputs_total', help: 'Inputs cut to maxSeqLength', registers: [registry] });
-  const latency = new Histogram({ name: 'sentvec_request_duration_seconds', help: 'Request latency', labelNames: ['route'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry] });
-  const batchSize = new Histogram({ name: 'sentvec_batch_size', help: 'Inputs per inference batch', buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256], registers: [registry] });
-  const batchTokens = new Histogram({ name: 'sentvec_batch_tokens', help: 'Padded tokens per inference batch', buckets: [16, 64, 256, 1024, 4096, 16384, 65536], registers: [registry] });
-  const batchSeconds = new Histogram({ name: 'sentvec_batch_duration_seconds', help: 'Time per inference batch', buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: [registry] });
+  const latency = new Histogram({
+    name: 'sentvec_request_duration_seconds',
+    help: 'Request latency',
+    labelNames: ['route'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  const batchSize = new Histogram({
+    name: 'sentvec_batch_size',
+    help: 'Inputs per inference batch',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+    registers: [registry],
+  });
+  const batchTokens = new Histogram({
+    name: 'sentvec_batch_tokens',
+    help: 'Padded tokens per inference batch',
+    buckets: [16, 64, 256, 1024, 4096, 16384, 65536],
+    registers: [registry],
+  });
+  const batchSeconds = new Histogram({
+    name: 'sentvec_batch_duration_seconds',
+    help: 'Time per inference batch',
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+    registers: [registry],
+  });
   const loop = monitorEventLoopDelay({ resolution: 1 });
   loop.enable();
-  new Gauge({ name: 'sentvec_queue_depth', help: 'Inputs waiting for a batch', registers: [registry], collect() { this.set(model.scheduler?.queueDepth ?? 0); } });
-  new Gauge({ name: 'sentvec_queued_tokens', help: 'Tokens waiting for a batch', registers: [registry], collect() { this.set(model.scheduler?.queuedTokens ?? 0); } });
-  new Gauge({ name: 'sentvec_event_loop_delay_p99_seconds', help: 'Event-loop delay p99 since the last scrape', registers: [registry], collect() { this.set(loop.percentile(99) / 1e9); loop.reset(); } });
+  new Gauge({
+    name: 'sentvec_queue_depth',
+    help: 'Inputs waiting for a batch',
+    registers: [registry],
+    collect() {
+      this.set(model.scheduler?.queueDepth ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'sentvec_queued_tokens',
+    help: 'Tokens waiting for a batch',
+    registers: [registry],
+    collect() {
+      this.set(model.scheduler?.queuedTokens ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'sentvec_event_loop_delay_p99_seconds',
+    help: 'Event-loop delay p99 since the last scrape',
+    registers: [registry],
+    collect() {
+      this.set(loop.percentile(99) / 1e9);
+      loop.reset();
+    },
+  });
   return { registry, requests, errors, truncated, latency, batchSize, batchTokens, batchSeconds, loop };
 }
 
@@ -99,13 +177,18 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
   rejectUnknownOptions(options, SERVER_OPTIONS, 'createServer()');
   if (!model.scheduler) throw new InvalidArgumentError('createServer needs a model loaded with its scheduler (the default)');
   if (options.apiKey !== undefined && (typeof options.apiKey !== 'string' || options.apiKey === '')) {
-    throw new InvalidArgumentError('Expected a non-empty string for apiKey: an empty key would turn authentication off. Leave apiKey out to serve without authentication.');
+    throw new InvalidArgumentError(
+      'Expected a non-empty string for apiKey: an empty key would turn authentication off. Leave apiKey out to serve without authentication.',
+    );
   }
   const modelName = options.modelName ?? 'sentvec';
   const maxInputs = options.maxInputs === undefined ? 2048 : integerOption(options.maxInputs, 'maxInputs');
   const maxInputChars = options.maxInputChars === undefined ? 100_000 : integerOption(options.maxInputChars, 'maxInputChars');
   const bodyLimit = options.bodyLimit === undefined ? 16 * 1024 * 1024 : integerOption(options.bodyLimit, 'bodyLimit');
-  const maxPendingBytes = options.maxPendingBytes === undefined ? Math.max(64 * 1024 * 1024, bodyLimit) : integerOption(options.maxPendingBytes, 'maxPendingBytes');
+  const maxPendingBytes =
+    options.maxPendingBytes === undefined
+      ? Math.max(64 * 1024 * 1024, bodyLimit)
+      : integerOption(options.maxPendingBytes, 'maxPendingBytes');
   const requestTimeout = options.requestTimeoutMs === undefined ? 60_000 : integerOption(options.requestTimeoutMs, 'requestTimeoutMs');
   const drainTimeout = options.drainTimeoutMs === undefined ? 10_000 : integerOption(options.drainTimeoutMs, 'drainTimeoutMs');
   const m = metrics(model);
@@ -119,10 +202,23 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
   };
   // Node's own timers cut slow clients: the whole request within requestTimeout (checked every
   // second), headers within min(requestTimeout, 30 s).
-  const serverFactory = (handler: RequestListener): Server => createHttpServer({
-    requestTimeout, headersTimeout: Math.min(requestTimeout, 30_000), connectionsCheckingInterval: 1000, keepAliveTimeout: 5000,
-  }, handler);
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit, return503OnClosing: false, forceCloseConnections: false, serverFactory });
+  const serverFactory = (handler: RequestListener): Server =>
+    createHttpServer(
+      {
+        requestTimeout,
+        headersTimeout: Math.min(requestTimeout, 30_000),
+        connectionsCheckingInterval: 1000,
+        keepAliveTimeout: 5000,
+      },
+      handler,
+    );
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit,
+    return503OnClosing: false,
+    forceCloseConnections: false,
+    serverFactory,
+  });
   if (options.cors) await app.register(cors, { origin: options.cors === true ? true : options.cors });
 
   // Closing (SIGTERM): every request already accepted completes, new ones get 503 with
@@ -165,13 +261,26 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
     });
     if (draining) {
       reply.header('connection', 'close');
-      if (request.url !== '/health') throw new HttpError(503, 'The server is shutting down; send the request to another instance or retry shortly.', 'server_error', null, 'shutting_down');
+      if (request.url !== '/health')
+        throw new HttpError(
+          503,
+          'The server is shutting down; send the request to another instance or retry shortly.',
+          'server_error',
+          null,
+          'shutting_down',
+        );
     }
     if (key && request.url !== '/health') {
       const match = /^bearer[ \t]+(.*)$/i.exec(request.headers.authorization ?? '');
       const given = Buffer.from(match ? match[1].trim() : '');
       if (given.length !== key.length || !timingSafeEqual(given, key)) {
-        throw new HttpError(401, 'Incorrect API key provided. Send it as "Authorization: Bearer <key>".', 'authentication_error', null, 'invalid_api_key');
+        throw new HttpError(
+          401,
+          'Incorrect API key provided. Send it as "Authorization: Bearer <key>".',
+          'authentication_error',
+          null,
+          'invalid_api_key',
+        );
       }
     }
     // Admission by bytes, before the body is parsed: a refused body is never held in memory.
@@ -181,7 +290,17 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
       if (bytes > bodyLimit) await refuseBeforeBody(request, reply, tooLarge(bodyLimit));
       if (pendingBytes > 0 && pendingBytes + bytes > maxPendingBytes) {
         reply.header('retry-after', '1');
-        await refuseBeforeBody(request, reply, new HttpError(429, `The server is receiving ${pendingBytes} bytes of requests; this one's ${bytes} would pass its limit of ${maxPendingBytes}. Retry shortly.`, 'rate_limit_error', null, 'server_busy'));
+        await refuseBeforeBody(
+          request,
+          reply,
+          new HttpError(
+            429,
+            `The server is receiving ${pendingBytes} bytes of requests; this one's ${bytes} would pass its limit of ${maxPendingBytes}. Retry shortly.`,
+            'rate_limit_error',
+            null,
+            'server_busy',
+          ),
+        );
       }
       reserved = bytes;
       pendingBytes += bytes;
@@ -230,7 +349,11 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
         callback(null, seen > bodyLimit ? undefined : chunk);
       },
       flush(callback) {
-        callback(seen > bodyLimit ? Object.assign(new Error('body too large'), { code: 'FST_ERR_CTP_BODY_TOO_LARGE', statusCode: 413 }) : undefined);
+        callback(
+          seen > bodyLimit
+            ? Object.assign(new Error('body too large'), { code: 'FST_ERR_CTP_BODY_TOO_LARGE', statusCode: 413 })
+            : undefined,
+        );
       },
     });
     payload.on('error', (err) => limited.destroy(err));
@@ -238,7 +361,13 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
   });
 
   app.setNotFoundHandler((request) => {
-    throw new HttpError(404, `There is no ${request.method} ${request.url.split('?')[0]}. Routes: POST /v1/embeddings, POST /embed, POST /tokenize, GET /health, GET /metrics.`, 'not_found_error', null, 'not_found');
+    throw new HttpError(
+      404,
+      `There is no ${request.method} ${request.url.split('?')[0]}. Routes: POST /v1/embeddings, POST /embed, POST /tokenize, GET /health, GET /metrics.`,
+      'not_found_error',
+      null,
+      'not_found',
+    );
   });
 
   app.setErrorHandler((error: FastifyError | HttpError | Error, request: FastifyRequest, reply: FastifyReply) => {
@@ -260,7 +389,10 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
     } else if ((error as FastifyError).statusCode && (error as FastifyError).statusCode! < 500) {
       status = (error as FastifyError).statusCode!;
       type = 'invalid_request_error';
-      message = (error as FastifyError).code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'Send the body as application/json.' : `We could not parse the JSON body of your request (${error.message}).`;
+      message =
+        (error as FastifyError).code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+          ? 'Send the body as application/json.'
+          : `We could not parse the JSON body of your request (${error.message}).`;
     } else if (error instanceof SentvecError && error.code === 'ERR_INPUT_TOO_LONG') {
       status = 413;
       type = 'invalid_request_error';
@@ -284,23 +416,43 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
     else if (Array.isArray(input)) items = input;
     else throw invalid(`'${param}' must be a string or an array of ${allowTokens ? 'strings or token arrays' : 'strings'}.`, param);
     if (items.length === 0) throw invalid(`'${param}' must not be empty.`, param);
-    if (items.length > maxInputs) throw invalid(`'${param}' has ${items.length} inputs; at most ${maxInputs} are allowed per request.`, param, 'too_many_inputs');
+    if (items.length > maxInputs)
+      throw invalid(`'${param}' has ${items.length} inputs; at most ${maxInputs} are allowed per request.`, param, 'too_many_inputs');
     const texts: string[] = [];
     const where: number[] = [];
     const ids: Int32Array[] = new Array(items.length);
     let truncated = 0;
     for (const [i, item] of items.entries()) {
       if (typeof item === 'string') {
-        if (item.length > maxInputChars) throw new HttpError(413, `${param}[${i}] has ${item.length} characters; at most ${maxInputChars} are allowed.`, 'invalid_request_error', `${param}[${i}]`, 'input_too_large');
-        if (!item.isWellFormed() || item.includes('\0')) throw invalid(`${param}[${i}] contains a lone surrogate or a NUL character.`, `${param}[${i}]`);
+        if (item.length > maxInputChars)
+          throw new HttpError(
+            413,
+            `${param}[${i}] has ${item.length} characters; at most ${maxInputChars} are allowed.`,
+            'invalid_request_error',
+            `${param}[${i}]`,
+            'input_too_large',
+          );
+        if (!item.isWellFormed() || item.includes('\0'))
+          throw invalid(`${param}[${i}] contains a lone surrogate or a NUL character.`, `${param}[${i}]`);
         texts.push(item);
         where.push(i);
       } else if (allowTokens && isTokenArray(item)) {
         const vocab = model.vocabSize;
-        if (!item.every((x) => Number.isInteger(x) && x >= 0 && x < vocab)) throw invalid(`${param}[${i}] holds a value that is not a token id of this model (integers 0 to ${vocab - 1}).`, `${param}[${i}]`);
+        if (!item.every((x) => Number.isInteger(x) && x >= 0 && x < vocab))
+          throw invalid(
+            `${param}[${i}] holds a value that is not a token id of this model (integers 0 to ${vocab - 1}).`,
+            `${param}[${i}]`,
+          );
         let framed = item[0] === 0 && item[item.length - 1] === 2 && item.length >= 2 ? item : [0, ...item, 2];
         if (framed.length > model.maxSeqLength) {
-          if (!truncate) throw new HttpError(413, `${param}[${i}] has ${framed.length} tokens; this model takes at most ${model.maxSeqLength}.`, 'invalid_request_error', `${param}[${i}]`, 'context_length_exceeded');
+          if (!truncate)
+            throw new HttpError(
+              413,
+              `${param}[${i}] has ${framed.length} tokens; this model takes at most ${model.maxSeqLength}.`,
+              'invalid_request_error',
+              `${param}[${i}]`,
+              'context_length_exceeded',
+            );
           framed = [...framed.slice(0, model.maxSeqLength - 1), 2];
           truncated++;
         }
@@ -313,7 +465,14 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
       const tokenized = await model.tokenize(texts);
       tokenized.forEach((t, k) => {
         if (t.truncated) {
-          if (!truncate) throw new HttpError(413, `${param}[${where[k]}] is longer than the model's ${model.maxSeqLength} tokens; shorten it or send "truncate": true.`, 'invalid_request_error', `${param}[${where[k]}]`, 'context_length_exceeded');
+          if (!truncate)
+            throw new HttpError(
+              413,
+              `${param}[${where[k]}] is longer than the model's ${model.maxSeqLength} tokens; shorten it or send "truncate": true.`,
+              'invalid_request_error',
+              `${param}[${where[k]}]`,
+              'context_length_exceeded',
+            );
           truncated++;
         }
         ids[where[k]] = t.ids;
@@ -356,7 +515,11 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
       object: 'list',
       data: rows.map((row, index) => {
         const v = shape(row, dimensions, true);
-        return { object: 'embedding', index, embedding: format === 'base64' ? Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') : Array.from(v) };
+        return {
+          object: 'embedding',
+          index,
+          embedding: format === 'base64' ? Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') : Array.from(v),
+        };
       }),
       model: typeof b.model === 'string' ? b.model : modelName,
       usage: { prompt_tokens: prepared.tokens, total_tokens: prepared.tokens },
@@ -365,7 +528,8 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
 
   app.post('/embed', async (request, reply) => {
     const b = body(request);
-    for (const k of ['truncate', 'normalize'] as const) if (b[k] !== undefined && typeof b[k] !== 'boolean') throw invalid(`'${k}' must be a boolean.`, k);
+    for (const k of ['truncate', 'normalize'] as const)
+      if (b[k] !== undefined && typeof b[k] !== 'boolean') throw invalid(`'${k}' must be a boolean.`, k);
     const dimensions = checkDimensions(b.dimensions);
     const prepared = await prepare(b.inputs, 'inputs', (b.truncate as boolean | undefined) ?? false, false);
     const rows = await scheduler.submit(prepared.ids);
@@ -377,8 +541,10 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
   app.post('/tokenize', async (request) => {
     const b = body(request);
     const inputs = typeof b.inputs === 'string' ? [b.inputs] : b.inputs;
-    if (!Array.isArray(inputs) || inputs.length === 0 || !inputs.every((x) => typeof x === 'string')) throw invalid(`'inputs' must be a string or a non-empty array of strings.`, 'inputs');
-    if (inputs.length > maxInputs) throw invalid(`'inputs' has ${inputs.length} inputs; at most ${maxInputs} are allowed per request.`, 'inputs', 'too_many_inputs');
+    if (!Array.isArray(inputs) || inputs.length === 0 || !inputs.every((x) => typeof x === 'string'))
+      throw invalid(`'inputs' must be a string or a non-empty array of strings.`, 'inputs');
+    if (inputs.length > maxInputs)
+      throw invalid(`'inputs' has ${inputs.length} inputs; at most ${maxInputs} are allowed per request.`, 'inputs', 'too_many_inputs');
     const special = new Set([0, 1, 2, 3, model.vocabSize - 1]);
     return (await model.tokenize(inputs as string[])).map((t) => {
       const tokens = t.tokens;

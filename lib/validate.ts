@@ -76,7 +76,9 @@ export function rejectUnknownOptions(options: object, known: Set<string>, where:
   for (const key of Object.keys(options)) {
     if (!known.has(key)) {
       const near = [...known].find((k) => k.toLowerCase() === key.toLowerCase().replace(/[_-]/g, ''));
-      throw new InvalidArgumentError(`Unknown option "${key}" for ${where}` + (near ? ` (did you mean "${near}"?)` : `; known options: ${[...known].join(', ')}`));
+      throw new InvalidArgumentError(
+        `Unknown option "${key}" for ${where}` + (near ? ` (did you mean "${near}"?)` : `; known options: ${[...known].join(', ')}`),
+      );
     }
   }
 }

@@ -20,7 +20,13 @@ export class DownloadError extends SentvecError {
 /** The files of the sentence-transformers layout that sentvec reads, besides the ONNX file. */
 const CONFIG_FILES = ['config.json', 'sentencepiece.bpe.model'];
 export const DEFAULT_ONNX_FILE = 'onnx/model.onnx';
-export const OPTIONAL_FILES = ['tokenizer_config.json', 'special_tokens_map.json', 'sentence_bert_config.json', 'modules.json', '1_Pooling/config.json'];
+export const OPTIONAL_FILES = [
+  'tokenizer_config.json',
+  'special_tokens_map.json',
+  'sentence_bert_config.json',
+  'modules.json',
+  '1_Pooling/config.json',
+];
 
 export interface DownloadOptions {
   /** Branch, tag or commit. Default 'main'. */
@@ -44,8 +50,14 @@ export interface DownloadOptions {
 /** The required files for `options.onnxFile`, after checking it is a plain path inside the repository. */
 function requiredFiles(options: DownloadOptions): string[] {
   const onnxFile = options.onnxFile ?? DEFAULT_ONNX_FILE;
-  if (typeof onnxFile !== 'string' || !/^[\w.-]+(\/[\w.-]+)*\.onnx$/.test(onnxFile) || onnxFile.split('/').some((part) => part === '..' || part === '.')) {
-    throw new DownloadError(`onnxFile "${String(onnxFile)}" is not a path to an .onnx file inside the repository (like onnx/model_fp16.onnx)`);
+  if (
+    typeof onnxFile !== 'string' ||
+    !/^[\w.-]+(\/[\w.-]+)*\.onnx$/.test(onnxFile) ||
+    onnxFile.split('/').some((part) => part === '..' || part === '.')
+  ) {
+    throw new DownloadError(
+      `onnxFile "${String(onnxFile)}" is not a path to an .onnx file inside the repository (like onnx/model_fp16.onnx)`,
+    );
   }
   return [...CONFIG_FILES, onnxFile];
 }
@@ -71,9 +83,11 @@ const truthy = (v: string | undefined) => v === '1' || v === 'true' || v === 'ye
 
 function offlineHelp(repo: string, dir: string, required: string[]): string {
   const missing = required.filter((f) => !existsSync(join(dir, f)));
-  return `the files needed are not in the cache ${dir} (missing: ${missing.join(', ')}); ` +
+  return (
+    `the files needed are not in the cache ${dir} (missing: ${missing.join(', ')}); ` +
     `place them there by hand (the layout of the hub repository ${repo}: ${required.join(', ')}, plus the optional ` +
-    `${OPTIONAL_FILES.join(', ')}), or allow network access (unset SENTVEC_OFFLINE; HF_ENDPOINT selects a mirror).`;
+    `${OPTIONAL_FILES.join(', ')}), or allow network access (unset SENTVEC_OFFLINE; HF_ENDPOINT selects a mirror).`
+  );
 }
 
 function expectedSha256(headers: Headers): string | undefined {
@@ -172,13 +186,18 @@ async function downloadFile(repo: string, file: string, dest: string, options: D
   const attempts = options.attempts === undefined ? 3 : integerOption(options.attempts, 'attempts');
   let lastError: DownloadError | undefined;
   for (let attempt = 1; attempt <= attempts; attempt++) {
-    const have = await stat(partial).then((s) => s.size, () => 0);
+    const have = await stat(partial).then(
+      (s) => s.size,
+      () => 0,
+    );
     let opened: Opened;
     try {
       opened = await get(url, have > 0 ? { range: `bytes=${have}-` } : {}, options.token ?? process.env.HF_TOKEN);
     } catch (err) {
       if (err instanceof DownloadError) throw err;
-      lastError = new DownloadError(`${describeFetchError(err, endpoint)}; set HF_ENDPOINT for a mirror, or SENTVEC_OFFLINE=1 to use the cache only`);
+      lastError = new DownloadError(
+        `${describeFetchError(err, endpoint)}; set HF_ENDPOINT for a mirror, or SENTVEC_OFFLINE=1 to use the cache only`,
+      );
       if (attempt < attempts) await sleep(200 * attempt);
       continue;
     }
@@ -190,7 +209,10 @@ async function downloadFile(repo: string, file: string, dest: string, options: D
     }
     if (status === 401 || status === 403) {
       await response.body?.cancel();
-      throw new DownloadError(`access denied (HTTP ${status}) for ${repo}/${file}: the repository may be private or gated; set HF_TOKEN to a token that can read it`, status);
+      throw new DownloadError(
+        `access denied (HTTP ${status}) for ${repo}/${file}: the repository may be private or gated; set HF_TOKEN to a token that can read it`,
+        status,
+      );
     }
     if (status === 416 && have > 0) {
       // The partial file already holds everything: verify it below.
@@ -217,7 +239,9 @@ async function downloadFile(repo: string, file: string, dest: string, options: D
         await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
       } catch (err) {
         out.destroy();
-        lastError = new DownloadError(`the connection dropped while downloading ${repo}/${file} (${(err as Error).message}); ${attempt < attempts ? 'resuming' : 'run the command again to resume'}`);
+        lastError = new DownloadError(
+          `the connection dropped while downloading ${repo}/${file} (${(err as Error).message}); ${attempt < attempts ? 'resuming' : 'run the command again to resume'}`,
+        );
         if (attempt < attempts) await sleep(200 * attempt);
         continue;
       }
@@ -230,7 +254,9 @@ async function downloadFile(repo: string, file: string, dest: string, options: D
       const actual = await sha256File(partial);
       if (actual !== sha256) {
         await rm(partial, { force: true });
-        throw new DownloadError(`checksum mismatch for ${repo}/${file}: the hub states sha256 ${sha256}, the download has ${actual}; the partial file was deleted, try again`);
+        throw new DownloadError(
+          `checksum mismatch for ${repo}/${file}: the hub states sha256 ${sha256}, the download has ${actual}; the partial file was deleted, try again`,
+        );
       }
     }
     await rename(partial, dest);
@@ -244,7 +270,8 @@ async function downloadFile(repo: string, file: string, dest: string, options: D
  * is used without contacting the hub; missing files are downloaded.
  */
 export async function downloadModel(repo: string, options: DownloadOptions = {}): Promise<string> {
-  if (!/^[\w.-]+\/[\w.-]+$/.test(repo)) throw new DownloadError(`"${repo}" is not a hub repository id (owner/name) nor an existing directory`);
+  if (!/^[\w.-]+\/[\w.-]+$/.test(repo))
+    throw new DownloadError(`"${repo}" is not a hub repository id (owner/name) nor an existing directory`);
   const dir = modelCacheDir(repo, options);
   const endpoint = options.endpoint ?? process.env.HF_ENDPOINT ?? 'https://huggingface.co';
   const offline = options.offline ?? (truthy(process.env.SENTVEC_OFFLINE) || truthy(process.env.HF_HUB_OFFLINE));
@@ -269,7 +296,10 @@ export async function downloadModel(repo: string, options: DownloadOptions = {})
     }
     if (!found) {
       if (required.includes(file)) {
-        throw new DownloadError(`not found (HTTP 404): ${repo}/${file} at revision ${options.revision ?? 'main'} on ${endpoint}; check the model id, or that the repository has an ONNX export (${required[required.length - 1]})`, 404);
+        throw new DownloadError(
+          `not found (HTTP 404): ${repo}/${file} at revision ${options.revision ?? 'main'} on ${endpoint}; check the model id, or that the repository has an ONNX export (${required[required.length - 1]})`,
+          404,
+        );
       }
       absent.add(file);
     }

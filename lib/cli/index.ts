@@ -41,7 +41,8 @@ interface Options {
 
 const PROVIDERS = ['cpu', 'cuda', 'tensorrt', 'coreml', 'nnapi'];
 function checkProvider(provider: string): ProviderName {
-  if (!PROVIDERS.includes(provider)) throw new UsageError(`--provider ${provider}: expected ${PROVIDERS.slice(0, -1).join(', ')} or ${PROVIDERS[PROVIDERS.length - 1]}`);
+  if (!PROVIDERS.includes(provider))
+    throw new UsageError(`--provider ${provider}: expected ${PROVIDERS.slice(0, -1).join(', ')} or ${PROVIDERS[PROVIDERS.length - 1]}`);
   return provider as ProviderName;
 }
 
@@ -63,7 +64,9 @@ function installCuda(from: string): string {
   }
   const missing = CUDA_LIBS.filter((f) => !existsSync(join(from, f)));
   if (missing.length) {
-    throw new UsageError(`--from ${from} lacks ${missing.join(', ')}: unzip runtimes/linux-x64/native/*.so of the NuGet package Microsoft.ML.OnnxRuntime.Gpu.Linux ${ORT_VERSION} into it`);
+    throw new UsageError(
+      `--from ${from} lacks ${missing.join(', ')}: unzip runtimes/linux-x64/native/*.so of the NuGet package Microsoft.ML.OnnxRuntime.Gpu.Linux ${ORT_VERSION} into it`,
+    );
   }
   const target = ortDirectory();
   for (const f of [...CUDA_LIBS, TENSORRT_LIB].filter((x) => existsSync(join(from, x)))) {
@@ -86,14 +89,15 @@ function ortDirectory(): string {
   throw new UsageError(`neither ${platformPackage()} nor onnxruntime-node is installed: reinstall sentvec`);
 }
 
-
 // A numeric flag: an integer within the option's documented range (RANGES).
 function ranged(option: RangedOption) {
   const [min, max] = RANGES[option];
   return (value: string) => {
     const n = value.trim() === '' ? NaN : Number(value);
     if (!Number.isInteger(n) || n < min || n > max) {
-      throw new CommanderArgumentError(`expected an integer from ${min.toLocaleString('en-US')} to ${max.toLocaleString('en-US')}, not ${JSON.stringify(value)}`);
+      throw new CommanderArgumentError(
+        `expected an integer from ${min.toLocaleString('en-US')} to ${max.toLocaleString('en-US')}, not ${JSON.stringify(value)}`,
+      );
     }
     return n;
   };
@@ -112,7 +116,10 @@ function readBounded(path: string, limit: number, flag: string): Buffer {
       if (n === 0) break;
       chunks.push(chunk.subarray(0, n));
       total += n;
-      if (total > limit) throw new UsageError(`${path} is larger than ${limit / 2 ** 20} MiB, the input limit; raise it with ${flag} <MiB> if this is really text`);
+      if (total > limit)
+        throw new UsageError(
+          `${path} is larger than ${limit / 2 ** 20} MiB, the input limit; raise it with ${flag} <MiB> if this is really text`,
+        );
     }
     return Buffer.concat(chunks, total);
   } finally {
@@ -155,7 +162,10 @@ async function resolveModel(options: Options): Promise<{ dir: string }> {
   } catch (err) {
     bar?.stop();
     if (options.model === undefined && err instanceof DownloadError) {
-      throw new DownloadError(`could not get the default model ${DEFAULT_MODEL}: ${err.message}. Give a model directory with --model <dir>, or allow downloads (see README)`, err.status);
+      throw new DownloadError(
+        `could not get the default model ${DEFAULT_MODEL}: ${err.message}. Give a model directory with --model <dir>, or allow downloads (see README)`,
+        err.status,
+      );
     }
     throw err;
   }
@@ -212,11 +222,19 @@ async function embedCorpus(model: Model, sentences: string[], options: Options):
 /** The corpus index: from --index when it matches this model, corpus and options, else built (and saved). */
 async function corpusIndex(model: Model, modelDir: string, text: string, options: Options): Promise<{ index: Index; sentences: string[] }> {
   const fingerprint = options.index
-    ? createHash('sha256').update(JSON.stringify({
-      format: 1, model: await fingerprintModel(modelDir, model.onnxPath),
-      corpus: createHash('sha256').update(text).digest('hex'), minLength: options.minLength, split: SPLIT_RULES_VERSION,
-      maxSeqLength: model.maxSeqLength, pooling: model.pooling,
-    })).digest('hex')
+    ? createHash('sha256')
+        .update(
+          JSON.stringify({
+            format: 1,
+            model: await fingerprintModel(modelDir, model.onnxPath),
+            corpus: createHash('sha256').update(text).digest('hex'),
+            minLength: options.minLength,
+            split: SPLIT_RULES_VERSION,
+            maxSeqLength: model.maxSeqLength,
+            pooling: model.pooling,
+          }),
+        )
+        .digest('hex')
     : '';
   if (options.index && existsSync(options.index) && existsSync(`${options.index}.json`)) {
     try {
@@ -253,7 +271,11 @@ async function answer(model: Model, index: Index, sentences: string[], query: st
   const embedded = await model.encode(query, { normalize: true });
   const { ids, scores } = await index.search(embedded.get(0), { topK: options.topK });
   if (options.json) {
-    const results = Array.from(ids, (id, i) => ({ text: sentences[Number(id)], similarity: Number(scores[i].toFixed(6)), index: Number(id) }));
+    const results = Array.from(ids, (id, i) => ({
+      text: sentences[Number(id)],
+      similarity: Number(scores[i].toFixed(6)),
+      index: Number(id),
+    }));
     process.stdout.write(`${JSON.stringify({ query, results })}\n`);
   } else {
     for (let i = 0; i < ids.length; i++) process.stdout.write(`Text: ${sentences[Number(ids[i])]} (Similarity:${scores[i].toFixed(3)})\n`);
@@ -283,7 +305,9 @@ async function run(options: Options) {
     bytes = readBounded(options.input, options.maxInputMib * 2 ** 20, '--max-input-mib');
   } catch (err) {
     if (err instanceof UsageError) throw err;
-    throw new UsageError(`cannot read ${options.input}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+    throw new UsageError(
+      `cannot read ${options.input}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
+    );
   }
   if (bytes.length === 0) throw new UsageError(`${options.input} is empty`);
   const text = decodeText(bytes, options.input);
@@ -321,17 +345,24 @@ export function program(): Command {
     .addOption(new Option('--batch-size <n>', 'sentences per inference batch').argParser(ranged('batchSize')).default(32))
     .addOption(new Option('--min-length <n>', 'drop sentences shorter than this (characters)').argParser(ranged('minLength')).default(5))
     .option('--index <file>', 'save the embedded corpus here on first run, reuse it after (rebuilt when stale)')
-    .addOption(new Option('--max-input-mib <n>', 'refuse an input file larger than this many MiB').argParser(ranged('maxInputMiB')).default(256))
+    .addOption(
+      new Option('--max-input-mib <n>', 'refuse an input file larger than this many MiB').argParser(ranged('maxInputMiB')).default(256),
+    )
     .option('-q, --quiet', 'no progress or notices on stderr')
     .option('--verbose', 'stack traces on errors')
     .action(async (options: Options) => run(options));
-  cmd.command('install-cuda')
+  cmd
+    .command('install-cuda')
     .description("place ONNX Runtime's CUDA (and TensorRT) provider libraries beside the ONNX Runtime that sentvec uses (linux x64)")
-    .requiredOption('--from <folder>', `folder holding ${CUDA_LIBS.join(', ')} (and optionally ${TENSORRT_LIB}): runtimes/linux-x64/native/ of the NuGet package Microsoft.ML.OnnxRuntime.Gpu.Linux ${ORT_VERSION}`)
+    .requiredOption(
+      '--from <folder>',
+      `folder holding ${CUDA_LIBS.join(', ')} (and optionally ${TENSORRT_LIB}): runtimes/linux-x64/native/ of the NuGet package Microsoft.ML.OnnxRuntime.Gpu.Linux ${ORT_VERSION}`,
+    )
     .action((options: { from: string }) => {
       process.stdout.write(`${installCuda(options.from)}\n`);
     });
-  cmd.command('download <repo>')
+  cmd
+    .command('download <repo>')
     .description('download a model from the Hugging Face hub (or $HF_ENDPOINT) into the cache')
     .option('--revision <rev>', 'hub revision', 'main')
     .option('--onnx-file <path>', 'ONNX file to fetch (default onnx/model.onnx), e.g. onnx/model_fp16.onnx')
@@ -340,7 +371,8 @@ export function program(): Command {
       const { dir } = await resolveModel({ ...options, model: repo } as Options);
       process.stdout.write(`${dir}\n`);
     });
-  cmd.command('serve')
+  cmd
+    .command('serve')
     .description('serve the model over HTTP: OpenAI-compatible /v1/embeddings, /embed, /tokenize, /health, /metrics')
     .option('--model <dir|hub-id>', `model directory or hub id (default: ${DEFAULT_MODEL})`)
     .option('--revision <rev>', 'hub revision', 'main')
@@ -353,58 +385,102 @@ export function program(): Command {
     .option('--model-name <name>', 'name reported in responses', 'sentvec')
     .addOption(new Option('--max-batch-tokens <n>', 'padded tokens per batch').argParser(ranged('maxBatchTokens')).default(16384))
     .addOption(new Option('--max-batch-size <n>', 'inputs per batch').argParser(ranged('maxBatchSize')).default(64))
-    .addOption(new Option('--max-wait-us <n>', 'microseconds the first input waits for company').argParser(ranged('maxWaitMicros')).default(2000))
+    .addOption(
+      new Option('--max-wait-us <n>', 'microseconds the first input waits for company').argParser(ranged('maxWaitMicros')).default(2000),
+    )
     .addOption(new Option('--max-in-flight <n>', 'batches in native code at once').argParser(ranged('maxInFlight')).default(1))
     .addOption(new Option('--threads <n>', 'ONNX Runtime intra-op threads (default: physical cores)').argParser(ranged('threads')))
     .option('--spinning', 'let idle ONNX Runtime threads spin between batches (off for serving: they would take CPU from HTTP)')
-    .addOption(new Option('--drain-timeout <ms>', 'on SIGTERM/SIGINT, how long requests in flight may take before every connection is closed').argParser(ranged('drainTimeoutMs')).default(10_000))
-    .addOption(new Option('--request-timeout <ms>', 'how long a client may take to send a whole request').argParser(ranged('requestTimeoutMs')).default(60_000))
-    .addOption(new Option('--max-pending-mib <n>', 'MiB of request bodies received or embedded at once; more gets 429').argParser(ranged('maxInputMiB')).default(64))
+    .addOption(
+      new Option('--drain-timeout <ms>', 'on SIGTERM/SIGINT, how long requests in flight may take before every connection is closed')
+        .argParser(ranged('drainTimeoutMs'))
+        .default(10_000),
+    )
+    .addOption(
+      new Option('--request-timeout <ms>', 'how long a client may take to send a whole request')
+        .argParser(ranged('requestTimeoutMs'))
+        .default(60_000),
+    )
+    .addOption(
+      new Option('--max-pending-mib <n>', 'MiB of request bodies received or embedded at once; more gets 429')
+        .argParser(ranged('maxInputMiB'))
+        .default(64),
+    )
     .option('-q, --quiet', 'no notices on stderr')
-    .action(async (opts: { model?: string; revision: string; onnxFile?: string; provider: string; port: number; host: string; apiKey?: string; cors?: string; modelName: string;
-      maxBatchTokens: number; maxBatchSize: number; maxWaitUs: number; maxInFlight: number; threads?: number; spinning?: boolean; quiet?: boolean;
-      drainTimeout: number; requestTimeout: number; maxPendingMib: number }) => {
-      const provider = checkProvider(opts.provider);
-      const apiKey = opts.apiKey ?? process.env.SENTVEC_API_KEY;
-      if (apiKey !== undefined && apiKey.trim() === '') {
-        throw new UsageError(`${opts.apiKey !== undefined ? '--api-key' : 'SENTVEC_API_KEY'} is empty, which would serve without authentication; give a key, or leave it unset to serve without one`);
-      }
-      const { dir } = await resolveModel({ ...opts, batchSize: 32, minLength: 5, topK: 1, maxInputMib: 256 } as Options);
-      const model = await Model.load(dir, {
-        providers: [provider],
-        ...(opts.onnxFile ? { onnxFile: opts.onnxFile } : {}),
-        ...(opts.threads ? { threads: opts.threads } : {}),
-        spinning: opts.spinning ?? false,
-        scheduler: { maxBatchTokens: opts.maxBatchTokens, maxBatchSize: opts.maxBatchSize, maxWaitMicros: opts.maxWaitUs, maxInFlight: opts.maxInFlight },
-      });
-      const { createServer } = await import('../server');
-      const app = await createServer(model, {
-        apiKey, modelName: opts.modelName,
-        cors: opts.cors === undefined ? false : opts.cors === '*' ? true : opts.cors,
-        drainTimeoutMs: opts.drainTimeout, requestTimeoutMs: opts.requestTimeout, maxPendingBytes: opts.maxPendingMib * 2 ** 20,
-      });
-      const address = await app.listen({ port: opts.port, host: opts.host });
-      log(opts, `sentvec serving ${opts.model ?? DEFAULT_MODEL} (${model.dimension} dimensions) on ${address}`);
-      await new Promise<void>((resolveStop) => {
-        let stopping = false;
-        const stop = (signal: string) => {
-          if (stopping) {
-            // A second signal: the operator wants out now.
-            log(opts, `${signal} again: closing every connection`);
-            app.server.closeAllConnections();
-            return;
-          }
-          stopping = true;
-          log(opts, `${signal}: finishing requests in flight (at most ${opts.drainTimeout} ms), then stopping`);
-          app.close().then(() => {
-            model.dispose();
-            resolveStop();
-          });
-        };
-        process.on('SIGTERM', () => stop('SIGTERM'));
-        process.on('SIGINT', () => stop('SIGINT'));
-      });
-    });
+    .action(
+      async (opts: {
+        model?: string;
+        revision: string;
+        onnxFile?: string;
+        provider: string;
+        port: number;
+        host: string;
+        apiKey?: string;
+        cors?: string;
+        modelName: string;
+        maxBatchTokens: number;
+        maxBatchSize: number;
+        maxWaitUs: number;
+        maxInFlight: number;
+        threads?: number;
+        spinning?: boolean;
+        quiet?: boolean;
+        drainTimeout: number;
+        requestTimeout: number;
+        maxPendingMib: number;
+      }) => {
+        const provider = checkProvider(opts.provider);
+        const apiKey = opts.apiKey ?? process.env.SENTVEC_API_KEY;
+        if (apiKey !== undefined && apiKey.trim() === '') {
+          throw new UsageError(
+            `${opts.apiKey !== undefined ? '--api-key' : 'SENTVEC_API_KEY'} is empty, which would serve without authentication; give a key, or leave it unset to serve without one`,
+          );
+        }
+        const { dir } = await resolveModel({ ...opts, batchSize: 32, minLength: 5, topK: 1, maxInputMib: 256 } as Options);
+        const model = await Model.load(dir, {
+          providers: [provider],
+          ...(opts.onnxFile ? { onnxFile: opts.onnxFile } : {}),
+          ...(opts.threads ? { threads: opts.threads } : {}),
+          spinning: opts.spinning ?? false,
+          scheduler: {
+            maxBatchTokens: opts.maxBatchTokens,
+            maxBatchSize: opts.maxBatchSize,
+            maxWaitMicros: opts.maxWaitUs,
+            maxInFlight: opts.maxInFlight,
+          },
+        });
+        const { createServer } = await import('../server');
+        const app = await createServer(model, {
+          apiKey,
+          modelName: opts.modelName,
+          cors: opts.cors === undefined ? false : opts.cors === '*' ? true : opts.cors,
+          drainTimeoutMs: opts.drainTimeout,
+          requestTimeoutMs: opts.requestTimeout,
+          maxPendingBytes: opts.maxPendingMib * 2 ** 20,
+        });
+        const address = await app.listen({ port: opts.port, host: opts.host });
+        log(opts, `sentvec serving ${opts.model ?? DEFAULT_MODEL} (${model.dimension} dimensions) on ${address}`);
+        await new Promise<void>((resolveStop) => {
+          let stopping = false;
+          const stop = (signal: string) => {
+            if (stopping) {
+              // A second signal: the operator wants out now.
+              log(opts, `${signal} again: closing every connection`);
+              app.server.closeAllConnections();
+              return;
+            }
+            stopping = true;
+            log(opts, `${signal}: finishing requests in flight (at most ${opts.drainTimeout} ms), then stopping`);
+            app.close().then(() => {
+              model.dispose();
+              resolveStop();
+            });
+          };
+          process.on('SIGTERM', () => stop('SIGTERM'));
+          process.on('SIGINT', () => stop('SIGINT'));
+        });
+      },
+    );
   return cmd;
 }
 
@@ -418,7 +494,8 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) {
       return err.exitCode === 0 ? 0 : 2;
     }
-    const message = err instanceof SentvecError || err instanceof UsageError ? (err as Error).message : String((err as Error)?.message ?? err);
+    const message =
+      err instanceof SentvecError || err instanceof UsageError ? (err as Error).message : String((err as Error)?.message ?? err);
     process.stderr.write(`sentvec: error: ${message}\n`);
     if (verbose && err instanceof Error) process.stderr.write(`${err.stack}\n`);
     return err instanceof UsageError ? 2 : 1;

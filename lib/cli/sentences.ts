@@ -96,6 +96,8 @@ export function decodeText(bytes: Uint8Array, name: string): string {
         offset = mid;
       }
     }
-    throw new InvalidArgumentError(`${name} is not valid UTF-8 (first bad byte near offset ${offset}); convert it, e.g. iconv -f SHIFT_JIS -t UTF-8`);
+    throw new InvalidArgumentError(
+      `${name} is not valid UTF-8 (first bad byte near offset ${offset}); convert it, e.g. iconv -f SHIFT_JIS -t UTF-8`,
+    );
   }
 }

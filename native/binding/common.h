@@ -71,8 +71,10 @@ class PromiseWorker : public Napi::AsyncWorker {
 
  private:
   PromiseWorker(Napi::Env env, Work work, Done done)
-      : Napi::AsyncWorker(env, "sentvec"), deferred_(Napi::Promise::Deferred::New(env)),
-        work_(std::move(work)), done_(std::move(done)) {}
+      : Napi::AsyncWorker(env, "sentvec"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        work_(std::move(work)),
+        done_(std::move(done)) {}
 
   void Fail(const char* code, const std::string& message, const std::string& file = {}) {
     failed_ = true;
@@ -97,7 +99,8 @@ class PromiseWorker : public Napi::AsyncWorker {
       return;
     } catch (const std::exception& e) {
       Napi::Error err = Napi::Error::New(env, e.what());
-      err.Set("code", Napi::String::New(env, dynamic_cast<const std::bad_alloc*>(&e) ? "ERR_OUT_OF_MEMORY" : "ERR_INTERNAL"));
+      err.Set("code",
+              Napi::String::New(env, dynamic_cast<const std::bad_alloc*>(&e) ? "ERR_OUT_OF_MEMORY" : "ERR_INTERNAL"));
       deferred_.Reject(err.Value());
       return;
     }

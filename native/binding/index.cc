@@ -148,7 +148,8 @@ class NativeIndex : public Napi::ObjectWrap<NativeIndex> {
     if (info[3].IsNumber()) {
       const double o = info[3].As<Napi::Number>().DoubleValue();
       if (!(o >= 1) || o > Index::kMaxOversample || o != static_cast<double>(static_cast<int64_t>(o))) {
-        throw TypedError(env, "ERR_INVALID_ARG", "oversample must be an integer from 1 to " + std::to_string(Index::kMaxOversample));
+        throw TypedError(env, "ERR_INVALID_ARG",
+                         "oversample must be an integer from 1 to " + std::to_string(Index::kMaxOversample));
       }
       oversample = static_cast<size_t>(o);
     }
@@ -161,7 +162,7 @@ class NativeIndex : public Napi::ObjectWrap<NativeIndex> {
           const size_t n = results->ids.size();
           const size_t queries = results->counts.size();
           out.Set("ids", Napi::TypedArrayOf<uint64_t>::New(env, n, AdoptVector(env, std::move(results->ids)), 0,
-                                                          napi_biguint64_array));
+                                                           napi_biguint64_array));
           out.Set("scores", Napi::Float32Array::New(env, n, AdoptVector(env, std::move(results->scores)), 0));
           out.Set("counts", Napi::Uint32Array::New(env, queries, AdoptVector(env, std::move(results->counts)), 0));
           out.Set("k", Napi::Number::New(env, static_cast<double>(results->k)));
@@ -175,8 +176,8 @@ class NativeIndex : public Napi::ObjectWrap<NativeIndex> {
     auto index = Live(env);
     if (!info[0].IsString()) throw TypedError(env, "ERR_INVALID_ARG", "path must be a string");
     auto path = std::make_shared<std::string>(info[0].As<Napi::String>().Utf8Value());
-    return PromiseWorker::Start(env, [=] { index->Save(*path); },
-                                [](Napi::Env env) -> Napi::Value { return env.Undefined(); });
+    return PromiseWorker::Start(
+        env, [=] { index->Save(*path); }, [](Napi::Env env) -> Napi::Value { return env.Undefined(); });
   }
 
   Napi::Value Info(const Napi::CallbackInfo& info) {
@@ -212,13 +213,20 @@ Napi::Value CreateIndex(const Napi::CallbackInfo& info) {
   options.dimension = PositiveInteger(o, "dimension", 0);
   const std::string metric = o.Get("metric").ToString().Utf8Value();
   const std::string precision = o.Get("precision").ToString().Utf8Value();
-  if (metric == "cosine") options.metric = sentvec::Metric::Cosine;
-  else if (metric == "dot") options.metric = sentvec::Metric::Dot;
-  else throw TypedError(env, "ERR_INVALID_ARG", "unknown metric " + metric);
-  if (precision == "f32") options.precision = sentvec::Precision::F32;
-  else if (precision == "int8") options.precision = sentvec::Precision::Int8;
-  else if (precision == "binary") options.precision = sentvec::Precision::Binary;
-  else throw TypedError(env, "ERR_INVALID_ARG", "unknown precision " + precision);
+  if (metric == "cosine")
+    options.metric = sentvec::Metric::Cosine;
+  else if (metric == "dot")
+    options.metric = sentvec::Metric::Dot;
+  else
+    throw TypedError(env, "ERR_INVALID_ARG", "unknown metric " + metric);
+  if (precision == "f32")
+    options.precision = sentvec::Precision::F32;
+  else if (precision == "int8")
+    options.precision = sentvec::Precision::Int8;
+  else if (precision == "binary")
+    options.precision = sentvec::Precision::Binary;
+  else
+    throw TypedError(env, "ERR_INVALID_ARG", "unknown precision " + precision);
   options.rescore = Boolean(o, "rescore", true);
   options.threads = static_cast<int>(PositiveInteger(o, "threads", 0));
   try {

@@ -10,13 +10,12 @@ namespace {
 class NativeModel : public Napi::ObjectWrap<NativeModel> {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "NativeModel",
-                       {InstanceMethod<&NativeModel::Encode>("encode"),
-                        InstanceMethod<&NativeModel::Tokenize>("tokenize"),
-                        InstanceMethod<&NativeModel::EncodeTokens>("encodeTokens"),
-                        InstanceMethod<&NativeModel::Vocabulary>("vocabulary"),
-                        InstanceMethod<&NativeModel::Dispose>("dispose"),
-                        InstanceMethod<&NativeModel::Info>("info")});
+    return DefineClass(
+        env, "NativeModel",
+        {InstanceMethod<&NativeModel::Encode>("encode"), InstanceMethod<&NativeModel::Tokenize>("tokenize"),
+         InstanceMethod<&NativeModel::EncodeTokens>("encodeTokens"),
+         InstanceMethod<&NativeModel::Vocabulary>("vocabulary"), InstanceMethod<&NativeModel::Dispose>("dispose"),
+         InstanceMethod<&NativeModel::Info>("info")});
   }
 
   explicit NativeModel(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeModel>(info) {}
@@ -67,7 +66,8 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     auto model = Live(env);
     if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
         !info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array) {
-      throw TypedError(env, "ERR_INVALID_ARG", "encodeTokens expects an Int32Array of ids and a Uint32Array of offsets");
+      throw TypedError(env, "ERR_INVALID_ARG",
+                       "encodeTokens expects an Int32Array of ids and a Uint32Array of offsets");
     }
     auto ids = info[0].As<Napi::Int32Array>();
     auto offsets = info[1].As<Napi::Uint32Array>();
@@ -75,7 +75,8 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     auto encodings = std::make_shared<std::vector<sentvec::Encoding>>(n);
     for (size_t i = 0; i < n; ++i) {
       const uint32_t a = offsets[i], b = offsets[i + 1];
-      if (a > b || b > ids.ElementLength()) throw TypedError(env, "ERR_INVALID_ARG", "offsets are not increasing within the ids");
+      if (a > b || b > ids.ElementLength())
+        throw TypedError(env, "ERR_INVALID_ARG", "offsets are not increasing within the ids");
       (*encodings)[i].ids.assign(ids.Data() + a, ids.Data() + b);
     }
     Napi::Object opts = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(env);
@@ -154,7 +155,8 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     out.Set("threads", Napi::Number::New(env, model->session().intraOpThreads()));
     out.Set("provider", Napi::String::New(env, model->session().provider()));
     Napi::Array warnings = Napi::Array::New(env, model->session().warnings().size());
-    for (size_t i = 0; i < model->session().warnings().size(); ++i) warnings.Set(static_cast<uint32_t>(i), model->session().warnings()[i]);
+    for (size_t i = 0; i < model->session().warnings().size(); ++i)
+      warnings.Set(static_cast<uint32_t>(i), model->session().warnings()[i]);
     out.Set("providerWarnings", warnings);
     return out;
   }
@@ -204,7 +206,8 @@ static Napi::Value LoadModel(const Napi::CallbackInfo& info) {
     auto list = providers.As<Napi::Array>();
     for (uint32_t i = 0; i < list.Length(); ++i) {
       Napi::Value item = list.Get(i);
-      if (!item.IsObject()) throw TypedError(env, "ERR_INVALID_ARG", "providers[" + std::to_string(i) + "] must be an object");
+      if (!item.IsObject())
+        throw TypedError(env, "ERR_INVALID_ARG", "providers[" + std::to_string(i) + "] must be an object");
       Napi::Object p = item.As<Napi::Object>();
       sentvec::ProviderRequest request;
       request.name = p.Get("name").ToString().Utf8Value();

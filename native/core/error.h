@@ -20,14 +20,22 @@ enum class ErrorCode {
 
 inline const char* ErrorCodeName(ErrorCode code) {
   switch (code) {
-    case ErrorCode::InvalidArgument: return "ERR_INVALID_ARG";
-    case ErrorCode::ModelFile: return "ERR_MODEL_FILE";
-    case ErrorCode::InputTooLong: return "ERR_INPUT_TOO_LONG";
-    case ErrorCode::Inference: return "ERR_INFERENCE";
-    case ErrorCode::Provider: return "ERR_PROVIDER";
-    case ErrorCode::DuplicateId: return "ERR_DUPLICATE_ID";
-    case ErrorCode::IndexFile: return "ERR_INDEX_FILE";
-    case ErrorCode::Io: return "ERR_IO";
+    case ErrorCode::InvalidArgument:
+      return "ERR_INVALID_ARG";
+    case ErrorCode::ModelFile:
+      return "ERR_MODEL_FILE";
+    case ErrorCode::InputTooLong:
+      return "ERR_INPUT_TOO_LONG";
+    case ErrorCode::Inference:
+      return "ERR_INFERENCE";
+    case ErrorCode::Provider:
+      return "ERR_PROVIDER";
+    case ErrorCode::DuplicateId:
+      return "ERR_DUPLICATE_ID";
+    case ErrorCode::IndexFile:
+      return "ERR_INDEX_FILE";
+    case ErrorCode::Io:
+      return "ERR_IO";
   }
   return "ERR_INTERNAL";
 }

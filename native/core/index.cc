@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <mutex>
@@ -38,8 +38,8 @@ namespace {
 constexpr char kMagic[8] = {'S', 'V', 'I', 'N', 'D', 'E', 'X', '\0'};
 constexpr uint32_t kFormatVersion = 2;
 // Header flags.
-constexpr uint32_t kFlagF32 = 1;            // f32 vectors are stored (int8 / binary: for rescoring)
-constexpr uint32_t kFlagIdsExhausted = 2;   // id 2^64 − 1 was given: no automatic id is left (version 2)
+constexpr uint32_t kFlagF32 = 1;           // f32 vectors are stored (int8 / binary: for rescoring)
+constexpr uint32_t kFlagIdsExhausted = 2;  // id 2^64 − 1 was given: no automatic id is left (version 2)
 constexpr size_t kHeaderBytes = 64;
 // Below this many candidates per thread, more threads cost more than they save.
 constexpr size_t kMinRowsPerThread = 8192;
@@ -192,7 +192,8 @@ void Index::Encode(const float* vector, size_t slot, std::vector<float>& tmp) {
   tmp.assign(vector, vector + dim);
   if (options_.metric == Metric::Cosine) Normalize(tmp.data(), dim);
   if (keepF32_) std::copy(tmp.begin(), tmp.end(), f32_.data() + slot * f32Stride_);
-  if (options_.precision == Precision::Int8) scales_[slot] = QuantizeInt8(tmp.data(), dim, i8_.data() + slot * i8Stride_);
+  if (options_.precision == Precision::Int8)
+    scales_[slot] = QuantizeInt8(tmp.data(), dim, i8_.data() + slot * i8Stride_);
   if (options_.precision == Precision::Binary) SignBits(tmp.data(), dim, bits_.data() + slot * bitStride_, bitBytes_);
 }
 
@@ -225,7 +226,8 @@ void Index::Add(const float* vectors, size_t n, const uint64_t* ids) {
   const size_t dim = options_.dimension;
   CheckVectors(vectors, n, "vector");
   std::unique_lock<std::shared_mutex> lock(mutex_);
-  if (ids_.size() + n > UINT32_MAX) throw Error(ErrorCode::InvalidArgument, "an index holds at most 4294967295 vectors");
+  if (ids_.size() + n > UINT32_MAX)
+    throw Error(ErrorCode::InvalidArgument, "an index holds at most 4294967295 vectors");
   std::vector<uint64_t> assigned(n);
   if (ids) {
     std::unordered_map<uint64_t, size_t> seen;
@@ -247,8 +249,8 @@ void Index::Add(const float* vectors, size_t n, const uint64_t* ids) {
     if (idsExhausted_ || n - 1 > UINT64_MAX - nextId_) {
       throw Error(ErrorCode::InvalidArgument,
                   "automatic ids are used up: they continue above the largest id ever given (" +
-                      (idsExhausted_ ? std::string("18446744073709551615") : std::to_string(nextId_ - 1)) +
-                      "), and " + std::to_string(n) + " more would pass 2^64 − 1; pass explicit ids");
+                      (idsExhausted_ ? std::string("18446744073709551615") : std::to_string(nextId_ - 1)) + "), and " +
+                      std::to_string(n) + " more would pass 2^64 − 1; pass explicit ids");
     }
     for (size_t i = 0; i < n; ++i) assigned[i] = nextId_ + i;
   }
@@ -259,8 +261,10 @@ void Index::Add(const float* vectors, size_t n, const uint64_t* ids) {
     Encode(vectors + i * dim, first + i, scratch);
     ids_.push_back(assigned[i]);
     slots_.emplace(assigned[i], static_cast<uint32_t>(first + i));
-    if (assigned[i] == UINT64_MAX) idsExhausted_ = true;
-    else if (assigned[i] >= nextId_) nextId_ = assigned[i] + 1;
+    if (assigned[i] == UINT64_MAX)
+      idsExhausted_ = true;
+    else if (assigned[i] >= nextId_)
+      nextId_ = assigned[i] + 1;
   }
 }
 
@@ -275,7 +279,8 @@ size_t Index::Remove(const uint64_t* ids, size_t n) {
     const uint32_t slot = it->second;
     const uint32_t last = static_cast<uint32_t>(ids_.size() - 1);
     if (slot != last) {
-      if (keepF32_) std::memcpy(f32_.data() + slot * f32Stride_, f32_.data() + last * f32Stride_, f32Stride_ * sizeof(float));
+      if (keepF32_)
+        std::memcpy(f32_.data() + slot * f32Stride_, f32_.data() + last * f32Stride_, f32Stride_ * sizeof(float));
       if (options_.precision == Precision::Int8) {
         std::memcpy(i8_.data() + slot * i8Stride_, i8_.data() + last * i8Stride_, i8Stride_);
         scales_[slot] = scales_[last];
@@ -336,11 +341,13 @@ SearchResults Index::Search(const float* queries, size_t queryCount, size_t k, c
   if (options_.precision == Precision::Int8) {
     qi8.assign(queryCount * i8Stride_, 0);
     qscale.resize(queryCount);
-    for (size_t q = 0; q < queryCount; ++q) qscale[q] = QuantizeInt8(qf.data() + q * f32Stride_, dim, qi8.data() + q * i8Stride_);
+    for (size_t q = 0; q < queryCount; ++q)
+      qscale[q] = QuantizeInt8(qf.data() + q * f32Stride_, dim, qi8.data() + q * i8Stride_);
   }
   if (options_.precision == Precision::Binary) {
     qbits.assign(queryCount * bitStride_, 0);
-    for (size_t q = 0; q < queryCount; ++q) SignBits(qf.data() + q * f32Stride_, dim, qbits.data() + q * bitStride_, bitBytes_);
+    for (size_t q = 0; q < queryCount; ++q)
+      SignBits(qf.data() + q * f32Stride_, dim, qbits.data() + q * bitStride_, bitBytes_);
   }
 
   std::vector<uint32_t> filtered;
@@ -362,7 +369,9 @@ SearchResults Index::Search(const float* queries, size_t queryCount, size_t k, c
 
   const size_t parts = std::max<size_t>(1, std::min<size_t>(static_cast<size_t>(threads_), total / kMinRowsPerThread));
   // Rows per block: a block stays in cache while every query visits it.
-  const size_t rowBytes = options_.precision == Precision::F32 ? f32Stride_ * 4 : options_.precision == Precision::Int8 ? i8Stride_ : bitStride_;
+  const size_t rowBytes = options_.precision == Precision::F32    ? f32Stride_ * 4
+                          : options_.precision == Precision::Int8 ? i8Stride_
+                                                                  : bitStride_;
   const size_t block = std::max<size_t>(16, (256 * 1024) / rowBytes);
   std::vector<std::vector<TopK>> partial(parts);
 
@@ -502,7 +511,8 @@ void Index::Save(const std::string& path) const {
     out.append(reinterpret_cast<const char*>(scales_.data()), count * 4);
   }
   if (options_.precision == Precision::Binary) {
-    for (size_t s = 0; s < count; ++s) out.append(reinterpret_cast<const char*>(bits_.data() + s * bitStride_), bitBytes_);
+    for (size_t s = 0; s < count; ++s)
+      out.append(reinterpret_cast<const char*>(bits_.data() + s * bitStride_), bitBytes_);
   }
   Put64(out, XXH3_64bits(out.data(), out.size()));
   lock.unlock();
@@ -575,8 +585,10 @@ std::unique_ptr<Index> Index::Load(const std::string& path, int threads) {
 
 std::unique_ptr<Index> Index::FromBytes(const std::string& data, const std::string& path, int threads) {
   const std::string hint = "; rebuild the index and save it again";
-  if (data.size() < 8 || std::memcmp(data.data(), kMagic, 8) != 0) BadFile(path, "not a sentvec index (wrong magic bytes)");
-  if (data.size() < kHeaderBytes + 8) BadFile(path, "truncated: " + std::to_string(data.size()) + " bytes is shorter than the header" + hint);
+  if (data.size() < 8 || std::memcmp(data.data(), kMagic, 8) != 0)
+    BadFile(path, "not a sentvec index (wrong magic bytes)");
+  if (data.size() < kHeaderBytes + 8)
+    BadFile(path, "truncated: " + std::to_string(data.size()) + " bytes is shorter than the header" + hint);
   const char* h = data.data();
   const uint32_t version = Get32(h + 8);
   if (version > kFormatVersion) {
@@ -603,9 +615,11 @@ std::unique_ptr<Index> Index::FromBytes(const std::string& data, const std::stri
   if (count > UINT32_MAX || count > data.size()) {
     BadFile(path, (data.size() < kHeaderBytes + payload + 8 ? "truncated" : "corrupt header") + hint);
   }
-  if (payload != PayloadBytes(count, options.dimension, options.precision, options.rescore)) BadFile(path, "corrupt header" + hint);
+  if (payload != PayloadBytes(count, options.dimension, options.precision, options.rescore))
+    BadFile(path, "corrupt header" + hint);
   if (data.size() < kHeaderBytes + payload + 8) {
-    BadFile(path, "truncated: " + std::to_string(data.size()) + " of " + std::to_string(kHeaderBytes + payload + 8) + " bytes" + hint);
+    BadFile(path, "truncated: " + std::to_string(data.size()) + " of " + std::to_string(kHeaderBytes + payload + 8) +
+                      " bytes" + hint);
   }
   if (data.size() > kHeaderBytes + payload + 8) BadFile(path, "unexpected bytes after the end of the index" + hint);
 #if !defined(SENTVEC_FUZZING)  // the fuzzer reaches the checks below only past the checksum
@@ -635,8 +649,10 @@ std::unique_ptr<Index> Index::FromBytes(const std::string& data, const std::stri
   index->nextId_ = nextId;
   index->idsExhausted_ = (flags & kFlagIdsExhausted) != 0;
   for (uint64_t id : index->ids_) {
-    if (id == UINT64_MAX) index->idsExhausted_ = true;
-    else if (id >= index->nextId_) index->nextId_ = id + 1;
+    if (id == UINT64_MAX)
+      index->idsExhausted_ = true;
+    else if (id >= index->nextId_)
+      index->nextId_ = id + 1;
   }
   index->Reserve(count);
   // A checksum is no proof that the values came from save(): scores must stay finite whatever
@@ -647,7 +663,8 @@ std::unique_ptr<Index> Index::FromBytes(const std::string& data, const std::stri
       std::memcpy(row, p, dim * 4);
       double sum = 0;
       for (size_t d = 0; d < dim; ++d) sum += static_cast<double>(row[d]) * row[d];
-      if (!(std::sqrt(sum) <= kMaxDotNorm)) BadFile(path, "stored vector " + std::to_string(s) + " is not finite or too large" + hint);
+      if (!(std::sqrt(sum) <= kMaxDotNorm))
+        BadFile(path, "stored vector " + std::to_string(s) + " is not finite or too large" + hint);
     }
   }
   if (options.precision == Precision::Int8) {
@@ -657,11 +674,13 @@ std::unique_ptr<Index> Index::FromBytes(const std::string& data, const std::stri
     // |code| ≤ 127 in every dimension: the vector's norm is at most 127 · √dim · scale.
     const double bound = kMaxDotNorm / (127.0 * std::sqrt(static_cast<double>(dim)));
     for (size_t s = 0; s < count; ++s) {
-      if (!(index->scales_[s] >= 0 && index->scales_[s] <= bound)) BadFile(path, "stored scale " + std::to_string(s) + " is not finite or out of range" + hint);
+      if (!(index->scales_[s] >= 0 && index->scales_[s] <= bound))
+        BadFile(path, "stored scale " + std::to_string(s) + " is not finite or out of range" + hint);
     }
   }
   if (options.precision == Precision::Binary) {
-    for (size_t s = 0; s < count; ++s, p += index->bitBytes_) std::memcpy(index->bits_.data() + s * index->bitStride_, p, index->bitBytes_);
+    for (size_t s = 0; s < count; ++s, p += index->bitBytes_)
+      std::memcpy(index->bits_.data() + s * index->bitStride_, p, index->bitBytes_);
   }
   return index;
 }

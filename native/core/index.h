@@ -110,7 +110,7 @@ class Index {
   mutable std::shared_mutex mutex_;
   std::vector<uint64_t> ids_;
   std::unordered_map<uint64_t, uint32_t> slots_;
-  uint64_t nextId_ = 0;       // the next automatic id: above every id ever given
+  uint64_t nextId_ = 0;        // the next automatic id: above every id ever given
   bool idsExhausted_ = false;  // id 2^64 − 1 was given: no automatic id is left
   AlignedBuffer<float> f32_;
   AlignedBuffer<int8_t> i8_;

@@ -14,9 +14,9 @@ std::shared_ptr<Model> Model::Load(const ModelConfig& config) {
     throw Error(ErrorCode::InvalidArgument, "maxSeqLength must be at least 2 (it counts <s> and </s>)");
   }
   if (config.maxPositions > 0 && config.maxSeqLength > config.maxPositions) {
-    throw Error(ErrorCode::InvalidArgument,
-                "maxSeqLength " + std::to_string(config.maxSeqLength) + " exceeds the " +
-                    std::to_string(config.maxPositions) + " tokens this model's position embeddings allow");
+    throw Error(ErrorCode::InvalidArgument, "maxSeqLength " + std::to_string(config.maxSeqLength) + " exceeds the " +
+                                                std::to_string(config.maxPositions) +
+                                                " tokens this model's position embeddings allow");
   }
   if (config.pooling.empty()) throw Error(ErrorCode::InvalidArgument, "no pooling mode");
   auto model = std::make_shared<Model>();
@@ -35,7 +35,8 @@ std::shared_ptr<Model> Model::Load(const ModelConfig& config) {
   if (hidden <= 0) {
     throw Error(ErrorCode::ModelFile,
                 "the width of the model's output is neither fixed in " + config.onnxPath +
-                    " nor given by config.json hidden_size", config.onnxPath);
+                    " nor given by config.json hidden_size",
+                config.onnxPath);
   }
   model->hidden_ = static_cast<size_t>(hidden);
   model->dimension_ = model->session_->pooled() ? model->hidden_ : model->hidden_ * config.pooling.size();
@@ -47,8 +48,8 @@ std::vector<Encoding> Model::Tokenize(const std::vector<std::string>& texts) con
   // Tokenizing runs before any inference can start, with the cores otherwise idle: split it over
   // them when there is enough of it.
   constexpr size_t kTextsPerThread = 64;
-  const size_t parts = std::max<size_t>(1, std::min<size_t>(static_cast<size_t>(session_->intraOpThreads()),
-                                                            texts.size() / kTextsPerThread));
+  const size_t parts = std::max<size_t>(
+      1, std::min<size_t>(static_cast<size_t>(session_->intraOpThreads()), texts.size() / kTextsPerThread));
   RunParallel(parts, [&](size_t part) {
     const size_t begin = texts.size() * part / parts, end = texts.size() * (part + 1) / parts;
     for (size_t i = begin; i < end; ++i) encodings[i] = tokenizer_->Encode(texts[i], config_.maxSeqLength);
@@ -85,16 +86,16 @@ void Model::EncodeTokens(const std::vector<Encoding>& encodings, const EncodeOpt
     for (int32_t id : ids) {
       if (id < 0 || id >= vocab) {
         throw Error(ErrorCode::InvalidArgument, "input " + std::to_string(i) + " has token id " + std::to_string(id) +
-                                                    ", outside this model's vocabulary (0 to " + std::to_string(vocab - 1) + ")");
+                                                    ", outside this model's vocabulary (0 to " +
+                                                    std::to_string(vocab - 1) + ")");
       }
     }
   }
   // Longest first (as sentence-transformers does), so each batch pads only to its own longest.
   std::vector<size_t> order(encodings.size());
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return encodings[a].ids.size() > encodings[b].ids.size();
-  });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return encodings[a].ids.size() > encodings[b].ids.size(); });
 
   std::vector<int64_t> ids, mask;
   std::vector<float*> rows;

@@ -16,9 +16,9 @@ namespace sentvec {
 struct ModelConfig {
   std::string onnxPath;
   std::string tokenizerPath;
-  size_t maxSeqLength = 128;     // counts <s> and </s>
-  size_t maxPositions = 0;       // tokens the encoder can take (0: unknown)
-  int64_t hiddenSize = 0;        // config.json hidden_size (0: unknown)
+  size_t maxSeqLength = 128;  // counts <s> and </s>
+  size_t maxPositions = 0;    // tokens the encoder can take (0: unknown)
+  int64_t hiddenSize = 0;     // config.json hidden_size (0: unknown)
   bool doLowerCase = false;
   std::vector<PoolingMode> pooling{PoolingMode::Mean};
   SessionOptions session;

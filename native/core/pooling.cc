@@ -1,8 +1,8 @@
 #include "pooling.h"
 
 #include <algorithm>
-#include <cmath>
 #include <chrono>
+#include <cmath>
 #include <limits>
 #include <vector>
 

@@ -54,12 +54,15 @@ class WidenedOutput : public SessionOutput {
 const char* ProviderHint(const std::string& name) {
   if (name == "cuda") {
     return "place ONNX Runtime's CUDA provider libraries beside sentvec's ONNX Runtime with `sentvec install-cuda "
-           "--from <folder>` (a source build: reinstall onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12) and make "
+           "--from <folder>` (a source build: reinstall onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12) and "
+           "make "
            "CUDA 12 and cuDNN 9 findable by the dynamic loader";
   }
   if (name == "tensorrt") {
-    return "place the CUDA and TensorRT provider libraries beside sentvec's ONNX Runtime with `sentvec install-cuda --from "
-           "<folder>` (a source build: ONNXRUNTIME_NODE_INSTALL=cuda12) and make TensorRT 10 findable by the dynamic loader";
+    return "place the CUDA and TensorRT provider libraries beside sentvec's ONNX Runtime with `sentvec install-cuda "
+           "--from "
+           "<folder>` (a source build: ONNXRUNTIME_NODE_INSTALL=cuda12) and make TensorRT 10 findable by the dynamic "
+           "loader";
   }
   if (name == "coreml") return "CoreML is in ONNX Runtime's macOS builds: run on macOS (onnxruntime-node darwin-arm64)";
   if (name == "nnapi") return "NNAPI is in ONNX Runtime's Android builds only";
@@ -109,12 +112,14 @@ std::string AppendProvider(OrtSessionOptions* so, const ProviderRequest& request
   if (name == "tensorrt") {
     OrtTensorRTProviderOptionsV2* options = nullptr;
     std::string error = Take(api.CreateTensorRTProviderOptions(&options));
-    if (error.empty()) error = Take(api.UpdateTensorRTProviderOptions(options, keys.data(), values.data(), keys.size()));
+    if (error.empty())
+      error = Take(api.UpdateTensorRTProviderOptions(options, keys.data(), values.data(), keys.size()));
     if (error.empty()) error = Take(api.SessionOptionsAppendExecutionProvider_TensorRT_V2(so, options));
     if (options) api.ReleaseTensorRTProviderOptions(options);
     return error;
   }
-  if (name == "coreml") return Take(api.SessionOptionsAppendExecutionProvider(so, "CoreML", keys.data(), values.data(), keys.size()));
+  if (name == "coreml")
+    return Take(api.SessionOptionsAppendExecutionProvider(so, "CoreML", keys.data(), values.data(), keys.size()));
   if (name == "nnapi") {
     using AppendNnapi = OrtStatus* (*)(OrtSessionOptions*, uint32_t);
     auto append = reinterpret_cast<AppendNnapi>(OrtSymbol("OrtSessionOptionsAppendExecutionProvider_Nnapi"));
@@ -137,8 +142,10 @@ std::vector<ProviderStatus> ProbeProviders() {
     compiled = Ort::GetAvailableProviders();
   } catch (const Ort::Exception&) {
   }
-  const std::pair<const char*, const char*> known[] = {{"cpu", "CPUExecutionProvider"}, {"cuda", "CUDAExecutionProvider"},
-                                                       {"tensorrt", "TensorrtExecutionProvider"}, {"coreml", "CoreMLExecutionProvider"},
+  const std::pair<const char*, const char*> known[] = {{"cpu", "CPUExecutionProvider"},
+                                                       {"cuda", "CUDAExecutionProvider"},
+                                                       {"tensorrt", "TensorrtExecutionProvider"},
+                                                       {"coreml", "CoreMLExecutionProvider"},
                                                        {"nnapi", "NnapiExecutionProvider"}};
   std::vector<ProviderStatus> out;
   for (const auto& [name, ortName] : known) {
@@ -170,8 +177,10 @@ std::unique_ptr<Session> Session::Load(const std::string& path, const SessionOpt
     std::ifstream in(path, std::ios::binary | std::ios::ate);
     if (!in) {
       throw Error(ErrorCode::ModelFile,
-                  "cannot read " + path + ": the file is missing or unreadable; expected the ONNX "
-                  "export of the transformer (onnx/model.onnx)", path);
+                  "cannot read " + path +
+                      ": the file is missing or unreadable; expected the ONNX "
+                      "export of the transformer (onnx/model.onnx)",
+                  path);
     }
     if (in.tellg() == 0) {
       throw Error(ErrorCode::ModelFile, path + " is empty; expected an ONNX model. Download it again.", path);
@@ -200,15 +209,22 @@ std::unique_ptr<Session> Session::Load(const std::string& path, const SessionOpt
         chosen = true;
         break;
       }
-      const std::string message = "execution provider '" + providers[i].name + "' cannot be used: " + error + ". To use it, " +
-                                  ProviderHint(providers[i].name);
+      const std::string message = "execution provider '" + providers[i].name + "' cannot be used: " + error +
+                                  ". To use it, " + ProviderHint(providers[i].name);
       if (!options.fallback) throw Error(ErrorCode::Provider, message, providers[i].name);
       s->warnings_.push_back(message + (i + 1 < providers.size() ? "; trying '" + providers[i + 1].name + "'" : ""));
     }
     if (!chosen) {
-      throw Error(ErrorCode::Provider, "none of the requested execution providers can be used:\n  " +
-                  [&] { std::string all; for (const auto& w : s->warnings_) all += w + "\n  "; return all; }() +
-                  "add 'cpu' to the list to fall back to the CPU", providers.back().name);
+      throw Error(
+          ErrorCode::Provider,
+          "none of the requested execution providers can be used:\n  " +
+              [&] {
+                std::string all;
+                for (const auto& w : s->warnings_) all += w + "\n  ";
+                return all;
+              }() +
+              "add 'cpu' to the list to fall back to the CPU",
+          providers.back().name);
     }
     s->impl_->session = std::make_unique<Ort::Session>(Environment(), path.c_str(), so);
   } catch (const Error&) {
@@ -235,8 +251,10 @@ std::unique_ptr<Session> Session::Load(const std::string& path, const SessionOpt
       feed = Feed::TokenTypeIds;
     } else {
       throw Error(ErrorCode::ModelFile,
-                  path + " declares an input '" + name + "' that sentvec cannot feed; expected "
-                  "input_ids, attention_mask and optionally token_type_ids", path);
+                  path + " declares an input '" + name +
+                      "' that sentvec cannot feed; expected "
+                      "input_ids, attention_mask and optionally token_type_ids",
+                  path);
     }
     if (type != ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64 && type != ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32) {
       throw Error(ErrorCode::ModelFile, path + ": input '" + name + "' must be int64 or int32", path);
@@ -270,8 +288,10 @@ std::unique_ptr<Session> Session::Load(const std::string& path, const SessionOpt
   }
   if (chosen < 0) {
     throw Error(ErrorCode::ModelFile,
-                path + " has no usable output: expected last_hidden_state / token_embeddings "
-                "(batch × tokens × hidden) or sentence_embedding (batch × hidden)", path);
+                path +
+                    " has no usable output: expected last_hidden_state / token_embeddings "
+                    "(batch × tokens × hidden) or sentence_embedding (batch × hidden)",
+                path);
   }
   const Ort::TypeInfo typeInfo = session.GetOutputTypeInfo(static_cast<size_t>(chosen));
   const auto info = typeInfo.GetTensorTypeAndShapeInfo();
@@ -283,8 +303,9 @@ std::unique_ptr<Session> Session::Load(const std::string& path, const SessionOpt
   const auto shape = info.GetShape();
   s->pooled_ = shape.size() == 2;
   if (shape.size() != 2 && shape.size() != 3) {
-    throw Error(ErrorCode::ModelFile, path + ": output '" + names[chosen] + "' has rank " +
-                std::to_string(shape.size()) + "; expected 2 or 3", path);
+    throw Error(
+        ErrorCode::ModelFile,
+        path + ": output '" + names[chosen] + "' has rank " + std::to_string(shape.size()) + "; expected 2 or 3", path);
   }
   s->hidden_ = shape.back();
   s->outputName_ = names[chosen];
@@ -303,8 +324,12 @@ std::unique_ptr<SessionOutput> Session::Run(const std::vector<int64_t>& ids, con
   for (size_t i = 0; i < impl.feeds.size(); ++i) {
     const int64_t* src = nullptr;
     switch (impl.feeds[i]) {
-      case Feed::InputIds: src = ids.data(); break;
-      case Feed::AttentionMask: src = mask.data(); break;
+      case Feed::InputIds:
+        src = ids.data();
+        break;
+      case Feed::AttentionMask:
+        src = mask.data();
+        break;
       case Feed::TokenTypeIds:
         if (zeros.empty()) zeros.assign(count, 0);
         src = zeros.data();
@@ -320,17 +345,18 @@ std::unique_ptr<SessionOutput> Session::Run(const std::vector<int64_t>& ids, con
   }
   const char* outputName = outputName_.c_str();
   try {
-    auto outputs = impl.session->Run(Ort::RunOptions{nullptr}, inputNames.data(), inputs.data(),
-                                     inputs.size(), &outputName, 1);
+    auto outputs =
+        impl.session->Run(Ort::RunOptions{nullptr}, inputNames.data(), inputs.data(), inputs.size(), &outputName, 1);
     const auto dims = outputs[0].GetTensorTypeAndShapeInfo().GetShape();
     const size_t want = pooled_ ? 2 : 3;
-    if (dims.size() != want || dims[0] != shape[0] || (!pooled_ && dims[1] != shape[1]) ||
-        dims.back() <= 0 || (hidden_ > 0 && dims.back() != hidden_)) {
+    if (dims.size() != want || dims[0] != shape[0] || (!pooled_ && dims[1] != shape[1]) || dims.back() <= 0 ||
+        (hidden_ > 0 && dims.back() != hidden_)) {
       throw Error(ErrorCode::Inference, "the model returned an output of unexpected shape");
     }
     const auto width = static_cast<size_t>(dims.back());
     if (impl.halfOutput) {
-      return std::make_unique<WidenedOutput>(outputs[0], outputs[0].GetTensorTypeAndShapeInfo().GetElementCount(), width);
+      return std::make_unique<WidenedOutput>(outputs[0], outputs[0].GetTensorTypeAndShapeInfo().GetElementCount(),
+                                             width);
     }
     return std::make_unique<OrtOutput>(std::move(outputs[0]), width);
   } catch (const Ort::Exception& e) {

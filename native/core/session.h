@@ -52,8 +52,8 @@ class Session {
 
   // Runs one padded batch (row-major batch × seqLength ids and mask). The output is
   // batch × seqLength × hidden token embeddings, or batch × hidden when pooled() is true.
-  std::unique_ptr<SessionOutput> Run(const std::vector<int64_t>& ids, const std::vector<int64_t>& mask,
-                                     size_t batch, size_t seqLength) const;
+  std::unique_ptr<SessionOutput> Run(const std::vector<int64_t>& ids, const std::vector<int64_t>& mask, size_t batch,
+                                     size_t seqLength) const;
 
   // The export already pools (a sentence_embedding output).
   bool pooled() const { return pooled_; }

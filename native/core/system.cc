@@ -1,12 +1,12 @@
 #include "system.h"
 
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
 #include <fstream>
 #include <set>
 #include <string>
 #include <thread>
-#include <algorithm>
-#include <chrono>
-#include <cstdint>
 #include <vector>
 
 #include "parallel.h"
@@ -23,8 +23,7 @@ int PhysicalCores() {
     // One entry per core: the set of logical CPUs that share it.
     std::set<std::string> siblings;
     for (unsigned cpu = 0; cpu < 4096; ++cpu) {
-      std::ifstream in("/sys/devices/system/cpu/cpu" + std::to_string(cpu) +
-                       "/topology/thread_siblings_list");
+      std::ifstream in("/sys/devices/system/cpu/cpu" + std::to_string(cpu) + "/topology/thread_siblings_list");
       if (!in) break;
       std::string line;
       std::getline(in, line);

@@ -53,28 +53,26 @@ std::vector<int32_t> Decode(std::string_view text) {
 // Characters that the XLM-R Precompiled normalizer (nmt_nfkc) deletes or turns into a space,
 // as transformers.js applies them.
 bool IsRemovedControl(int32_t c) {
-  return (c >= 0x01 && c <= 0x08) || c == 0x0B || (c >= 0x0E && c <= 0x1F) || c == 0x7F ||
-         c == 0x8F || c == 0x9F;
+  return (c >= 0x01 && c <= 0x08) || c == 0x0B || (c >= 0x0E && c <= 0x1F) || c == 0x7F || c == 0x8F || c == 0x9F;
 }
 bool IsMappedToSpace(int32_t c) {
-  return c == 0x09 || c == 0x0A || c == 0x0C || c == 0x0D || c == 0xA0 || c == 0x1680 ||
-         (c >= 0x2000 && c <= 0x200F) || c == 0x2028 || c == 0x2029 || c == 0x202F ||
-         c == 0x205F || c == 0x2581 || c == 0x3000 || c == 0xFEFF || c == 0xFFFD;
+  return c == 0x09 || c == 0x0A || c == 0x0C || c == 0x0D || c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200F) ||
+         c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x2581 || c == 0x3000 || c == 0xFEFF ||
+         c == 0xFFFD;
 }
 // ECMAScript WhiteSpace + LineTerminator: what String.prototype.trimEnd removes.
 bool IsJsWhitespace(int32_t c) {
-  return c == 0x09 || c == 0x0A || c == 0x0B || c == 0x0C || c == 0x0D || c == 0x20 ||
-         c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 ||
-         c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000 || c == 0xFEFF;
+  return c == 0x09 || c == 0x0A || c == 0x0B || c == 0x0C || c == 0x0D || c == 0x20 || c == 0xA0 || c == 0x1680 ||
+         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000 ||
+         c == 0xFEFF;
 }
 
 std::string Nfkc(std::string_view text) {
   if (text.empty()) return {};
   utf8proc_uint8_t* out = nullptr;
-  const auto n = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(text.data()),
-                              static_cast<utf8proc_ssize_t>(text.size()), &out,
-                              static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE |
-                                                             UTF8PROC_COMPAT));
+  const auto n =
+      utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(text.data()), static_cast<utf8proc_ssize_t>(text.size()),
+                   &out, static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT));
   if (n < 0) throw Error(ErrorCode::InvalidArgument, utf8proc_errmsg(n));
   std::string result(reinterpret_cast<char*>(out), static_cast<size_t>(n));
   free(out);
@@ -89,8 +87,8 @@ bool IsCased(int32_t c) {
 std::string ReadFile(const std::string& path, const char* what) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    throw Error(ErrorCode::ModelFile, "cannot read " + path + ": the file is missing or unreadable; " +
-                                          "expected " + what, path);
+    throw Error(ErrorCode::ModelFile,
+                "cannot read " + path + ": the file is missing or unreadable; " + "expected " + what, path);
   }
   std::ostringstream buf;
   buf << in.rdbuf();
@@ -134,23 +132,25 @@ std::unique_ptr<Tokenizer> Tokenizer::FromBytes(const std::string& bytes, const 
   }
   if (!status.ok()) {
     throw Error(ErrorCode::ModelFile,
-                path + " is not a SentencePiece model (" + status.ToString() + "); expected " +
-                    kExpected + ". The file may be truncated or of another kind: download it again.",
+                path + " is not a SentencePiece model (" + status.ToString() + "); expected " + kExpected +
+                    ". The file may be truncated or of another kind: download it again.",
                 path);
   }
   const auto& proto = processor.model_proto();
   if (proto.trainer_spec().model_type() != sentencepiece::TrainerSpec::UNIGRAM) {
     throw Error(ErrorCode::ModelFile,
-                path + " is a SentencePiece model of a type other than unigram; XLM-RoBERTa "
-                       "tokenization needs a unigram model",
+                path +
+                    " is a SentencePiece model of a type other than unigram; XLM-RoBERTa "
+                    "tokenization needs a unigram model",
                 path);
   }
   using Piece = sentencepiece::ModelProto::SentencePiece;
-  if (proto.pieces_size() < 4 || proto.pieces(0).type() != Piece::UNKNOWN ||
-      proto.pieces(1).type() != Piece::CONTROL || proto.pieces(2).type() != Piece::CONTROL) {
+  if (proto.pieces_size() < 4 || proto.pieces(0).type() != Piece::UNKNOWN || proto.pieces(1).type() != Piece::CONTROL ||
+      proto.pieces(2).type() != Piece::CONTROL) {
     throw Error(ErrorCode::ModelFile,
-                path + " does not have the XLM-RoBERTa layout (<unk>, <s>, </s> as its first "
-                       "three pieces)",
+                path +
+                    " does not have the XLM-RoBERTa layout (<unk>, <s>, </s> as its first "
+                    "three pieces)",
                 path);
   }
 
@@ -188,8 +188,7 @@ std::unique_ptr<Tokenizer> Tokenizer::FromBytes(const std::string& bytes, const 
     const std::string& piece = tok->vocab_[i];
     if (!piece.empty() && piece.find('\0') == std::string::npos) entries.emplace_back(piece, static_cast<int32_t>(i));
   }
-  std::stable_sort(entries.begin(), entries.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::stable_sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<const char*> keys;
   std::vector<size_t> lengths;
   std::vector<int> values;
@@ -292,8 +291,8 @@ void Tokenizer::Viterbi(std::string_view word, std::vector<int32_t>* out) const 
     const size_t charLen = std::min(Utf8Length(static_cast<unsigned char>(word[b])), n - b);
     if (best[b].set) {
       size_t found;
-      while ((found = trie_->array.commonPrefixSearch(word.data() + b, matches.data(), matches.size(),
-                                                      n - b)) > matches.size()) {
+      while ((found = trie_->array.commonPrefixSearch(word.data() + b, matches.data(), matches.size(), n - b)) >
+             matches.size()) {
         matches.resize(found);
       }
       bool single = false;
@@ -411,8 +410,7 @@ Encoding Tokenizer::Encode(std::string_view utf8, size_t maxLength) const {
           segment.push_back(ch);
         }
       }
-      within = AppendPieces(segment, limit - std::min(limit, pieces.size()), &pieces) &&
-               pieces.size() <= limit;
+      within = AppendPieces(segment, limit - std::min(limit, pieces.size()), &pieces) && pieces.size() <= limit;
     }
     if (!within) break;
   }

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# npm run lint: ESLint (typescript-eslint) and Prettier over lib/, clang-format over the C++.
+# `npm run format` rewrites what Prettier and clang-format would change.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+if ! command -v clang-format >/dev/null; then
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "[sentvec lint] installing clang-format" >&2
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends clang-format >/dev/null
+fi
+npx eslint lib
+npx prettier --check "lib/**/*.ts"
+clang-format --dry-run --Werror native/core/*.cc native/core/*.h native/binding/*.cc native/binding/*.h \
+  native/compat/*.h native/compat/sys/*.h fuzz/*.cc
+echo "[sentvec lint] clean" >&2
