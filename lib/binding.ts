@@ -104,7 +104,7 @@ function isMusl(): boolean {
   return !report?.header?.glibcVersionRuntime;
 }
 
-/** The prebuild folder name of this platform: linux-x64, linux-x64-musl, darwin-arm64, win32-x64, … */
+/** This platform's tag, as in its package @sentvec/<tag>: linux-x64, linux-x64-musl, darwin-arm64, win32-x64, … */
 export function platformTag(): string {
   return `${process.platform}-${process.arch}${isMusl() ? '-musl' : ''}`;
 }
