@@ -1,6 +1,6 @@
 {
   # node-gyp build of the same sources as CMakeLists.txt (the primary build): native/sources.txt. Needs the
-  # dependencies from scripts/deps.sh; on Linux set npm_config_nodedir=/usr when Node's headers
+  # dependencies from install/deps.sh; on Linux set npm_config_nodedir=/usr when Node's headers
   # cannot be downloaded.
   "variables": {
     "ort_dir": "<(module_root_dir)/node_modules/onnxruntime-node/bin/napi-v6/<(OS)/<(target_arch)",

@@ -3,7 +3,7 @@
 import Fastify from 'fastify';
 import { createRequire } from 'node:module';
 
-const { Model } = createRequire(import.meta.url)('../dist/lib/index.js');
+const { Model } = createRequire(import.meta.url)('..');
 // The same engine settings as `sentvec serve` (no spinning): only the coalescing differs.
 const model = await Model.load(process.argv[2], { scheduler: false, spinning: false });
 const app = Fastify();

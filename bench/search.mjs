@@ -6,7 +6,7 @@
 // each block of the corpus while it is in cache, so batched searches exceed the memory bandwidth;
 // "1-query" columns time single-query searches, which stream the corpus from memory.
 import { parseArgs } from 'node:util';
-import { native, require, sentvec, time } from './common.mjs';
+import { measure, require, sentvec, time } from './common.mjs';
 
 const usearch = require('usearch');
 
@@ -61,7 +61,7 @@ export async function run(args) {
   const queryCount = Number(values.queries);
   const threadList = values.threads.split(',').map(Number);
   const bandwidth = {};
-  for (const t of threadList) bandwidth[t] = await native.measureReadBandwidth(2 ** 30, t);
+  for (const t of threadList) bandwidth[t] = await measure.measureReadBandwidth(2 ** 30, t);
   console.log(`read bandwidth (native loop, 1 GiB): ${threadList.map((t) => `${t} thread(s) ${bandwidth[t].toFixed(1)} GB/s`).join(', ')}`);
   const rows = [];
   const recalls = [];

@@ -13,7 +13,7 @@ import { parityCorpus } from '../test/fixtures/parity-corpus.mjs';
 import { MODELS } from './common.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const { Model } = createRequire(import.meta.url)('../dist/lib/index.js');
+const { Model } = createRequire(import.meta.url)('..');
 
 
 function startServer(args) {

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
 'use strict';
-require('../dist/lib/cli/index.js').main(process.argv).then((code) => {
+require('../dist/lib/cli/main.js').main(process.argv).then((code) => {
   process.exitCode = code;
 });

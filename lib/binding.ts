@@ -1,7 +1,7 @@
 // The raw native surface, typed once and kept private to lib/.
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
-import { InvalidArgumentError, NativeLoadError } from './errors';
+import { createError, InvalidArgumentError, NativeLoadError } from './errors';
 
 export type PoolingMode = 'cls' | 'max' | 'mean' | 'mean_sqrt_len';
 
@@ -81,14 +81,22 @@ export interface NativeIndex {
   dispose(): void;
 }
 
+/** What the addon exports (native/binding/*.cc's Init* functions); test/binding.test.mjs checks that the two agree. */
 export interface NativeBinding {
   loadModel(config: NativeModelConfig): Promise<NativeModel>;
   createIndex(options: { dimension: number; metric: string; precision: string; rescore: boolean; threads: number }): NativeIndex;
   loadIndex(path: string, threads: number): Promise<NativeIndex>;
   probeProviders(): Promise<Array<{ name: string; compiled: boolean; usable: boolean; reason?: string }>>;
+  /** The codes native errors carry (native/core/error.h). */
+  errorCodes: string[];
+  /** Registers the function that builds native errors, so that they arrive as lib/errors.ts's classes. */
+  setErrorFactory(factory: (code: string, message: string, subject: string) => Error): void;
   physicalCores: number;
-  measureReadBandwidth(bytes: number, threads: number): Promise<number>;
-  measurePooling(batch: number, seqLength: number, hidden: number, rounds: number): Promise<number>;
+  /** Measurements for bench/ (native/bench). */
+  bench: {
+    measureReadBandwidth(bytes: number, threads: number): Promise<number>;
+    measurePooling(batch: number, seqLength: number, hidden: number, rounds: number): Promise<number>;
+  };
 }
 
 // The platforms with a package (scripts/platform-package.mjs).
@@ -161,7 +169,10 @@ export function binding(): NativeBinding {
     }
     try {
       // eslint-disable-next-line @typescript-eslint/no-require-imports -- a .node file loads through require() only
-      cached = require(path) as NativeBinding;
+      const addon = require(path) as NativeBinding;
+      if (typeof addon.setErrorFactory !== 'function') throw new Error('it is the addon of another sentvec version');
+      addon.setErrorFactory(createError);
+      cached = addon;
       cachedPath = path;
       warnIfStale(path, candidates);
       return cached;

@@ -87,31 +87,44 @@ export class NativeLoadError extends SentvecError {
   }
 }
 
-/** Turns an error from the native addon into the matching typed error. */
-export function fromNative(err: unknown): SentvecError {
-  if (err instanceof SentvecError) return err;
-  const e = err as { code?: string; message?: string; file?: string };
-  const message = e?.message ?? String(err);
-  switch (e?.code) {
-    case 'ERR_INVALID_ARG':
-      return new InvalidArgumentError(message);
-    case 'ERR_MODEL_FILE':
-      return new ModelFileError(e.file ?? '', message);
-    case 'ERR_INPUT_TOO_LONG':
-      return new InputTooLongError(message);
-    case 'ERR_DISPOSED':
-      return new DisposedError(message);
-    case 'ERR_INFERENCE':
-      return new InferenceError(message);
-    case 'ERR_DUPLICATE_ID':
-      return new DuplicateIdError(message);
-    case 'ERR_INDEX_FILE':
-      return new IndexFileError(e.file ?? '', message);
-    case 'ERR_IO':
-      return new IoError(message);
-    case 'ERR_PROVIDER':
-      return new ProviderError(e.file ?? '', message);
-    default:
-      return new SentvecError(e?.code ?? 'ERR_INTERNAL', message);
+/** Memory ran out, or a result is larger than this Node.js can hold (`ERR_OUT_OF_MEMORY`); ask for less per call. */
+export class OutOfMemoryError extends SentvecError {
+  constructor(message: string) {
+    super('ERR_OUT_OF_MEMORY', message);
   }
+}
+
+/** A bug in sentvec (`ERR_INTERNAL`): please report it with the message. */
+export class InternalError extends SentvecError {
+  constructor(message: string) {
+    super('ERR_INTERNAL', message);
+  }
+}
+
+/**
+ * The class of each code the native addon raises (native/core/error.h), built from its message and
+ * subject (the file or provider the error is about). The addon calls createError through
+ * `setErrorFactory`, so native code throws these classes directly.
+ */
+const NATIVE_ERRORS: Record<string, (message: string, subject: string) => SentvecError> = {
+  ERR_INVALID_ARG: (m) => new InvalidArgumentError(m),
+  ERR_MODEL_FILE: (m, subject) => new ModelFileError(subject, m),
+  ERR_INPUT_TOO_LONG: (m) => new InputTooLongError(m),
+  ERR_INFERENCE: (m) => new InferenceError(m),
+  ERR_PROVIDER: (m, subject) => new ProviderError(subject, m),
+  ERR_DUPLICATE_ID: (m) => new DuplicateIdError(m),
+  ERR_INDEX_FILE: (m, subject) => new IndexFileError(subject, m),
+  ERR_IO: (m) => new IoError(m),
+  ERR_DISPOSED: (m) => new DisposedError(m),
+  ERR_OUT_OF_MEMORY: (m) => new OutOfMemoryError(m),
+  ERR_INTERNAL: (m) => new InternalError(m),
+};
+
+/** The codes that native code may raise: test/errors.test.mjs checks them against the addon's `errorCodes`. */
+export const NATIVE_ERROR_CODES = Object.keys(NATIVE_ERRORS);
+
+/** The error factory handed to the addon. */
+export function createError(code: string, message: string, subject: string): SentvecError {
+  const make = NATIVE_ERRORS[code];
+  return make ? make(message, subject) : new InternalError(`${message} (unknown native error code ${code})`);
 }

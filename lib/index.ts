@@ -1,38 +1,308 @@
-// The library: models, embeddings, search. The HTTP server is `sentvec/server` (lib/server.ts),
-// so that requiring sentvec loads no HTTP code; the CLI is bin/sentvec.js.
-export { Model, Tokenized, type EncodeOptions } from './model';
-export { Embeddings } from './embeddings';
-export {
-  Index,
-  semanticSearch,
-  type IndexOptions,
-  type SearchOptions,
-  type SearchResult,
-  type SemanticSearchHit,
-  type Metric,
-  type Precision,
-  type Ids,
-} from './search';
-export type { LoadOptions } from './model-directory';
-export { QueueFullError, type SchedulerOptions } from './scheduler';
-export { availableProviders, type Provider, type ProviderName, type ProviderAvailability } from './providers';
-export { useNativeBinding, type PoolingMode } from './binding';
-export {
-  SentvecError,
-  InvalidArgumentError,
-  ModelFileError,
-  InputTooLongError,
-  DisposedError,
-  InferenceError,
-  NativeLoadError,
-  DuplicateIdError,
-  IndexFileError,
-  IoError,
-  ProviderError,
-} from './errors';
-import { binding } from './binding';
+// The vector index (native/core/index, native/binding/index.cc): exact top-k search with f32, int8
+// and binary storage, saved atomically; and semanticSearch over it. (The package entry is sentvec.ts.)
+import { resolve } from 'node:path';
+import { binding, type NativeIndex, type NativeIndexInfo } from './binding';
+import { describe, integerOption, rejectUnknownOptions } from './validate';
+import { Embeddings } from './embeddings';
+import { InvalidArgumentError } from './errors';
 
-/** Physical cores of this machine: the default of `threads`. */
-export function physicalCores(): number {
-  return binding().physicalCores;
+export type Metric = 'cosine' | 'dot';
+export type Precision = 'f32' | 'int8' | 'binary';
+
+/** Options of `new Index()`. */
+export interface IndexOptions {
+  /** Width of every vector, 1 to 1,048,576. Required. */
+  dimension: number;
+  /** 'cosine' normalizes vectors and queries (score = cosine similarity); 'dot' scores raw inner products. Default 'cosine'. */
+  metric?: Metric;
+  /**
+   * Storage: 'f32' (exact), 'int8' (per-vector scalar quantization, 4× smaller) or 'binary'
+   * (sign bits compared by Hamming distance, 32× smaller). Default 'f32'.
+   */
+  precision?: Precision;
+  /**
+   * For 'int8' and 'binary': also keep the f32 vectors and rescore the best 10 × topK candidates
+   * exactly (scores are then exact). Default true.
+   */
+  rescore?: boolean;
+  /** Threads per search, 1 to 256. Default: the machine's physical cores. */
+  threads?: number;
+}
+
+/** Ids: non-negative integers (numbers up to 2^53 − 1, or bigints up to 2^64 − 1). */
+export type Ids =
+  readonly (number | bigint)[] | BigUint64Array | BigInt64Array | Uint32Array | Int32Array | Uint16Array | Uint8Array | Float64Array;
+
+/** Options of `index.search()`. */
+export interface SearchOptions {
+  /** Results per query, 1 to 4,294,967,295; fewer when the index (or the filter) holds fewer vectors. Default 10. */
+  topK?: number;
+  /**
+   * Restrict the search to these ids (ids not in the index are ignored), or to the ids whose bit
+   * is set in a bitmap (bit i is `bitmap[i >> 3] >> (i & 7) & 1`).
+   */
+  filter?: Ids | { bitmap: Uint8Array };
+  /**
+   * int8 / binary with rescore: candidates per result taken from the approximate pass to the
+   * exact f32 rescoring, 1 to 1000. Higher = better recall, slower. Default 10.
+   */
+  oversample?: number;
+}
+
+/** The results of one query, best first (ties: lower id first). */
+export interface SearchResult {
+  /** Ids of the nearest vectors. `corpus[ids[i]]` works: bigint indexes are property keys too. */
+  ids: BigUint64Array;
+  /** Their scores: cosine similarity or dot product (int8 / binary without rescore: approximations). */
+  scores: Float32Array;
+}
+
+type Vectors = Float32Array | readonly Float32Array[] | Embeddings;
+
+const INDEX_OPTIONS = new Set(['dimension', 'metric', 'precision', 'rescore', 'threads']);
+const SEARCH_OPTIONS = new Set(['topK', 'filter', 'oversample']);
+const U64_MAX = (1n << 64n) - 1n;
+// Set only while Index.load() constructs the wrapper of the index it read.
+let adopting: NativeIndex | undefined;
+
+export function toIds(ids: unknown, name: string): BigUint64Array {
+  if (ids instanceof BigUint64Array) return ids;
+  if (!Array.isArray(ids) && !ArrayBuffer.isView(ids)) {
+    throw new InvalidArgumentError(`Expected an array or typed array of ids for ${name} but received ${describe(ids)}`);
+  }
+  const list = ids as ArrayLike<number | bigint>;
+  const out = new BigUint64Array(list.length);
+  for (let i = 0; i < list.length; i++) {
+    const v = list[i];
+    if (typeof v === 'bigint') {
+      if (v < 0n || v > U64_MAX)
+        throw new InvalidArgumentError(`${name}[${i}] = ${v} is out of range: ids are integers from 0 to 2^64 − 1`);
+      out[i] = v;
+    } else if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) {
+      out[i] = BigInt(v);
+    } else {
+      throw new InvalidArgumentError(
+        `${name}[${i}] = ${describe(v)} is not a valid id: ids are non-negative integers (numbers up to 2^53 − 1, or bigints)`,
+      );
+    }
+  }
+  return out;
+}
+
+/** Flattens vectors into one row-major Float32Array, checking each row's width. */
+function flatten(vectors: Vectors, dimension: number, name: string): Float32Array {
+  if (vectors instanceof Embeddings) {
+    if (vectors.dimension !== dimension) {
+      throw new InvalidArgumentError(`${name} have dimension ${vectors.dimension}; this index has dimension ${dimension}`);
+    }
+    return vectors.data;
+  }
+  if (vectors instanceof Float32Array) {
+    if (vectors.length % dimension !== 0) {
+      throw new InvalidArgumentError(`${name} has ${vectors.length} values, not a multiple of the index dimension ${dimension}`);
+    }
+    return vectors;
+  }
+  if (!Array.isArray(vectors)) {
+    throw new InvalidArgumentError(
+      `Expected a Float32Array, an array of Float32Array or Embeddings for ${name} but received ${describe(vectors)}`,
+    );
+  }
+  const flat = new Float32Array(vectors.length * dimension);
+  vectors.forEach((v: unknown, i: number) => {
+    if (!(v instanceof Float32Array))
+      throw new InvalidArgumentError(`Expected a Float32Array for ${name}[${i}] but received ${describe(v)}`);
+    if (v.length !== dimension)
+      throw new InvalidArgumentError(`${name}[${i}] has ${v.length} values; this index has dimension ${dimension}`);
+    flat.set(v, i * dimension);
+  });
+  return flat;
+}
+
+/**
+ * Exact top-k search over vectors in native memory. Searches run off the event loop, in parallel
+ * over `threads`; `add` and `remove` wait for running searches, and searches started meanwhile
+ * wait for them, so a search sees each change wholly or not at all.
+ *
+ * ```ts
+ * const index = new Index({ dimension: model.dimension });
+ * await index.add(await model.encode(corpus));
+ * const { ids, scores } = await index.search((await model.encode('query')).get(0), { topK: 5 });
+ * ```
+ */
+export class Index {
+  readonly #native: NativeIndex;
+  readonly #info: NativeIndexInfo;
+
+  constructor(options: IndexOptions) {
+    if (adopting) {
+      // Index.load(): wrap the native index it read.
+      this.#native = adopting;
+      this.#info = adopting.info();
+      return;
+    }
+    if (options === null || typeof options !== 'object')
+      throw new InvalidArgumentError(`Expected an options object with a dimension for new Index() but received ${describe(options)}`);
+    rejectUnknownOptions(options, INDEX_OPTIONS, 'new Index()');
+    const dimension = integerOption(options.dimension, 'dimension');
+    const metric = options.metric ?? 'cosine';
+    if (metric !== 'cosine' && metric !== 'dot')
+      throw new InvalidArgumentError(`Expected 'cosine' or 'dot' for metric but received ${describe(metric)}`);
+    const precision = options.precision ?? 'f32';
+    if (!['f32', 'int8', 'binary'].includes(precision))
+      throw new InvalidArgumentError(`Expected 'f32', 'int8' or 'binary' for precision but received ${describe(precision)}`);
+    if (options.rescore !== undefined && typeof options.rescore !== 'boolean')
+      throw new InvalidArgumentError(`Expected a boolean for rescore but received ${describe(options.rescore)}`);
+    const threads = options.threads === undefined ? 0 : integerOption(options.threads, 'threads');
+    this.#native = binding().createIndex({ dimension, metric, precision, rescore: options.rescore ?? true, threads });
+    this.#info = this.#native.info();
+  }
+
+  /** Loads an index written by `save()`. A truncated, corrupt, foreign or newer-format file gives an IndexFileError. */
+  static async load(path: string, options: { threads?: number } = {}): Promise<Index> {
+    if (typeof path !== 'string' || path === '')
+      throw new InvalidArgumentError(`Expected a file path for path but received ${describe(path)}`);
+    const threads = options.threads === undefined ? 0 : integerOption(options.threads, 'threads');
+    const native = await binding().loadIndex(resolve(path), threads);
+    adopting = native;
+    try {
+      return new Index(undefined as unknown as IndexOptions);
+    } finally {
+      adopting = undefined;
+    }
+  }
+
+  get dimension(): number {
+    return this.#info.dimension;
+  }
+  get metric(): Metric {
+    return this.#info.metric;
+  }
+  get precision(): Precision {
+    return this.#info.precision;
+  }
+  /** Whether int8 / binary results are rescored with the kept f32 vectors. */
+  get rescore(): boolean {
+    return this.#info.rescore;
+  }
+  get threads(): number {
+    return this.#info.threads;
+  }
+  /** Number of vectors. */
+  get size(): number {
+    return this.#live().size;
+  }
+  /** Bytes of vector storage. */
+  get memoryBytes(): number {
+    return this.#live().memoryBytes;
+  }
+
+  #live(): NativeIndexInfo {
+    return this.#native.info();
+  }
+
+  /**
+   * Adds vectors (a flat Float32Array of n × dimension, an array of Float32Array, or the result
+   * of `encode()`), with their ids or, without ids, ids that continue from the largest so far
+   * (0, 1, 2, … in insertion order). All or nothing: a duplicate id or a NaN/Inf value rejects
+   * the call and adds none.
+   */
+  async add(vectors: Vectors, ids?: Ids): Promise<void> {
+    const flat = flatten(vectors, this.dimension, 'vectors');
+    const count = flat.length / this.dimension;
+    let list: BigUint64Array | undefined;
+    if (ids !== undefined) {
+      list = toIds(ids, 'ids');
+      if (list.length !== count) throw new InvalidArgumentError(`Expected ${count} ids (one per vector) but received ${list.length}`);
+    }
+    await this.#native.add(flat, list);
+  }
+
+  /** Removes vectors by id; returns how many were in the index. */
+  async remove(ids: Ids): Promise<number> {
+    return await this.#native.remove(toIds(ids, 'ids'));
+  }
+
+  /** The `topK` nearest vectors to one query (a Float32Array of `dimension`), or to each of several. */
+  async search(query: Float32Array, options?: SearchOptions): Promise<SearchResult>;
+  async search(queries: readonly Float32Array[] | Embeddings, options?: SearchOptions): Promise<SearchResult[]>;
+  async search(
+    queries: Float32Array | readonly Float32Array[] | Embeddings,
+    options: SearchOptions = {},
+  ): Promise<SearchResult | SearchResult[]> {
+    if (options === null || typeof options !== 'object')
+      throw new InvalidArgumentError(`Expected an object for options but received ${describe(options)}`);
+    rejectUnknownOptions(options, SEARCH_OPTIONS, 'search()');
+    const single = queries instanceof Float32Array;
+    if (single && queries.length !== this.dimension) {
+      throw new InvalidArgumentError(
+        `the query has ${queries.length} values; this index has dimension ${this.dimension} (pass several queries as an array of Float32Array)`,
+      );
+    }
+    const flat = flatten(queries, this.dimension, 'queries');
+    const topK = options.topK === undefined ? 10 : integerOption(options.topK, 'topK');
+    const oversample = options.oversample === undefined ? 10 : integerOption(options.oversample, 'oversample');
+    let filter: { ids?: BigUint64Array; bitmap?: Uint8Array } | undefined;
+    if (options.filter !== undefined) {
+      const f = options.filter as unknown;
+      if (f !== null && typeof f === 'object' && !ArrayBuffer.isView(f) && !Array.isArray(f) && 'bitmap' in f) {
+        if (!((f as { bitmap: unknown }).bitmap instanceof Uint8Array))
+          throw new InvalidArgumentError('Expected a Uint8Array for filter.bitmap');
+        filter = { bitmap: (f as { bitmap: Uint8Array }).bitmap };
+      } else {
+        filter = { ids: toIds(f, 'filter') };
+      }
+    }
+    const raw = await this.#native.search(flat, topK, filter, oversample);
+    const results: SearchResult[] = Array.from(raw.counts, (n, q) => ({
+      ids: raw.ids.subarray(q * raw.k, q * raw.k + n),
+      scores: raw.scores.subarray(q * raw.k, q * raw.k + n),
+    }));
+    return single ? results[0] : results;
+  }
+
+  /** Frees the vectors now (rather than at garbage collection). Calls in flight finish first; later calls throw DisposedError. */
+  dispose(): void {
+    this.#native.dispose();
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  /** Writes the index to `path` atomically (temporary file, fsync, rename), with a checksum. */
+  async save(path: string): Promise<void> {
+    if (typeof path !== 'string' || path === '')
+      throw new InvalidArgumentError(`Expected a file path for path but received ${describe(path)}`);
+    await this.#native.save(resolve(path));
+  }
+}
+
+/** A hit of {@link semanticSearch}, as in sentence-transformers' `util.semantic_search`. */
+export interface SemanticSearchHit {
+  /** Row of the corpus. */
+  corpusId: number;
+  /** Cosine similarity. */
+  score: number;
+}
+
+/**
+ * sentence-transformers' `util.semantic_search`: for each query, the `topK` corpus rows by cosine
+ * similarity, best first. Accepts `encode()` results, Float32Array rows or one Float32Array query.
+ */
+export async function semanticSearch(
+  queryEmbeddings: Float32Array | readonly Float32Array[] | Embeddings,
+  corpusEmbeddings: readonly Float32Array[] | Embeddings,
+  options: { topK?: number } = {},
+): Promise<SemanticSearchHit[][]> {
+  rejectUnknownOptions(options, new Set(['topK']), 'semanticSearch()');
+  const topK = options.topK === undefined ? 10 : integerOption(options.topK, 'topK');
+  const dimension = corpusEmbeddings instanceof Embeddings ? corpusEmbeddings.dimension : corpusEmbeddings[0]?.length;
+  const queries = queryEmbeddings instanceof Float32Array ? [queryEmbeddings] : queryEmbeddings;
+  const queryCount = queries instanceof Embeddings ? queries.length : queries.length;
+  if (!dimension) return Array.from({ length: queryCount }, () => []);
+  const index = new Index({ dimension, metric: 'cosine' });
+  await index.add(corpusEmbeddings);
+  const results = await index.search(queries, { topK });
+  return results.map((r) => Array.from(r.ids, (id, i) => ({ corpusId: Number(id), score: r.scores[i] })));
 }

@@ -3,7 +3,7 @@ import { binding, type NativeModel, type NativeModelInfo, type PoolingMode } fro
 import { resolveModelDirectory, type LoadOptions } from './model-directory';
 import { booleanOption, describe, integerOption, rejectUnknownOptions } from './validate';
 import { Embeddings } from './embeddings';
-import { DisposedError, fromNative, InputTooLongError, InvalidArgumentError } from './errors';
+import { DisposedError, InputTooLongError, InvalidArgumentError } from './errors';
 import { normalizeRow, Scheduler, schedulerOptions, type SchedulerOptions } from './scheduler';
 
 /** Options of {@link Model.encode}. */
@@ -136,11 +136,7 @@ export class Model {
       throw new InvalidArgumentError(`Expected a boolean or an options object for scheduler but received ${describe(scheduler)}`);
     }
     if (typeof scheduler === 'object') schedulerOptions(scheduler);
-    const native = await binding()
-      .loadModel(config.native)
-      .catch((err: unknown) => {
-        throw fromNative(err);
-      });
+    const native = await binding().loadModel(config.native);
     const model = new Model(native, resolve(config.native.onnxPath), config.normalize, config.native.pooling, scheduler);
     for (const warning of model.#info.providerWarnings) process.emitWarning(warning, { code: 'SENTVEC_PROVIDER_FALLBACK' });
     return model;
@@ -222,27 +218,18 @@ export class Model {
     const scheduler = this.#scheduler;
     if (scheduler && list.length < batchSize) return this.#accepted(() => this.#encodeScheduled(scheduler, list, normalize, truncate));
     return this.#accepted(async () => {
-      try {
-        const { data, truncated } = await native.encode(list, { batchSize, normalize, truncate });
-        return new Embeddings(
-          data,
-          this.dimension,
-          Array.from(truncated, (t) => t === 1),
-        );
-      } catch (err) {
-        throw fromNative(err);
-      }
+      const { data, truncated } = await native.encode(list, { batchSize, normalize, truncate });
+      return new Embeddings(
+        data,
+        this.dimension,
+        Array.from(truncated, (t) => t === 1),
+      );
     });
   }
 
   // Small calls share tokenization and batches with other concurrent calls.
   async #encodeScheduled(scheduler: Scheduler, list: string[], normalize: boolean, truncate: boolean): Promise<Embeddings> {
-    let tokenized;
-    try {
-      tokenized = await scheduler.tokenize(list);
-    } catch (err) {
-      throw fromNative(err);
-    }
+    const tokenized = await scheduler.tokenize(list);
     const { ids, offsets, truncated } = tokenized;
     const index = truncated.indexOf(1);
     if (!truncate && index >= 0) {
@@ -261,12 +248,8 @@ export class Model {
   async #embedRows(inputs: Int32Array[], normalize: boolean): Promise<Float32Array> {
     const dim = this.dimension;
     const data = new Float32Array(inputs.length * dim);
-    try {
-      const rows = await this.#scheduler!.submit(inputs);
-      rows.forEach((row, i) => data.set(row, i * dim));
-    } catch (err) {
-      throw fromNative(err);
-    }
+    const rows = await this.#scheduler!.submit(inputs);
+    rows.forEach((row, i) => data.set(row, i * dim));
     if (normalize) for (let i = 0; i < inputs.length; i++) normalizeRow(data.subarray(i * dim, (i + 1) * dim));
     return data;
   }
@@ -311,16 +294,12 @@ export class Model {
     const flat = new Int32Array(offsets[rows.length]);
     rows.forEach((r, i) => flat.set(r, offsets[i]));
     return this.#accepted(async () => {
-      try {
-        const data = await native.encodeTokens(flat, offsets, { batchSize: 32, normalize });
-        return new Embeddings(
-          data,
-          this.dimension,
-          rows.map(() => false),
-        );
-      } catch (err) {
-        throw fromNative(err);
-      }
+      const data = await native.encodeTokens(flat, offsets, { batchSize: 32, normalize });
+      return new Embeddings(
+        data,
+        this.dimension,
+        rows.map(() => false),
+      );
     });
   }
 
@@ -332,11 +311,7 @@ export class Model {
     const list = checkTexts(texts, 'texts');
     if (list.length === 0) return [];
     const result = await this.#accepted(async () => {
-      try {
-        return await native.tokenize(list);
-      } catch (err) {
-        throw fromNative(err);
-      }
+      return await native.tokenize(list);
     });
     // Token strings are built once per model, and only if asked for (Tokenized.tokens).
     // (After dispose() the native model may be gone: the strings cannot be had then.)

@@ -3,7 +3,9 @@ import { binding } from './binding';
 import { InvalidArgumentError } from './errors';
 import { booleanOption as boolean, describe, integerOption, oneOf } from './validate';
 
-export type ProviderName = 'cpu' | 'cuda' | 'tensorrt' | 'coreml' | 'nnapi';
+/** The execution providers sentvec knows, in the order native/core/providers.cc's kProviders lists them. */
+export const PROVIDER_NAMES = ['cpu', 'cuda', 'tensorrt', 'coreml', 'nnapi'] as const;
+export type ProviderName = (typeof PROVIDER_NAMES)[number];
 
 export interface CudaOptions {
   name: 'cuda';
@@ -47,8 +49,6 @@ export interface ProviderAvailability {
   reason?: string;
 }
 
-const NAMES: ProviderName[] = ['cpu', 'cuda', 'tensorrt', 'coreml', 'nnapi'];
-
 /** Checks `providers` and turns each into ONNX Runtime's option strings. */
 export function resolveProviders(value: unknown): Array<{ name: string; options: Array<[string, string]> }> {
   const list = Array.isArray(value) ? value : [value];
@@ -59,8 +59,8 @@ export function resolveProviders(value: unknown): Array<{ name: string; options:
     if (spec === null || typeof spec !== 'object')
       throw new InvalidArgumentError(`Expected a provider name or { name, … } for ${where} but received ${describe(item)}`);
     const { name, ...rest } = spec as Record<string, unknown>;
-    if (!NAMES.includes(name as ProviderName))
-      throw new InvalidArgumentError(`Expected one of ${NAMES.join(', ')} for ${where}.name but received ${describe(name)}`);
+    if (!PROVIDER_NAMES.includes(name as ProviderName))
+      throw new InvalidArgumentError(`Expected one of ${PROVIDER_NAMES.join(', ')} for ${where}.name but received ${describe(name)}`);
     const options: Array<[string, string]> = [];
     const known: Record<ProviderName, string[]> = {
       cpu: [],

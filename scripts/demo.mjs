@@ -11,7 +11,7 @@ import { ensureModel } from './model/generate.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
-const { DEFAULT_MODEL } = require('../dist/lib/cli/index.js');
+const { DEFAULT_MODEL } = require('../dist/lib/cli/main.js');
 const { downloadModel, DownloadError } = require('../dist/lib/cli/hub.js');
 
 let dir;

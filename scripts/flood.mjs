@@ -23,7 +23,7 @@ if (process.argv[2] === 'client') {
 }
 
 const require = createRequire(import.meta.url);
-const { Model } = require('../dist/lib/index.js');
+const { Model } = require('..');
 const { createServer } = require('../dist/lib/server.js');
 const [n, mb] = [Number(process.argv[2] ?? 200), Number(process.argv[3] ?? 14)];
 const model = await Model.load(ensureModel('tiny'), { spinning: false });

@@ -20,7 +20,7 @@ if ! command -v clang++ >/dev/null; then
   log "installing clang (libFuzzer)"
   $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends clang >/dev/null
 fi
-[ -f deps/sentencepiece/.stamp-0.1.97 ] || bash scripts/deps.sh
+[ -f deps/sentencepiece/.stamp-0.1.97 ] || bash install/deps.sh
 sanitize="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 
 # SentencePiece instrumented too, so that the fuzzer sees (and checks) the protobuf parsing.
@@ -43,9 +43,15 @@ simsimd=(-DSIMSIMD_TARGET_SAPPHIRE=0 -DSIMSIMD_TARGET_GENOA=0 -DSIMSIMD_TARGET_T
 defines=(-DSENTVEC_FUZZING -D_USE_INTERNAL_STRING_VIEW -DHAVE_PTHREAD=1 -DUTF8PROC_STATIC "${simsimd[@]}")
 objects=$out/obj
 mkdir -p "$objects"
-for src in native/core/tokenizer.cc native/core/index.cc native/core/pooling.cc native/core/system.cc; do
-  obj=$objects/$(basename "$src").o
-  if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || [ native/core/index.h -nt "$obj" ] || [ native/core/tokenizer.h -nt "$obj" ]; then
+# The core's parsers and what they call; the ONNX Runtime session is not fuzzed here (its parser is ONNX Runtime's).
+core=(tokenizer index index_file atomic_file kernels quantization pooling system)
+newest_header=$(ls -t native/core/*.h | head -1)
+objs=("$objects/utf8proc.o" "$objects/simsimd.o")
+for name in "${core[@]}"; do
+  src=native/core/$name.cc
+  obj=$objects/$name.cc.o
+  objs+=("$obj")
+  if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || [ "$newest_header" -nt "$obj" ]; then
     clang++ -std=c++17 -O1 -g $sanitize -fsanitize=fuzzer-no-link "${includes[@]}" "${defines[@]}" -c "$src" -o "$obj"
   fi
 done
@@ -59,7 +65,7 @@ model=$(node --input-type=module -e "import('./scripts/model/generate.mjs').then
 mkdir -p "$seeds/sentencepiece_model" "$seeds/index_file" "$seeds/tokenizer"
 cp "$model/sentencepiece.bpe.model" "$seeds/sentencepiece_model/tiny.model"
 node -e "
-const { Index } = require('./dist/lib/index.js');
+const { Index } = require('.');
 (async () => {
   for (const [metric, precision, rescore] of [['cosine', 'f32', true], ['dot', 'int8', true], ['cosine', 'int8', false], ['cosine', 'binary', true], ['dot', 'binary', false]]) {
     const index = new Index({ dimension: 8, metric, precision, rescore });
@@ -72,7 +78,7 @@ status=0
 for target in "${targets[@]}"; do
   bin=$out/${target}_fuzzer
   clang++ -std=c++17 -O1 -g $sanitize -fsanitize=fuzzer "${includes[@]}" "${defines[@]}" "fuzz/${target}_fuzzer.cc" \
-    "$objects"/*.o "$spm/lib/libsentencepiece.a" -lpthread -o "$bin"
+    "${objs[@]}" "$spm/lib/libsentencepiece.a" -lpthread -o "$bin"
   export SENTVEC_FUZZ_SPM="$PWD/$seeds/sentencepiece_model/tiny.model"
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   regressions=(fuzz/regressions/$target/*)

@@ -168,7 +168,7 @@ async function timeEncode(model, texts, batchSize, rounds) {
 }
 
 async function check(values) {
-  const sentvec = require('../dist/lib/index.js');
+  const sentvec = require('..');
   const { ensureModel, TWINS } = await import('./model/generate.mjs');
   const { realisticCorpus } = await import('./model/corpus.mjs');
   const providers = values.providers.split(',').map((s) => s.trim()).filter(Boolean);
@@ -258,7 +258,7 @@ async function main() {
     process.exitCode = child.status ?? 1;
     return;
   }
-  const sentvec = require('../dist/lib/index.js');
+  const sentvec = require('..');
   console.log(`providers: ${(await sentvec.availableProviders()).map((p) => `${p.name} ${p.usable ? 'usable' : 'unusable'}`).join(', ')}`);
   const rows = await check(values);
   console.log(`\n${formatTable(rows)}`);

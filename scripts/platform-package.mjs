@@ -92,7 +92,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     const tag = platformTag();
     if (!PLATFORMS[tag]) throw new Error(`sentvec ships no platform package for ${tag}`);
     if (!values['no-build']) {
-      execFileSync('bash', [join(root, 'scripts/deps.sh')], { stdio: 'inherit' });
+      execFileSync('bash', [join(root, 'install/deps.sh')], { stdio: 'inherit' });
       execFileSync(process.execPath, [require.resolve('cmake-js/bin/cmake-js'), 'compile', '--CDCMAKE_BUILD_TYPE=Release'], { cwd: root, stdio: 'inherit' });
     }
     const dir = values.out ?? join(root, 'npm', tag);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One-step set-up on Debian/Ubuntu: system packages, npm dependencies, native dependencies
-# (scripts/deps.sh) and the build. Safe to run again; finished steps are cached.
+# (install/deps.sh) and the build. Safe to run again; finished steps are cached.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -15,7 +15,7 @@ if [ "$major" -lt "$need_node_major" ]; then
   exit 1
 fi
 
-# Build tools. dpkg-deb and apt-get (for scripts/deps.sh) are part of every Debian/Ubuntu system.
+# Build tools. dpkg-deb and apt-get (for install/deps.sh) are part of every Debian/Ubuntu system.
 packages=(g++ make cmake ninja-build python3 ca-certificates)
 missing=()
 for p in "${packages[@]}"; do

@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { ensureModel } from './model/generate.mjs';
 
 const require = createRequire(import.meta.url);
-const { Model } = require('../dist/lib/index.js');
+const { Model } = require('..');
 const { createServer } = require('../dist/lib/server.js');
 const { values } = parseArgs({ options: {
   cycles: { type: 'string', default: '10000' }, requests: { type: 'string', default: '100000' },

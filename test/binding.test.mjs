@@ -1,14 +1,15 @@
-// The addon loader (lib/binding.ts) in a scratch copy of the package layout: the order it tries
+// The addon loader (lib/binding.ts) and its types. The loader in a scratch copy of the package layout: the order it tries
 // (SENTVEC_BINARY, the platform package @sentvec/<platform>, build/Release), the one error that
 // lists everything when all fail, and the warning when the platform package shadows a newer
 // local build.
 import test from 'ava';
 import { execFile } from 'node:child_process';
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tinyModel } from './helpers/models.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { platformPackage } = createRequire(import.meta.url)('../dist/lib/binding.js');
@@ -133,4 +134,33 @@ test('useNativeBinding(path) loads that file at once, fails with its error, and 
     try { b.useNativeBinding(${JSON.stringify(both.release)}); } catch (err) { console.log(err.code + ' ' + err.message); }`;
   const out = await new Promise((done) => execFile(process.execPath, ['-e', script], { env: { ...process.env, SENTVEC_BINARY: '' } }, (err, stdout, stderr) => done(stdout + stderr)));
   t.regex(out, /^ERR_INVALID_ARG the sentvec addon is already loaded from .*@sentvec.*; call useNativeBinding\(".*build\/Release\/sentvec\.node"\) before the first use/);
+});
+
+// The members TypeScript declares for an interface of lib/binding.ts, read with the compiler API.
+function declared(name) {
+  const ts = createRequire(import.meta.url)('typescript');
+  const file = join(root, 'lib/binding.ts');
+  const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest);
+  const decl = source.statements.find((s) => ts.isInterfaceDeclaration(s) && s.name.text === name);
+  return decl.members.map((m) => m.name.text).sort();
+}
+
+test('the NativeBinding, NativeModel and NativeIndex types declare exactly what the addon exports', async (t) => {
+  const { binding } = createRequire(import.meta.url)('../dist/lib/binding.js');
+  const addon = binding();
+  t.deepEqual(Object.keys(addon).sort(), declared('NativeBinding'));
+  t.deepEqual(Object.keys(addon.bench).sort(), ['measurePooling', 'measureReadBandwidth']);
+  const methods = (object) => Object.getOwnPropertyNames(Object.getPrototypeOf(object)).filter((n) => n !== 'constructor').sort();
+  const model = await addon.loadModel({
+    onnxPath: join(tinyModel(), 'onnx/model.onnx'),
+    tokenizerPath: join(tinyModel(), 'sentencepiece.bpe.model'),
+    maxSeqLength: 16,
+  });
+  t.deepEqual(methods(model), declared('NativeModel'));
+  t.deepEqual(Object.keys(model.info()).sort(), declared('NativeModelInfo'));
+  model.dispose();
+  const index = addon.createIndex({ dimension: 4, metric: 'cosine', precision: 'f32', rescore: true, threads: 1 });
+  t.deepEqual(methods(index), declared('NativeIndex'));
+  t.deepEqual(Object.keys(index.info()).sort(), declared('NativeIndexInfo'));
+  index.dispose();
 });

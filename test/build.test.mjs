@@ -15,7 +15,7 @@ const env = { ...process.env };
 delete env.LD_LIBRARY_PATH;
 
 const smoke = `
-const { Model } = require(${JSON.stringify(join(root, 'dist/lib/index.js'))});
+const { Model } = require(${JSON.stringify(root)});
 Model.load(process.argv[1]).then(async (m) => {
   const e = await m.encode(['hello', 'world'], { normalize: true });
   console.log(JSON.stringify({ n: e.length, dim: e.dimension, first: e.get(0)[0] }));

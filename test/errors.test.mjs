@@ -2,11 +2,13 @@
 import test from 'ava';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { tinyModel } from './helpers/models.mjs';
 import { sentvec } from './helpers/sentvec.mjs';
 
 const { Model, InvalidArgumentError, ModelFileError, SentvecError } = sentvec;
+const require = createRequire(import.meta.url);
 
 let model;
 test.before(async () => {
@@ -206,4 +208,39 @@ test('model and index files that crashed the fuzzers (fuzz/regressions) give typ
     t.true(err instanceof sentvec.IndexFileError, `${file}: ${err}`);
   }
   rmSync(dir, { recursive: true, force: true });
+});
+
+test('the error contract: every code native code raises has its own class, and native errors arrive as that class', async (t) => {
+  const { binding } = require('../dist/lib/binding.js');
+  const { NATIVE_ERROR_CODES, createError } = require('../dist/lib/errors.js');
+  const addon = binding();
+  t.deepEqual([...addon.errorCodes].sort(), [...NATIVE_ERROR_CODES].sort(), 'native/core/error.h and lib/errors.ts list the same codes');
+  const classes = new Set();
+  for (const code of addon.errorCodes) {
+    const err = createError(code, 'm', 's');
+    t.is(err.code, code);
+    t.true(err instanceof SentvecError);
+    t.not(err.constructor, SentvecError, `${code} has a class of its own`);
+    classes.add(err.constructor);
+  }
+  t.is(classes.size, addon.errorCodes.length);
+  // Straight from the addon, with no lib/ code between: thrown synchronously and rejected.
+  const sync = t.throws(() => addon.createIndex({ dimension: 0, metric: 'cosine', precision: 'f32', rescore: true, threads: 1 }));
+  t.true(sync instanceof sentvec.InvalidArgumentError);
+  const dir = mkdtempSync(join(tmpdir(), 'sentvec-contract-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'bad.svi'), 'not an index');
+  const rejected = await t.throwsAsync(addon.loadIndex(join(dir, 'bad.svi'), 1));
+  t.true(rejected instanceof sentvec.IndexFileError);
+  t.is(rejected.file, join(dir, 'bad.svi'));
+  const provider = await t.throwsAsync(
+    addon.loadModel({
+      onnxPath: join(tinyModel(), 'onnx/model.onnx'),
+      tokenizerPath: join(tinyModel(), 'sentencepiece.bpe.model'),
+      maxSeqLength: 16,
+      providers: [{ name: 'nnapi', options: [] }],
+    }),
+  );
+  t.true(provider instanceof sentvec.ProviderError);
+  t.is(provider.provider, 'nnapi');
 });

@@ -22,7 +22,7 @@ test('models load and encode inside worker_threads, several at once, and workers
   const main = await sentvec.Model.load(dir);
   const expected = (await main.encode(texts, { normalize: true })).data;
   const run = (dispose) => new Promise((resolve, reject) => {
-    const w = new Worker(workerSource, { eval: true, workerData: { lib: require.resolve('../dist/lib/index.js'), dir, texts, dispose } });
+    const w = new Worker(workerSource, { eval: true, workerData: { lib: require.resolve('..'), dir, texts, dispose } });
     w.once('message', (data) => {
       w.terminate().then(() => resolve(data));
     });

@@ -54,8 +54,9 @@ test('npm install sentvec from a registry: only this platform\'s package, no dow
   for (const other of TAGS.filter((x) => x !== tag)) execFileSync(process.execPath, [script, '--manifest', other, '--out', join(work, 'pkg', other)]);
   const packed = JSON.parse(npmSync(['pack', '--json', '--pack-destination', work], { cwd: root }))[0];
   const files = packed.files.map((f) => f.path);
-  t.true(files.includes('dist/lib/index.js'));
-  t.true(files.includes('scripts/install.mjs'));
+  t.true(files.includes('dist/lib/sentvec.js'));
+  t.true(files.includes('install/build-from-source.mjs'));
+  t.false(files.some((f) => f.startsWith('scripts/')), 'dev-only scripts stay out of the package');
   t.false(files.some((f) => /^(test|bench|fuzz|deps|node_modules|build|npm)\//.test(f) || f.endsWith('.node')), 'no tests, builds or binaries in the main package');
   mkdirSync(join(work, 'main'));
   execFileSync('tar', ['-xzf', join(work, packed.filename), '-C', join(work, 'main')]);

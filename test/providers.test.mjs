@@ -23,7 +23,9 @@ test('cpu is the default and always usable', async (t) => {
 
 test('availableProviders lists what this build has and what can really be loaded', async (t) => {
   const list = await availableProviders();
-  t.deepEqual(list.map((p) => p.name), ['cpu', 'cuda', 'tensorrt', 'coreml', 'nnapi']);
+  // The native list (native/core/providers.cc) and the TypeScript one (PROVIDER_NAMES) agree.
+  t.deepEqual(list.map((p) => p.name), [...sentvec.PROVIDER_NAMES]);
+  t.deepEqual([...sentvec.PROVIDER_NAMES], ['cpu', 'cuda', 'tensorrt', 'coreml', 'nnapi']);
   const cpu = list.find((p) => p.name === 'cpu');
   t.true(cpu.compiled && cpu.usable);
   for (const p of list.filter((x) => !x.usable)) {

@@ -356,7 +356,7 @@ test('a save killed midway leaves at most a temporary file, which the next save 
   writeFileSync(`${path}.tmp-12345`, 'left by a save that was killed'); // as a crash leaves it; the first save removes it
   writeFileSync(join(dir, 'other.svi.tmp-1'), 'belongs to another index');
   // A child process saves a ~100 MB index again and again; it is killed at random moments.
-  const lib = JSON.stringify(new URL('../dist/lib/index.js', import.meta.url).pathname);
+  const lib = JSON.stringify(new URL('..', import.meta.url).pathname);
   const script = `const { Index } = require(${lib});
     (async () => {
       const index = new Index({ dimension: 1024 });

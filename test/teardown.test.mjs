@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { tinyModel } from './helpers/models.mjs';
 
 const require = createRequire(import.meta.url);
-const lib = require.resolve('../dist/lib/index.js');
+const lib = require.resolve('..');
 
 // In the worker: start the calls of `kind` and tell the parent; the parent then ends the worker
 // after `delay` ms, by terminate() or by process.exit() inside it.

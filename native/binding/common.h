@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "../core/error.h"
+#include "../core/providers.h"
 
 namespace binding {
 
@@ -20,9 +21,32 @@ using sentvec::ErrorCode;
 struct AddonData {
   Napi::FunctionReference modelConstructor;
   Napi::FunctionReference indexConstructor;
+  // lib/errors.ts's createError(code, message, subject), registered by setErrorFactory().
+  Napi::FunctionReference errorFactory;
 };
 
-// Runs `work` off the JS thread, then `done` on it; failures reject with { code, message, file }.
+// The error to throw or reject with: the class lib/errors.ts has for `code` (through the factory),
+// or — for a raw addon whose factory is not set, or while the environment is torn down — a plain
+// Error with `code` and `subject` properties.
+inline Napi::Error MakeError(Napi::Env env, ErrorCode code, const std::string& message,
+                             const std::string& subject = {}) {
+  auto* data = env.GetInstanceData<AddonData>();
+  if (data && !data->errorFactory.IsEmpty()) {
+    try {
+      Napi::Value made = data->errorFactory.Call({Napi::String::New(env, sentvec::ErrorCodeName(code)),
+                                                  Napi::String::New(env, message), Napi::String::New(env, subject)});
+      if (made.IsObject()) return Napi::Error(env, made);
+    } catch (const Napi::Error&) {
+      // The factory failed: the plain error below still carries the code and message.
+    }
+  }
+  Napi::Error err = Napi::Error::New(env, message);
+  err.Set("code", Napi::String::New(env, sentvec::ErrorCodeName(code)));
+  if (!subject.empty()) err.Set("subject", Napi::String::New(env, subject));
+  return err;
+}
+
+// Runs `work` off the JS thread, then `done` on it; failures reject with MakeError's error.
 //
 // Completion must survive the environment going away: when a worker_threads worker is
 // terminated (or calls process.exit()) with work in flight, Node completes that work during
@@ -47,13 +71,13 @@ class PromiseWorker : public Napi::AsyncWorker {
     try {
       work_();
     } catch (const Error& e) {
-      Fail(sentvec::ErrorCodeName(e.code()), e.what(), e.file());
+      Fail(e.code(), e.what(), e.subject());
     } catch (const std::bad_alloc&) {
-      Fail("ERR_OUT_OF_MEMORY", "out of memory");
+      Fail(ErrorCode::OutOfMemory, "out of memory");
     } catch (const std::exception& e) {
-      Fail("ERR_INTERNAL", e.what());
+      Fail(ErrorCode::Internal, e.what());
     } catch (...) {
-      Fail("ERR_INTERNAL", "unknown native error");
+      Fail(ErrorCode::Internal, "unknown native error");
     }
   }
 
@@ -76,19 +100,16 @@ class PromiseWorker : public Napi::AsyncWorker {
         work_(std::move(work)),
         done_(std::move(done)) {}
 
-  void Fail(const char* code, const std::string& message, const std::string& file = {}) {
+  void Fail(ErrorCode code, const std::string& message, const std::string& subject = {}) {
     failed_ = true;
     code_ = code;
     message_ = message;
-    file_ = file;
+    subject_ = subject;
   }
 
   void Settle(Napi::Env env) {
     if (failed_) {
-      Napi::Error err = Napi::Error::New(env, message_);
-      err.Set("code", Napi::String::New(env, code_));
-      if (!file_.empty()) err.Set("file", Napi::String::New(env, file_));
-      deferred_.Reject(err.Value());
+      deferred_.Reject(MakeError(env, code_, message_, subject_).Value());
       return;
     }
     Napi::Value value;
@@ -98,10 +119,8 @@ class PromiseWorker : public Napi::AsyncWorker {
       deferred_.Reject(e.Value());
       return;
     } catch (const std::exception& e) {
-      Napi::Error err = Napi::Error::New(env, e.what());
-      err.Set("code",
-              Napi::String::New(env, dynamic_cast<const std::bad_alloc*>(&e) ? "ERR_OUT_OF_MEMORY" : "ERR_INTERNAL"));
-      deferred_.Reject(err.Value());
+      const bool oom = dynamic_cast<const std::bad_alloc*>(&e) != nullptr;
+      deferred_.Reject(MakeError(env, oom ? ErrorCode::OutOfMemory : ErrorCode::Internal, e.what()).Value());
       return;
     }
     deferred_.Resolve(value);
@@ -111,29 +130,27 @@ class PromiseWorker : public Napi::AsyncWorker {
   Work work_;
   Done done_;
   bool failed_ = false;
-  std::string code_;
+  ErrorCode code_ = ErrorCode::Internal;
   std::string message_;
-  std::string file_;
+  std::string subject_;
 };
 
-inline Napi::Error TypedError(Napi::Env env, const char* code, const std::string& message) {
-  auto err = Napi::TypeError::New(env, message);
-  err.Set("code", Napi::String::New(env, code));
-  return err;
+inline Napi::Error InvalidArgument(Napi::Env env, const std::string& message) {
+  return MakeError(env, ErrorCode::InvalidArgument, message);
 }
 
 // The arguments are checked in TypeScript; these checks keep a misuse of the raw binding from
 // reaching the core.
 inline std::vector<std::string> Texts(const Napi::Value& value) {
   Napi::Env env = value.Env();
-  if (!value.IsArray()) throw TypedError(env, "ERR_INVALID_ARG", "texts must be an array of strings");
+  if (!value.IsArray()) throw InvalidArgument(env, "texts must be an array of strings");
   auto array = value.As<Napi::Array>();
   std::vector<std::string> texts;
   texts.reserve(array.Length());
   for (uint32_t i = 0; i < array.Length(); ++i) {
     Napi::Value item = array.Get(i);
     if (!item.IsString()) {
-      throw TypedError(env, "ERR_INVALID_ARG", "texts[" + std::to_string(i) + "] is not a string");
+      throw InvalidArgument(env, "texts[" + std::to_string(i) + "] is not a string");
     }
     texts.push_back(item.As<Napi::String>().Utf8Value());
   }
@@ -143,10 +160,10 @@ inline std::vector<std::string> Texts(const Napi::Value& value) {
 inline size_t PositiveInteger(const Napi::Object& options, const char* key, size_t fallback) {
   Napi::Value v = options.Get(key);
   if (v.IsUndefined()) return fallback;
-  if (!v.IsNumber()) throw TypedError(options.Env(), "ERR_INVALID_ARG", std::string(key) + " must be a number");
+  if (!v.IsNumber()) throw InvalidArgument(options.Env(), std::string(key) + " must be a number");
   const double d = v.As<Napi::Number>().DoubleValue();
   if (!(d >= 0) || d != static_cast<double>(static_cast<int64_t>(d))) {
-    throw TypedError(options.Env(), "ERR_INVALID_ARG", std::string(key) + " must be a non-negative integer");
+    throw InvalidArgument(options.Env(), std::string(key) + " must be a non-negative integer");
   }
   return static_cast<size_t>(d);
 }
@@ -183,15 +200,22 @@ Napi::ArrayBuffer AdoptVector(Napi::Env env, std::vector<T>&& data) {
     if (!finalized) delete owner;
     napi_value pending;
     napi_get_and_clear_last_exception(env, &pending);  // ours replaces Node's
-    throw TypedError(env, "ERR_OUT_OF_MEMORY",
-                     "a result of " + std::to_string(bytes) + " bytes cannot be handed to JavaScript (larger than " +
-                         "this Node.js allows, or out of memory); ask for fewer results per call");
+    throw MakeError(env, ErrorCode::OutOfMemory,
+                    "a result of " + std::to_string(bytes) + " bytes cannot be handed to JavaScript (larger than " +
+                        "this Node.js allows, or out of memory); ask for fewer results per call");
   }
   owner->finalized = nullptr;
   return Napi::ArrayBuffer(env, value);
 }
 
+// The `providers` option of loadModel(): [{ name, options: [[key, value], …] }, …].
+std::vector<sentvec::ProviderRequest> ProviderRequests(const Napi::Value& value);
+
+// Each part's exports: model.cc, index.cc, providers.cc, errors.cc, bench.cc.
 void InitModel(Napi::Env env, Napi::Object exports, AddonData* data);
 void InitIndex(Napi::Env env, Napi::Object exports, AddonData* data);
+void InitProviders(Napi::Env env, Napi::Object exports);
+void InitErrors(Napi::Env env, Napi::Object exports);
+void InitBench(Napi::Env env, Napi::Object exports);
 
 }  // namespace binding

@@ -13,7 +13,7 @@ using sentvec::Index;
 // (transferred) by the caller while the worker reads it.
 std::vector<float> Floats(const Napi::Value& value, const char* name) {
   if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
-    throw TypedError(value.Env(), "ERR_INVALID_ARG", std::string(name) + " must be a Float32Array");
+    throw InvalidArgument(value.Env(), std::string(name) + " must be a Float32Array");
   }
   auto array = value.As<Napi::Float32Array>();
   return std::vector<float>(array.Data(), array.Data() + array.ElementLength());
@@ -21,7 +21,7 @@ std::vector<float> Floats(const Napi::Value& value, const char* name) {
 
 std::vector<uint64_t> Ids(const Napi::Value& value, const char* name) {
   if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_biguint64_array) {
-    throw TypedError(value.Env(), "ERR_INVALID_ARG", std::string(name) + " must be a BigUint64Array");
+    throw InvalidArgument(value.Env(), std::string(name) + " must be a BigUint64Array");
   }
   auto array = value.As<Napi::TypedArrayOf<uint64_t>>();
   return std::vector<uint64_t>(array.Data(), array.Data() + array.ElementLength());
@@ -54,7 +54,7 @@ class NativeIndex : public Napi::ObjectWrap<NativeIndex> {
 
  private:
   std::shared_ptr<Index> Live(Napi::Env env) {
-    if (!index_) throw TypedError(env, "ERR_DISPOSED", "the index was disposed");
+    if (!index_) throw MakeError(env, ErrorCode::Disposed, "the index was disposed");
     return index_;
   }
 
@@ -78,13 +78,13 @@ class NativeIndex : public Napi::ObjectWrap<NativeIndex> {
     auto index = Live(env);
     auto vectors = std::make_shared<std::vector<float>>(Floats(info[0], "vectors"));
     if (vectors->size() % index->dimension() != 0) {
-      throw TypedError(env, "ERR_INVALID_ARG", "vectors length is not a multiple of the dimension");
+      throw InvalidArgument(env, "vectors length is not a multiple of the dimension");
     }
     const size_t n = vectors->size() / index->dimension();
     std::shared_ptr<std::vector<uint64_t>> ids;
     if (!info[1].IsUndefined()) {
       ids = std::make_shared<std::vector<uint64_t>>(Ids(info[1], "ids"));
-      if (ids->size() != n) throw TypedError(env, "ERR_INVALID_ARG", "ids and vectors differ in count");
+      if (ids->size() != n) throw InvalidArgument(env, "ids and vectors differ in count");
     }
     Napi::ObjectReference self = Napi::Persistent(Value());
     auto keep = std::make_shared<Napi::ObjectReference>(std::move(self));
@@ -119,13 +119,13 @@ class NativeIndex : public Napi::ObjectWrap<NativeIndex> {
     auto index = Live(env);
     auto queries = std::make_shared<std::vector<float>>(Floats(info[0], "queries"));
     if (queries->size() % index->dimension() != 0) {
-      throw TypedError(env, "ERR_INVALID_ARG", "queries length is not a multiple of the dimension");
+      throw InvalidArgument(env, "queries length is not a multiple of the dimension");
     }
     const size_t count = queries->size() / index->dimension();
-    if (!info[1].IsNumber()) throw TypedError(env, "ERR_INVALID_ARG", "k must be a number");
+    if (!info[1].IsNumber()) throw InvalidArgument(env, "k must be a number");
     const double kd = info[1].As<Napi::Number>().DoubleValue();
     if (!(kd >= 1) || kd > 4294967295.0 || kd != static_cast<double>(static_cast<int64_t>(kd))) {
-      throw TypedError(env, "ERR_INVALID_ARG", "k must be an integer from 1 to 4294967295");
+      throw InvalidArgument(env, "k must be an integer from 1 to 4294967295");
     }
     const size_t k = static_cast<size_t>(kd);
     std::shared_ptr<sentvec::Filter> filter;
@@ -135,7 +135,7 @@ class NativeIndex : public Napi::ObjectWrap<NativeIndex> {
       if (f.Has("bitmap") && !f.Get("bitmap").IsUndefined()) {
         Napi::Value b = f.Get("bitmap");
         if (!b.IsTypedArray() || b.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
-          throw TypedError(env, "ERR_INVALID_ARG", "filter.bitmap must be a Uint8Array");
+          throw InvalidArgument(env, "filter.bitmap must be a Uint8Array");
         }
         auto bytes = b.As<Napi::Uint8Array>();
         filter->bitmap.assign(bytes.Data(), bytes.Data() + bytes.ElementLength());
@@ -148,8 +148,7 @@ class NativeIndex : public Napi::ObjectWrap<NativeIndex> {
     if (info[3].IsNumber()) {
       const double o = info[3].As<Napi::Number>().DoubleValue();
       if (!(o >= 1) || o > Index::kMaxOversample || o != static_cast<double>(static_cast<int64_t>(o))) {
-        throw TypedError(env, "ERR_INVALID_ARG",
-                         "oversample must be an integer from 1 to " + std::to_string(Index::kMaxOversample));
+        throw InvalidArgument(env, "oversample must be an integer from 1 to " + std::to_string(Index::kMaxOversample));
       }
       oversample = static_cast<size_t>(o);
     }
@@ -174,7 +173,7 @@ class NativeIndex : public Napi::ObjectWrap<NativeIndex> {
   Napi::Value Save(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     auto index = Live(env);
-    if (!info[0].IsString()) throw TypedError(env, "ERR_INVALID_ARG", "path must be a string");
+    if (!info[0].IsString()) throw InvalidArgument(env, "path must be a string");
     auto path = std::make_shared<std::string>(info[0].As<Napi::String>().Utf8Value());
     return PromiseWorker::Start(
         env, [=] { index->Save(*path); }, [](Napi::Env env) -> Napi::Value { return env.Undefined(); });
@@ -207,7 +206,7 @@ Napi::Value Wrap(Napi::Env env, std::shared_ptr<Index> index) {
 // createIndex({ dimension, metric: 'cosine' | 'dot', precision: 'f32' | 'int8' | 'binary', rescore, threads })
 Napi::Value CreateIndex(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsObject()) throw TypedError(env, "ERR_INVALID_ARG", "createIndex expects an options object");
+  if (!info[0].IsObject()) throw InvalidArgument(env, "createIndex expects an options object");
   Napi::Object o = info[0].As<Napi::Object>();
   sentvec::IndexOptions options;
   options.dimension = PositiveInteger(o, "dimension", 0);
@@ -218,7 +217,7 @@ Napi::Value CreateIndex(const Napi::CallbackInfo& info) {
   else if (metric == "dot")
     options.metric = sentvec::Metric::Dot;
   else
-    throw TypedError(env, "ERR_INVALID_ARG", "unknown metric " + metric);
+    throw InvalidArgument(env, "unknown metric " + metric);
   if (precision == "f32")
     options.precision = sentvec::Precision::F32;
   else if (precision == "int8")
@@ -226,20 +225,20 @@ Napi::Value CreateIndex(const Napi::CallbackInfo& info) {
   else if (precision == "binary")
     options.precision = sentvec::Precision::Binary;
   else
-    throw TypedError(env, "ERR_INVALID_ARG", "unknown precision " + precision);
+    throw InvalidArgument(env, "unknown precision " + precision);
   options.rescore = Boolean(o, "rescore", true);
   options.threads = static_cast<int>(PositiveInteger(o, "threads", 0));
   try {
     return Wrap(env, std::make_shared<Index>(options));
   } catch (const Error& e) {
-    throw TypedError(env, sentvec::ErrorCodeName(e.code()), e.what());
+    throw MakeError(env, e.code(), e.what(), e.subject());
   }
 }
 
 // loadIndex(path, threads) → Promise<NativeIndex>
 Napi::Value LoadIndex(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsString()) throw TypedError(env, "ERR_INVALID_ARG", "path must be a string");
+  if (!info[0].IsString()) throw InvalidArgument(env, "path must be a string");
   auto path = std::make_shared<std::string>(info[0].As<Napi::String>().Utf8Value());
   const int threads = info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : 0;
   auto loaded = std::make_shared<std::shared_ptr<Index>>();

@@ -23,7 +23,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
 
  private:
   std::shared_ptr<sentvec::Model> Live(Napi::Env env) {
-    if (!model_) throw TypedError(env, "ERR_DISPOSED", "the model was disposed; load it again");
+    if (!model_) throw MakeError(env, ErrorCode::Disposed, "the model was disposed; load it again");
     return model_;
   }
 
@@ -66,8 +66,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     auto model = Live(env);
     if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
         !info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array) {
-      throw TypedError(env, "ERR_INVALID_ARG",
-                       "encodeTokens expects an Int32Array of ids and a Uint32Array of offsets");
+      throw InvalidArgument(env, "encodeTokens expects an Int32Array of ids and a Uint32Array of offsets");
     }
     auto ids = info[0].As<Napi::Int32Array>();
     auto offsets = info[1].As<Napi::Uint32Array>();
@@ -75,8 +74,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     auto encodings = std::make_shared<std::vector<sentvec::Encoding>>(n);
     for (size_t i = 0; i < n; ++i) {
       const uint32_t a = offsets[i], b = offsets[i + 1];
-      if (a > b || b > ids.ElementLength())
-        throw TypedError(env, "ERR_INVALID_ARG", "offsets are not increasing within the ids");
+      if (a > b || b > ids.ElementLength()) throw InvalidArgument(env, "offsets are not increasing within the ids");
       (*encodings)[i].ids.assign(ids.Data() + a, ids.Data() + b);
     }
     Napi::Object opts = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(env);
@@ -175,7 +173,7 @@ sentvec::PoolingMode ParsePooling(Napi::Env env, const std::string& name) {
   if (name == "max") return sentvec::PoolingMode::Max;
   if (name == "mean") return sentvec::PoolingMode::Mean;
   if (name == "mean_sqrt_len") return sentvec::PoolingMode::MeanSqrtLen;
-  throw TypedError(env, "ERR_INVALID_ARG", "unknown pooling mode '" + name + "'");
+  throw InvalidArgument(env, "unknown pooling mode '" + name + "'");
 }
 
 }  // namespace
@@ -184,12 +182,12 @@ sentvec::PoolingMode ParsePooling(Napi::Env env, const std::string& name) {
 //             pooling: string[], threads }) → Promise<NativeModel>
 static Napi::Value LoadModel(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsObject()) throw TypedError(env, "ERR_INVALID_ARG", "loadModel expects an options object");
+  if (!info[0].IsObject()) throw InvalidArgument(env, "loadModel expects an options object");
   Napi::Object o = info[0].As<Napi::Object>();
   sentvec::ModelConfig config;
   auto str = [&](const char* key) {
     Napi::Value v = o.Get(key);
-    if (!v.IsString()) throw TypedError(env, "ERR_INVALID_ARG", std::string(key) + " must be a string");
+    if (!v.IsString()) throw InvalidArgument(env, std::string(key) + " must be a string");
     return v.As<Napi::String>().Utf8Value();
   };
   config.onnxPath = str("onnxPath");
@@ -201,27 +199,7 @@ static Napi::Value LoadModel(const Napi::CallbackInfo& info) {
   config.session.intraOpThreads = static_cast<int>(PositiveInteger(o, "threads", 0));
   config.session.spinning = Boolean(o, "spinning", true);
   config.session.fallback = Boolean(o, "fallback", false);
-  Napi::Value providers = o.Get("providers");
-  if (providers.IsArray()) {
-    auto list = providers.As<Napi::Array>();
-    for (uint32_t i = 0; i < list.Length(); ++i) {
-      Napi::Value item = list.Get(i);
-      if (!item.IsObject())
-        throw TypedError(env, "ERR_INVALID_ARG", "providers[" + std::to_string(i) + "] must be an object");
-      Napi::Object p = item.As<Napi::Object>();
-      sentvec::ProviderRequest request;
-      request.name = p.Get("name").ToString().Utf8Value();
-      Napi::Value options = p.Get("options");
-      if (options.IsArray()) {
-        auto pairs = options.As<Napi::Array>();
-        for (uint32_t k = 0; k < pairs.Length(); ++k) {
-          auto pair = pairs.Get(k).As<Napi::Array>();
-          request.options.emplace_back(pair.Get(0u).ToString().Utf8Value(), pair.Get(1u).ToString().Utf8Value());
-        }
-      }
-      config.session.providers.push_back(std::move(request));
-    }
-  }
+  config.session.providers = ProviderRequests(o.Get("providers"));
   Napi::Value pooling = o.Get("pooling");
   if (pooling.IsArray()) {
     config.pooling.clear();
@@ -241,30 +219,9 @@ static Napi::Value LoadModel(const Napi::CallbackInfo& info) {
       });
 }
 
-// probeProviders() → Promise<Array<{ name, compiled, usable, reason }>>
-static Napi::Value ProbeProviders(const Napi::CallbackInfo& info) {
-  auto statuses = std::make_shared<std::vector<sentvec::ProviderStatus>>();
-  return PromiseWorker::Start(
-      info.Env(), [=] { *statuses = sentvec::ProbeProviders(); },
-      [=](Napi::Env env) -> Napi::Value {
-        Napi::Array out = Napi::Array::New(env, statuses->size());
-        for (size_t i = 0; i < statuses->size(); ++i) {
-          const auto& st = (*statuses)[i];
-          Napi::Object o = Napi::Object::New(env);
-          o.Set("name", st.name);
-          o.Set("compiled", st.compiled);
-          o.Set("usable", st.usable);
-          if (!st.reason.empty()) o.Set("reason", st.reason);
-          out.Set(static_cast<uint32_t>(i), o);
-        }
-        return out;
-      });
-}
-
 void InitModel(Napi::Env env, Napi::Object exports, AddonData* data) {
   data->modelConstructor = Napi::Persistent(NativeModel::Define(env));
   exports.Set("loadModel", Napi::Function::New(env, LoadModel));
-  exports.Set("probeProviders", Napi::Function::New(env, ProbeProviders));
 }
 
 }  // namespace binding

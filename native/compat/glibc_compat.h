@@ -1,5 +1,5 @@
 /* Force-included into every translation unit on x86-64 glibc (CMakeLists.txt, binding.gyp,
- * scripts/deps.sh): binds the few glibc functions that gained a newer symbol version after 2.28
+ * install/deps.sh): binds the few glibc functions that gained a newer symbol version after 2.28
  * to their old versions, so the addon runs wherever ONNX Runtime's own library does (glibc 2.28).
  * The old versions are still exported by every newer glibc. */
 #if defined(__linux__) && defined(__x86_64__) && !defined(SENTVEC_GLIBC_COMPAT_H)

@@ -1,5 +1,7 @@
-// Errors raised by the core. The binding turns each into a rejected Promise whose `code` is
-// the string below, so TypeScript can map it onto a typed error class.
+// The error contract: every error sentvec's native code raises has one of these codes. The
+// binding hands each to the error factory that lib/errors.ts registers, so JavaScript receives the
+// real class (InvalidArgumentError, ModelFileError, …); lib/errors.ts has one class per code, and
+// test/errors.test.mjs checks that against kErrorCodes.
 #pragma once
 
 #include <stdexcept>
@@ -16,7 +18,15 @@ enum class ErrorCode {
   DuplicateId,      // ERR_DUPLICATE_ID: an id is already in the index or repeated in one call
   IndexFile,        // ERR_INDEX_FILE: a saved index is truncated, corrupt or of a newer format
   Io,               // ERR_IO: a file could not be written
+  Disposed,         // ERR_DISPOSED: a model or index was used after dispose()
+  OutOfMemory,      // ERR_OUT_OF_MEMORY: an allocation failed, or a result is too large to hand over
+  Internal,         // ERR_INTERNAL: a bug in sentvec (please report it)
 };
+
+constexpr ErrorCode kErrorCodes[] = {ErrorCode::InvalidArgument, ErrorCode::ModelFile, ErrorCode::InputTooLong,
+                                     ErrorCode::Inference,       ErrorCode::Provider,  ErrorCode::DuplicateId,
+                                     ErrorCode::IndexFile,       ErrorCode::Io,        ErrorCode::Disposed,
+                                     ErrorCode::OutOfMemory,     ErrorCode::Internal};
 
 inline const char* ErrorCodeName(ErrorCode code) {
   switch (code) {
@@ -36,21 +46,28 @@ inline const char* ErrorCodeName(ErrorCode code) {
       return "ERR_INDEX_FILE";
     case ErrorCode::Io:
       return "ERR_IO";
+    case ErrorCode::Disposed:
+      return "ERR_DISPOSED";
+    case ErrorCode::OutOfMemory:
+      return "ERR_OUT_OF_MEMORY";
+    case ErrorCode::Internal:
+      return "ERR_INTERNAL";
   }
   return "ERR_INTERNAL";
 }
 
 class Error : public std::runtime_error {
  public:
-  Error(ErrorCode code, const std::string& message, std::string file = {})
-      : std::runtime_error(message), code_(code), file_(std::move(file)) {}
+  Error(ErrorCode code, const std::string& message, std::string subject = {})
+      : std::runtime_error(message), code_(code), subject_(std::move(subject)) {}
   ErrorCode code() const { return code_; }
-  // The model file the error is about, when there is one (for ERR_MODEL_FILE).
-  const std::string& file() const { return file_; }
+  // What the error is about, where its class has a field for it: the file of ERR_MODEL_FILE and
+  // ERR_INDEX_FILE, the provider of ERR_PROVIDER.
+  const std::string& subject() const { return subject_; }
 
  private:
   ErrorCode code_;
-  std::string file_;
+  std::string subject_;
 };
 
 }  // namespace sentvec

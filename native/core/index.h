@@ -11,6 +11,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "aligned_buffer.h"
+
 namespace sentvec {
 
 enum class Metric : uint32_t { Cosine = 0, Dot = 1 };
@@ -40,25 +42,6 @@ struct SearchResults {
   std::vector<uint32_t> counts;  // valid results per query (≤ k)
 };
 
-// A 64-byte aligned buffer: rows start on cache-line boundaries.
-template <typename T>
-class AlignedBuffer {
- public:
-  AlignedBuffer() = default;
-  AlignedBuffer(const AlignedBuffer&) = delete;
-  AlignedBuffer& operator=(const AlignedBuffer&) = delete;
-  ~AlignedBuffer();
-  void resize(size_t count);  // keeps the first min(old, new) elements; new ones are zero
-  T* data() { return data_; }
-  const T* data() const { return data_; }
-  size_t size() const { return size_; }
-
- private:
-  T* data_ = nullptr;
-  size_t size_ = 0;
-  size_t capacity_ = 0;
-};
-
 class Index {
  public:
   explicit Index(const IndexOptions& options);
@@ -81,6 +64,7 @@ class Index {
   // (|score| ≤ ‖a‖·‖b‖) stays a finite float32: √FLT_MAX / 2.
   static constexpr double kMaxDotNorm = 9.2e18;
 
+  // The file format and its checks are in index_file.cc.
   // Atomic: the file at `path` is the old index or the new one, never a mix. A save that is
   // killed can leave a `<path>.tmp-*` file beside it; the next save of that path removes it.
   void Save(const std::string& path) const;

@@ -1,7 +1,6 @@
 #include "pooling.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -58,27 +57,6 @@ void Normalize(float* v, size_t n) {
   const double norm = std::max(std::sqrt(sum), 1e-12);
   const float scale = static_cast<float>(1.0 / norm);
   for (size_t i = 0; i < n; ++i) v[i] *= scale;
-}
-
-}  // namespace sentvec
-
-namespace sentvec {
-
-double MeasurePooling(size_t batch, size_t seqLength, size_t hidden, int rounds) {
-  std::vector<float> tokens(batch * seqLength * hidden);
-  for (size_t i = 0; i < tokens.size(); ++i) tokens[i] = static_cast<float>(i % 97) * 0.01f;
-  std::vector<int64_t> mask(batch * seqLength, 1);
-  std::vector<float> out(batch * hidden);
-  std::vector<float*> rows(batch);
-  for (size_t b = 0; b < batch; ++b) rows[b] = out.data() + b * hidden;
-  double best = 0;
-  for (int r = 0; r < rounds; ++r) {
-    const auto start = std::chrono::steady_clock::now();
-    Pool(tokens.data(), mask.data(), batch, seqLength, hidden, {PoolingMode::Mean}, rows.data());
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    best = std::max(best, static_cast<double>(tokens.size() * sizeof(float)) / seconds / 1e9);
-  }
-  return out[0] >= 0 ? best : 0;  // keeps the output observable
 }
 
 }  // namespace sentvec

@@ -20,11 +20,3 @@ void Pool(const float* tokens, const int64_t* mask, size_t batch, size_t seqLeng
 void Normalize(float* v, size_t n);
 
 }  // namespace sentvec
-
-namespace sentvec {
-
-// Mean-pooling throughput in GB/s of token embeddings read: the best of `rounds` passes over a
-// batch × seqLength × hidden buffer (all tokens valid). For benchmarks.
-double MeasurePooling(size_t batch, size_t seqLength, size_t hidden, int rounds);
-
-}  // namespace sentvec

@@ -6,23 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "providers.h"
+
 namespace sentvec {
-
-// An execution provider to try, with its ONNX Runtime options (key/value strings).
-struct ProviderRequest {
-  std::string name;  // cpu, cuda, tensorrt, coreml, nnapi
-  std::vector<std::pair<std::string, std::string>> options;
-};
-
-struct ProviderStatus {
-  std::string name;
-  bool compiled = false;  // listed by this ONNX Runtime build
-  bool usable = false;    // could be appended here and now
-  std::string reason;     // why not, when not
-};
-
-// Every provider sentvec knows, as this ONNX Runtime library and machine see it.
-std::vector<ProviderStatus> ProbeProviders();
 
 struct SessionOptions {
   // In order of preference; empty means cpu.

@@ -13,12 +13,3 @@ constexpr int kMaxThreads = 256;
 int PhysicalCores();
 
 }  // namespace sentvec
-
-namespace sentvec {
-
-// Memory read bandwidth in GB/s: the best of three passes of `threads` threads summing a buffer
-// of `bytes` (which should be much larger than the caches). For benchmarks: it is what a scan of
-// stored vectors can reach at most.
-double MeasureReadBandwidth(size_t bytes, int threads);
-
-}  // namespace sentvec

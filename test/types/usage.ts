@@ -1,6 +1,6 @@
 // Compiled (not run) by test/types.test.mjs: the published declarations must accept this usage
 // and reject the lines marked @ts-expect-error.
-import { Embeddings, InvalidArgumentError, Model, SentvecError, Tokenized, physicalCores } from '../../dist/lib/index.js';
+import { Embeddings, InvalidArgumentError, Model, SentvecError, Tokenized, physicalCores } from '../../dist/lib/sentvec.js';
 
 async function usage(): Promise<void> {
   const model: Model = await Model.load('dir', { maxSeqLength: 128, pooling: ['mean', 'cls'], threads: 2, normalize: true });

@@ -12,8 +12,8 @@ import { Embeddings } from '../embeddings';
 import { SentvecError } from '../errors';
 import { DownloadError, downloadModel, isHubId } from './hub';
 import { Model } from '../model';
-import type { ProviderName } from '../providers';
-import { Index } from '../search';
+import { PROVIDER_NAMES, type ProviderName } from '../providers';
+import { Index } from '../index';
 import { decodeText, splitSentences } from './sentences';
 import { RANGES, type RangedOption } from '../validate';
 
@@ -39,10 +39,10 @@ interface Options {
   verbose?: boolean;
 }
 
-const PROVIDERS = ['cpu', 'cuda', 'tensorrt', 'coreml', 'nnapi'];
+const PROVIDERS: readonly string[] = PROVIDER_NAMES;
+const PROVIDER_LIST = `${PROVIDERS.slice(0, -1).join(', ')} or ${PROVIDERS[PROVIDERS.length - 1]}`;
 function checkProvider(provider: string): ProviderName {
-  if (!PROVIDERS.includes(provider))
-    throw new UsageError(`--provider ${provider}: expected ${PROVIDERS.slice(0, -1).join(', ')} or ${PROVIDERS[PROVIDERS.length - 1]}`);
+  if (!PROVIDERS.includes(provider)) throw new UsageError(`--provider ${provider}: expected ${PROVIDER_LIST}`);
   return provider as ProviderName;
 }
 
@@ -340,7 +340,7 @@ export function program(): Command {
     .option('--json', 'print results as JSON, one line per question')
     .option('--model <dir|hub-id>', `model directory or hub id (default: ${DEFAULT_MODEL})`)
     .option('--revision <rev>', 'hub revision', 'main')
-    .option('--provider <name>', 'execution provider: cpu, cuda, tensorrt, coreml or nnapi', 'cpu')
+    .option('--provider <name>', `execution provider: ${PROVIDER_LIST}`, 'cpu')
     .option('--onnx-file <path>', 'ONNX file inside the model (default onnx/model.onnx, else model.onnx), e.g. onnx/model_fp16.onnx')
     .addOption(new Option('--batch-size <n>', 'sentences per inference batch').argParser(ranged('batchSize')).default(32))
     .addOption(new Option('--min-length <n>', 'drop sentences shorter than this (characters)').argParser(ranged('minLength')).default(5))
@@ -377,7 +377,7 @@ export function program(): Command {
     .option('--model <dir|hub-id>', `model directory or hub id (default: ${DEFAULT_MODEL})`)
     .option('--revision <rev>', 'hub revision', 'main')
     .option('--onnx-file <path>', 'ONNX file inside the model (default onnx/model.onnx, else model.onnx), e.g. onnx/model_fp16.onnx')
-    .option('--provider <name>', 'execution provider: cpu, cuda, tensorrt, coreml or nnapi', 'cpu')
+    .option('--provider <name>', `execution provider: ${PROVIDER_LIST}`, 'cpu')
     .addOption(new Option('--port <n>', 'port').argParser(ranged('port')).default(8080))
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--api-key <key>', 'require "Authorization: Bearer <key>" (default: $SENTVEC_API_KEY, else none)')

@@ -5,7 +5,7 @@
 // Without it — a platform with no package, optional dependencies omitted, or
 // `npm install sentvec --build-from-source` — it builds from source: the build tools come from
 // the npm registry (cmake-js, node-addon-api, onnxruntime-node with its download skipped,
-// simsimd), the C++ sources of SentencePiece, utf8proc and xxHash through scripts/deps.sh
+// simsimd), the C++ sources of SentencePiece, utf8proc and xxHash through install/deps.sh
 // (Debian's archive, else upstream), and it needs cmake and a C++17 compiler.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -49,10 +49,10 @@ try {
     if (!existsSync(join(root, 'node_modules', name))) renameSync(join(scratch, 'node_modules', name), join(root, 'node_modules', name));
   }
   rmSync(scratch, { recursive: true, force: true });
-  run('bash', [join(root, 'scripts/deps.sh')]);
+  run('bash', [join(root, 'install/deps.sh')]);
   run(process.execPath, [require.resolve('cmake-js/bin/cmake-js', { paths: [root] }), 'compile', '--CDCMAKE_BUILD_TYPE=Release']);
 } catch {
   console.error('sentvec: building the native addon failed (see above). It needs cmake, a C++17 compiler, the npm registry ' +
-    'and Debian\'s package archive or the internet for its C++ dependencies (scripts/deps.sh).');
+    'and Debian\'s package archive or the internet for its C++ dependencies (install/deps.sh).');
   process.exit(1);
 }

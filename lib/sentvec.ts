@@ -1,0 +1,40 @@
+// The library: models, embeddings, search. The HTTP server is `sentvec/server` (lib/server.ts),
+// so that requiring sentvec loads no HTTP code; the CLI is bin/sentvec.js.
+export { Model, Tokenized, type EncodeOptions } from './model';
+export { Embeddings } from './embeddings';
+export {
+  Index,
+  semanticSearch,
+  type IndexOptions,
+  type SearchOptions,
+  type SearchResult,
+  type SemanticSearchHit,
+  type Metric,
+  type Precision,
+  type Ids,
+} from './index';
+export type { LoadOptions } from './model-directory';
+export { QueueFullError, type SchedulerOptions } from './scheduler';
+export { availableProviders, PROVIDER_NAMES, type Provider, type ProviderName, type ProviderAvailability } from './providers';
+export { useNativeBinding, type PoolingMode } from './binding';
+export {
+  SentvecError,
+  InvalidArgumentError,
+  ModelFileError,
+  InputTooLongError,
+  DisposedError,
+  InferenceError,
+  NativeLoadError,
+  DuplicateIdError,
+  IndexFileError,
+  IoError,
+  ProviderError,
+  OutOfMemoryError,
+  InternalError,
+} from './errors';
+import { binding } from './binding';
+
+/** Physical cores of this machine: the default of `threads`. */
+export function physicalCores(): number {
+  return binding().physicalCores;
+}
