@@ -92,7 +92,7 @@ for target in "${targets[@]}"; do
   if "$bin" "$work" "fuzz/corpus/$target" "$seeds/$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
       -max_len=65536 -print_final_stats=1 -artifact_prefix="$crashes/" >"$out/$target.log" 2>&1; then
     runs=$(awk '/stat::number_of_executed_units/ {print $2}' "$out/$target.log")
-    cov=$(grep -o 'cov: [0-9]*' "$out/$target.log" | tail -n1)
+    cov=$(grep -ao 'cov: [0-9]*' "$out/$target.log" | tail -n1)
     log "$target: ${runs:-?} executions, $cov, no crash"
   else
     tail -n 60 "$out/$target.log" >&2
