@@ -15,6 +15,7 @@ export interface NativeModelConfig {
   pooling: PoolingMode[];
   threads: number;
   spinning: boolean;
+  memoryArena: boolean;
   providers: Array<{ name: string; options: Array<[string, string]> }>;
   fallback: boolean;
 }
@@ -38,12 +39,17 @@ export interface NativeModelInfo {
 }
 
 export interface NativeModel {
+  /** dimensions: keep the first that many values (0: all); poolFrom: leading tokens pooling leaves out. */
   encode(
     texts: string[],
-    options: { batchSize: number; normalize: boolean; truncate: boolean },
+    options: { batchSize: number; normalize: boolean; truncate: boolean; dimensions?: number; poolFrom?: number },
   ): Promise<{ data: Float32Array; truncated: Uint8Array }>;
   tokenize(texts: string[]): Promise<NativeTokenized>;
-  encodeTokens(ids: Int32Array, offsets: Uint32Array, options: { batchSize: number; normalize: boolean }): Promise<Float32Array>;
+  encodeTokens(
+    ids: Int32Array,
+    offsets: Uint32Array,
+    options: { batchSize: number; normalize: boolean; dimensions?: number; poolFrom?: Uint32Array },
+  ): Promise<Float32Array>;
   vocabulary(): string[];
   info(): NativeModelInfo;
   dispose(): void;

@@ -6,7 +6,7 @@ import type { NativeModelConfig, PoolingMode } from './binding';
 import { InvalidArgumentError, ModelFileError } from './errors';
 import type { SchedulerOptions } from './scheduler';
 import { resolveProviders, type Provider } from './providers';
-import { describe, integerIn, integerOption, rejectUnknownOptions } from './validate';
+import { booleanOption, describe, integerIn, integerOption, rejectUnknownOptions } from './validate';
 
 /** Options of {@link Model.load}; each overrides what the model directory says. */
 export interface LoadOptions {
@@ -26,6 +26,18 @@ export interface LoadOptions {
   pooling?: PoolingMode | PoolingMode[];
   /** Whether `encode` L2-normalizes by default. Default: true when modules.json has a Normalize module, else false. */
   normalize?: boolean;
+  /**
+   * Named prompts, prepended to texts by `encode(texts, { promptName })`, e.g.
+   * `{ query: 'query: ', passage: 'passage: ' }`. Default: `prompts` of config_sentence_transformers.json.
+   */
+  prompts?: Record<string, string>;
+  /** The prompt `encode` uses when given none. Default: `default_prompt_name` of config_sentence_transformers.json, else none. */
+  defaultPromptName?: string | null;
+  /**
+   * Keep the first `truncateDim` values of every vector (Matryoshka models), 1 to the model's
+   * dimension. Default: `truncate_dim` of config_sentence_transformers.json, else all.
+   */
+  truncateDim?: number | null;
   /** ONNX file, relative to the model directory. Default: onnx/model.onnx, else model.onnx. */
   onnxFile?: string;
   /** ONNX Runtime intra-op threads, 1 to 256. Default: the machine's physical cores. */
@@ -35,6 +47,13 @@ export interface LoadOptions {
    * default: faster batches, but cores stay busy for a moment after each one. Default true.
    */
   spinning?: boolean;
+  /**
+   * Keep ONNX Runtime's CPU memory arena: freed blocks are kept for the next batch (about 3%
+   * faster on 128-token batches), but the arena grows with each new largest batch and never gives
+   * memory back. Without it, peak memory is that of the largest single batch. Default: true when
+   * maxSeqLength is 512 or less, false above (long inputs).
+   */
+  memoryArena?: boolean;
   /**
    * Execution providers in order of preference, by name or with options, e.g.
    * `['cuda', 'cpu']` or `[{ name: 'tensorrt', fp16: true }, 'cuda', 'cpu']`. Default `['cpu']`.
@@ -55,9 +74,22 @@ export interface ResolvedConfig {
   native: NativeModelConfig;
   normalize: boolean;
   modelType: string;
+  prompts: Record<string, string>;
+  defaultPromptName: string | undefined;
+  /** Pooling's include_prompt: false leaves prompt tokens out of mean and max pooling. */
+  includePrompt: boolean;
+  truncateDim: number | undefined;
 }
 
 const POOLING_ORDER: PoolingMode[] = ['cls', 'max', 'mean', 'mean_sqrt_len'];
+
+/**
+ * The encoder architectures sentvec runs, and the rows of their position table that no token
+ * uses: XLM-R numbers positions from padding_idx + 1 = 2, BERT from 0. (The position ids are
+ * computed inside the ONNX graph; only the longest input follows from this.)
+ */
+const RESERVED_POSITIONS = { 'xlm-roberta': 2, bert: 0 };
+type ModelType = keyof typeof RESERVED_POSITIONS;
 const LOAD_OPTIONS = new Set([
   'maxSeqLength',
   'doLowerCase',
@@ -69,6 +101,10 @@ const LOAD_OPTIONS = new Set([
   'spinning',
   'providers',
   'fallback',
+  'prompts',
+  'defaultPromptName',
+  'truncateDim',
+  'memoryArena',
 ]);
 
 async function exists(path: string): Promise<boolean> {
@@ -171,22 +207,33 @@ export async function resolveModelDirectory(dir: string, options: LoadOptions): 
     unknown
   >;
   const modelType = config.model_type;
-  if (modelType !== 'xlm-roberta') {
+  if (typeof modelType !== 'string' || !(modelType in RESERVED_POSITIONS)) {
     throw new ModelFileError(
       configPath,
-      `${configPath}: model_type is ${JSON.stringify(modelType)}; sentvec runs XLM-RoBERTa models ("xlm-roberta"), such as paraphrase-multilingual-mpnet-base-v2`,
+      `${configPath}: model_type is ${JSON.stringify(modelType)}; sentvec runs encoders of model_type ${Object.keys(RESERVED_POSITIONS)
+        .map((t) => `"${t}"`)
+        .join(' or ')} with the XLM-R SentencePiece tokenizer, such as paraphrase-multilingual-mpnet-base-v2, ` +
+        'paraphrase-multilingual-MiniLM-L12-v2, multilingual-e5-* and bge-m3',
     );
   }
   const hiddenSize = integerField(config, 'hidden_size', configPath) ?? 0;
   const maxPositionEmbeddings = integerField(config, 'max_position_embeddings', configPath);
-  // XLM-R numbers positions from padding_idx + 1 = 2, so two rows are never used by tokens.
-  const maxPositions = maxPositionEmbeddings ? maxPositionEmbeddings - 2 : 0;
-
+  const maxPositions = maxPositionEmbeddings ? maxPositionEmbeddings - RESERVED_POSITIONS[modelType as ModelType] : 0;
   const stPath = join(root, 'sentence_bert_config.json');
   const st = ((await readJson(stPath, 'max_seq_length and do_lower_case', false)) ?? {}) as Record<string, unknown>;
   const tcPath = join(root, 'tokenizer_config.json');
   const tc = ((await readJson(tcPath, 'the tokenizer configuration', false)) ?? {}) as Record<string, unknown>;
   await readJson(join(root, 'special_tokens_map.json'), 'the special tokens map', false);
+
+  const spmPath = join(root, 'sentencepiece.bpe.model');
+  const tokenizerClass = typeof tc.tokenizer_class === 'string' ? tc.tokenizer_class : undefined;
+  if (!(await exists(spmPath)) && ((await exists(join(root, 'vocab.txt'))) || tokenizerClass?.startsWith('Bert'))) {
+    throw new ModelFileError(
+      spmPath,
+      `${root} has a WordPiece tokenizer (vocab.txt${tokenizerClass?.startsWith('Bert') ? `, tokenizer_class ${tokenizerClass}` : ''}), which sentvec does not run yet; ` +
+        'it runs the XLM-R SentencePiece tokenizer (sentencepiece.bpe.model), as in paraphrase-multilingual-*, multilingual-e5-* and bge-m3',
+    );
+  }
 
   let maxSeqLength =
     options.maxSeqLength !== undefined
@@ -235,15 +282,43 @@ export async function resolveModelDirectory(dir: string, options: LoadOptions): 
       throw new InvalidArgumentError(`Expected a boolean for normalize but received ${describe(options.normalize)}`);
     normalize = options.normalize;
   }
-  let pooling: PoolingMode[];
-  if (options.pooling !== undefined) {
-    pooling = checkPooling(options.pooling);
-  } else {
-    const poolingPath = join(root, poolingDir, 'config.json');
-    const pc = (await readJson(poolingPath, 'the pooling configuration (pooling_mode_mean_tokens, …)', false)) as
-      Record<string, unknown> | undefined;
-    pooling = pc ? poolingFromConfig(pc, poolingPath) : ['mean'];
+  const poolingPath = join(root, poolingDir, 'config.json');
+  const pc = (await readJson(poolingPath, 'the pooling configuration (pooling_mode_mean_tokens, …)', false)) as
+    Record<string, unknown> | undefined;
+  const pooling: PoolingMode[] =
+    options.pooling !== undefined ? checkPooling(options.pooling) : pc ? poolingFromConfig(pc, poolingPath) : ['mean'];
+  const includePrompt = pc?.include_prompt !== false;
+
+  // config_sentence_transformers.json: prompts, default_prompt_name, truncate_dim.
+  const stcPath = join(root, 'config_sentence_transformers.json');
+  const stc = ((await readJson(stcPath, 'prompts, default_prompt_name and truncate_dim', false)) ?? {}) as Record<string, unknown>;
+  const isPromptMap = (v: unknown): v is Record<string, string> =>
+    v !== null && typeof v === 'object' && !Array.isArray(v) && Object.values(v).every((p) => typeof p === 'string');
+  let prompts: Record<string, string> = {};
+  if (stc.prompts !== undefined && stc.prompts !== null) {
+    if (!isPromptMap(stc.prompts))
+      throw new ModelFileError(stcPath, `${stcPath}: "prompts" must map prompt names to strings, found ${JSON.stringify(stc.prompts)}`);
+    prompts = { ...stc.prompts };
   }
+  if (options.prompts !== undefined) {
+    if (!isPromptMap(options.prompts))
+      throw new InvalidArgumentError(`Expected an object of prompt names to strings for prompts but received ${describe(options.prompts)}`);
+    prompts = { ...options.prompts };
+  }
+  let defaultPromptName: string | undefined;
+  const defaultName = options.defaultPromptName !== undefined ? options.defaultPromptName : stc.default_prompt_name;
+  if (defaultName !== undefined && defaultName !== null) {
+    const where = options.defaultPromptName !== undefined ? 'defaultPromptName' : `${stcPath}: "default_prompt_name"`;
+    if (typeof defaultName !== 'string' || !(defaultName in prompts)) {
+      const message = `${where} is ${JSON.stringify(defaultName)}, which is not one of the prompts (${Object.keys(prompts).join(', ') || 'none'})`;
+      throw options.defaultPromptName !== undefined ? new InvalidArgumentError(message) : new ModelFileError(stcPath, message);
+    }
+    defaultPromptName = defaultName;
+  }
+  let truncateDim: number | undefined;
+  if (options.truncateDim !== undefined && options.truncateDim !== null)
+    truncateDim = integerIn(options.truncateDim, 1, 1 << 20, 'truncateDim');
+  else if (options.truncateDim === undefined) truncateDim = integerField(stc, 'truncate_dim', stcPath);
 
   let onnxPath: string;
   if (options.onnxFile !== undefined) {
@@ -270,7 +345,7 @@ export async function resolveModelDirectory(dir: string, options: LoadOptions): 
   return {
     native: {
       onnxPath,
-      tokenizerPath: join(root, 'sentencepiece.bpe.model'),
+      tokenizerPath: spmPath,
       maxSeqLength,
       maxPositions,
       hiddenSize,
@@ -278,6 +353,7 @@ export async function resolveModelDirectory(dir: string, options: LoadOptions): 
       pooling,
       threads,
       spinning: options.spinning ?? true,
+      memoryArena: options.memoryArena === undefined ? maxSeqLength <= 512 : booleanOption(options.memoryArena, 'memoryArena'),
       providers: options.providers === undefined ? [{ name: 'cpu', options: [] }] : resolveProviders(options.providers),
       fallback:
         options.fallback === undefined
@@ -290,5 +366,9 @@ export async function resolveModelDirectory(dir: string, options: LoadOptions): 
     },
     normalize,
     modelType,
+    prompts,
+    defaultPromptName,
+    includePrompt,
+    truncateDim,
   };
 }

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { binding, type NativeModel, type NativeModelInfo, type PoolingMode } from './binding';
-import { resolveModelDirectory, type LoadOptions } from './model-directory';
-import { booleanOption, describe, integerOption, rejectUnknownOptions } from './validate';
+import { resolveModelDirectory, type LoadOptions, type ResolvedConfig } from './model-directory';
+import { booleanOption, describe, integerIn, integerOption, rejectUnknownOptions } from './validate';
 import { Embeddings } from './embeddings';
 import { DisposedError, InputTooLongError, InvalidArgumentError } from './errors';
 import { normalizeRow, Scheduler, schedulerOptions, type SchedulerOptions } from './scheduler';
@@ -17,6 +17,23 @@ export interface EncodeOptions {
    * `Embeddings.truncated`; false rejects the call with an InputTooLongError. Default true.
    */
   truncate?: boolean;
+  /** Text prepended to every input, as sentence-transformers' `prompt`, e.g. `'query: '`. */
+  prompt?: string;
+  /** The name of one of the model's prompts (`model.prompts`), e.g. `'query'`. Default: the model's `defaultPromptName`, if any. */
+  promptName?: string;
+  /**
+   * Keep the first `dimensions` values of each vector (Matryoshka), 1 to the model's full
+   * dimension, then normalize if `normalize`. Default: the model's `truncateDim`, else all.
+   */
+  dimensions?: number;
+}
+
+// What one encode() call asks of every input.
+interface Call {
+  normalize: boolean;
+  truncate: boolean;
+  dimensions: number;
+  poolFrom: number;
 }
 
 /** The tokens of one input: `<s>`, its pieces, `</s>`. */
@@ -41,7 +58,7 @@ export class Tokenized {
   }
 }
 
-const ENCODE_OPTIONS = new Set(['batchSize', 'normalize', 'truncate']);
+const ENCODE_OPTIONS = new Set(['batchSize', 'normalize', 'truncate', 'prompt', 'promptName', 'dimensions']);
 
 function loneSurrogate(t: string): number {
   for (let i = 0; i < t.length; i++) {
@@ -96,6 +113,12 @@ export class Model {
   #info: NativeModelInfo;
   #normalize: boolean;
   #pooling: PoolingMode[];
+  #prompts: Readonly<Record<string, string>>;
+  #defaultPromptName: string | undefined;
+  #includePrompt: boolean;
+  #truncateDim: number | undefined;
+  // Tokens of each prompt that pooling leaves out when the model says include_prompt: false.
+  #promptTokens = new Map<string, number>();
   #vocabulary: readonly string[] | undefined;
   #scheduler: Scheduler | undefined;
   // Calls accepted and not yet settled: dispose() frees the native model only after the last.
@@ -105,18 +128,20 @@ export class Model {
   /** The ONNX file in use (absolute path): the `onnxFile` option, else onnx/model.onnx, else model.onnx. */
   readonly onnxPath: string;
 
-  private constructor(
-    native: NativeModel,
-    onnxPath: string,
-    normalize: boolean,
-    pooling: PoolingMode[],
-    scheduler: boolean | SchedulerOptions,
-  ) {
+  private constructor(native: NativeModel, config: ResolvedConfig, scheduler: boolean | SchedulerOptions) {
     this.#native = native;
-    this.onnxPath = onnxPath;
+    this.onnxPath = resolve(config.native.onnxPath);
     this.#info = native.info();
-    this.#normalize = normalize;
-    this.#pooling = pooling;
+    this.#normalize = config.normalize;
+    this.#pooling = config.native.pooling;
+    this.#prompts = Object.freeze({ ...config.prompts });
+    this.#defaultPromptName = config.defaultPromptName;
+    this.#includePrompt = config.includePrompt;
+    if (config.truncateDim !== undefined && config.truncateDim > this.#info.dimension) {
+      native.dispose();
+      throw new InvalidArgumentError(`truncateDim ${config.truncateDim} exceeds the model's dimension ${this.#info.dimension}`);
+    }
+    this.#truncateDim = config.truncateDim;
     if (scheduler !== false) {
       this.#scheduler = new Scheduler(native, this.#info.dimension, scheduler === true ? {} : scheduler);
       this.#scheduler.onIdle = () => this.#release();
@@ -137,14 +162,29 @@ export class Model {
     }
     if (typeof scheduler === 'object') schedulerOptions(scheduler);
     const native = await binding().loadModel(config.native);
-    const model = new Model(native, resolve(config.native.onnxPath), config.normalize, config.native.pooling, scheduler);
+    const model = new Model(native, config, scheduler);
     for (const warning of model.#info.providerWarnings) process.emitWarning(warning, { code: 'SENTVEC_PROVIDER_FALLBACK' });
     return model;
   }
 
   /** Width of the vectors `encode` returns. */
   get dimension(): number {
-    return this.#info.dimension;
+    return this.#truncateDim ?? this.#info.dimension;
+  }
+
+  /** The model's named prompts (config_sentence_transformers.json `prompts`, or the `prompts` load option). */
+  get prompts(): Readonly<Record<string, string>> {
+    return this.#prompts;
+  }
+
+  /** The prompt `encode` applies when given none, if any. */
+  get defaultPromptName(): string | undefined {
+    return this.#defaultPromptName;
+  }
+
+  /** Whether pooling counts the prompt's tokens (Pooling's include_prompt; false leaves them out, as sentence-transformers does). */
+  get includePrompt(): boolean {
+    return this.#includePrompt;
   }
 
   /** Longest input in tokens, counting `<s>` and `</s>`. */
@@ -210,47 +250,95 @@ export class Model {
     if (options === null || typeof options !== 'object')
       throw new InvalidArgumentError(`Expected an object for options but received ${describe(options)}`);
     rejectUnknownOptions(options, ENCODE_OPTIONS, 'encode()');
-    const list = checkTexts(texts, 'texts');
+    let list = checkTexts(texts, 'texts');
     const batchSize = options.batchSize === undefined ? 32 : integerOption(options.batchSize, 'batchSize');
     const normalize = options.normalize === undefined ? this.#normalize : booleanOption(options.normalize, 'normalize');
     const truncate = options.truncate === undefined ? true : booleanOption(options.truncate, 'truncate');
-    if (list.length === 0) return new Embeddings(new Float32Array(0), this.dimension, []);
+    const dimensions =
+      options.dimensions === undefined ? this.dimension : integerIn(options.dimensions, 1, this.#info.dimension, 'dimensions');
+    const prompt = this.#prompt(options);
+    if (list.length === 0) return new Embeddings(new Float32Array(0), dimensions, []);
+    let poolFrom = 0;
+    if (prompt !== '') {
+      list = list.map((text) => prompt + text);
+      if (!this.#includePrompt) poolFrom = await this.#promptLength(native, prompt);
+    }
+    const call: Call = { normalize, truncate, dimensions, poolFrom };
     const scheduler = this.#scheduler;
-    if (scheduler && list.length < batchSize) return this.#accepted(() => this.#encodeScheduled(scheduler, list, normalize, truncate));
+    if (scheduler && list.length < batchSize) return this.#accepted(() => this.#encodeScheduled(scheduler, list, call));
     return this.#accepted(async () => {
-      const { data, truncated } = await native.encode(list, { batchSize, normalize, truncate });
+      const full = dimensions === this.#info.dimension;
+      const { data, truncated } = await native.encode(list, {
+        batchSize,
+        normalize,
+        truncate,
+        dimensions: full ? 0 : dimensions,
+        poolFrom,
+      });
       return new Embeddings(
         data,
-        this.dimension,
+        dimensions,
         Array.from(truncated, (t) => t === 1),
       );
     });
   }
 
+  // The prompt of a call: `prompt`, else the one `promptName` names, else the default prompt, else none.
+  #prompt(options: EncodeOptions): string {
+    if (options.prompt !== undefined && options.promptName !== undefined)
+      throw new InvalidArgumentError('Expected prompt or promptName, not both');
+    if (options.prompt !== undefined) {
+      if (typeof options.prompt !== 'string')
+        throw new InvalidArgumentError(`Expected a string for prompt but received ${describe(options.prompt)}`);
+      return checkTexts([options.prompt], 'prompt')[0];
+    }
+    const name = options.promptName ?? this.#defaultPromptName;
+    if (name === undefined) return '';
+    if (typeof name !== 'string' || !Object.hasOwn(this.#prompts, name)) {
+      const known = Object.keys(this.#prompts);
+      throw new InvalidArgumentError(
+        `Expected one of this model's prompt names (${known.length ? known.join(', ') : 'it has none'}) for promptName but received ${describe(name)}`,
+      );
+    }
+    return this.#prompts[name];
+  }
+
+  // sentence-transformers leaves out of pooling the prompt's tokens with <s>: its length tokenized alone, less </s>.
+  async #promptLength(native: NativeModel, prompt: string): Promise<number> {
+    let n = this.#promptTokens.get(prompt);
+    if (n === undefined) {
+      const { offsets } = await native.tokenize([prompt]);
+      n = offsets[1] - 1;
+      this.#promptTokens.set(prompt, n);
+    }
+    return n;
+  }
+
   // Small calls share tokenization and batches with other concurrent calls.
-  async #encodeScheduled(scheduler: Scheduler, list: string[], normalize: boolean, truncate: boolean): Promise<Embeddings> {
+  async #encodeScheduled(scheduler: Scheduler, list: string[], call: Call): Promise<Embeddings> {
     const tokenized = await scheduler.tokenize(list);
     const { ids, offsets, truncated } = tokenized;
     const index = truncated.indexOf(1);
-    if (!truncate && index >= 0) {
+    if (!call.truncate && index >= 0) {
       throw new InputTooLongError(
         `texts[${index}] is longer than maxSeqLength (${this.maxSeqLength} tokens with <s> and </s>); shorten it, raise maxSeqLength, or pass truncate: true`,
       );
     }
     const inputs = Array.from(list, (_, i) => ids.subarray(offsets[i], offsets[i + 1]));
     return new Embeddings(
-      await this.#embedRows(inputs, normalize),
-      this.dimension,
+      await this.#embedRows(inputs, call),
+      call.dimensions,
       Array.from(truncated, (t) => t === 1),
     );
   }
 
-  async #embedRows(inputs: Int32Array[], normalize: boolean): Promise<Float32Array> {
-    const dim = this.dimension;
+  // Through the scheduler, whose batches mix calls: each call's rows are cut to its dimensions and normalized here.
+  async #embedRows(inputs: Int32Array[], call: Omit<Call, 'truncate'>): Promise<Float32Array> {
+    const dim = call.dimensions;
     const data = new Float32Array(inputs.length * dim);
-    const rows = await this.#scheduler!.submit(inputs);
-    rows.forEach((row, i) => data.set(row, i * dim));
-    if (normalize) for (let i = 0; i < inputs.length; i++) normalizeRow(data.subarray(i * dim, (i + 1) * dim));
+    const rows = await this.#scheduler!.submit(inputs, call.poolFrom);
+    rows.forEach((row, i) => data.set(dim === row.length ? row : row.subarray(0, dim), i * dim));
+    if (call.normalize) for (let i = 0; i < inputs.length; i++) normalizeRow(data.subarray(i * dim, (i + 1) * dim));
     return data;
   }
 
@@ -277,13 +365,14 @@ export class Model {
       return ids instanceof Int32Array ? ids : Int32Array.from(ids);
     });
     const normalize = options.normalize ?? this.#normalize;
-    if (rows.length === 0) return new Embeddings(new Float32Array(0), this.dimension, []);
+    const dimensions = this.dimension;
+    if (rows.length === 0) return new Embeddings(new Float32Array(0), dimensions, []);
     if (this.#scheduler)
       return this.#accepted(
         async () =>
           new Embeddings(
-            await this.#embedRows(rows, normalize),
-            this.dimension,
+            await this.#embedRows(rows, { normalize, dimensions, poolFrom: 0 }),
+            dimensions,
             rows.map(() => false),
           ),
       );
@@ -294,10 +383,11 @@ export class Model {
     const flat = new Int32Array(offsets[rows.length]);
     rows.forEach((r, i) => flat.set(r, offsets[i]));
     return this.#accepted(async () => {
-      const data = await native.encodeTokens(flat, offsets, { batchSize: 32, normalize });
+      const full = dimensions === this.#info.dimension;
+      const data = await native.encodeTokens(flat, offsets, { batchSize: 32, normalize, dimensions: full ? 0 : dimensions });
       return new Embeddings(
         data,
-        this.dimension,
+        dimensions,
         rows.map(() => false),
       );
     });

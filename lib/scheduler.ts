@@ -79,6 +79,7 @@ interface Item {
   ids: Int32Array;
   request: Request;
   row: number;
+  poolFrom: number;
 }
 
 export class Scheduler {
@@ -167,8 +168,11 @@ export class Scheduler {
     this.#checkIdle();
   }
 
-  /** Embeds framed token ids (not normalized); one row per input, in order. */
-  submit(inputs: readonly Int32Array[]): Promise<Float32Array[]> {
+  /**
+   * Embeds framed token ids (not normalized); one row per input, in order. `poolFrom`: leading
+   * tokens of each that pooling leaves out (a prompt's, under include_prompt: false).
+   */
+  submit(inputs: readonly Int32Array[], poolFrom = 0): Promise<Float32Array[]> {
     const tokens = inputs.reduce((n, ids) => n + ids.length, 0);
     if (this.#queuedTokens + tokens > this.options.maxQueuedTokens && this.#queue.length > 0) {
       return Promise.reject(
@@ -181,7 +185,7 @@ export class Scheduler {
     return new Promise((resolve, reject) => {
       const request: Request = { rows: new Array(inputs.length), remaining: inputs.length, settled: false, resolve, reject };
       inputs.forEach((ids, row) => {
-        this.#queue.push({ ids, request, row });
+        this.#queue.push({ ids, request, row, poolFrom });
         this.#queuedTokens += ids.length;
         if (ids.length > this.#queueLongest) this.#queueLongest = ids.length;
       });
@@ -239,7 +243,8 @@ export class Scheduler {
     const started = performance.now();
     let running: Promise<Float32Array>;
     try {
-      running = this.#native.encodeTokens(ids, offsets, { batchSize: batch.length, normalize: false });
+      const poolFrom = batch.some((item) => item.poolFrom > 0) ? Uint32Array.from(batch, (item) => item.poolFrom) : undefined;
+      running = this.#native.encodeTokens(ids, offsets, { batchSize: batch.length, normalize: false, poolFrom });
     } catch (err) {
       running = Promise.reject(err); // e.g. the model was disposed while inputs waited
     }

@@ -27,23 +27,42 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     return model_;
   }
 
-  // encode(texts, { batchSize, normalize, truncate }) → Promise<{ data: Float32Array, truncated: Uint8Array }>
+  // The options encode and encodeTokens share: { batchSize, normalize, dimensions }.
+  static sentvec::EncodeOptions EncodeOptionsOf(const Napi::Object& opts) {
+    sentvec::EncodeOptions options;
+    options.batchSize = PositiveInteger(opts, "batchSize", options.batchSize);
+    options.normalize = Boolean(opts, "normalize", options.normalize);
+    options.dimensions = PositiveInteger(opts, "dimensions", 0);
+    return options;
+  }
+
+  // The core's OutputDimension, checked here: core errors must not be thrown on the JS thread.
+  static size_t OutputDimension(Napi::Env env, const sentvec::Model& model, const sentvec::EncodeOptions& options) {
+    if (options.dimensions > model.dimension())
+      throw InvalidArgument(env, "dimensions " + std::to_string(options.dimensions) + " exceeds the model's " +
+                                     std::to_string(model.dimension()));
+    return options.dimensions > 0 ? options.dimensions : model.dimension();
+  }
+
+  // encode(texts, { batchSize, normalize, truncate, dimensions, poolFrom })
+  //   → Promise<{ data: Float32Array, truncated: Uint8Array }>
   Napi::Value Encode(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     auto model = Live(env);
     auto texts = std::make_shared<std::vector<std::string>>(Texts(info[0]));
     Napi::Object opts = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(env);
-    sentvec::EncodeOptions options;
-    options.batchSize = PositiveInteger(opts, "batchSize", options.batchSize);
-    options.normalize = Boolean(opts, "normalize", options.normalize);
+    sentvec::EncodeOptions options = EncodeOptionsOf(opts);
     options.truncate = Boolean(opts, "truncate", options.truncate);
+    // poolFrom: one count for every text (they share the prompt).
+    const size_t skip = PositiveInteger(opts, "poolFrom", 0);
+    if (skip > 0) options.poolFrom.assign(texts->size(), static_cast<uint32_t>(std::min<size_t>(skip, UINT32_MAX)));
     struct Result {
       std::vector<float> data;
       std::vector<uint8_t> truncated;
     };
     auto result = std::make_shared<Result>();
     const size_t n = texts->size();
-    const size_t dim = model->dimension();
+    const size_t dim = OutputDimension(env, *model, options);
     return PromiseWorker::Start(
         env,
         [=] {
@@ -59,7 +78,8 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
         });
   }
 
-  // encodeTokens(ids: Int32Array, offsets: Uint32Array, { batchSize, normalize }) → Promise<Float32Array>:
+  // encodeTokens(ids: Int32Array, offsets: Uint32Array, { batchSize, normalize, dimensions, poolFrom })
+  //   → Promise<Float32Array>:
   // input i is ids[offsets[i] .. offsets[i + 1]], already framed with <s> … </s>.
   Napi::Value EncodeTokens(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
@@ -78,10 +98,17 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
       (*encodings)[i].ids.assign(ids.Data() + a, ids.Data() + b);
     }
     Napi::Object opts = info[2].IsObject() ? info[2].As<Napi::Object>() : Napi::Object::New(env);
-    sentvec::EncodeOptions options;
-    options.batchSize = PositiveInteger(opts, "batchSize", options.batchSize);
-    options.normalize = Boolean(opts, "normalize", options.normalize);
-    const size_t dim = model->dimension();
+    sentvec::EncodeOptions options = EncodeOptionsOf(opts);
+    // poolFrom: a Uint32Array with one count per input.
+    Napi::Value poolFrom = opts.Get("poolFrom");
+    if (!poolFrom.IsUndefined()) {
+      if (!poolFrom.IsTypedArray() || poolFrom.As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array ||
+          poolFrom.As<Napi::Uint32Array>().ElementLength() != n)
+        throw InvalidArgument(env, "poolFrom must be a Uint32Array with one count per input");
+      auto counts = poolFrom.As<Napi::Uint32Array>();
+      options.poolFrom.assign(counts.Data(), counts.Data() + n);
+    }
+    const size_t dim = OutputDimension(env, *model, options);
     auto data = std::make_shared<std::vector<float>>();
     return PromiseWorker::Start(
         env,
@@ -198,6 +225,7 @@ static Napi::Value LoadModel(const Napi::CallbackInfo& info) {
   config.doLowerCase = Boolean(o, "doLowerCase", false);
   config.session.intraOpThreads = static_cast<int>(PositiveInteger(o, "threads", 0));
   config.session.spinning = Boolean(o, "spinning", true);
+  config.session.memoryArena = Boolean(o, "memoryArena", true);
   config.session.fallback = Boolean(o, "fallback", false);
   config.session.providers = ProviderRequests(o.Get("providers"));
   Napi::Value pooling = o.Get("pooling");

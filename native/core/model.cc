@@ -43,6 +43,14 @@ std::shared_ptr<Model> Model::Load(const ModelConfig& config) {
   return model;
 }
 
+size_t Model::OutputDimension(const EncodeOptions& options) const {
+  if (options.dimensions > dimension_) {
+    throw Error(ErrorCode::InvalidArgument, "dimensions " + std::to_string(options.dimensions) +
+                                                " exceeds the model's " + std::to_string(dimension_));
+  }
+  return options.dimensions > 0 ? options.dimensions : dimension_;
+}
+
 std::vector<Encoding> Model::Tokenize(const std::vector<std::string>& texts) const {
   std::vector<Encoding> encodings(texts.size());
   // Tokenizing runs before any inference can start, with the cores otherwise idle: split it over
@@ -75,6 +83,8 @@ void Model::Encode(const std::vector<std::string>& texts, const EncodeOptions& o
 
 void Model::EncodeTokens(const std::vector<Encoding>& encodings, const EncodeOptions& options, float* out) const {
   if (options.batchSize == 0) throw Error(ErrorCode::InvalidArgument, "batchSize must be at least 1");
+  if (!options.poolFrom.empty() && options.poolFrom.size() != encodings.size())
+    throw Error(ErrorCode::InvalidArgument, "poolFrom must have one entry per input");
   const int32_t vocab = tokenizer_->vocabSize();
   for (size_t i = 0; i < encodings.size(); ++i) {
     const auto& ids = encodings[i].ids;
@@ -97,19 +107,24 @@ void Model::EncodeTokens(const std::vector<Encoding>& encodings, const EncodeOpt
   std::stable_sort(order.begin(), order.end(),
                    [&](size_t a, size_t b) { return encodings[a].ids.size() > encodings[b].ids.size(); });
 
+  const size_t outDim = OutputDimension(options);
   std::vector<int64_t> ids, mask;
   std::vector<float*> rows;
-  for (size_t first = 0; first < order.size(); first += options.batchSize) {
-    const size_t batch = std::min(options.batchSize, order.size() - first);
+  // Full vectors go here first when only their first outDim values are kept.
+  std::vector<float> full;
+  for (size_t first = 0, batch = 0; first < order.size(); first += batch) {
     const size_t seq = encodings[order[first]].ids.size();
+    batch = std::min({options.batchSize, order.size() - first, std::max<size_t>(1, kMaxBatchTokens / seq),
+                      std::max<size_t>(1, kMaxBatchAttention / (seq * seq))});
     ids.assign(batch * seq, Tokenizer::kPadId);
     mask.assign(batch * seq, 0);
     rows.resize(batch);
+    if (outDim < dimension_) full.resize(batch * dimension_);
     for (size_t b = 0; b < batch; ++b) {
       const auto& enc = encodings[order[first + b]].ids;
       std::copy(enc.begin(), enc.end(), ids.begin() + static_cast<std::ptrdiff_t>(b * seq));
       std::fill_n(mask.begin() + static_cast<std::ptrdiff_t>(b * seq), enc.size(), 1);
-      rows[b] = out + order[first + b] * dimension_;
+      rows[b] = outDim < dimension_ ? full.data() + b * dimension_ : out + order[first + b] * dimension_;
     }
     const auto output = session_->Run(ids, mask, batch, seq);
     if (output->width() != hidden_) {
@@ -119,6 +134,13 @@ void Model::EncodeTokens(const std::vector<Encoding>& encodings, const EncodeOpt
     if (session_->pooled()) {
       for (size_t b = 0; b < batch; ++b) std::copy_n(output->data() + b * hidden_, hidden_, rows[b]);
     } else {
+      if (!options.poolFrom.empty()) {
+        // The encoder attended to every token; only pooling leaves the prompt out.
+        for (size_t b = 0; b < batch; ++b) {
+          const size_t skip = std::min<size_t>(options.poolFrom[order[first + b]], seq);
+          std::fill_n(mask.begin() + static_cast<std::ptrdiff_t>(b * seq), skip, 0);
+        }
+      }
       Pool(output->data(), mask.data(), batch, seq, hidden_, config_.pooling, rows.data());
     }
     // A NaN or infinity (a float16 export that overflowed, a broken export) must not reach
@@ -134,8 +156,10 @@ void Model::EncodeTokens(const std::vector<Encoding>& encodings, const EncodeOpt
         }
       }
     }
-    if (options.normalize) {
-      for (float* row : rows) sentvec::Normalize(row, dimension_);
+    for (size_t b = 0; b < batch; ++b) {
+      float* row = out + order[first + b] * outDim;
+      if (outDim < dimension_) std::copy_n(rows[b], outDim, row);
+      if (options.normalize) sentvec::Normalize(row, outDim);
     }
   }
 }

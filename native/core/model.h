@@ -28,14 +28,28 @@ struct EncodeOptions {
   size_t batchSize = 32;
   bool normalize = false;
   bool truncate = true;  // false: an input over maxSeqLength is an error
+  // Per input (empty: none): how many leading tokens mean and max pooling leave out — <s> and a
+  // prompt's tokens, where the Pooling config says include_prompt: false. CLS pooling still reads
+  // the first token, as in sentence-transformers.
+  std::vector<uint32_t> poolFrom;
+  // Matryoshka: keep the first `dimensions` values of each vector (0: all), then normalize if asked.
+  size_t dimensions = 0;
 };
 
 class Model {
  public:
+  // A batch holds at most batchSize inputs, and fewer when they are long: at most kMaxBatchTokens
+  // padded tokens, and at most kMaxBatchAttention attention cells (inputs × length²) per head, so
+  // that a batch's attention scores take at most 4 × heads × kMaxBatchAttention bytes (16 MiB per
+  // head) whatever the lengths. One input always fits: it needs 4 × heads × length² bytes alone.
+  static constexpr size_t kMaxBatchTokens = 16384;
+  static constexpr size_t kMaxBatchAttention = size_t{1} << 22;
+
   static std::shared_ptr<Model> Load(const ModelConfig& config);
 
-  // Writes texts.size() × dimension() floats to `out` (row i = texts[i]) and, per text, whether it
-  // was truncated. Inputs are sorted by length and each batch is padded to its own longest.
+  // Writes texts.size() × OutputDimension(options) floats to `out` (row i = texts[i]) and, per text, whether it
+  // was truncated. Inputs are sorted by length and each batch is padded to its own longest (see
+  // kMaxBatchTokens for the size of batches).
   void Encode(const std::vector<std::string>& texts, const EncodeOptions& options, float* out,
               uint8_t* truncated) const;
   // The same for texts tokenized already (ids with <s> … </s>, each within maxSeqLength).
@@ -43,6 +57,8 @@ class Model {
   std::vector<Encoding> Tokenize(const std::vector<std::string>& texts) const;
 
   size_t dimension() const { return dimension_; }
+  // Values per output vector under `options` (its `dimensions`, checked against dimension()).
+  size_t OutputDimension(const EncodeOptions& options) const;
   size_t maxSeqLength() const { return config_.maxSeqLength; }
   const Tokenizer& tokenizer() const { return *tokenizer_; }
   const Session& session() const { return *session_; }

@@ -80,6 +80,7 @@ std::unique_ptr<Session> Session::Load(const std::string& path, const SessionOpt
     so.SetInterOpNumThreads(1);
     so.SetExecutionMode(ExecutionMode::ORT_SEQUENTIAL);
     so.SetGraphOptimizationLevel(GraphOptimizationLevel::ORT_ENABLE_ALL);
+    if (!options.memoryArena) so.DisableCpuMemArena();
     so.AddConfigEntry("session.intra_op.allow_spinning", options.spinning ? "1" : "0");
     std::vector<ProviderRequest> providers = options.providers;
     if (providers.empty()) providers.push_back(ProviderRequest{"cpu", {}});

@@ -19,6 +19,10 @@ struct SessionOptions {
   // Let idle intra-op threads spin between parallel sections (ONNX Runtime's default): lower
   // latency per batch, at the price of cores busy-waiting when there is no work.
   bool spinning = true;
+  // ONNX Runtime's CPU memory arena: keeps freed blocks for the next run (a few % faster), but it
+  // grows with every new largest shape and never shrinks; without it, memory goes back after each
+  // run, so peak memory is that of the largest single batch.
+  bool memoryArena = true;
 };
 
 // The encoder's output for one batch, in memory owned by ONNX Runtime.

@@ -20,12 +20,57 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const GENERATOR_VERSION = 2;
 
 /**
+ * What sentvec reads of the real multilingual models of the XLM-R tokenizer family, as their
+ * repositories' config files state it: architecture, layers, width, heads, position table,
+ * embedding rows, token types, pooling, Normalize, max_seq_length, tokenizer limit and prompts.
+ * Their tokenizer vocabulary is XLM-R's 250,002 pieces (the trained one padded with synthetic
+ * pieces); BERT-architecture ones have 250,037 embedding rows.
+ */
+export const REAL_MODELS = {
+  'sentence-transformers/paraphrase-multilingual-mpnet-base-v2': {
+    architecture: 'xlm-roberta', layers: 12, hidden: 768, heads: 12, intermediate: 3072, maxPositions: 514,
+    pooling: 'mean', maxSeqLength: 128,
+  },
+  'sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2': {
+    architecture: 'bert', layers: 12, hidden: 384, heads: 12, intermediate: 1536, maxPositions: 512, embeddingRows: 250037,
+    typeVocabSize: 2, pooling: 'mean', maxSeqLength: 128,
+  },
+  'intfloat/multilingual-e5-small': {
+    architecture: 'bert', layers: 12, hidden: 384, heads: 12, intermediate: 1536, maxPositions: 512, embeddingRows: 250037,
+    typeVocabSize: 2, pooling: 'mean', normalize: true, maxSeqLength: 512, prompts: { query: 'query: ', passage: 'passage: ' },
+  },
+  'intfloat/multilingual-e5-base': {
+    architecture: 'xlm-roberta', layers: 12, hidden: 768, heads: 12, intermediate: 3072, maxPositions: 514,
+    pooling: 'mean', normalize: true, maxSeqLength: 512, prompts: { query: 'query: ', passage: 'passage: ' },
+  },
+  'intfloat/multilingual-e5-large': {
+    architecture: 'xlm-roberta', layers: 24, hidden: 1024, heads: 16, intermediate: 4096, maxPositions: 514,
+    pooling: 'mean', normalize: true, maxSeqLength: 512, prompts: { query: 'query: ', passage: 'passage: ' },
+  },
+  'BAAI/bge-m3': {
+    architecture: 'xlm-roberta', layers: 24, hidden: 1024, heads: 16, intermediate: 4096, maxPositions: 8194,
+    pooling: 'cls', normalize: true, maxSeqLength: 8192, modelMaxLength: 8192,
+  },
+};
+
+/**
+ * A twin of a real model for tests: its config files and vocabulary exactly, its layers and
+ * heads, but 4 dimensions per head (so that a 24-layer model stays a few MB of weights beyond its
+ * embedding table).
+ */
+export function testTwin(id, seed = 11) {
+  const real = REAL_MODELS[id];
+  const hidden = real.heads * 4;
+  return { ...real, hidden, intermediate: hidden * 4, vocabPieces: 250000, seed };
+}
+
+/**
  * Random-weight "shape twins" of the real models, for benchmarks: the same layers, widths and
  * vocabulary size (250,002 tokens: the trained vocabulary padded with synthetic pieces).
  */
 export const TWINS = {
-  'mpnet-base-twin': { layers: 12, hidden: 768, heads: 12, intermediate: 3072, maxPositions: 514, vocabPieces: 250000, seed: 7 },
-  'minilm-l12-twin': { layers: 12, hidden: 384, heads: 12, intermediate: 1536, maxPositions: 514, vocabPieces: 250000, seed: 8 },
+  'mpnet-base-twin': { ...REAL_MODELS['sentence-transformers/paraphrase-multilingual-mpnet-base-v2'], vocabPieces: 250000, seed: 7 },
+  'minilm-l12-twin': { ...REAL_MODELS['sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2'], vocabPieces: 250000, seed: 8 },
 };
 
 /** The tiny model the tests use. */
@@ -55,26 +100,36 @@ export function generateModel(dir, options = {}) {
   // The same weights in half precision, where Hugging Face repositories keep such an export.
   if (spec.fp16File) writeFileSync(join(tmp, 'onnx/model_fp16.onnx'), buildOnnx(spec, rows, true));
   writeJson(join(tmp, 'tokenizer.json'), json);
+  const bert = spec.architecture === 'bert';
   writeJson(join(tmp, 'config.json'), {
-    architectures: ['XLMRobertaModel'], model_type: 'xlm-roberta', hidden_size: spec.hidden,
+    architectures: [bert ? 'BertModel' : 'XLMRobertaModel'], model_type: bert ? 'bert' : 'xlm-roberta', hidden_size: spec.hidden,
     num_hidden_layers: spec.layers, num_attention_heads: spec.heads, intermediate_size: spec.intermediate,
-    max_position_embeddings: spec.maxPositions, vocab_size: rows, type_vocab_size: 1, hidden_act: 'gelu',
-    layer_norm_eps: 1e-5, pad_token_id: 1, bos_token_id: 0, eos_token_id: 2,
+    max_position_embeddings: spec.maxPositions, vocab_size: rows, type_vocab_size: spec.typeVocabSize ?? (bert ? 2 : 1),
+    hidden_act: 'gelu', layer_norm_eps: bert ? 1e-12 : 1e-5,
+    ...(bert ? { pad_token_id: 0 } : { pad_token_id: 1, bos_token_id: 0, eos_token_id: 2 }),
     _sentvec_generated: { note: 'random weights: a test model, not a trained one', spec },
   });
   const mask = { content: '<mask>', single_word: false, lstrip: true, rstrip: false, normalized: true, __type: 'AddedToken' };
   writeJson(join(tmp, 'tokenizer_config.json'), {
     bos_token: '<s>', eos_token: '</s>', sep_token: '</s>', cls_token: '<s>', unk_token: '<unk>',
-    pad_token: '<pad>', mask_token: mask, model_max_length: 512, tokenizer_class: 'XLMRobertaTokenizer',
+    pad_token: '<pad>', mask_token: mask, model_max_length: spec.modelMaxLength ?? 512, tokenizer_class: 'XLMRobertaTokenizer',
   });
   writeJson(join(tmp, 'special_tokens_map.json'), {
     bos_token: '<s>', eos_token: '</s>', unk_token: '<unk>', sep_token: '</s>', pad_token: '<pad>',
     cls_token: '<s>', mask_token: { content: '<mask>', single_word: false, lstrip: true, rstrip: false, normalized: true },
   });
   writeJson(join(tmp, 'sentence_bert_config.json'), { max_seq_length: spec.maxSeqLength, do_lower_case: spec.doLowerCase });
+  if (spec.prompts || spec.truncateDim) {
+    writeJson(join(tmp, 'config_sentence_transformers.json'), {
+      __version__: { sentence_transformers: '3.0.1', transformers: '4.41.2', pytorch: '2.3.0' },
+      prompts: spec.prompts ?? {}, default_prompt_name: spec.defaultPromptName ?? null, similarity_fn_name: 'cosine',
+      ...(spec.truncateDim ? { truncate_dim: spec.truncateDim } : {}),
+    });
+  }
   writeJson(join(tmp, 'modules.json'), [
     { idx: 0, name: '0', path: '', type: 'sentence_transformers.models.Transformer' },
     { idx: 1, name: '1', path: '1_Pooling', type: 'sentence_transformers.models.Pooling' },
+    ...(spec.normalize ? [{ idx: 2, name: '2', path: '2_Normalize', type: 'sentence_transformers.models.Normalize' }] : []),
   ]);
   writeJson(join(tmp, '1_Pooling/config.json'), {
     word_embedding_dimension: spec.hidden,
@@ -82,6 +137,7 @@ export function generateModel(dir, options = {}) {
     pooling_mode_mean_tokens: spec.pooling === 'mean',
     pooling_mode_max_tokens: spec.pooling === 'max',
     pooling_mode_mean_sqrt_len_tokens: spec.pooling === 'mean_sqrt_len',
+    ...(spec.includePrompt === false ? { include_prompt: false } : {}),
   });
   rmSync(dir, { recursive: true, force: true });
   renameSync(tmp, dir);

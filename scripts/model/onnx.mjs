@@ -1,4 +1,5 @@
-// The network half of a generated model: an XLM-RoBERTa encoder graph with seeded random weights,
+// The network half of a generated model: an XLM-RoBERTa or BERT encoder graph (spec.architecture;
+// they differ in position ids, token types and LayerNorm epsilon) with seeded random weights,
 // written as ONNX with onnx-proto (float32, or float16 for a model_fp16.onnx export).
 import onnxProto from 'onnx-proto';
 
@@ -98,10 +99,10 @@ class GraphBuilder {
     const b = this.random(`${prefix}.bias`, [outDim], std);
     return this.node('Add', [this.node('MatMul', [x, w]), b]);
   }
-  layerNorm(x, dim, prefix) {
+  layerNorm(x, dim, prefix, epsilon) {
     const g = this.tensor(`${prefix}.gamma`, [dim], Array.from({ length: dim }, () => 1 + this.normal(0.05)));
     const b = this.random(`${prefix}.beta`, [dim], 0.05);
-    return this.node('LayerNormalization', [x, g, b], { axis: -1, epsilon: 1e-5 });
+    return this.node('LayerNormalization', [x, g, b], { axis: -1, epsilon });
   }
 }
 
@@ -114,18 +115,27 @@ export function buildOnnx(spec, vocabRows, fp16 = false) {
   const std = 0.1;
   const i64 = (name, values, dims = [values.length]) => g.tensor(name, dims, values, INT64);
 
-  // XLM-R position ids: padding_idx + cumulative count of non-pad tokens (pad positions get 1).
-  const pad = i64('pad_id', [1], []);
-  const notPad = g.node('Cast', [g.node('Not', [g.node('Equal', ['input_ids', pad])])], { to: INT64 });
-  const positions = g.node('Add', [g.node('Mul', [g.node('CumSum', [notPad, i64('axis1', [1], [])]), notPad]), pad]);
+  const bert = spec.architecture === 'bert';
+  let positions;
+  if (bert) {
+    // BERT position ids: 0, 1, 2, … whatever the padding (the mask hides padded positions).
+    const length = g.node('Gather', [g.node('Shape', ['input_ids']), i64('dim1', [1], [])], { axis: 0 });
+    positions = g.node('Unsqueeze', [g.node('Range', [i64('zero', [0], []), length, i64('step', [1], [])]), i64('axis0u', [0])]);
+  } else {
+    // XLM-R position ids: padding_idx + cumulative count of non-pad tokens (pad positions get 1).
+    const pad = i64('pad_id', [1], []);
+    const notPad = g.node('Cast', [g.node('Not', [g.node('Equal', ['input_ids', pad])])], { to: INT64 });
+    positions = g.node('Add', [g.node('Mul', [g.node('CumSum', [notPad, i64('axis1', [1], [])]), notPad]), pad]);
+  }
   const words = g.node('Gather', [g.random('word_embeddings', [vocabRows, hidden], std), 'input_ids']);
   const pos = g.node('Gather', [g.random('position_embeddings', [maxPositions, hidden], std), positions]);
   let sum = g.node('Add', [words, pos]);
-  const typeTable = g.random('token_type_embeddings', [1, hidden], std);
+  const typeTable = g.random('token_type_embeddings', [spec.typeVocabSize ?? (bert ? 2 : 1), hidden], std);
   sum = tokenTypeIds
     ? g.node('Add', [sum, g.node('Gather', [typeTable, 'token_type_ids'])])
     : g.node('Add', [sum, g.node('Squeeze', [typeTable, i64('axis0', [0])])]);
-  let x = g.layerNorm(sum, hidden, 'embeddings.LayerNorm');
+  const eps = bert ? 1e-12 : 1e-5;
+  let x = g.layerNorm(sum, hidden, 'embeddings.LayerNorm', eps);
 
   // Additive attention mask: 0 for tokens, -1e9 for padding, shaped batch × 1 × 1 × sequence.
   const maskF = g.node('Cast', ['attention_mask'], { to: FLOAT });
@@ -148,11 +158,11 @@ export function buildOnnx(spec, vocabRows, fp16 = false) {
     const probs = g.node('Softmax', [scores], { axis: -1 });
     const context = g.node('Reshape', [g.node('Transpose', [g.node('MatMul', [probs, v])], { perm: [0, 2, 1, 3] }), mergeHeads]);
     const attn = g.linear(context, hidden, hidden, `${p}.output`, std);
-    const x1 = g.layerNorm(g.node('Add', [attn, x]), hidden, `${p}.attention.LayerNorm`);
+    const x1 = g.layerNorm(g.node('Add', [attn, x]), hidden, `${p}.attention.LayerNorm`, eps);
     const f = g.linear(x1, hidden, intermediate, `${p}.intermediate`, std);
     const gelu = g.node('Mul', [g.node('Mul', [f, half]), g.node('Add', [g.filled(`${p}.one`, [], 1), g.node('Erf', [g.node('Div', [f, sqrt2])])])]);
     const f2 = g.linear(gelu, intermediate, hidden, `${p}.ffn_output`, std);
-    x = g.layerNorm(g.node('Add', [f2, x1]), hidden, `${p}.output.LayerNorm`);
+    x = g.layerNorm(g.node('Add', [f2, x1]), hidden, `${p}.output.LayerNorm`, eps);
   }
   // Tests use a large outputScale to make a float16 export overflow, as real ones sometimes do.
   if (spec.outputScale) x = g.node('Mul', [x, g.filled('output_scale', [], spec.outputScale)]);

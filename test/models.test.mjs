@@ -1,0 +1,130 @@
+// The tested models: for each real model of the XLM-R tokenizer family, a generated twin with its
+// repository's config files, vocabulary, layers and heads (scripts/model/generate.mjs REAL_MODELS,
+// testTwin). sentvec must read each as sentence-transformers does (architecture, position limit,
+// pooling, Normalize, max_seq_length, prompts) and match transformers.js on the same files: token
+// ids identical, vectors within 1e-5.
+import test from 'ava';
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { AutoModel, AutoTokenizer, Tensor, env, mean_pooling } from '@huggingface/transformers';
+import { parityCorpus } from './fixtures/parity-corpus.mjs';
+import { REAL_MODELS, ensureModel, testTwin } from '../scripts/model/generate.mjs';
+import { sentvec } from './helpers/sentvec.mjs';
+
+env.allowRemoteModels = false;
+
+// What sentence-transformers makes of each repository's files.
+const expected = {
+  'sentence-transformers/paraphrase-multilingual-mpnet-base-v2': { maxSeqLength: 128, limit: 512, normalize: false },
+  'sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2': { maxSeqLength: 128, limit: 512, normalize: false },
+  'intfloat/multilingual-e5-small': { maxSeqLength: 512, limit: 512, normalize: true },
+  'intfloat/multilingual-e5-base': { maxSeqLength: 512, limit: 512, normalize: true },
+  'intfloat/multilingual-e5-large': { maxSeqLength: 512, limit: 512, normalize: true },
+  'BAAI/bge-m3': { maxSeqLength: 8192, limit: 8192, normalize: true },
+};
+
+const twinDir = (id) => ensureModel(`twin-${id.replace('/', '_')}`, testTwin(id));
+
+// Lines of every script and edge case, a few long ones (truncated at 128 tokens), and one of
+// ~1,500 tokens (whole under a 512 or 8192 limit).
+const texts = [...parityCorpus.filter((_, i) => i % 4 === 0), parityCorpus.slice(0, 60).join(' ')];
+
+async function reference(dir, id, maxSeqLength) {
+  env.localModelPath = `${dirname(dir)}/`;
+  const tokenizer = await AutoTokenizer.from_pretrained(basename(dir));
+  const model = await AutoModel.from_pretrained(basename(dir), { dtype: 'fp32' });
+  const real = REAL_MODELS[id];
+  // HF's fast tokenizer truncation (keep <s>, the first maxSeqLength − 2 pieces, </s>); see parity.test.mjs.
+  const ids = texts.map((text) => {
+    const all = tokenizer(text).input_ids.tolist()[0].map(Number);
+    return all.length <= maxSeqLength ? all : [...all.slice(0, maxSeqLength - 1), 2];
+  });
+  const vectors = [];
+  for (const [i, row] of ids.entries()) {
+    const seq = row.length;
+    const inputs = {
+      input_ids: new Tensor('int64', BigInt64Array.from(row, BigInt), [1, seq]),
+      attention_mask: new Tensor('int64', new BigInt64Array(seq).fill(1n), [1, seq]),
+      token_type_ids: new Tensor('int64', new BigInt64Array(seq), [1, seq]),
+    };
+    const { last_hidden_state } = await model(inputs);
+    let pooled = real.pooling === 'cls' ? last_hidden_state.slice(null, 0, null) : mean_pooling(last_hidden_state, inputs.attention_mask);
+    if (real.normalize) pooled = pooled.normalize(2, -1);
+    vectors[i] = pooled.data;
+  }
+  await model.dispose();
+  return { ids, vectors };
+}
+
+for (const id of Object.keys(REAL_MODELS)) {
+  test.serial(`${id}: read as sentence-transformers does, token ids and vectors equal transformers.js`, async (t) => {
+    const dir = twinDir(id);
+    const real = REAL_MODELS[id];
+    const want = expected[id];
+    const model = await sentvec.Model.load(dir, { threads: 1 });
+    t.is(model.maxSeqLength, want.maxSeqLength);
+    t.is(model.dimension, real.heads * 4);
+    // The position limit: XLM-R reserves two rows of its table, BERT none.
+    await sentvec.Model.load(dir, { maxSeqLength: want.limit, threads: 1, scheduler: false }).then((m) => m.dispose());
+    await t.throwsAsync(sentvec.Model.load(dir, { maxSeqLength: want.limit + 1, threads: 1 }), {
+      instanceOf: sentvec.InvalidArgumentError,
+      message: new RegExp(`exceeds the ${want.limit} tokens this model's position embeddings allow`),
+    });
+
+    const ref = await reference(dir, id, model.maxSeqLength);
+    const ours = await model.tokenize(texts);
+    const mismatched = texts.map((_, i) => i).filter((i) => JSON.stringify(Array.from(ours[i].ids)) !== JSON.stringify(ref.ids[i]));
+    t.deepEqual(mismatched, [], `token ids differ on lines ${mismatched.slice(0, 5)}`);
+    const embeddings = await model.encode(texts);
+    t.is(model.normalize, want.normalize);
+    t.deepEqual(model.pooling, [real.pooling]);
+    let worst = 0;
+    for (let i = 0; i < texts.length; i++) {
+      const row = embeddings.get(i);
+      for (let d = 0; d < model.dimension; d++) worst = Math.max(worst, Math.abs(row[d] - ref.vectors[i][d]));
+    }
+    t.log(`max |Δ| = ${worst.toExponential(2)} over ${texts.length} texts (longest ${Math.max(...ref.ids.map((r) => r.length))} tokens)`);
+    t.true(worst <= 1e-5, `max |Δ| ${worst}`);
+    model.dispose();
+  });
+}
+
+test('a BERT model with a WordPiece tokenizer gets one error naming it', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sentvec-wordpiece-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  cpSync(twinDir('sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2'), dir, { recursive: true });
+  rmSync(join(dir, 'sentencepiece.bpe.model'));
+  writeFileSync(join(dir, 'vocab.txt'), '[PAD]\n[UNK]\n[CLS]\n[SEP]\n');
+  await t.throwsAsync(sentvec.Model.load(dir), {
+    instanceOf: sentvec.ModelFileError,
+    message: /has a WordPiece tokenizer \(vocab\.txt\), which sentvec does not run yet/,
+  });
+  const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...config, model_type: 'roberta' }));
+  await t.throwsAsync(sentvec.Model.load(dir), {
+    instanceOf: sentvec.ModelFileError,
+    message: /model_type is "roberta"; sentvec runs encoders of model_type "xlm-roberta" or "bert"/,
+  });
+});
+
+test('long inputs run in bounded memory: batches shrink with length (bge-m3 layout, 2 layers)', async (t) => {
+  // 32 inputs of 1,024 tokens: one batch of them would hold 32 × 16 heads × 1024² × 4 bytes = 2 GiB
+  // per attention tensor; bounded batches (4 inputs here) hold 256 MiB.
+  const dir = ensureModel('twin-bge-m3-2-layers', { ...testTwin('BAAI/bge-m3'), layers: 2 });
+  const child = `
+    const { Model } = require(${JSON.stringify(join(dirname(new URL(import.meta.url).pathname), '..'))});
+    (async () => {
+      const model = await Model.load(${JSON.stringify(dir)}, { maxSeqLength: 1024, threads: 1, scheduler: false });
+      const text = 'alpha beta gamma delta '.repeat(1024);
+      const before = process.resourceUsage().maxRSS;
+      const e = await model.encode(Array(32).fill(text), { batchSize: 32 });
+      console.log(JSON.stringify({ n: e.length, truncated: e.truncated.every(Boolean), grewMiB: (process.resourceUsage().maxRSS - before) / 1024 }));
+    })();`;
+  const out = JSON.parse(execFileSync(process.execPath, ['-e', child], { encoding: 'utf8' }));
+  t.log(`peak RSS grew by ${Math.round(out.grewMiB)} MiB for 32 inputs of 1,024 tokens`);
+  t.is(out.n, 32);
+  t.true(out.truncated);
+  t.true(out.grewMiB < 1536, `peak RSS grew by ${out.grewMiB} MiB`);
+});
