@@ -1,9 +1,9 @@
 import test from 'ava';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { createServer } from 'node:net';
 import { startHub } from './helpers/hub-server.mjs';
 import { tinyFp16Model, tinyModel } from './helpers/models.mjs';
@@ -139,4 +139,69 @@ test('onnxFile fetches another export (model_fp16.onnx) instead of onnx/model.on
   t.regex(missing.message, /not found \(HTTP 404\): acme\/tiny-model\/onnx\/model_O4\.onnx .*has an ONNX export \(onnx\/model_O4\.onnx\)/);
   const offline = await t.throwsAsync(downloadModel(hub.repo, { endpoint: hub.endpoint, cacheDir: tmpCache(t), onnxFile: 'onnx/model_fp16.onnx', offline: true }), { instanceOf: DownloadError });
   t.regex(offline.message, /missing: config\.json, sentencepiece\.bpe\.model, onnx\/model_fp16\.onnx\)/);
+});
+
+// A Hugging Face cache as huggingface_hub writes it: blobs named by hash, snapshot files linking to them, refs/.
+function huggingFaceCache(t, repo, files, { revision = 'main', commit = 'a'.repeat(40) } = {}) {
+  const root = mkdtempSync(join(tmpdir(), 'sentvec-hf-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  const base = join(root, `models--${repo.replace('/', '--')}`);
+  mkdirSync(join(base, 'blobs'), { recursive: true });
+  mkdirSync(join(base, 'refs'), { recursive: true });
+  writeFileSync(join(base, 'refs', revision), commit);
+  for (const f of files) {
+    const blob = sha(join(model, f));
+    copyFileSync(join(model, f), join(base, 'blobs', blob));
+    const link = join(base, 'snapshots', commit, f);
+    mkdirSync(dirname(link), { recursive: true });
+    symlinkSync(relative(dirname(link), join(base, 'blobs', blob)), link);
+  }
+  return { root, snapshot: join(base, 'snapshots', commit), base };
+}
+
+test.serial('a model in the Hugging Face cache is used in place, with no network ($HF_HUB_CACHE, $HF_HOME, refs, commits)', async (t) => {
+  const hub = await startHub(model);
+  t.teardown(hub.close);
+  const files = ['config.json', 'sentencepiece.bpe.model', 'onnx/model.onnx', 'modules.json', '1_Pooling/config.json'];
+  const hf = huggingFaceCache(t, hub.repo, files);
+  const saved = { HF_HUB_CACHE: process.env.HF_HUB_CACHE, HF_HOME: process.env.HF_HOME };
+  t.teardown(() => Object.entries(saved).forEach(([k, v]) => (v === undefined ? delete process.env[k] : (process.env[k] = v))));
+  delete process.env.HF_HOME;
+  process.env.HF_HUB_CACHE = hf.root;
+  const cacheDir = tmpCache(t);
+  t.is(await downloadModel(hub.repo, { endpoint: hub.endpoint, cacheDir }), hf.snapshot);
+  t.is(await downloadModel(hub.repo, { endpoint: hub.endpoint, cacheDir, revision: 'a'.repeat(40) }), hf.snapshot, 'a commit hash');
+  t.is(await downloadModel(hub.repo, { endpoint: hub.endpoint, cacheDir, offline: true }), hf.snapshot, 'offline too');
+  t.is(hub.requests.length, 0, 'the hub was not asked');
+  const m = await sentvec.Model.load(hf.snapshot);
+  t.is(m.dimension, 32);
+  m.dispose();
+  // $HF_HOME/hub when $HF_HUB_CACHE is unset.
+  delete process.env.HF_HUB_CACHE;
+  process.env.HF_HOME = dirname(hf.root);
+  renameSync(hf.root, join(dirname(hf.root), 'hub'));
+  t.teardown(() => rmSync(join(dirname(hf.root), 'hub'), { recursive: true, force: true }));
+  t.is(await downloadModel(hub.repo, { endpoint: hub.endpoint, cacheDir }), join(dirname(hf.root), 'hub', relative(hf.root, hf.snapshot)));
+  t.is(hub.requests.length, 0);
+});
+
+test.serial('an incomplete Hugging Face snapshot (a file missing, a dangling link, another revision) is downloaded instead', async (t) => {
+  const hub = await startHub(model);
+  t.teardown(hub.close);
+  const saved = process.env.HF_HUB_CACHE;
+  t.teardown(() => (saved === undefined ? delete process.env.HF_HUB_CACHE : (process.env.HF_HUB_CACHE = saved)));
+  const partial = huggingFaceCache(t, hub.repo, ['config.json', 'sentencepiece.bpe.model', 'onnx/model.onnx']);
+  rmSync(join(partial.base, 'blobs', sha(join(model, 'onnx/model.onnx'))));
+  process.env.HF_HUB_CACHE = partial.root;
+  const cacheDir = tmpCache(t);
+  const dir = await downloadModel(hub.repo, { endpoint: hub.endpoint, cacheDir });
+  t.is(dir, modelCacheDir(hub.repo, { cacheDir }));
+  t.true(hub.requests.length > 0);
+  const other = huggingFaceCache(t, hub.repo, ['config.json', 'sentencepiece.bpe.model', 'onnx/model.onnx'], { revision: 'v2' });
+  process.env.HF_HUB_CACHE = other.root;
+  await t.throwsAsync(downloadModel(hub.repo, { endpoint: hub.endpoint, cacheDir: tmpCache(t), offline: true }), {
+    instanceOf: DownloadError,
+    message: /nor in the Hugging Face cache/,
+  });
+  t.is(await downloadModel(hub.repo, { endpoint: hub.endpoint, cacheDir: tmpCache(t), offline: true, revision: 'v2' }), other.snapshot);
 });

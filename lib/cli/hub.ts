@@ -69,6 +69,38 @@ export function cacheRoot(options: { cacheDir?: string } = {}): string {
   return join(homedir(), '.cache', 'sentvec');
 }
 
+/**
+ * The Hugging Face hub cache that Python's huggingface_hub, `huggingface-cli download` and others
+ * fill: $HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub.
+ */
+export function huggingFaceCache(): string {
+  if (process.env.HF_HUB_CACHE) return process.env.HF_HUB_CACHE;
+  if (process.env.HF_HOME) return join(process.env.HF_HOME, 'hub');
+  return join(homedir(), '.cache', 'huggingface', 'hub');
+}
+
+/**
+ * The snapshot folder of `repo` at `revision` in the Hugging Face cache, when it holds every file
+ * of `required` (snapshot files are links into blobs/: a dangling link counts as missing). The
+ * revision is a commit hash, else a branch or tag that refs/ maps to one.
+ */
+export async function findInHuggingFaceCache(repo: string, revision: string, required: string[]): Promise<string | undefined> {
+  const base = join(huggingFaceCache(), `models--${repo.replace('/', '--')}`);
+  let commit = revision;
+  if (!/^[0-9a-f]{40}$/.test(revision)) {
+    // refs/ holds one file per branch or tag (a tag or branch with a slash is a subfolder).
+    if (revision.split('/').some((part) => part === '..' || part === '.' || part === '')) return undefined;
+    try {
+      commit = (await readFile(join(base, 'refs', revision), 'utf8')).trim();
+    } catch {
+      return undefined;
+    }
+    if (!/^[0-9a-f]{40}$/.test(commit)) return undefined;
+  }
+  const dir = join(base, 'snapshots', commit);
+  return required.every((f) => existsSync(join(dir, f))) ? dir : undefined;
+}
+
 export function isHubId(value: string): boolean {
   return /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/.test(value) && !value.startsWith('.') && !existsSync(value);
 }
@@ -84,7 +116,7 @@ const truthy = (v: string | undefined) => v === '1' || v === 'true' || v === 'ye
 function offlineHelp(repo: string, dir: string, required: string[]): string {
   const missing = required.filter((f) => !existsSync(join(dir, f)));
   return (
-    `the files needed are not in the cache ${dir} (missing: ${missing.join(', ')}); ` +
+    `the files needed are not in the cache ${dir} (missing: ${missing.join(', ')}) nor in the Hugging Face cache ${huggingFaceCache()}; ` +
     `place them there by hand (the layout of the hub repository ${repo}: ${required.join(', ')}, plus the optional ` +
     `${OPTIONAL_FILES.join(', ')}), or allow network access (unset SENTVEC_OFFLINE; HF_ENDPOINT selects a mirror).`
   );
@@ -266,8 +298,9 @@ async function downloadFile(repo: string, file: string, dest: string, options: D
 }
 
 /**
- * Makes sure the cache holds a repository's files and returns its folder. A complete cached copy
- * is used without contacting the hub; missing files are downloaded.
+ * Makes sure the cache holds a repository's files and returns its folder. A complete copy in
+ * sentvec's cache, else in the Hugging Face cache (read only: see huggingFaceCache), is used
+ * without contacting the hub; otherwise the missing files are downloaded into sentvec's cache.
  */
 export async function downloadModel(repo: string, options: DownloadOptions = {}): Promise<string> {
   if (!/^[\w.-]+\/[\w.-]+$/.test(repo))
@@ -277,6 +310,9 @@ export async function downloadModel(repo: string, options: DownloadOptions = {})
   const offline = options.offline ?? (truthy(process.env.SENTVEC_OFFLINE) || truthy(process.env.HF_HUB_OFFLINE));
   const required = requiredFiles(options);
   if (required.every((f) => existsSync(join(dir, f)))) return dir;
+  // Downloaded already by Python or another tool: used in place, with no network.
+  const shared = await findInHuggingFaceCache(repo, options.revision ?? 'main', required);
+  if (shared) return shared;
   if (offline) throw new DownloadError(`offline (SENTVEC_OFFLINE=1): ${offlineHelp(repo, dir, required)}`);
   const absent = new Set<string>();
   const absentFile = join(dir, '.absent.json');
