@@ -170,9 +170,9 @@ export class Scheduler {
 
   /**
    * Embeds framed token ids (not normalized); one row per input, in order. `poolFrom`: leading
-   * tokens of each that pooling leaves out (a prompt's, under include_prompt: false).
+   * tokens that pooling leaves out (a prompt's, under include_prompt: false), for all or per input.
    */
-  submit(inputs: readonly Int32Array[], poolFrom = 0): Promise<Float32Array[]> {
+  submit(inputs: readonly Int32Array[], poolFrom: number | readonly number[] = 0): Promise<Float32Array[]> {
     const tokens = inputs.reduce((n, ids) => n + ids.length, 0);
     if (this.#queuedTokens + tokens > this.options.maxQueuedTokens && this.#queue.length > 0) {
       return Promise.reject(
@@ -185,7 +185,7 @@ export class Scheduler {
     return new Promise((resolve, reject) => {
       const request: Request = { rows: new Array(inputs.length), remaining: inputs.length, settled: false, resolve, reject };
       inputs.forEach((ids, row) => {
-        this.#queue.push({ ids, request, row, poolFrom });
+        this.#queue.push({ ids, request, row, poolFrom: typeof poolFrom === 'number' ? poolFrom : poolFrom[row] });
         this.#queuedTokens += ids.length;
         if (ids.length > this.#queueLongest) this.#queueLongest = ids.length;
       });

@@ -90,6 +90,8 @@ const tooLarge = (limit: number) =>
 
 interface Prepared {
   ids: Int32Array[];
+  /** Per input: whether it was a string (with the prompt in front), not token ids. */
+  textRows: boolean[];
   truncated: number;
   tokens: number;
 }
@@ -409,7 +411,30 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
 
   // Token ids for every input: texts are tokenized (truncated or refused past maxSeqLength, as
   // asked), token arrays are checked and framed with <s> … </s> unless they already are.
-  async function prepare(input: unknown, param: string, truncate: boolean, allowTokens: boolean): Promise<Prepared> {
+  // The prompt of a request: `prompt_name` (one of the model's prompts), else the model's default prompt.
+  function promptOf(b: Record<string, unknown>): string {
+    const name = b.prompt_name ?? model.defaultPromptName;
+    if (name === undefined || name === null) return '';
+    if (typeof name !== 'string' || !Object.hasOwn(model.prompts, name)) {
+      const known = Object.keys(model.prompts);
+      throw invalid(
+        `'prompt_name' must be one of this model's prompts (${known.length ? known.join(', ') : 'it has none'}).`,
+        'prompt_name',
+      );
+    }
+    return model.prompts[name];
+  }
+
+  // Tokens of `prompt` that pooling leaves out (include_prompt: false): <s> and the prompt's pieces.
+  const promptTokens = new Map<string, number>();
+  async function poolFrom(prompt: string): Promise<number> {
+    if (prompt === '' || model.includePrompt) return 0;
+    let n = promptTokens.get(prompt);
+    if (n === undefined) promptTokens.set(prompt, (n = (await model.tokenize(prompt)).ids.length - 1));
+    return n;
+  }
+
+  async function prepare(input: unknown, param: string, truncate: boolean, allowTokens: boolean, prompt = ''): Promise<Prepared> {
     let items: unknown[];
     if (typeof input === 'string') items = [input];
     else if (allowTokens && isTokenArray(input)) items = [input];
@@ -434,7 +459,7 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
           );
         if (!item.isWellFormed() || item.includes('\0'))
           throw invalid(`${param}[${i}] contains a lone surrogate or a NUL character.`, `${param}[${i}]`);
-        texts.push(item);
+        texts.push(prompt + item);
         where.push(i);
       } else if (allowTokens && isTokenArray(item)) {
         const vocab = model.vocabSize;
@@ -479,13 +504,14 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
       });
     }
     m.truncated.inc(truncated);
-    return { ids, truncated, tokens: ids.reduce((n, x) => n + x.length, 0) };
+    const textRows = items.map((item) => typeof item === 'string');
+    return { ids, textRows, truncated, tokens: ids.reduce((n, x) => n + x.length, 0) };
   }
 
   function checkDimensions(value: unknown): number {
     if (value === undefined || value === null) return model.dimension;
-    if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > model.dimension) {
-      throw invalid(`'dimensions' must be an integer from 1 to ${model.dimension}.`, 'dimensions');
+    if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > model.info.dimension) {
+      throw invalid(`'dimensions' must be an integer from 1 to ${model.info.dimension}.`, 'dimensions');
     }
     return value as number;
   }
@@ -508,8 +534,13 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
     if (format !== 'float' && format !== 'base64') throw invalid(`'encoding_format' must be 'float' or 'base64'.`, 'encoding_format');
     if (b.truncate !== undefined && typeof b.truncate !== 'boolean') throw invalid(`'truncate' must be a boolean.`, 'truncate');
     const dimensions = checkDimensions(b.dimensions);
-    const prepared = await prepare(b.input, 'input', (b.truncate as boolean | undefined) ?? true, true);
-    const rows = await scheduler.submit(prepared.ids);
+    const prompt = promptOf(b);
+    const prepared = await prepare(b.input, 'input', (b.truncate as boolean | undefined) ?? true, true, prompt);
+    const skip = await poolFrom(prompt);
+    const rows = await scheduler.submit(
+      prepared.ids,
+      prepared.textRows.map((text) => (text ? skip : 0)),
+    );
     if (prepared.truncated) reply.header('x-sentvec-truncated-inputs', String(prepared.truncated));
     return {
       object: 'list',
@@ -531,8 +562,9 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
     for (const k of ['truncate', 'normalize'] as const)
       if (b[k] !== undefined && typeof b[k] !== 'boolean') throw invalid(`'${k}' must be a boolean.`, k);
     const dimensions = checkDimensions(b.dimensions);
-    const prepared = await prepare(b.inputs, 'inputs', (b.truncate as boolean | undefined) ?? false, false);
-    const rows = await scheduler.submit(prepared.ids);
+    const prompt = promptOf(b);
+    const prepared = await prepare(b.inputs, 'inputs', (b.truncate as boolean | undefined) ?? false, false, prompt);
+    const rows = await scheduler.submit(prepared.ids, await poolFrom(prompt));
     if (prepared.truncated) reply.header('x-sentvec-truncated-inputs', String(prepared.truncated));
     const normalize = (b.normalize as boolean | undefined) ?? true;
     return rows.map((row) => Array.from(shape(row, dimensions, normalize)));

@@ -226,3 +226,31 @@ test('--onnx-file picks another export of the model, such as its float16 file', 
   t.true(b.every((r) => Math.abs(r.similarity - byText.get(r.text)) < 1e-2), JSON.stringify({ a, b }));
   t.true(b.some((r) => r.similarity !== byText.get(r.text)), 'the float16 file was used');
 });
+
+test("the text is embedded with the model's document prompt and questions with its query prompt; flags override", async (t) => {
+  const { ensureModel } = await import('../scripts/model/generate.mjs');
+  const { sentvec } = await import('./helpers/sentvec.mjs');
+  const prompted = ensureModel('tiny-prompts', { prompts: { query: 'query: ', passage: 'passage: ' }, normalize: true });
+  const dir = workdir(t);
+  const question = 'When does the train leave?';
+  const out = await run(['-i', join(dir, 'input.txt'), '--model', prompted, '-p', question, '--json']);
+  t.is(out.code, 0, out.stderr);
+  t.true(out.stderr.includes('Prompts: questions "query: ", text "passage: ".'));
+  const best = JSON.parse(out.stdout).results[0];
+  // The same similarity from the library, with the same prompts.
+  const model = await sentvec.Model.load(prompted);
+  const q = (await model.encode(question, { promptName: 'query' })).get(0);
+  const d = (await model.encode(best.text, { promptName: 'passage' })).get(0);
+  const plain = (await model.encode(best.text)).get(0);
+  model.dispose();
+  const dot = (a, b) => a.reduce((s, x, i) => s + x * b[i], 0);
+  t.true(Math.abs(best.similarity - dot(q, d)) < 1e-5, `${best.similarity} vs ${dot(q, d)}`);
+  t.true(Math.abs(best.similarity - dot(q, plain)) > 1e-4, 'the prompts change the score');
+  const none = await run(['-i', join(dir, 'input.txt'), '--model', prompted, '-p', question, '--json', '-q', '--query-prompt-name', 'none', '--document-prompt-name', 'none']);
+  t.is(none.code, 0, none.stderr);
+  const unprompted = await run(['-i', join(dir, 'input.txt'), '--model', prompted, '-p', question, '--json', '-q', '--query-prompt-name', 'passage']);
+  t.is(unprompted.code, 0, unprompted.stderr);
+  const bad = await run(['-i', join(dir, 'input.txt'), '--model', prompted, '-p', question, '--query-prompt-name', 'question']);
+  t.is(bad.code, 2);
+  t.regex(bad.stderr, /--query-prompt-name question: this model's prompts are query, passage \(or pass none\)/);
+});

@@ -154,8 +154,8 @@ test('missing, empty and corrupt JSON configuration files name the file', async 
   const err = await t.throwsAsync(Model.load(dir), { instanceOf: ModelFileError });
   t.is(err.file, config);
   t.regex(err.message, /is not valid JSON/);
-  writeFileSync(config, JSON.stringify({ ...JSON.parse(original), model_type: 'bert' }));
-  await t.throwsAsync(Model.load(dir), { instanceOf: ModelFileError, message: /model_type is "bert"/ });
+  writeFileSync(config, JSON.stringify({ ...JSON.parse(original), model_type: 'mpnet' }));
+  await t.throwsAsync(Model.load(dir), { instanceOf: ModelFileError, message: /model_type is "mpnet"; sentvec runs encoders of model_type "xlm-roberta" or "bert"/ });
   writeFileSync(config, JSON.stringify({ ...JSON.parse(original), hidden_size: 48 }));
   await t.throwsAsync(Model.load(dir), { instanceOf: ModelFileError, message: /width 32 but config\.json says hidden_size 48/ });
   rmSync(config);

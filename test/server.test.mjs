@@ -323,3 +323,37 @@ test('a body over bodyLimit gets 413 with a JSON body, not a broken pipe; bodies
   t.is(busy.json.error.code, 'server_busy');
   t.is(busy.retryAfter, '1');
 });
+
+test('prompt_name on /v1/embeddings and /embed applies the model prompt (include_prompt: false honoured); unknown names are a 400', async (t) => {
+  const { ensureModel } = await import('../scripts/model/generate.mjs');
+  const dir = ensureModel('tiny-prompts-excluded', {
+    prompts: { query: 'query: ', passage: 'passage: ' }, defaultPromptName: 'query', includePrompt: false, truncateDim: 16, normalize: true,
+  });
+  const model = await Model.load(dir);
+  const app = await createServer(model, {});
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  t.teardown(async () => {
+    await app.close();
+    model.dispose();
+  });
+  const post = (path, body) => fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const texts = ['The train leaves at seven.', '電車は七時に出発します。'];
+  const passage = await model.encode(texts, { promptName: 'passage' });
+  const query = await model.encode(texts);
+  t.is(passage.dimension, 16);
+  const openai = await (await post('/v1/embeddings', { input: texts, prompt_name: 'passage' })).json();
+  openai.data.forEach((d, i) => t.true(maxDelta(d.embedding, passage.get(i)) < 1e-6));
+  const tei = await (await post('/embed', { inputs: texts, prompt_name: 'passage' })).json();
+  tei.forEach((row, i) => t.true(maxDelta(row, passage.get(i)) < 1e-6));
+  // No prompt_name: the model's default prompt, as in encode().
+  const byDefault = await (await post('/embed', { inputs: texts })).json();
+  byDefault.forEach((row, i) => t.true(maxDelta(row, query.get(i)) < 1e-6));
+  t.true(maxDelta(byDefault[0], tei[0]) > 1e-4);
+  // Token ids are embedded as given, without a prompt.
+  const ids = Array.from((await model.tokenize(texts[0])).ids);
+  const raw = await (await post('/v1/embeddings', { input: [ids], prompt_name: 'passage' })).json();
+  t.true(maxDelta(raw.data[0].embedding, (await model.encodeTokens([ids])).get(0)) < 1e-6);
+  const bad = await post('/v1/embeddings', { input: texts, prompt_name: 'document' });
+  t.is(bad.status, 400);
+  t.regex((await bad.json()).error.message, /'prompt_name' must be one of this model's prompts \(query, passage\)/);
+});

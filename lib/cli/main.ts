@@ -35,9 +35,36 @@ interface Options {
   index?: string;
   maxInputMib: number;
   onnxFile?: string;
+  queryPromptName?: string;
+  documentPromptName?: string;
   quiet?: boolean;
   verbose?: boolean;
 }
+
+// The prompt options for one side of a search: the --*-prompt-name flag ('none': no prompt, not
+// even the model's default), else the first of `conventional` the model defines (sentence-
+// transformers' names), else the model's default prompt if it has one.
+function promptFor(
+  model: Model,
+  flag: string | undefined,
+  option: string,
+  conventional: string[],
+): { promptName?: string; prompt?: string } {
+  const known = Object.keys(model.prompts);
+  if (flag === 'none') return { prompt: '' };
+  if (flag !== undefined) {
+    if (!known.includes(flag))
+      throw new UsageError(`${option} ${flag}: this model's prompts are ${known.length ? known.join(', ') : 'none'} (or pass none)`);
+    return { promptName: flag };
+  }
+  const name = conventional.find((n) => known.includes(n));
+  return name ? { promptName: name } : {};
+}
+const promptText = (model: Model, p: { promptName?: string; prompt?: string }) =>
+  p.prompt ?? model.prompts[p.promptName ?? model.defaultPromptName ?? ''] ?? '';
+const queryPrompt = (model: Model, options: Options) => promptFor(model, options.queryPromptName, '--query-prompt-name', ['query']);
+const documentPrompt = (model: Model, options: Options) =>
+  promptFor(model, options.documentPromptName, '--document-prompt-name', ['document', 'passage', 'corpus']);
 
 const PROVIDERS: readonly string[] = PROVIDER_NAMES;
 const PROVIDER_LIST = `${PROVIDERS.slice(0, -1).join(', ')} or ${PROVIDERS[PROVIDERS.length - 1]}`;
@@ -207,7 +234,11 @@ async function embedCorpus(model: Model, sentences: string[], options: Options):
   const started = performance.now();
   bar?.start(sentences.length, 0, { rate: '0' });
   for (let i = 0; i < sentences.length; i += chunk) {
-    const part = await model.encode(sentences.slice(i, i + chunk), { batchSize: options.batchSize, normalize: true });
+    const part = await model.encode(sentences.slice(i, i + chunk), {
+      batchSize: options.batchSize,
+      normalize: true,
+      ...documentPrompt(model, options),
+    });
     data.set(part.data, i * model.dimension);
     truncated.push(...part.truncated);
     const done = Math.min(sentences.length, i + chunk);
@@ -232,6 +263,8 @@ async function corpusIndex(model: Model, modelDir: string, text: string, options
             split: SPLIT_RULES_VERSION,
             maxSeqLength: model.maxSeqLength,
             pooling: model.pooling,
+            prompt: promptText(model, documentPrompt(model, options)),
+            dimension: model.dimension,
           }),
         )
         .digest('hex')
@@ -268,7 +301,7 @@ async function corpusIndex(model: Model, modelDir: string, text: string, options
 }
 
 async function answer(model: Model, index: Index, sentences: string[], query: string, options: Options) {
-  const embedded = await model.encode(query, { normalize: true });
+  const embedded = await model.encode(query, { normalize: true, ...queryPrompt(model, options) });
   const { ids, scores } = await index.search(embedded.get(0), { topK: options.topK });
   if (options.json) {
     const results = Array.from(ids, (id, i) => ({
@@ -314,6 +347,9 @@ async function run(options: Options) {
   const { dir } = await resolveModel(options);
   const model = await Model.load(dir, { providers: [provider], ...(options.onnxFile ? { onnxFile: options.onnxFile } : {}) });
   try {
+    // Checked before the corpus is embedded: a wrong flag should not cost a whole run.
+    const [query, document] = [promptText(model, queryPrompt(model, options)), promptText(model, documentPrompt(model, options))];
+    if (query || document) log(options, `Prompts: questions ${JSON.stringify(query)}, text ${JSON.stringify(document)}.`);
     const { index, sentences } = await corpusIndex(model, dir, text, options);
     if (options.prompt !== undefined) {
       await answer(model, index, sentences, options.prompt, options);
@@ -345,6 +381,11 @@ export function program(): Command {
     .addOption(new Option('--batch-size <n>', 'sentences per inference batch').argParser(ranged('batchSize')).default(32))
     .addOption(new Option('--min-length <n>', 'drop sentences shorter than this (characters)').argParser(ranged('minLength')).default(5))
     .option('--index <file>', 'save the embedded corpus here on first run, reuse it after (rebuilt when stale)')
+    .option('--query-prompt-name <name>', "the model's prompt for questions (default: its 'query' prompt, if any; none: no prompt)")
+    .option(
+      '--document-prompt-name <name>',
+      "the model's prompt for the text (default: its 'document', 'passage' or 'corpus' prompt, if any; none: no prompt)",
+    )
     .addOption(
       new Option('--max-input-mib <n>', 'refuse an input file larger than this many MiB').argParser(ranged('maxInputMiB')).default(256),
     )
