@@ -44,7 +44,8 @@ export interface NativeModel {
     texts: string[],
     options: { batchSize: number; normalize: boolean; truncate: boolean; dimensions?: number; poolFrom?: number },
   ): Promise<{ data: Float32Array; truncated: Uint8Array }>;
-  tokenize(texts: string[]): Promise<NativeTokenized>;
+  /** maxLength: tokens per text with <s> and </s> (default maxSeqLength; more only to split long inputs into windows). */
+  tokenize(texts: string[], options?: { maxLength?: number }): Promise<NativeTokenized>;
   encodeTokens(
     ids: Int32Array,
     offsets: Uint32Array,

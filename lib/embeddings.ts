@@ -1,3 +1,14 @@
+/** The windows of `encode(texts, { longInputs: 'chunk', windows: true })`, in input order, then window order. */
+export interface EmbeddingWindows {
+  /** One vector per window (cut to `dimensions` and normalized like the inputs' vectors). */
+  vectors: Embeddings;
+  /** Per window: the input it belongs to. */
+  text: Uint32Array;
+  /** Per window: the range [tokenStart, tokenEnd) of its input's pieces (without `<s>`, `</s>` and the prompt) that it embeds. */
+  tokenStart: Uint32Array;
+  tokenEnd: Uint32Array;
+}
+
 /**
  * The vectors of one `encode()` call: `length` rows of `dimension` floats in one Float32Array
  * (row i belongs to input i), shared with the native side without a copy.
@@ -11,12 +22,20 @@ export class Embeddings implements Iterable<Float32Array> {
   readonly length: number;
   /** Per input: true when it was longer than `maxSeqLength` and only its beginning was embedded. */
   readonly truncated: readonly boolean[];
+  /** With `longInputs: 'chunk', windows: true`: every window's vector and where it lies. */
+  readonly windows: EmbeddingWindows | undefined;
 
   constructor(data: Float32Array, dimension: number, truncated: readonly boolean[]) {
     this.data = data;
     this.dimension = dimension;
     this.length = truncated.length;
     this.truncated = truncated;
+  }
+
+  /** @internal These embeddings with their windows. */
+  withWindows(windows: EmbeddingWindows): Embeddings {
+    (this as { windows: EmbeddingWindows | undefined }).windows = windows;
+    return this;
   }
 
   /** The vector of input `index`, as a view into `data` (no copy). */

@@ -15,8 +15,22 @@ export interface EncodeOptions {
   /**
    * Inputs longer than `maxSeqLength` tokens: true embeds their beginning and flags them in
    * `Embeddings.truncated`; false rejects the call with an InputTooLongError. Default true.
+   * (The same as `longInputs` 'truncate' and 'error'.)
    */
   truncate?: boolean;
+  /**
+   * Inputs longer than `maxSeqLength` tokens: 'truncate' (the default) embeds their beginning and
+   * flags them in `Embeddings.truncated`; 'error' rejects the call with an InputTooLongError;
+   * 'chunk' splits their tokens into windows that fill the model's length (each framed as
+   * `<s>` prompt window `</s>`), embeds every window and pools them into one vector: the mean of
+   * the windows' vectors weighted by their tokens, then `normalize`. Inputs that fit are embedded
+   * as by 'truncate'.
+   */
+  longInputs?: 'truncate' | 'error' | 'chunk';
+  /** With longInputs 'chunk': tokens that consecutive windows share, 0 to half a window. Default 0. */
+  overlap?: number;
+  /** With longInputs 'chunk': also return each window's vector and token range (`Embeddings.windows`). Default false. */
+  windows?: boolean;
   /** Text prepended to every input, as sentence-transformers' `prompt`, e.g. `'query: '`. */
   prompt?: string;
   /** The name of one of the model's prompts (`model.prompts`), e.g. `'query'`. Default: the model's `defaultPromptName`, if any. */
@@ -58,7 +72,17 @@ export class Tokenized {
   }
 }
 
-const ENCODE_OPTIONS = new Set(['batchSize', 'normalize', 'truncate', 'prompt', 'promptName', 'dimensions']);
+const ENCODE_OPTIONS = new Set([
+  'batchSize',
+  'normalize',
+  'truncate',
+  'longInputs',
+  'overlap',
+  'windows',
+  'prompt',
+  'promptName',
+  'dimensions',
+]);
 
 function loneSurrogate(t: string): number {
   for (let i = 0; i < t.length; i++) {
@@ -253,7 +277,8 @@ export class Model {
     let list = checkTexts(texts, 'texts');
     const batchSize = options.batchSize === undefined ? 32 : integerOption(options.batchSize, 'batchSize');
     const normalize = options.normalize === undefined ? this.#normalize : booleanOption(options.normalize, 'normalize');
-    const truncate = options.truncate === undefined ? true : booleanOption(options.truncate, 'truncate');
+    const longInputs = this.#longInputs(options);
+    const truncate = longInputs !== 'error';
     const dimensions =
       options.dimensions === undefined ? this.dimension : integerIn(options.dimensions, 1, this.#info.dimension, 'dimensions');
     const prompt = this.#prompt(options);
@@ -264,6 +289,7 @@ export class Model {
       if (!this.#includePrompt) poolFrom = await this.#promptLength(native, prompt);
     }
     const call: Call = { normalize, truncate, dimensions, poolFrom };
+    if (longInputs === 'chunk') return this.#accepted(() => this.#encodeChunked(native, list, prompt, call, batchSize, options));
     const scheduler = this.#scheduler;
     if (scheduler && list.length < batchSize) return this.#accepted(() => this.#encodeScheduled(scheduler, list, call));
     return this.#accepted(async () => {
@@ -281,6 +307,112 @@ export class Model {
         Array.from(truncated, (t) => t === 1),
       );
     });
+  }
+
+  #longInputs(options: EncodeOptions): 'truncate' | 'error' | 'chunk' {
+    const truncate = options.truncate === undefined ? undefined : booleanOption(options.truncate, 'truncate');
+    let mode = options.longInputs;
+    if (mode !== undefined && mode !== 'truncate' && mode !== 'error' && mode !== 'chunk')
+      throw new InvalidArgumentError(`Expected 'truncate', 'error' or 'chunk' for longInputs but received ${describe(mode)}`);
+    if (truncate !== undefined && mode !== undefined && (mode === 'error') === truncate)
+      throw new InvalidArgumentError(`truncate: ${truncate} contradicts longInputs: '${mode}'; pass one of them`);
+    mode ??= truncate === false ? 'error' : 'truncate';
+    if (mode !== 'chunk' && (options.overlap !== undefined || options.windows !== undefined))
+      throw new InvalidArgumentError("overlap and windows apply to longInputs: 'chunk' only");
+    return mode;
+  }
+
+  // longInputs 'chunk': inputs that fit are embedded as they are; longer ones in windows pooled by a token-weighted mean.
+  async #encodeChunked(
+    native: NativeModel,
+    prompted: string[],
+    prompt: string,
+    call: Call,
+    batchSize: number,
+    options: EncodeOptions,
+  ): Promise<Embeddings> {
+    const withWindows = options.windows === undefined ? false : booleanOption(options.windows, 'windows');
+    // The prompt's own pieces, without the space that joins it to the text (that space belongs to the text's first piece).
+    const promptPieces = prompt.trimEnd() === '' ? new Int32Array(0) : await this.#pieces(native, prompt.trimEnd());
+    const span = this.maxSeqLength - 2 - promptPieces.length;
+    if (span < 1)
+      throw new InvalidArgumentError(
+        `the prompt takes ${promptPieces.length} of the ${this.maxSeqLength} tokens: no room is left for text`,
+      );
+    const overlap = options.overlap === undefined ? 0 : integerIn(options.overlap, 0, Math.floor(span / 2), 'overlap');
+    const fitted = await native.tokenize(prompted);
+    const long = [...fitted.truncated.keys()].filter((i) => fitted.truncated[i] === 1);
+    const texts = long.map((i) => prompted[i].slice(prompt.length));
+    const full = long.length > 0 ? await native.tokenize(texts, { maxLength: 2 ** 31 }) : undefined;
+    // Windows: every input that fits is one; a long one is cut into spans of `span` pieces, `overlap` apart.
+    const windows: { text: number; ids: Int32Array; poolFrom: number; tokenStart: number; tokenEnd: number; weight: number }[] = [];
+    const promptSkip = prompt !== '' && !this.#includePrompt ? await this.#promptLength(native, prompt) : 0;
+    let next = 0;
+    for (let i = 0; i < prompted.length; i++) {
+      if (fitted.truncated[i] !== 1) {
+        const ids = fitted.ids.subarray(fitted.offsets[i], fitted.offsets[i + 1]);
+        windows.push({ text: i, ids, poolFrom: promptSkip, tokenStart: 0, tokenEnd: ids.length - 2, weight: ids.length - 2 });
+        continue;
+      }
+      const k = next++;
+      const pieces = full!.ids.subarray(full!.offsets[k] + 1, full!.offsets[k + 1] - 1);
+      for (let start = 0; ; start += span - overlap) {
+        const end = Math.min(start + span, pieces.length);
+        const ids = new Int32Array(end - start + promptPieces.length + 2);
+        ids.set(promptPieces, 1);
+        ids.set(pieces.subarray(start, end), 1 + promptPieces.length);
+        ids[ids.length - 1] = 2;
+        const skip = prompt !== '' && !this.#includePrompt ? 1 + promptPieces.length : 0;
+        windows.push({ text: i, ids, poolFrom: skip, tokenStart: start, tokenEnd: end, weight: end - start });
+        if (end === pieces.length) break;
+      }
+    }
+    const offsets = new Uint32Array(windows.length + 1);
+    windows.forEach((w, j) => (offsets[j + 1] = offsets[j] + w.ids.length));
+    const flat = new Int32Array(offsets[windows.length]);
+    windows.forEach((w, j) => flat.set(w.ids, offsets[j]));
+    const poolFrom = windows.some((w) => w.poolFrom > 0) ? Uint32Array.from(windows, (w) => w.poolFrom) : undefined;
+    const vectors = await native.encodeTokens(flat, offsets, { batchSize, normalize: false, poolFrom });
+    const width = this.#info.dimension;
+    const dim = call.dimensions;
+    const shape = (row: Float32Array, out: Float32Array) => {
+      out.set(row.subarray(0, dim));
+      if (call.normalize) normalizeRow(out);
+    };
+    // Token-weighted mean per input (a one-window input is its window).
+    const data = new Float32Array(prompted.length * dim);
+    const sum = new Float64Array(width);
+    for (let j = 0; j < windows.length;) {
+      const text = windows[j].text;
+      sum.fill(0);
+      let weight = 0;
+      for (; j < windows.length && windows[j].text === text; j++) {
+        const w = windows[j].weight || 1;
+        const row = vectors.subarray(j * width, (j + 1) * width);
+        for (let d = 0; d < width; d++) sum[d] += w * row[d];
+        weight += w;
+      }
+      shape(
+        Float32Array.from(sum, (x) => x / weight),
+        data.subarray(text * dim, (text + 1) * dim),
+      );
+    }
+    const embeddings = new Embeddings(data, dim, new Array<boolean>(prompted.length).fill(false));
+    if (!withWindows) return embeddings;
+    const windowData = new Float32Array(windows.length * dim);
+    windows.forEach((_, j) => shape(vectors.subarray(j * width, (j + 1) * width), windowData.subarray(j * dim, (j + 1) * dim)));
+    return embeddings.withWindows({
+      vectors: new Embeddings(windowData, dim, new Array<boolean>(windows.length).fill(false)),
+      text: Uint32Array.from(windows, (w) => w.text),
+      tokenStart: Uint32Array.from(windows, (w) => w.tokenStart),
+      tokenEnd: Uint32Array.from(windows, (w) => w.tokenEnd),
+    });
+  }
+
+  // The pieces of `text` alone, without <s> and </s>.
+  async #pieces(native: NativeModel, text: string): Promise<Int32Array> {
+    const { ids, offsets } = await native.tokenize([text]);
+    return ids.slice(1, offsets[1] - 1);
   }
 
   // The prompt of a call: `prompt`, else the one `promptName` names, else the default prompt, else none.

@@ -1,7 +1,7 @@
 // The library: models, embeddings, search. The HTTP server is `sentvec/server` (lib/server.ts),
 // so that requiring sentvec loads no HTTP code; the CLI is bin/sentvec.js.
 export { Model, Tokenized, type EncodeOptions } from './model';
-export { Embeddings } from './embeddings';
+export { Embeddings, type EmbeddingWindows } from './embeddings';
 export {
   Index,
   semanticSearch,

@@ -434,6 +434,41 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
     return n;
   }
 
+  // long_inputs: 'chunk' (with an optional overlap): long texts are embedded in windows (Model.encode's longInputs).
+  function longInputs(b: Record<string, unknown>): { overlap: number } | undefined {
+    if (b.long_inputs === undefined || b.long_inputs === 'truncate') {
+      if (b.overlap !== undefined) throw invalid(`'overlap' applies to "long_inputs": "chunk" only.`, 'overlap');
+      return undefined;
+    }
+    if (b.long_inputs !== 'chunk') throw invalid(`'long_inputs' must be 'truncate' or 'chunk'.`, 'long_inputs');
+    if (b.truncate === false) throw invalid(`'truncate': false contradicts "long_inputs": "chunk".`, 'truncate');
+    const overlap = b.overlap ?? 0;
+    const most = Math.floor((model.maxSeqLength - 2) / 2);
+    if (!Number.isInteger(overlap) || (overlap as number) < 0 || (overlap as number) > most)
+      throw invalid(`'overlap' must be an integer from 0 to ${most}.`, 'overlap');
+    return { overlap: overlap as number };
+  }
+
+  // Full-width rows of the inputs, long texts chunked; token-id inputs are embedded as given.
+  async function chunked(input: unknown, prepared: Prepared, prompt: string, chunk: { overlap: number }, dimensions: number) {
+    const items = typeof input === 'string' ? [input] : (input as unknown[]);
+    const texts = items.flatMap((item) => (typeof item === 'string' ? [item] : []));
+    const rows: Float32Array[] = new Array(items.length);
+    const fromTexts =
+      texts.length > 0
+        ? await model.encode(texts, { longInputs: 'chunk', overlap: chunk.overlap, prompt, normalize: false, dimensions, windows: true })
+        : undefined;
+    const fromIds = await scheduler.submit(prepared.ids.filter((_, i) => !prepared.textRows[i]));
+    let t = 0;
+    let k = 0;
+    items.forEach((item, i) => (rows[i] = typeof item === 'string' ? fromTexts!.get(t++) : fromIds[k++]));
+    // Usage counts every window's tokens, <s> and </s> included.
+    const windows = fromTexts?.windows;
+    let tokens = fromIds.reduce((n, ids) => n + ids.length, 0);
+    if (windows) for (let j = 0; j < windows.text.length; j++) tokens += windows.tokenEnd[j] - windows.tokenStart[j] + 2;
+    return { rows, tokens };
+  }
+
   async function prepare(input: unknown, param: string, truncate: boolean, allowTokens: boolean, prompt = ''): Promise<Prepared> {
     let items: unknown[];
     if (typeof input === 'string') items = [input];
@@ -535,13 +570,19 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
     if (b.truncate !== undefined && typeof b.truncate !== 'boolean') throw invalid(`'truncate' must be a boolean.`, 'truncate');
     const dimensions = checkDimensions(b.dimensions);
     const prompt = promptOf(b);
-    const prepared = await prepare(b.input, 'input', (b.truncate as boolean | undefined) ?? true, true, prompt);
+    const chunk = longInputs(b);
+    const prepared = await prepare(b.input, 'input', chunk !== undefined || ((b.truncate as boolean | undefined) ?? true), true, prompt);
     const skip = await poolFrom(prompt);
-    const rows = await scheduler.submit(
-      prepared.ids,
-      prepared.textRows.map((text) => (text ? skip : 0)),
-    );
-    if (prepared.truncated) reply.header('x-sentvec-truncated-inputs', String(prepared.truncated));
+    const { rows, tokens } = chunk
+      ? await chunked(b.input, prepared, prompt, chunk, dimensions)
+      : {
+          rows: await scheduler.submit(
+            prepared.ids,
+            prepared.textRows.map((text) => (text ? skip : 0)),
+          ),
+          tokens: prepared.tokens,
+        };
+    if (prepared.truncated && !chunk) reply.header('x-sentvec-truncated-inputs', String(prepared.truncated));
     return {
       object: 'list',
       data: rows.map((row, index) => {
@@ -553,7 +594,7 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
         };
       }),
       model: typeof b.model === 'string' ? b.model : modelName,
-      usage: { prompt_tokens: prepared.tokens, total_tokens: prepared.tokens },
+      usage: { prompt_tokens: tokens, total_tokens: tokens },
     };
   });
 
@@ -563,9 +604,18 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
       if (b[k] !== undefined && typeof b[k] !== 'boolean') throw invalid(`'${k}' must be a boolean.`, k);
     const dimensions = checkDimensions(b.dimensions);
     const prompt = promptOf(b);
-    const prepared = await prepare(b.inputs, 'inputs', (b.truncate as boolean | undefined) ?? false, false, prompt);
-    const rows = await scheduler.submit(prepared.ids, await poolFrom(prompt));
-    if (prepared.truncated) reply.header('x-sentvec-truncated-inputs', String(prepared.truncated));
+    const chunk = longInputs(b);
+    const prepared = await prepare(
+      b.inputs,
+      'inputs',
+      chunk !== undefined || ((b.truncate as boolean | undefined) ?? false),
+      false,
+      prompt,
+    );
+    const rows = chunk
+      ? (await chunked(b.inputs, prepared, prompt, chunk, dimensions)).rows
+      : await scheduler.submit(prepared.ids, await poolFrom(prompt));
+    if (prepared.truncated && !chunk) reply.header('x-sentvec-truncated-inputs', String(prepared.truncated));
     const normalize = (b.normalize as boolean | undefined) ?? true;
     return rows.map((row) => Array.from(shape(row, dimensions, normalize)));
   });

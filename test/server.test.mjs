@@ -357,3 +357,35 @@ test('prompt_name on /v1/embeddings and /embed applies the model prompt (include
   t.is(bad.status, 400);
   t.regex((await bad.json()).error.message, /'prompt_name' must be one of this model's prompts \(query, passage\)/);
 });
+
+test('long_inputs: "chunk" embeds long texts in windows on /v1/embeddings and /embed, as Model.encode does', async (t) => {
+  const { model, post } = await start(t);
+  const { corpusLines } = await import('../scripts/model/corpus.mjs');
+  const long = corpusLines().slice(0, 10).join(' ');
+  const want = await model.encode(['short text', long], { longInputs: 'chunk', overlap: 8, normalize: true, windows: true });
+  t.true(want.windows.text.length > 2, 'the long text takes several windows');
+  const res = await post('/v1/embeddings', { input: ['short text', long], long_inputs: 'chunk', overlap: 8, encoding_format: 'float' });
+  t.is(res.status, 200);
+  t.is(res.headers.get('x-sentvec-truncated-inputs'), null);
+  const body = await res.json();
+  body.data.forEach((d, i) => t.true(maxDelta(d.embedding, want.get(i)) < 1e-6));
+  const windows = want.windows;
+  let tokens = 0;
+  for (let j = 0; j < windows.text.length; j++) tokens += windows.tokenEnd[j] - windows.tokenStart[j] + 2;
+  t.is(body.usage.prompt_tokens, tokens);
+  const tei = await (await post('/embed', { inputs: [long], long_inputs: 'chunk', overlap: 8, dimensions: 8 })).json();
+  const cut = await model.encode(long, { longInputs: 'chunk', overlap: 8, dimensions: 8, normalize: true });
+  t.true(maxDelta(tei[0], cut.get(0)) < 1e-6);
+  const plain = await post('/v1/embeddings', { input: long });
+  t.is(plain.headers.get('x-sentvec-truncated-inputs'), '1');
+  for (const [body, message] of [
+    [{ input: long, long_inputs: 'split' }, /'long_inputs' must be 'truncate' or 'chunk'/],
+    [{ input: long, overlap: 4 }, /'overlap' applies to "long_inputs": "chunk" only/],
+    [{ input: long, long_inputs: 'chunk', overlap: 1000 }, /'overlap' must be an integer from 0 to 63/],
+    [{ input: long, long_inputs: 'chunk', truncate: false }, /contradicts/],
+  ]) {
+    const r = await post('/v1/embeddings', body);
+    t.is(r.status, 400);
+    t.regex((await r.json()).error.message, message);
+  }
+});

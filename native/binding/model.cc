@@ -121,12 +121,15 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
         });
   }
 
-  // tokenize(texts) → Promise<{ ids: Int32Array, offsets: Uint32Array, truncated: Uint8Array }>:
+  // tokenize(texts, { maxLength }) → Promise<{ ids: Int32Array, offsets: Uint32Array, truncated: Uint8Array }>:
   // the ids of text i are ids[offsets[i] .. offsets[i + 1]], all in one buffer.
   Napi::Value Tokenize(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     auto model = Live(env);
     auto texts = std::make_shared<std::vector<std::string>>(Texts(info[0]));
+    Napi::Object opts = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(env);
+    const size_t maxLength = PositiveInteger(opts, "maxLength", 0);
+    if (maxLength == 1 || maxLength > (size_t{1} << 31)) throw InvalidArgument(env, "maxLength must be from 2 to 2^31");
     struct Result {
       std::vector<int32_t> ids;
       std::vector<uint32_t> offsets;
@@ -136,7 +139,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     return PromiseWorker::Start(
         env,
         [=] {
-          const auto encodings = model->Tokenize(*texts);
+          const auto encodings = model->Tokenize(*texts, maxLength);
           size_t count = 0;
           result->offsets.reserve(encodings.size() + 1);
           result->offsets.push_back(0);

@@ -54,7 +54,9 @@ class Model {
               uint8_t* truncated) const;
   // The same for texts tokenized already (ids with <s> … </s>, each within maxSeqLength).
   void EncodeTokens(const std::vector<Encoding>& encodings, const EncodeOptions& options, float* out) const;
-  std::vector<Encoding> Tokenize(const std::vector<std::string>& texts) const;
+  // maxLength: tokens per text with <s> and </s>, 2 or more; 0 means maxSeqLength. (Longer than
+  // maxSeqLength is for splitting long inputs into windows; such encodings cannot be embedded.)
+  std::vector<Encoding> Tokenize(const std::vector<std::string>& texts, size_t maxLength = 0) const;
 
   size_t dimension() const { return dimension_; }
   // Values per output vector under `options` (its `dimensions`, checked against dimension()).
