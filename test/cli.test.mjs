@@ -254,3 +254,27 @@ test("the text is embedded with the model's document prompt and questions with i
   t.is(bad.code, 2);
   t.regex(bad.stderr, /--query-prompt-name question: this model's prompts are query, passage \(or pass none\)/);
 });
+
+test('--long-inputs chunk embeds long sentences whole, in windows', async (t) => {
+  const { corpusLines } = await import('../scripts/model/corpus.mjs');
+  const { sentvec } = await import('./helpers/sentvec.mjs');
+  const dir = workdir(t);
+  // One "sentence" far longer than 128 tokens (no sentence break in it).
+  const long = corpusLines().slice(0, 12).map((l) => l.replace(/[.!?。！？]/g, '')).join(', ');
+  writeFileSync(join(dir, 'long.txt'), `${long}.\nThe train leaves at ten.\n`);
+  const args = ['-i', join(dir, 'long.txt'), '--model', model, '-p', 'train', '-k', '2', '--json'];
+  const truncated = await run(args);
+  t.regex(truncated.stderr, /1 sentence\(s\) longer than 128 tokens were embedded from their beginning only/);
+  const chunked = await run([...args, '--long-inputs', 'chunk']);
+  t.is(chunked.code, 0, chunked.stderr);
+  t.false(chunked.stderr.includes('embedded from their beginning only'));
+  const m = await sentvec.Model.load(model);
+  const q = (await m.encode('train', { normalize: true })).get(0);
+  const d = (await m.encode(`${long}.`, { normalize: true, longInputs: 'chunk' })).get(0);
+  m.dispose();
+  const hit = JSON.parse(chunked.stdout).results.find((r) => r.text.length > 500);
+  t.truthy(hit, 'the long sentence is among the results');
+  t.true(Math.abs(hit.similarity - q.reduce((s, x, i) => s + x * d[i], 0)) < 1e-5);
+  const bad = await run([...args, '--long-inputs', 'split']);
+  t.is(bad.code, 2);
+});

@@ -37,6 +37,7 @@ interface Options {
   onnxFile?: string;
   queryPromptName?: string;
   documentPromptName?: string;
+  longInputs?: 'truncate' | 'chunk';
   quiet?: boolean;
   verbose?: boolean;
 }
@@ -238,6 +239,7 @@ async function embedCorpus(model: Model, sentences: string[], options: Options):
       batchSize: options.batchSize,
       normalize: true,
       ...documentPrompt(model, options),
+      longInputs: options.longInputs,
     });
     data.set(part.data, i * model.dimension);
     truncated.push(...part.truncated);
@@ -264,6 +266,7 @@ async function corpusIndex(model: Model, modelDir: string, text: string, options
             maxSeqLength: model.maxSeqLength,
             pooling: model.pooling,
             prompt: promptText(model, documentPrompt(model, options)),
+            longInputs: options.longInputs,
             dimension: model.dimension,
           }),
         )
@@ -385,6 +388,14 @@ export function program(): Command {
     .option(
       '--document-prompt-name <name>',
       "the model's prompt for the text (default: its 'document', 'passage' or 'corpus' prompt, if any; none: no prompt)",
+    )
+    .addOption(
+      new Option(
+        '--long-inputs <mode>',
+        'sentences longer than the model takes: truncate (embed the beginning) or chunk (embed them whole, in windows)',
+      )
+        .choices(['truncate', 'chunk'])
+        .default('truncate'),
     )
     .addOption(
       new Option('--max-input-mib <n>', 'refuse an input file larger than this many MiB').argParser(ranged('maxInputMiB')).default(256),
