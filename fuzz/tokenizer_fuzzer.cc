@@ -1,5 +1,6 @@
 // libFuzzer target: any bytes as text through the tokenizer (normalization, special-token split,
-// Viterbi, truncation), with and without lower-casing, at a length limit taken from the input.
+// Viterbi, truncation), with and without lower-casing, at a length limit taken from the input;
+// with offsets, the same ids and, per id, an ordered range inside the input.
 // The SentencePiece model comes from SENTVEC_FUZZ_SPM (scripts/fuzz.sh sets it).
 #include <cstdint>
 #include <cstdlib>
@@ -33,6 +34,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (enc.ids.front() != sentvec::Tokenizer::kBosId || enc.ids.back() != sentvec::Tokenizer::kEosId) std::abort();
     for (int32_t id : enc.ids) {
       if (id < 0 || id >= tok.vocabSize()) std::abort();
+    }
+    const auto traced = tok.Encode(text, maxLength, true);
+    if (traced.ids != enc.ids || traced.truncated != enc.truncated || traced.offsets.size() != 2 * enc.ids.size())
+      std::abort();
+    for (size_t k = 0; k < enc.ids.size(); ++k) {
+      const uint32_t begin = traced.offsets[2 * k], end = traced.offsets[2 * k + 1];
+      if (begin > end || end > text.size()) std::abort();
+      if (k > 0 && (begin < traced.offsets[2 * k - 2] || end < traced.offsets[2 * k - 1])) std::abort();
     }
   } catch (const sentvec::Error&) {
     // A typed error (e.g. invalid UTF-8) is an answer, not a bug.

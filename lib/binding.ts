@@ -25,6 +25,8 @@ export interface NativeTokenized {
   ids: Int32Array;
   offsets: Uint32Array;
   truncated: Uint8Array;
+  /** With `spans: true`: per id, [begin, end) in UTF-16 code units of its text (2 entries per id). */
+  spans?: Uint32Array;
 }
 
 export interface NativeModelInfo {
@@ -45,7 +47,7 @@ export interface NativeModel {
     options: { batchSize: number; normalize: boolean; truncate: boolean; dimensions?: number; poolFrom?: number },
   ): Promise<{ data: Float32Array; truncated: Uint8Array }>;
   /** maxLength: tokens per text with <s> and </s> (default maxSeqLength; more only to split long inputs into windows). */
-  tokenize(texts: string[], options?: { maxLength?: number }): Promise<NativeTokenized>;
+  tokenize(texts: string[], options?: { maxLength?: number; spans?: boolean }): Promise<NativeTokenized>;
   encodeTokens(
     ids: Int32Array,
     offsets: Uint32Array,

@@ -7,6 +7,13 @@ export interface EmbeddingWindows {
   /** Per window: the range [tokenStart, tokenEnd) of its input's pieces (without `<s>`, `</s>` and the prompt) that it embeds. */
   tokenStart: Uint32Array;
   tokenEnd: Uint32Array;
+  /**
+   * Per window: the characters [start, end) of its input (UTF-16 indices, as `text.slice` takes
+   * them) that its pieces come from; a window that starts inside a word starts at that word's
+   * piece, and neighbouring windows overlap where their pieces do.
+   */
+  start: Uint32Array;
+  end: Uint32Array;
 }
 
 /**

@@ -343,19 +343,41 @@ export class Model {
     const fitted = await native.tokenize(prompted);
     const long = [...fitted.truncated.keys()].filter((i) => fitted.truncated[i] === 1);
     const texts = long.map((i) => prompted[i].slice(prompt.length));
-    const full = long.length > 0 ? await native.tokenize(texts, { maxLength: 2 ** 31 }) : undefined;
+    const full = long.length > 0 ? await native.tokenize(texts, { maxLength: 2 ** 31, spans: withWindows }) : undefined;
     // Windows: every input that fits is one; a long one is cut into spans of `span` pieces, `overlap` apart.
-    const windows: { text: number; ids: Int32Array; poolFrom: number; tokenStart: number; tokenEnd: number; weight: number }[] = [];
+    const windows: {
+      text: number;
+      ids: Int32Array;
+      poolFrom: number;
+      tokenStart: number;
+      tokenEnd: number;
+      weight: number;
+      start: number;
+      end: number;
+    }[] = [];
     const promptSkip = prompt !== '' && !this.#includePrompt ? await this.#promptLength(native, prompt) : 0;
     let next = 0;
     for (let i = 0; i < prompted.length; i++) {
       if (fitted.truncated[i] !== 1) {
         const ids = fitted.ids.subarray(fitted.offsets[i], fitted.offsets[i + 1]);
-        windows.push({ text: i, ids, poolFrom: promptSkip, tokenStart: 0, tokenEnd: ids.length - 2, weight: ids.length - 2 });
+        const length = prompted[i].length - prompt.length;
+        windows.push({
+          text: i,
+          ids,
+          poolFrom: promptSkip,
+          tokenStart: 0,
+          tokenEnd: ids.length - 2,
+          weight: ids.length - 2,
+          start: 0,
+          end: length,
+        });
         continue;
       }
       const k = next++;
-      const pieces = full!.ids.subarray(full!.offsets[k] + 1, full!.offsets[k + 1] - 1);
+      const first = full!.offsets[k] + 1;
+      const pieces = full!.ids.subarray(first, full!.offsets[k + 1] - 1);
+      // Characters of piece p of this text: spans[2 (first + p)] .. spans[2 (first + p) + 1].
+      const spans = full!.spans;
       for (let start = 0; ; start += span - overlap) {
         const end = Math.min(start + span, pieces.length);
         const ids = new Int32Array(end - start + promptPieces.length + 2);
@@ -363,7 +385,16 @@ export class Model {
         ids.set(pieces.subarray(start, end), 1 + promptPieces.length);
         ids[ids.length - 1] = 2;
         const skip = prompt !== '' && !this.#includePrompt ? 1 + promptPieces.length : 0;
-        windows.push({ text: i, ids, poolFrom: skip, tokenStart: start, tokenEnd: end, weight: end - start });
+        windows.push({
+          text: i,
+          ids,
+          poolFrom: skip,
+          tokenStart: start,
+          tokenEnd: end,
+          weight: end - start,
+          start: spans ? spans[2 * (first + start)] : 0,
+          end: spans ? spans[2 * (first + end - 1) + 1] : 0,
+        });
         if (end === pieces.length) break;
       }
     }
@@ -406,6 +437,8 @@ export class Model {
       text: Uint32Array.from(windows, (w) => w.text),
       tokenStart: Uint32Array.from(windows, (w) => w.tokenStart),
       tokenEnd: Uint32Array.from(windows, (w) => w.tokenEnd),
+      start: Uint32Array.from(windows, (w) => w.start),
+      end: Uint32Array.from(windows, (w) => w.end),
     });
   }
 

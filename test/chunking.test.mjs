@@ -61,6 +61,22 @@ test('a long input is split into windows of the model length and pooled by a tok
     t.deepEqual(Array.from(tokenEnd).slice(1), want.windows.map((w) => w.end));
     want.vectors.forEach((v, j) => t.true(maxDelta(vectors.get(j + 1), v) < 1e-5));
     if (overlap > 0) t.is(want.windows[1].start, want.windows[0].end - overlap);
+    // Character offsets: the short input whole; the long one's windows cover it in order, and
+    // each window's text, tokenized again, spells the window's pieces (with a "▁" in front where
+    // the window starts inside a word).
+    const { start, end } = got.windows;
+    t.deepEqual([start[0], end[0]], [0, short.length]);
+    t.is(start[1], 0);
+    t.is(end[end.length - 1], long.length);
+    const whole = await Model.load(tinyModel(), { maxSeqLength: 512 });
+    for (let j = 1; j < start.length; j++) {
+      t.true(start[j] < end[j]);
+      if (j > 1) t.true(overlap > 0 ? start[j] < end[j - 1] : start[j] >= end[j - 1] - 1, `window ${j}`);
+      const again = (await whole.tokenize(long.slice(start[j], end[j]))).tokens.slice(1, -1).join('');
+      const pieces = (await whole.tokenize(long)).tokens.slice(1, -1).slice(tokenStart[j], tokenEnd[j]).join('');
+      t.true(again === pieces || again === `▁${pieces}`, `window ${j}: ${again.slice(0, 40)} vs ${pieces.slice(0, 40)}`);
+    }
+    whole.dispose();
   }
   // Without chunking the same input is truncated, or refused.
   t.deepEqual((await model.encode(long)).truncated, [true]);

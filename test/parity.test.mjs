@@ -100,3 +100,45 @@ test('embeddings (mean + normalize) equal transformers.js within 1e-5 on every l
   await reference.dispose();
   model.dispose();
 });
+
+test('piece spans: each piece points at the characters it came from, in order, on every line', async (t) => {
+  const { createRequire } = await import('node:module');
+  const { binding } = createRequire(import.meta.url)('../dist/lib/binding.js');
+  for (const [name, modelDir, lower] of [['plain', dir, false], ['lower-case', tinyLowerCaseModel(), true]]) {
+    const native = await binding().loadModel({
+      onnxPath: `${modelDir}/onnx/model.onnx`, tokenizerPath: `${modelDir}/sentencepiece.bpe.model`, maxSeqLength: 512, doLowerCase: lower,
+    });
+    const vocabulary = native.vocabulary();
+    const plain = await native.tokenize(parityCorpus);
+    const r = await native.tokenize(parityCorpus, { spans: true });
+    t.deepEqual(r.ids, plain.ids, 'asking for spans changes no id');
+    const problems = [];
+    for (const [i, text] of parityCorpus.entries()) {
+      let previous = [0, 0];
+      for (let k = r.offsets[i]; k < r.offsets[i + 1]; k++) {
+        const [begin, end] = [r.spans[2 * k], r.spans[2 * k + 1]];
+        if (!(begin <= end && end <= text.length && begin >= previous[0] && end >= previous[1])) problems.push(`${i}: [${begin}, ${end}) after [${previous}]`);
+        previous = [begin, end];
+        const piece = vocabulary[r.ids[k]].replace(/^▁/, '');
+        if (r.ids[k] <= 3 || piece === '' || text.slice(begin, end).startsWith('<')) continue;
+        // The piece is what normalization made of its characters (one character may give several pieces: ﬁ → f, i).
+        let source = text.slice(begin, end).normalize('NFKC').replace(/\s+/g, '');
+        // (Lower-cased alone, a final Σ loses the context that makes it ς.)
+        if (lower) source = source.toLowerCase();
+        if (!source.includes(piece) && !source.replace(/σ/g, 'ς').includes(piece)) problems.push(`${i} ${JSON.stringify(text.slice(0, 40))}: piece ${JSON.stringify(piece)} ← ${JSON.stringify(text.slice(begin, end))}`);
+      }
+    }
+    t.deepEqual(problems.slice(0, 10), [], `${name}: ${problems.length} problems`);
+    native.dispose();
+  }
+  // Exact on plain text: the piece is its characters, with "▁" for the space before it.
+  const native = await binding().loadModel({ onnxPath: `${dir}/onnx/model.onnx`, tokenizerPath: `${dir}/sentencepiece.bpe.model`, maxSeqLength: 512 });
+  const text = 'The night train leaves at ten, from the platform.';
+  const r = await native.tokenize([text], { spans: true });
+  const vocabulary = native.vocabulary();
+  for (let k = 1; k < r.ids.length - 1; k++) {
+    const slice = text.slice(r.spans[2 * k], r.spans[2 * k + 1]).replace(/ /g, '▁');
+    t.is(k === 1 ? `▁${slice}` : slice, vocabulary[r.ids[k]]);
+  }
+  native.dispose();
+});

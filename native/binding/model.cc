@@ -121,7 +121,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
         });
   }
 
-  // tokenize(texts, { maxLength }) → Promise<{ ids: Int32Array, offsets: Uint32Array, truncated: Uint8Array }>:
+  // tokenize(texts, { maxLength, spans }) → Promise<{ ids, offsets, truncated, spans? }>:
   // the ids of text i are ids[offsets[i] .. offsets[i + 1]], all in one buffer.
   Napi::Value Tokenize(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
@@ -130,16 +130,18 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     Napi::Object opts = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(env);
     const size_t maxLength = PositiveInteger(opts, "maxLength", 0);
     if (maxLength == 1 || maxLength > (size_t{1} << 31)) throw InvalidArgument(env, "maxLength must be from 2 to 2^31");
+    const bool withSpans = Boolean(opts, "spans", false);
     struct Result {
       std::vector<int32_t> ids;
       std::vector<uint32_t> offsets;
       std::vector<uint8_t> truncated;
+      std::vector<uint32_t> spans;  // per id: [begin, end) in UTF-16 code units of its text
     };
     auto result = std::make_shared<Result>();
     return PromiseWorker::Start(
         env,
         [=] {
-          const auto encodings = model->Tokenize(*texts, maxLength);
+          const auto encodings = model->Tokenize(*texts, maxLength, withSpans);
           size_t count = 0;
           result->offsets.reserve(encodings.size() + 1);
           result->offsets.push_back(0);
@@ -150,6 +152,25 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
           }
           result->ids.reserve(count);
           for (const auto& enc : encodings) result->ids.insert(result->ids.end(), enc.ids.begin(), enc.ids.end());
+          if (withSpans) {
+            // JavaScript indexes strings by UTF-16 code unit: one per UTF-8 sequence, two for a
+            // four-byte one.
+            result->spans.reserve(2 * count);
+            std::vector<uint32_t> units;
+            for (size_t t = 0; t < encodings.size(); ++t) {
+              const std::string& text = (*texts)[t];
+              units.assign(text.size() + 1, 0);
+              uint32_t u = 0;
+              for (size_t i = 0; i < text.size(); ++i) {
+                units[i] = u;
+                const auto lead = static_cast<unsigned char>(text[i]);
+                if ((lead & 0xC0) != 0x80) u += lead >= 0xF0 ? 2 : 1;
+              }
+              units[text.size()] = u;
+              for (uint32_t byte : encodings[t].offsets)
+                result->spans.push_back(units[std::min<size_t>(byte, text.size())]);
+            }
+          }
         },
         [=](Napi::Env env) -> Napi::Value {
           Napi::Object out = Napi::Object::New(env);
@@ -157,6 +178,10 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
           out.Set("ids", Napi::Int32Array::New(env, ids, AdoptVector(env, std::move(result->ids)), 0));
           out.Set("offsets", Napi::Uint32Array::New(env, offsets, AdoptVector(env, std::move(result->offsets)), 0));
           out.Set("truncated", Napi::Uint8Array::New(env, flags, AdoptVector(env, std::move(result->truncated)), 0));
+          if (withSpans) {
+            const size_t n = result->spans.size();
+            out.Set("spans", Napi::Uint32Array::New(env, n, AdoptVector(env, std::move(result->spans)), 0));
+          }
           return out;
         });
   }

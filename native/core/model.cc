@@ -51,7 +51,7 @@ size_t Model::OutputDimension(const EncodeOptions& options) const {
   return options.dimensions > 0 ? options.dimensions : dimension_;
 }
 
-std::vector<Encoding> Model::Tokenize(const std::vector<std::string>& texts, size_t maxLength) const {
+std::vector<Encoding> Model::Tokenize(const std::vector<std::string>& texts, size_t maxLength, bool withOffsets) const {
   const size_t limit = maxLength > 0 ? maxLength : config_.maxSeqLength;
   std::vector<Encoding> encodings(texts.size());
   // Tokenizing runs before any inference can start, with the cores otherwise idle: split it over
@@ -61,7 +61,7 @@ std::vector<Encoding> Model::Tokenize(const std::vector<std::string>& texts, siz
       1, std::min<size_t>(static_cast<size_t>(session_->intraOpThreads()), texts.size() / kTextsPerThread));
   RunParallel(parts, [&](size_t part) {
     const size_t begin = texts.size() * part / parts, end = texts.size() * (part + 1) / parts;
-    for (size_t i = begin; i < end; ++i) encodings[i] = tokenizer_->Encode(texts[i], limit);
+    for (size_t i = begin; i < end; ++i) encodings[i] = tokenizer_->Encode(texts[i], limit, withOffsets);
   });
   return encodings;
 }

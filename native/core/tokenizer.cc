@@ -26,12 +26,6 @@ size_t Utf8Length(unsigned char lead) {
   return 4;
 }
 
-void AppendCodepoint(int32_t cp, std::string* out) {
-  utf8proc_uint8_t buf[4];
-  const auto n = utf8proc_encode_char(cp, buf);
-  out->append(reinterpret_cast<const char*>(buf), static_cast<size_t>(n));
-}
-
 // Decodes UTF-8 into code points; the binding only passes well-formed text, so a failure here
 // means a caller bypassed it.
 std::vector<int32_t> Decode(std::string_view text) {
@@ -46,6 +40,31 @@ std::vector<int32_t> Decode(std::string_view text) {
     cps.push_back(cp);
     p += n;
     left -= n;
+  }
+  return cps;
+}
+
+// A code point and where its bytes are.
+struct CodePoint {
+  int32_t cp;
+  uint32_t at;
+  uint32_t length;
+};
+
+std::vector<CodePoint> DecodeAt(std::string_view text) {
+  std::vector<CodePoint> cps;
+  cps.reserve(text.size());
+  auto* p = reinterpret_cast<const utf8proc_uint8_t*>(text.data());
+  utf8proc_ssize_t left = static_cast<utf8proc_ssize_t>(text.size());
+  uint32_t at = 0;
+  while (left > 0) {
+    utf8proc_int32_t cp;
+    const auto n = utf8proc_iterate(p, left, &cp);
+    if (n <= 0) throw Error(ErrorCode::InvalidArgument, "text is not valid UTF-8");
+    cps.push_back({cp, at, static_cast<uint32_t>(n)});
+    p += n;
+    left -= n;
+    at += static_cast<uint32_t>(n);
   }
   return cps;
 }
@@ -100,6 +119,80 @@ std::string ReadFile(const std::string& path, const char* what) {
 struct Tokenizer::Trie {
   Darts::DoubleArray array;
 };
+
+// Text on its way through normalization and, when tracked, where each byte came from: the
+// [begin, end) bytes of the original input.
+struct Tokenizer::Aligned {
+  std::string text;
+  std::vector<uint32_t> begin, end;
+  bool track = false;
+
+  void Append(std::string_view bytes, uint32_t from, uint32_t to) {
+    text.append(bytes);
+    if (track) {
+      begin.insert(begin.end(), bytes.size(), from);
+      end.insert(end.end(), bytes.size(), to);
+    }
+  }
+  void AppendCodepoint(int32_t cp, uint32_t from, uint32_t to) {
+    utf8proc_uint8_t buf[4];
+    const auto n = utf8proc_encode_char(cp, buf);
+    Append(std::string_view(reinterpret_cast<const char*>(buf), static_cast<size_t>(n)), from, to);
+  }
+  // The input range of bytes [from, to) of `text` (to > from).
+  uint32_t Begin(size_t i) const { return track ? begin[i] : 0; }
+  uint32_t End(size_t i) const { return track ? end[i] : 0; }
+};
+
+// NFKC of `chunk` (bytes [from, to) of `src`) appended to `out` with the origin of its bytes.
+// NFKC is applied to the whole chunk, as before; for the origins the chunk is cut into units —
+// a starter and the marks after it, merged with the next unit wherever NFKC composes across them
+// (Hangul jamo, a few vowel signs) — whose NFKC, concatenated, must equal the whole one; each
+// unit's output comes from that unit's input. Should that ever not hold, the chunk's output comes
+// from the whole chunk.
+void Tokenizer::AppendNfkc(const Aligned& src, size_t from, size_t to, Aligned* out) {
+  const std::string_view chunk = std::string_view(src.text).substr(from, to - from);
+  if (chunk.empty()) return;
+  const std::string whole = Nfkc(chunk);
+  if (!src.track) {
+    out->text += whole;
+    return;
+  }
+  // Starters (combining class 0) open a group; the marks after them stay in it.
+  std::vector<size_t> groups;
+  for (const auto& c : DecodeAt(chunk)) {
+    if (groups.empty() || utf8proc_get_property(c.cp)->combining_class == 0) groups.push_back(c.at);
+  }
+  groups.push_back(chunk.size());
+  // Units: runs of groups that NFKC treats apart from their neighbours. A unit stops growing at 64
+  // bytes, which only a pathological run of composing jamo reaches (then the final check decides).
+  struct Unit {
+    size_t from, to;
+    std::string nfkc;
+  };
+  std::vector<Unit> units;
+  for (size_t g = 0; g + 1 < groups.size(); ++g) {
+    const std::string_view group = chunk.substr(groups[g], groups[g + 1] - groups[g]);
+    std::string alone = Nfkc(group);
+    if (!units.empty() && units.back().to - units.back().from < 64) {
+      Unit& last = units.back();
+      std::string joined = Nfkc(chunk.substr(last.from, groups[g + 1] - last.from));
+      if (joined != last.nfkc + alone) {
+        last.to = groups[g + 1];
+        last.nfkc = std::move(joined);
+        continue;
+      }
+    }
+    units.push_back({groups[g], groups[g + 1], std::move(alone)});
+  }
+  std::string concatenated;
+  for (const auto& u : units) concatenated += u.nfkc;
+  if (concatenated != whole) {
+    out->Append(whole, src.begin[from], src.end[to - 1]);
+    return;
+  }
+  for (const auto& u : units) out->Append(u.nfkc, src.begin[from + u.from], src.end[from + u.to - 1]);
+}
 
 Tokenizer::~Tokenizer() = default;
 
@@ -218,60 +311,68 @@ const std::string& Tokenizer::IdToToken(int32_t id) const {
 
 // Python's str.lower(), which sentence-transformers applies for do_lower_case: simple case
 // mapping plus the two context rules that matter in practice (İ → i̇, final sigma).
-std::string Tokenizer::Lowercase(std::string_view text) const {
-  const auto cps = Decode(text);
-  std::string out;
-  out.reserve(text.size());
+Tokenizer::Aligned Tokenizer::Lowercase(std::string_view text, bool track) const {
+  const auto cps = DecodeAt(text);
+  Aligned out;
+  out.track = track;
+  out.text.reserve(text.size());
   for (size_t i = 0; i < cps.size(); ++i) {
-    const int32_t c = cps[i];
+    const int32_t c = cps[i].cp;
+    const uint32_t from = cps[i].at, to = cps[i].at + cps[i].length;
     if (c == 0x130) {
-      out += "i\xCC\x87";
+      out.Append("i\xCC\x87", from, to);
     } else if (c == 0x3A3) {
-      const bool after = i > 0 && IsCased(cps[i - 1]);
-      const bool before = i + 1 < cps.size() && IsCased(cps[i + 1]);
-      AppendCodepoint(after && !before ? 0x3C2 : 0x3C3, &out);
+      const bool after = i > 0 && IsCased(cps[i - 1].cp);
+      const bool before = i + 1 < cps.size() && IsCased(cps[i + 1].cp);
+      out.AppendCodepoint(after && !before ? 0x3C2 : 0x3C3, from, to);
     } else {
-      AppendCodepoint(utf8proc_tolower(c), &out);
+      out.AppendCodepoint(utf8proc_tolower(c), from, to);
     }
   }
   return out;
 }
 
-std::string Tokenizer::Normalize(std::string_view text) const {
+Tokenizer::Aligned Tokenizer::Normalize(const Aligned& src, size_t start, size_t length) const {
   // The Precompiled step: drop controls, map space-like characters to " ", then NFKC, except that
   // U+FF5E (full-width tilde) is kept and NFKC does not compose across it.
-  std::string cleaned;
-  cleaned.reserve(text.size());
-  for (int32_t c : Decode(text)) {
-    if (IsRemovedControl(c)) continue;
-    if (IsMappedToSpace(c)) {
-      cleaned.push_back(' ');
+  const std::string_view text = std::string_view(src.text).substr(start, length);
+  Aligned cleaned;
+  cleaned.track = src.track;
+  cleaned.text.reserve(text.size());
+  for (const auto& c : DecodeAt(text)) {
+    if (IsRemovedControl(c.cp)) continue;
+    const uint32_t from = src.Begin(start + c.at), to = src.End(start + c.at + c.length - 1);
+    if (IsMappedToSpace(c.cp)) {
+      cleaned.Append(" ", from, to);
     } else {
-      AppendCodepoint(c, &cleaned);
+      cleaned.Append(text.substr(c.at, c.length), from, to);
     }
   }
   constexpr std::string_view kTilde = "\xEF\xBD\x9E";
-  std::string nfkc;
-  nfkc.reserve(cleaned.size());
-  size_t start = 0;
+  Aligned nfkc;
+  nfkc.track = src.track;
+  nfkc.text.reserve(cleaned.text.size());
+  size_t from = 0;
   while (true) {
-    const size_t pos = cleaned.find(kTilde, start);
-    nfkc += Nfkc(std::string_view(cleaned).substr(start, pos == std::string::npos ? std::string::npos : pos - start));
+    const size_t pos = cleaned.text.find(kTilde, from);
+    AppendNfkc(cleaned, from, pos == std::string::npos ? cleaned.text.size() : pos, &nfkc);
     if (pos == std::string::npos) break;
-    nfkc += kTilde;
-    start = pos + kTilde.size();
+    nfkc.Append(kTilde, cleaned.Begin(pos), cleaned.End(pos));
+    from = pos + kTilde.size();
   }
   // Replace(" {2,}", " ").
-  std::string out;
-  out.reserve(nfkc.size());
-  for (char ch : nfkc) {
-    if (ch == ' ' && !out.empty() && out.back() == ' ') continue;
-    out.push_back(ch);
+  Aligned out;
+  out.track = src.track;
+  out.text.reserve(nfkc.text.size());
+  for (size_t i = 0; i < nfkc.text.size(); ++i) {
+    if (nfkc.text[i] == ' ' && !out.text.empty() && out.text.back() == ' ') continue;
+    out.Append(std::string_view(nfkc.text).substr(i, 1), nfkc.Begin(i), nfkc.End(i));
   }
   return out;
 }
 
-void Tokenizer::Viterbi(std::string_view word, std::vector<int32_t>* out) const {
+void Tokenizer::Viterbi(std::string_view word, size_t at, std::vector<int32_t>* out,
+                        std::vector<uint32_t>* spans) const {
   // HF's lattice: every vocabulary match starting at each character, plus an <unk> node of one
   // character where no single-character piece exists; ties keep the node that starts earliest.
   const size_t n = word.size();
@@ -310,50 +411,73 @@ void Tokenizer::Viterbi(std::string_view word, std::vector<int32_t>* out) const 
     }
     b += charLen;
   }
-  std::vector<int32_t> ids;
-  for (size_t e = n; e > 0; e = best[e].begin) ids.push_back(best[e].id);
-  for (auto it = ids.rbegin(); it != ids.rend(); ++it) {
+  std::vector<size_t> ends;
+  for (size_t e = n; e > 0; e = best[e].begin) ends.push_back(e);
+  for (auto it = ends.rbegin(); it != ends.rend(); ++it) {
+    const int32_t id = best[*it].id;
     // fuse_unk: a run of unknown pieces is one <unk>.
-    if (*it == kUnkId && !out->empty() && out->back() == kUnkId) continue;
-    out->push_back(*it);
+    if (id == kUnkId && !out->empty() && out->back() == kUnkId) {
+      if (spans) spans->back() = static_cast<uint32_t>(at + *it);
+      continue;
+    }
+    out->push_back(id);
+    if (spans) {
+      spans->push_back(static_cast<uint32_t>(at + best[*it].begin));
+      spans->push_back(static_cast<uint32_t>(at + *it));
+    }
   }
 }
 
-bool Tokenizer::AppendPieces(std::string_view segment, size_t limit, std::vector<int32_t>* out) const {
+bool Tokenizer::AppendPieces(std::string_view segment, size_t limit, std::vector<int32_t>* out,
+                             std::vector<uint32_t>* spans) const {
   // Unknown pieces fuse within a segment only: a sentinel keeps them from fusing with a
   // preceding <unk> special token.
   const size_t base = out->size();
   out->push_back(-1);
+  if (spans) spans->insert(spans->end(), {0, 0});
   bool within = true;
   if (!wordsIndependent_) {
-    Viterbi(segment, out);
+    Viterbi(segment, 0, out, spans);
   } else {
     for (size_t start = 0; start < segment.size() && within;) {
       size_t next = segment.find(kMetaspace, start + kMetaspace.size());
       if (next == std::string_view::npos) next = segment.size();
-      Viterbi(segment.substr(start, next - start), out);
+      Viterbi(segment.substr(start, next - start), start, out, spans);
       within = out->size() - base - 1 <= limit;
       start = next;
     }
   }
   out->erase(out->begin() + static_cast<std::ptrdiff_t>(base));
+  if (spans)
+    spans->erase(spans->begin() + static_cast<std::ptrdiff_t>(2 * base),
+                 spans->begin() + static_cast<std::ptrdiff_t>(2 * base + 2));
   return out->size() - base <= limit;
 }
 
-Encoding Tokenizer::Encode(std::string_view utf8, size_t maxLength) const {
+Encoding Tokenizer::Encode(std::string_view input, size_t maxLength, bool withOffsets) const {
   if (maxLength < 2) throw Error(ErrorCode::InvalidArgument, "maxLength must be at least 2");
-  std::string lowered;
+  Aligned lowered;
   if (options_.doLowerCase) {
-    lowered = Lowercase(utf8);
-    utf8 = lowered;
+    lowered = Lowercase(input, withOffsets);
+  } else {
+    lowered.track = withOffsets;
+    if (withOffsets) {
+      for (const auto& c : DecodeAt(input)) lowered.Append(input.substr(c.at, c.length), c.at, c.at + c.length);
+    } else {
+      lowered.text.assign(input);
+    }
   }
+  const std::string_view utf8 = lowered.text;
   const size_t limit = maxLength - 2;
   Encoding enc;
   std::vector<int32_t> pieces;
+  // With offsets: per piece, its [begin, end) bytes in the input.
+  std::vector<uint32_t> ranges;
+  std::vector<uint32_t>* spans = withOffsets ? &ranges : nullptr;
 
   // Split on the special tokens' text, left to right; <mask> (lstrip) eats whitespace before it.
   struct Section {
-    std::string_view text;
+    size_t start, length;
     int32_t special;  // -1 for ordinary text
   };
   std::vector<Section> sections;
@@ -372,45 +496,55 @@ Encoding Tokenizer::Encode(std::string_view utf8, size_t maxLength) const {
       ++i;
       continue;
     }
-    if (i > start) sections.push_back({utf8.substr(start, i - start), -1});
-    sections.push_back({utf8.substr(i, len), special});
+    if (i > start) sections.push_back({start, i - start, -1});
+    sections.push_back({i, len, special});
     i += len;
     start = i;
   }
-  if (start < utf8.size()) sections.push_back({utf8.substr(start), -1});
+  if (start < utf8.size()) sections.push_back({start, utf8.size() - start, -1});
   for (size_t i = 1; i < sections.size(); ++i) {
     if (sections[i].special != maskId() || sections[i - 1].special >= 0) continue;
-    std::string_view& prev = sections[i - 1].text;
-    auto cps = Decode(prev);
-    size_t keep = prev.size();
+    Section& prev = sections[i - 1];
+    auto cps = Decode(utf8.substr(prev.start, prev.length));
     while (!cps.empty() && IsJsWhitespace(cps.back())) {
       utf8proc_uint8_t buf[4];
-      keep -= static_cast<size_t>(utf8proc_encode_char(cps.back(), buf));
+      prev.length -= static_cast<size_t>(utf8proc_encode_char(cps.back(), buf));
       cps.pop_back();
     }
-    prev = prev.substr(0, keep);
   }
 
   bool within = true;
   for (const auto& section : sections) {
     if (section.special >= 0) {
       pieces.push_back(section.special);
+      if (spans)
+        spans->insert(spans->end(), {lowered.Begin(section.start), lowered.End(section.start + section.length - 1)});
       if (pieces.size() > limit) within = false;
-    } else if (!section.text.empty()) {
-      std::string normalized = Normalize(section.text);
-      if (normalized.empty()) continue;
-      // Metaspace: spaces become "▁", and one is prepended unless already there.
-      std::string segment;
-      segment.reserve(normalized.size() + 8);
-      if (normalized[0] != ' ') segment += kMetaspace;
-      for (char ch : normalized) {
-        if (ch == ' ') {
-          segment += kMetaspace;
-        } else {
-          segment.push_back(ch);
+    } else if (section.length > 0) {
+      const Aligned normalized = Normalize(lowered, section.start, section.length);
+      if (normalized.text.empty()) continue;
+      // Metaspace: spaces become "▁", and one is prepended unless already there (it stands for
+      // no character: an empty range where the text starts).
+      Aligned segment;
+      segment.track = withOffsets;
+      segment.text.reserve(normalized.text.size() + 8);
+      if (normalized.text[0] != ' ') segment.Append(kMetaspace, normalized.Begin(0), normalized.Begin(0));
+      for (size_t i = 0; i < normalized.text.size(); ++i) {
+        const char ch = normalized.text[i];
+        segment.Append(ch == ' ' ? kMetaspace : std::string_view(&normalized.text[i], 1), normalized.Begin(i),
+                       normalized.End(i));
+      }
+      const size_t first = pieces.size();
+      within =
+          AppendPieces(segment.text, limit - std::min(limit, pieces.size()), &pieces, spans) && pieces.size() <= limit;
+      if (spans) {
+        // Segment bytes → input bytes.
+        for (size_t k = first; k < pieces.size(); ++k) {
+          const uint32_t b = (*spans)[2 * k], e = (*spans)[2 * k + 1];
+          (*spans)[2 * k] = segment.Begin(b);
+          (*spans)[2 * k + 1] = segment.End(e - 1);
         }
       }
-      within = AppendPieces(segment, limit - std::min(limit, pieces.size()), &pieces) && pieces.size() <= limit;
     }
     if (!within) break;
   }
@@ -420,6 +554,14 @@ Encoding Tokenizer::Encode(std::string_view utf8, size_t maxLength) const {
   enc.ids.push_back(kBosId);
   enc.ids.insert(enc.ids.end(), pieces.begin(), pieces.end());
   enc.ids.push_back(kEosId);
+  if (withOffsets) {
+    const auto end = static_cast<uint32_t>(input.size());
+    ranges.resize(2 * pieces.size());
+    enc.offsets.reserve(ranges.size() + 4);
+    enc.offsets.insert(enc.offsets.end(), {0, 0});
+    enc.offsets.insert(enc.offsets.end(), ranges.begin(), ranges.end());
+    enc.offsets.insert(enc.offsets.end(), {end, end});
+  }
   return enc;
 }
 
