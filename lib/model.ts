@@ -283,23 +283,21 @@ export class Model {
       options.dimensions === undefined ? this.dimension : integerIn(options.dimensions, 1, this.#info.dimension, 'dimensions');
     const prompt = this.#prompt(options);
     if (list.length === 0) return new Embeddings(new Float32Array(0), dimensions, []);
-    let poolFrom = 0;
-    if (prompt !== '') {
-      list = list.map((text) => prompt + text);
-      if (!this.#includePrompt) poolFrom = await this.#promptLength(native, prompt);
-    }
-    const call: Call = { normalize, truncate, dimensions, poolFrom };
-    if (longInputs === 'chunk') return this.#accepted(() => this.#encodeChunked(native, list, prompt, call, batchSize, options));
-    const scheduler = this.#scheduler;
-    if (scheduler && list.length < batchSize) return this.#accepted(() => this.#encodeScheduled(scheduler, list, call));
+    if (prompt !== '') list = list.map((text) => prompt + text);
+    const call: Call = { normalize, truncate, dimensions, poolFrom: 0 };
+    // Accepted from here on: dispose() waits for the call, the prompt's tokenization included.
     return this.#accepted(async () => {
+      if (prompt !== '' && !this.#includePrompt) call.poolFrom = await this.#promptLength(native, prompt);
+      if (longInputs === 'chunk') return this.#encodeChunked(native, list, prompt, call, batchSize, options);
+      const scheduler = this.#scheduler;
+      if (scheduler && list.length < batchSize) return this.#encodeScheduled(scheduler, list, call);
       const full = dimensions === this.#info.dimension;
       const { data, truncated } = await native.encode(list, {
         batchSize,
         normalize,
         truncate,
         dimensions: full ? 0 : dimensions,
-        poolFrom,
+        poolFrom: call.poolFrom,
       });
       return new Embeddings(
         data,
@@ -355,7 +353,6 @@ export class Model {
       start: number;
       end: number;
     }[] = [];
-    const promptSkip = prompt !== '' && !this.#includePrompt ? await this.#promptLength(native, prompt) : 0;
     let next = 0;
     for (let i = 0; i < prompted.length; i++) {
       if (fitted.truncated[i] !== 1) {
@@ -364,7 +361,7 @@ export class Model {
         windows.push({
           text: i,
           ids,
-          poolFrom: promptSkip,
+          poolFrom: call.poolFrom,
           tokenStart: 0,
           tokenEnd: ids.length - 2,
           weight: ids.length - 2,
