@@ -205,3 +205,34 @@ test.serial('an incomplete Hugging Face snapshot (a file missing, a dangling lin
   });
   t.is(await downloadModel(hub.repo, { endpoint: hub.endpoint, cacheDir: tmpCache(t), offline: true, revision: 'v2' }), other.snapshot);
 });
+
+test.serial('a large export\'s weights file (onnx/model.onnx_data) is downloaded with it; a Hugging Face snapshot without it is not used', async (t) => {
+  const { ensureModel, testTwin } = await import('../scripts/model/generate.mjs');
+  const large = ensureModel('twin-bge-m3-2-layers', { ...testTwin('BAAI/bge-m3'), layers: 2 });
+  const hub = await startHub(large, { lfs: ['onnx/model.onnx', 'onnx/model.onnx_data', 'sentencepiece.bpe.model'] });
+  t.teardown(hub.close);
+  const saved = process.env.HF_HUB_CACHE;
+  t.teardown(() => (saved === undefined ? delete process.env.HF_HUB_CACHE : (process.env.HF_HUB_CACHE = saved)));
+  // A snapshot with the model file but not its weights: not complete, so the hub is asked.
+  const root = mkdtempSync(join(tmpdir(), 'sentvec-hf-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  const snapshot = join(root, `models--${hub.repo.replace('/', '--')}`, 'snapshots', 'b'.repeat(40));
+  mkdirSync(join(snapshot, 'onnx'), { recursive: true });
+  mkdirSync(join(root, `models--${hub.repo.replace('/', '--')}`, 'refs'));
+  writeFileSync(join(root, `models--${hub.repo.replace('/', '--')}`, 'refs', 'main'), 'b'.repeat(40));
+  for (const f of ['config.json', 'sentencepiece.bpe.model', 'onnx/model.onnx']) copyFileSync(join(large, f), join(snapshot, f));
+  process.env.HF_HUB_CACHE = root;
+  const cacheDir = tmpCache(t);
+  const dir = await downloadModel(hub.repo, { endpoint: hub.endpoint, cacheDir });
+  t.is(dir, modelCacheDir(hub.repo, { cacheDir }));
+  t.is(sha(join(dir, 'onnx/model.onnx_data')), sha(join(large, 'onnx/model.onnx_data')));
+  const m = await sentvec.Model.load(dir);
+  t.is(m.dimension, 64);
+  m.dispose();
+  // Without the weights file, the model names it.
+  rmSync(join(dir, 'onnx/model.onnx_data'));
+  await t.throwsAsync(sentvec.Model.load(dir), { instanceOf: sentvec.ModelFileError, message: /keeps its weights in .*model\.onnx_data, which is missing/ });
+  // …and the cache is no longer complete: the next call fetches it again.
+  t.is(await downloadModel(hub.repo, { endpoint: hub.endpoint, cacheDir }), dir);
+  t.true(existsSync(join(dir, 'onnx/model.onnx_data')));
+});

@@ -5,7 +5,7 @@
 // ids identical, vectors within 1e-5.
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { AutoModel, AutoTokenizer, Tensor, env, mean_pooling } from '@huggingface/transformers';
@@ -34,8 +34,8 @@ const texts = [...parityCorpus.filter((_, i) => i % 4 === 0), parityCorpus.slice
 async function reference(dir, id, maxSeqLength) {
   env.localModelPath = `${dirname(dir)}/`;
   const tokenizer = await AutoTokenizer.from_pretrained(basename(dir));
-  const model = await AutoModel.from_pretrained(basename(dir), { dtype: 'fp32' });
   const real = REAL_MODELS[id];
+  const model = await AutoModel.from_pretrained(basename(dir), { dtype: 'fp32', use_external_data_format: real.externalData === true });
   // HF's fast tokenizer truncation (keep <s>, the first maxSeqLength − 2 pieces, </s>); see parity.test.mjs.
   const ids = texts.map((text) => {
     const all = tokenizer(text).input_ids.tolist()[0].map(Number);
@@ -65,6 +65,8 @@ for (const id of Object.keys(REAL_MODELS)) {
     const want = expected[id];
     const model = await sentvec.Model.load(dir, { threads: 1 });
     t.is(model.maxSeqLength, want.maxSeqLength);
+    // Exports over 2 GB keep their weights beside the model file, as these twins do.
+    t.is(existsSync(join(dir, 'onnx/model.onnx_data')), real.externalData === true);
     t.is(model.dimension, real.heads * 4);
     // The position limit: XLM-R reserves two rows of its table, BERT none.
     await sentvec.Model.load(dir, { maxSeqLength: want.limit, threads: 1, scheduler: false }).then((m) => m.dispose());

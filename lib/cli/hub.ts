@@ -4,7 +4,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { SentvecError } from '../errors';
 import { integerOption } from '../validate';
 
@@ -24,9 +24,25 @@ export const OPTIONAL_FILES = [
   'tokenizer_config.json',
   'special_tokens_map.json',
   'sentence_bert_config.json',
+  'config_sentence_transformers.json',
   'modules.json',
   '1_Pooling/config.json',
 ];
+
+/**
+ * The file that holds an ONNX export's weights when they are not in it (exports over 2 GB:
+ * `onnx/model.onnx_data` beside `onnx/model.onnx`), if `onnxPath` names one. Such a model file
+ * is small; a large one holds its weights itself and is not read.
+ */
+export async function externalDataFile(onnxPath: string): Promise<string | undefined> {
+  const name = `${basename(onnxPath)}_data`;
+  try {
+    if ((await stat(onnxPath)).size > 64 * 2 ** 20) return undefined;
+    return (await readFile(onnxPath)).includes(name) ? join(dirname(onnxPath), name) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export interface DownloadOptions {
   /** Branch, tag or commit. Default 'main'. */
@@ -98,7 +114,9 @@ export async function findInHuggingFaceCache(repo: string, revision: string, req
     if (!/^[0-9a-f]{40}$/.test(commit)) return undefined;
   }
   const dir = join(base, 'snapshots', commit);
-  return required.every((f) => existsSync(join(dir, f))) ? dir : undefined;
+  if (!required.every((f) => existsSync(join(dir, f)))) return undefined;
+  const data = await externalDataFile(join(dir, required[required.length - 1]));
+  return data === undefined || existsSync(data) ? dir : undefined;
 }
 
 export function isHubId(value: string): boolean {
@@ -309,7 +327,13 @@ export async function downloadModel(repo: string, options: DownloadOptions = {})
   const endpoint = options.endpoint ?? process.env.HF_ENDPOINT ?? 'https://huggingface.co';
   const offline = options.offline ?? (truthy(process.env.SENTVEC_OFFLINE) || truthy(process.env.HF_HUB_OFFLINE));
   const required = requiredFiles(options);
-  if (required.every((f) => existsSync(join(dir, f)))) return dir;
+  const onnxFile = required[required.length - 1];
+  const complete = async (folder: string) => {
+    if (!required.every((f) => existsSync(join(folder, f)))) return false;
+    const data = await externalDataFile(join(folder, onnxFile));
+    return data === undefined || existsSync(data);
+  };
+  if (await complete(dir)) return dir;
   // Downloaded already by Python or another tool: used in place, with no network.
   const shared = await findInHuggingFaceCache(repo, options.revision ?? 'main', required);
   if (shared) return shared;
@@ -317,7 +341,8 @@ export async function downloadModel(repo: string, options: DownloadOptions = {})
   const absent = new Set<string>();
   const absentFile = join(dir, '.absent.json');
   for (const f of JSON.parse(await readFile(absentFile, 'utf8').catch(() => '[]')) as string[]) absent.add(f);
-  for (const file of [...required, ...OPTIONAL_FILES]) {
+  // The weights file of a large export is fetched when the repository has one.
+  for (const file of [...required, `${onnxFile}_data`, ...OPTIONAL_FILES]) {
     const dest = join(dir, file);
     if (existsSync(dest) || absent.has(file)) continue;
     await mkdir(dirname(dest), { recursive: true });

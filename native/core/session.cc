@@ -113,6 +113,18 @@ std::unique_ptr<Session> Session::Load(const std::string& path, const SessionOpt
   } catch (const Error&) {
     throw;
   } catch (const Ort::Exception& e) {
+    // Exports over 2 GB keep their weights in a second file (model.onnx_data) that must sit beside.
+    const std::string what = e.what();
+    const std::string marker = "External data path does not exist: \"";
+    const size_t at = what.find(marker);
+    if (at != std::string::npos) {
+      const size_t from = at + marker.size(), to = what.find('"', from);
+      const std::string data = what.substr(from, to == std::string::npos ? std::string::npos : to - from);
+      throw Error(ErrorCode::ModelFile,
+                  path + " keeps its weights in " + data +
+                      ", which is missing: place that file beside it (`sentvec download` fetches both)",
+                  data);
+    }
     throw Error(ErrorCode::ModelFile,
                 path + " could not be loaded as an ONNX model (" + e.what() +
                     "); the file may be truncated or corrupt: download it again",

@@ -8,7 +8,7 @@
 // onnx.mjs; this module writes the repository layout and caches models under .cache/models.
 // Usage: node scripts/model/generate.mjs <dir> [--layers N ...]
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -22,7 +22,8 @@ const GENERATOR_VERSION = 2;
 /**
  * What sentvec reads of the real multilingual models of the XLM-R tokenizer family, as their
  * repositories' config files state it: architecture, layers, width, heads, position table,
- * embedding rows, token types, pooling, Normalize, max_seq_length, tokenizer limit and prompts.
+ * embedding rows, token types, pooling, Normalize, max_seq_length, tokenizer limit, prompts, and
+ * whether the ONNX export keeps its weights in onnx/model.onnx_data (those over 2 GB do).
  * Their tokenizer vocabulary is XLM-R's 250,002 pieces (the trained one padded with synthetic
  * pieces); BERT-architecture ones have 250,037 embedding rows.
  */
@@ -45,11 +46,11 @@ export const REAL_MODELS = {
   },
   'intfloat/multilingual-e5-large': {
     architecture: 'xlm-roberta', layers: 24, hidden: 1024, heads: 16, intermediate: 4096, maxPositions: 514,
-    pooling: 'mean', normalize: true, maxSeqLength: 512, prompts: { query: 'query: ', passage: 'passage: ' },
+    pooling: 'mean', normalize: true, maxSeqLength: 512, prompts: { query: 'query: ', passage: 'passage: ' }, externalData: true,
   },
   'BAAI/bge-m3': {
     architecture: 'xlm-roberta', layers: 24, hidden: 1024, heads: 16, intermediate: 4096, maxPositions: 8194,
-    pooling: 'cls', normalize: true, maxSeqLength: 8192, modelMaxLength: 8192,
+    pooling: 'cls', normalize: true, maxSeqLength: 8192, modelMaxLength: 8192, externalData: true,
   },
 };
 
@@ -96,9 +97,19 @@ export function generateModel(dir, options = {}) {
   const spm = readFileSync(join(tmp, 'sentencepiece.bpe.model'));
   const { json, vocabSize } = tokenizerJson(spm);
   const rows = Math.max(vocabSize, spec.embeddingRows ?? 0);
-  writeFileSync(join(tmp, 'onnx/model.onnx'), buildOnnx(spec, rows));
+  // With externalData, the weights go to model.onnx_data, as in exports over 2 GB (e5-large, bge-m3).
+  const writeOnnx = (file, fp16) => {
+    const { model, data } = buildOnnx(spec, rows, fp16, spec.externalData ? `${file}_data` : undefined);
+    writeFileSync(join(tmp, 'onnx', file), model);
+    if (data) {
+      const fd = openSync(join(tmp, 'onnx', `${file}_data`), 'w');
+      for (const chunk of data) writeSync(fd, chunk);
+      closeSync(fd);
+    }
+  };
+  writeOnnx('model.onnx', false);
   // The same weights in half precision, where Hugging Face repositories keep such an export.
-  if (spec.fp16File) writeFileSync(join(tmp, 'onnx/model_fp16.onnx'), buildOnnx(spec, rows, true));
+  if (spec.fp16File) writeOnnx('model_fp16.onnx', true);
   writeJson(join(tmp, 'tokenizer.json'), json);
   const bert = spec.architecture === 'bert';
   writeJson(join(tmp, 'config.json'), {

@@ -55,13 +55,20 @@ export function toHalfBits(value) {
 }
 
 class GraphBuilder {
-  /** fp16: float tensors, casts and outputs in half precision, as in a model_fp16.onnx export. */
-  constructor(seed, fp16 = false) {
+  /**
+   * fp16: float tensors, casts and outputs in half precision, as in a model_fp16.onnx export.
+   * external: the file name that holds the weights instead of the model file, as exports over
+   * 2 GB have it (model.onnx_data): each initializer then names its offset and length there.
+   */
+  constructor(seed, fp16 = false, external = undefined) {
     this.nodes = [];
     this.initializers = [];
     this.normal = rng(seed);
     this.counter = 0;
     this.float = fp16 ? FLOAT16 : FLOAT;
+    this.external = external;
+    this.data = [];
+    this.dataBytes = 0;
   }
   name(prefix) { return `${prefix}_${this.counter++}`; }
   tensor(name, dims, values, type = FLOAT) {
@@ -73,7 +80,18 @@ class GraphBuilder {
       for (let i = 0; i < values.length; i++) data[i] = toHalfBits(values[i]);
     }
     else data = Float32Array.from(values);
-    this.initializers.push({ name, dims, dataType: type === INT64 ? INT64 : this.float, rawData: new Uint8Array(data.buffer) });
+    const bytes = new Uint8Array(data.buffer);
+    const dataType = type === INT64 ? INT64 : this.float;
+    // As onnx's convert_model_to_external_data does by default: tensors under 1 KB (shape
+    // constants, which shape inference must read) stay in the model file.
+    if (this.external && bytes.length >= 1024) {
+      const entries = { location: this.external, offset: String(this.dataBytes), length: String(bytes.length) };
+      this.initializers.push({ name, dims, dataType, dataLocation: onnx.TensorProto.DataLocation.EXTERNAL, externalData: Object.entries(entries).map(([key, value]) => ({ key, value })) });
+      this.data.push(bytes);
+      this.dataBytes += bytes.length;
+    } else {
+      this.initializers.push({ name, dims, dataType, rawData: bytes });
+    }
     return name;
   }
   random(name, dims, std) {
@@ -106,11 +124,15 @@ class GraphBuilder {
   }
 }
 
-export function buildOnnx(spec, vocabRows, fp16 = false) {
+/**
+ * The encoder as ONNX: `{ model }`, the bytes of the model file, and with `external` (a file name,
+ * e.g. 'model.onnx_data') `data`, the chunks of that file in order.
+ */
+export function buildOnnx(spec, vocabRows, fp16 = false, external = undefined) {
   const { layers, hidden, heads, intermediate, maxPositions, tokenTypeIds, pooledOutput } = spec;
   if (hidden % heads !== 0) throw new Error('hidden must be a multiple of heads');
   const headDim = hidden / heads;
-  const g = new GraphBuilder(spec.seed, fp16);
+  const g = new GraphBuilder(spec.seed, fp16, external);
   const FLOAT = g.float;
   const std = 0.1;
   const i64 = (name, values, dims = [values.length]) => g.tensor(name, dims, values, INT64);
@@ -190,5 +212,5 @@ export function buildOnnx(spec, vocabRows, fp16 = false) {
       output: outputs,
     },
   });
-  return onnx.ModelProto.encode(model).finish();
+  return { model: onnx.ModelProto.encode(model).finish(), data: external ? g.data : undefined };
 }
