@@ -5,12 +5,12 @@
 #include <string>
 
 #include "../native/core/error.h"
-#include "../native/core/tokenizer.h"
+#include "../native/core/sentencepiece_tokenizer.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string bytes(reinterpret_cast<const char*>(data), size);
   try {
-    auto tok = sentvec::Tokenizer::FromBytes(bytes, "fuzz.model", {false});
+    auto tok = sentvec::SentencePieceTokenizer::FromBytes(bytes, "fuzz.model", {false});
     for (const char* text : {"Hello world", "日本語のテキスト", " <mask> </s> \t\n", "ÅÄÖ ﬁ ①"}) {
       const auto enc = tok->Encode(text, 64);
       for (int32_t id : enc.ids) {

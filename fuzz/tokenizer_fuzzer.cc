@@ -8,17 +8,17 @@
 #include <string_view>
 
 #include "../native/core/error.h"
-#include "../native/core/tokenizer.h"
+#include "../native/core/sentencepiece_tokenizer.h"
 
 namespace {
-std::unique_ptr<sentvec::Tokenizer> plain, lower;
+std::unique_ptr<sentvec::SentencePieceTokenizer> plain, lower;
 }
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   const char* path = std::getenv("SENTVEC_FUZZ_SPM");
   if (!path) std::abort();
-  plain = sentvec::Tokenizer::Load(path, {false});
-  lower = sentvec::Tokenizer::Load(path, {true});
+  plain = sentvec::SentencePieceTokenizer::Load(path, {false});
+  lower = sentvec::SentencePieceTokenizer::Load(path, {true});
   return 0;
 }
 
@@ -31,7 +31,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
     const auto enc = tok.Encode(text, maxLength);
     if (enc.ids.size() < 2 || enc.ids.size() > maxLength) std::abort();
-    if (enc.ids.front() != sentvec::Tokenizer::kBosId || enc.ids.back() != sentvec::Tokenizer::kEosId) std::abort();
+    if (enc.ids.front() != sentvec::SentencePieceTokenizer::kBosId ||
+        enc.ids.back() != sentvec::SentencePieceTokenizer::kEosId)
+      std::abort();
     for (int32_t id : enc.ids) {
       if (id < 0 || id >= tok.vocabSize()) std::abort();
     }

@@ -8,6 +8,8 @@ export type PoolingMode = 'cls' | 'max' | 'mean' | 'mean_sqrt_len';
 export interface NativeModelConfig {
   onnxPath: string;
   tokenizerPath: string;
+  /** A WordPiece tokenizer (BERT); absent: the SentencePiece model at tokenizerPath. */
+  wordPiece?: NativeWordPiece;
   maxSeqLength: number;
   maxPositions: number;
   hiddenSize: number;
@@ -18,6 +20,22 @@ export interface NativeModelConfig {
   memoryArena: boolean;
   providers: Array<{ name: string; options: Array<[string, string]> }>;
   fallback: boolean;
+}
+
+export interface NativeWordPiece {
+  /** Token strings in id order, joined by "\n". */
+  vocab: string;
+  cleanText: boolean;
+  handleChineseChars: boolean;
+  stripAccents: boolean;
+  lowercase: boolean;
+  unkToken: string;
+  startToken: string;
+  endToken: string;
+  padToken: string;
+  continuingPrefix: string;
+  maxInputCharsPerWord: number;
+  specialTokens: string[];
 }
 
 export interface NativeTokenized {
@@ -33,6 +51,10 @@ export interface NativeModelInfo {
   dimension: number;
   maxSeqLength: number;
   vocabSize: number;
+  /** The ids that frame inputs (`<s>` `</s>` or `[CLS]` `[SEP]`), pad them and stand for unknown text. */
+  specialIds: { start: number; end: number; pad: number; unknown: number };
+  /** Every id that stands for a special token rather than text. */
+  specialTokenIds: number[];
   outputName: string;
   pooledOutput: boolean;
   threads: number;

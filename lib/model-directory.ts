@@ -2,7 +2,7 @@
 // configuration. Every problem names the file and what was expected.
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { NativeModelConfig, PoolingMode } from './binding';
+import type { NativeModelConfig, NativeWordPiece, PoolingMode } from './binding';
 import { InvalidArgumentError, ModelFileError } from './errors';
 import type { SchedulerOptions } from './scheduler';
 import { resolveProviders, type Provider } from './providers';
@@ -183,6 +183,133 @@ function checkPooling(value: unknown): PoolingMode[] {
   return POOLING_ORDER.filter((m) => list.includes(m));
 }
 
+// The name of a special token in tokenizer_config.json: a string, or an AddedToken object.
+function tokenName(value: unknown, fallback: string): string {
+  if (typeof value === 'string') return value;
+  if (value !== null && typeof value === 'object' && typeof (value as { content?: unknown }).content === 'string')
+    return (value as { content: string }).content;
+  return fallback;
+}
+
+/**
+ * A WordPiece tokenizer: from tokenizer.json (a WordPiece model, BertNormalizer, BertPreTokenizer),
+ * else from vocab.txt and tokenizer_config.json as BertTokenizer reads them. Undefined when the
+ * folder has neither; an unsupported tokenizer.json is a ModelFileError that names what it has.
+ */
+async function readWordPiece(root: string, tc: Record<string, unknown>): Promise<{ options: NativeWordPiece; file: string } | undefined> {
+  const jsonPath = join(root, 'tokenizer.json');
+  const tj = (await readJson(jsonPath, 'the Hugging Face tokenizer', false)) as Record<string, unknown> | undefined;
+  const obj = (v: unknown) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined);
+  if (tj) {
+    const model = obj(tj.model);
+    if (model?.type !== 'WordPiece') {
+      if (model?.type === 'Unigram')
+        throw new ModelFileError(
+          join(root, 'sentencepiece.bpe.model'),
+          `${root} has a Unigram tokenizer.json but no sentencepiece.bpe.model, which sentvec reads for it; download that file too`,
+        );
+      throw new ModelFileError(
+        jsonPath,
+        `${jsonPath}: the tokenizer model is ${JSON.stringify(model?.type)}; sentvec runs WordPiece (BERT) and SentencePiece (XLM-R) tokenizers`,
+      );
+    }
+    const normalizer = obj(tj.normalizer);
+    if (normalizer && normalizer.type !== 'BertNormalizer')
+      throw new ModelFileError(
+        jsonPath,
+        `${jsonPath}: the normalizer is ${JSON.stringify(normalizer.type)}; sentvec runs WordPiece tokenizers with a BertNormalizer`,
+      );
+    const pre = obj(tj.pre_tokenizer);
+    if (!pre || pre.type !== 'BertPreTokenizer')
+      throw new ModelFileError(
+        jsonPath,
+        `${jsonPath}: the pre-tokenizer is ${JSON.stringify(pre?.type ?? null)}; sentvec runs WordPiece tokenizers with a BertPreTokenizer`,
+      );
+    const vocabMap = obj(model.vocab);
+    if (!vocabMap) throw new ModelFileError(jsonPath, `${jsonPath}: model.vocab must map tokens to ids`);
+    const vocab: string[] = [];
+    for (const [token, id] of Object.entries(vocabMap)) {
+      if (!Number.isInteger(id) || (id as number) < 0 || (id as number) >= 1 << 26)
+        throw new ModelFileError(jsonPath, `${jsonPath}: the id of ${JSON.stringify(token)} is ${JSON.stringify(id)}, not a token id`);
+      vocab[id as number] = token;
+    }
+    const added = Array.isArray(tj.added_tokens) ? (tj.added_tokens as Array<Record<string, unknown>>) : [];
+    const specialTokens: string[] = [];
+    for (const t of added) {
+      if (typeof t?.content !== 'string' || !Number.isInteger(t.id)) continue;
+      vocab[t.id as number] ??= t.content;
+      if (t.special === true && t.normalized !== true) specialTokens.push(t.content);
+    }
+    const hole = vocab.findIndex((v) => v === undefined);
+    if (hole >= 0 || vocab.length !== Object.keys(vocab).length)
+      throw new ModelFileError(jsonPath, `${jsonPath}: token id ${hole >= 0 ? hole : vocab.length} is missing from the vocabulary`);
+    if (vocab.some((v) => v.includes('\n'))) throw new ModelFileError(jsonPath, `${jsonPath}: a token contains a line break`);
+    // [CLS] $A [SEP] (TemplateProcessing or BertProcessing).
+    const post = obj(tj.post_processor);
+    let startToken = tokenName(tc.cls_token, '[CLS]');
+    let endToken = tokenName(tc.sep_token, '[SEP]');
+    if (post?.type === 'TemplateProcessing' && Array.isArray(post.single)) {
+      const single = post.single as Array<Record<string, { id?: unknown }>>;
+      if (typeof single[0]?.SpecialToken?.id === 'string') startToken = single[0].SpecialToken.id as string;
+      const last = single[single.length - 1];
+      if (typeof last?.SpecialToken?.id === 'string') endToken = last.SpecialToken.id as string;
+    } else if (post?.type === 'BertProcessing') {
+      if (Array.isArray(post.cls) && typeof post.cls[0] === 'string') startToken = post.cls[0];
+      if (Array.isArray(post.sep) && typeof post.sep[0] === 'string') endToken = post.sep[0];
+    }
+    const lowercase = normalizer?.lowercase !== false && normalizer !== undefined ? true : false;
+    return {
+      file: jsonPath,
+      options: {
+        vocab: vocab.join('\n'),
+        cleanText: normalizer ? normalizer.clean_text !== false : false,
+        handleChineseChars: normalizer ? normalizer.handle_chinese_chars !== false : false,
+        stripAccents: typeof normalizer?.strip_accents === 'boolean' ? normalizer.strip_accents : lowercase,
+        lowercase,
+        unkToken: typeof model.unk_token === 'string' ? model.unk_token : '[UNK]',
+        startToken,
+        endToken,
+        padToken: tokenName(tc.pad_token, '[PAD]'),
+        continuingPrefix: typeof model.continuing_subword_prefix === 'string' ? model.continuing_subword_prefix : '##',
+        maxInputCharsPerWord: Number.isInteger(model.max_input_chars_per_word) ? (model.max_input_chars_per_word as number) : 100,
+        specialTokens,
+      },
+    };
+  }
+  const vocabPath = join(root, 'vocab.txt');
+  let text: string;
+  try {
+    text = await readFile(vocabPath, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // BertTokenizer: one token per line, ids in order.
+  const vocab = text.split('\n');
+  if (vocab[vocab.length - 1] === '') vocab.pop();
+  const lowercase = tc.do_lower_case !== false;
+  const names = {
+    unkToken: tokenName(tc.unk_token, '[UNK]'),
+    startToken: tokenName(tc.cls_token, '[CLS]'),
+    endToken: tokenName(tc.sep_token, '[SEP]'),
+    padToken: tokenName(tc.pad_token, '[PAD]'),
+  };
+  const mask = tokenName(tc.mask_token, '[MASK]');
+  return {
+    file: vocabPath,
+    options: {
+      vocab: vocab.map((v) => v.replace(/\r$/, '')).join('\n'),
+      cleanText: true,
+      handleChineseChars: tc.tokenize_chinese_chars !== false,
+      stripAccents: typeof tc.strip_accents === 'boolean' ? tc.strip_accents : lowercase,
+      lowercase,
+      ...names,
+      continuingPrefix: '##',
+      maxInputCharsPerWord: 100,
+      specialTokens: [...new Set([...Object.values(names), mask])].filter((t) => vocab.includes(t)),
+    },
+  };
+}
+
 export async function resolveModelDirectory(dir: string, options: LoadOptions): Promise<ResolvedConfig> {
   if (typeof dir !== 'string' || dir === '')
     throw new InvalidArgumentError(`Expected a model directory path for dir but received ${describe(dir)}`);
@@ -226,14 +353,8 @@ export async function resolveModelDirectory(dir: string, options: LoadOptions): 
   await readJson(join(root, 'special_tokens_map.json'), 'the special tokens map', false);
 
   const spmPath = join(root, 'sentencepiece.bpe.model');
-  const tokenizerClass = typeof tc.tokenizer_class === 'string' ? tc.tokenizer_class : undefined;
-  if (!(await exists(spmPath)) && ((await exists(join(root, 'vocab.txt'))) || tokenizerClass?.startsWith('Bert'))) {
-    throw new ModelFileError(
-      spmPath,
-      `${root} has a WordPiece tokenizer (vocab.txt${tokenizerClass?.startsWith('Bert') ? `, tokenizer_class ${tokenizerClass}` : ''}), which sentvec does not run yet; ` +
-        'it runs the XLM-R SentencePiece tokenizer (sentencepiece.bpe.model), as in paraphrase-multilingual-*, multilingual-e5-* and bge-m3',
-    );
-  }
+  // The tokenizer: XLM-R's SentencePiece model when there is one, else BERT's WordPiece.
+  const wordPiece = (await exists(spmPath)) ? undefined : await readWordPiece(root, tc);
 
   let maxSeqLength =
     options.maxSeqLength !== undefined
@@ -345,7 +466,8 @@ export async function resolveModelDirectory(dir: string, options: LoadOptions): 
   return {
     native: {
       onnxPath,
-      tokenizerPath: spmPath,
+      tokenizerPath: wordPiece?.file ?? spmPath,
+      ...(wordPiece ? { wordPiece: wordPiece.options } : {}),
       maxSeqLength,
       maxPositions,
       hiddenSize,

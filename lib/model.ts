@@ -378,9 +378,10 @@ export class Model {
       for (let start = 0; ; start += span - overlap) {
         const end = Math.min(start + span, pieces.length);
         const ids = new Int32Array(end - start + promptPieces.length + 2);
+        ids[0] = this.#info.specialIds.start;
         ids.set(promptPieces, 1);
         ids.set(pieces.subarray(start, end), 1 + promptPieces.length);
-        ids[ids.length - 1] = 2;
+        ids[ids.length - 1] = this.#info.specialIds.end;
         const skip = prompt !== '' && !this.#includePrompt ? 1 + promptPieces.length : 0;
         windows.push({
           text: i,
@@ -516,7 +517,10 @@ export class Model {
     const rows = inputs.map((ids, i) => {
       if (!(ids instanceof Int32Array) && !Array.isArray(ids))
         throw new InvalidArgumentError(`Expected an Int32Array or an array of numbers for inputs[${i}] but received ${describe(ids)}`);
-      if (ids.length === 0) throw new InvalidArgumentError(`inputs[${i}] is empty; frame token ids with <s> (0) and </s> (2)`);
+      if (ids.length === 0) {
+        const { start, end } = this.#info.specialIds;
+        throw new InvalidArgumentError(`inputs[${i}] is empty; frame token ids with the start (${start}) and end (${end}) tokens`);
+      }
       if (ids.length > this.maxSeqLength)
         throw new InputTooLongError(`inputs[${i}] has ${ids.length} tokens; this model takes at most ${this.maxSeqLength}`);
       for (let k = 0; k < ids.length; k++) {

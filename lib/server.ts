@@ -503,7 +503,8 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
             `${param}[${i}] holds a value that is not a token id of this model (integers 0 to ${vocab - 1}).`,
             `${param}[${i}]`,
           );
-        let framed = item[0] === 0 && item[item.length - 1] === 2 && item.length >= 2 ? item : [0, ...item, 2];
+        const { start, end } = model.info.specialIds;
+        let framed = item[0] === start && item[item.length - 1] === end && item.length >= 2 ? item : [start, ...item, end];
         if (framed.length > model.maxSeqLength) {
           if (!truncate)
             throw new HttpError(
@@ -513,7 +514,7 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
               `${param}[${i}]`,
               'context_length_exceeded',
             );
-          framed = [...framed.slice(0, model.maxSeqLength - 1), 2];
+          framed = [...framed.slice(0, model.maxSeqLength - 1), end];
           truncated++;
         }
         ids[i] = Int32Array.from(framed);
@@ -627,7 +628,7 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
       throw invalid(`'inputs' must be a string or a non-empty array of strings.`, 'inputs');
     if (inputs.length > maxInputs)
       throw invalid(`'inputs' has ${inputs.length} inputs; at most ${maxInputs} are allowed per request.`, 'inputs', 'too_many_inputs');
-    const special = new Set([0, 1, 2, 3, model.vocabSize - 1]);
+    const special = new Set(model.info.specialTokenIds);
     return (await model.tokenize(inputs as string[])).map((t) => {
       const tokens = t.tokens;
       return Array.from(t.ids, (id, k) => ({ id, text: tokens[k], special: special.has(id) }));

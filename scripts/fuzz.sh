@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fuzzes the native parsers with libFuzzer under AddressSanitizer + UBSan: the tokenizer (any
+# Fuzzes the native parsers with libFuzzer under AddressSanitizer + UBSan: both tokenizers (any
 # bytes as text), the SentencePiece model loader, and the index file loader (fuzz/*.cc).
 #   bash scripts/fuzz.sh [seconds per target, default 60] [target …]
 # Each target first replays fuzz/regressions/<target>/ (every crash ever found), then fuzzes for
@@ -11,7 +11,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(tokenizer sentencepiece_model index_file)
+[ ${#targets[@]} -gt 0 ] || targets=(tokenizer wordpiece sentencepiece_model index_file)
 out=build-fuzz
 log() { printf '[sentvec fuzz] %s\n' "$*" >&2; }
 
@@ -44,7 +44,7 @@ defines=(-DSENTVEC_FUZZING -D_USE_INTERNAL_STRING_VIEW -DHAVE_PTHREAD=1 -DUTF8PR
 objects=$out/obj
 mkdir -p "$objects"
 # The core's parsers and what they call; the ONNX Runtime session is not fuzzed here (its parser is ONNX Runtime's).
-core=(tokenizer index index_file atomic_file kernels quantization pooling system)
+core=(aligned_text sentencepiece_tokenizer wordpiece_tokenizer index index_file atomic_file kernels quantization pooling system)
 newest_header=$(ls -t native/core/*.h | head -1)
 objs=("$objects/utf8proc.o" "$objects/simsimd.o")
 for name in "${core[@]}"; do
@@ -62,8 +62,10 @@ done
 # Seeds made here: the test model's SentencePiece model and small saved indexes.
 seeds=$out/seeds
 model=$(node --input-type=module -e "import('./scripts/model/generate.mjs').then((m) => console.log(m.ensureModel('tiny')))")
-mkdir -p "$seeds/sentencepiece_model" "$seeds/index_file" "$seeds/tokenizer"
+wordpiece=$(node --input-type=module -e "import('./scripts/model/generate.mjs').then((m) => console.log(m.ensureModel('tiny-wordpiece-uncased', { architecture: 'bert', tokenizer: 'wordpiece', cased: false, vocabSize: 6000, maxPositions: 512, maxSeqLength: 128 })))")
+mkdir -p "$seeds/sentencepiece_model" "$seeds/index_file" "$seeds/tokenizer" "$seeds/wordpiece"
 cp "$model/sentencepiece.bpe.model" "$seeds/sentencepiece_model/tiny.model"
+cp fuzz/corpus/tokenizer/* "$seeds/wordpiece/" 2>/dev/null || true
 node -e "
 const { Index } = require('.');
 (async () => {
@@ -79,7 +81,7 @@ for target in "${targets[@]}"; do
   bin=$out/${target}_fuzzer
   clang++ -std=c++17 -O1 -g $sanitize -fsanitize=fuzzer "${includes[@]}" "${defines[@]}" "fuzz/${target}_fuzzer.cc" \
     "${objs[@]}" "$spm/lib/libsentencepiece.a" -lpthread -o "$bin"
-  export SENTVEC_FUZZ_SPM="$PWD/$seeds/sentencepiece_model/tiny.model"
+  export SENTVEC_FUZZ_SPM="$PWD/$seeds/sentencepiece_model/tiny.model" SENTVEC_FUZZ_WORDPIECE="$wordpiece/vocab.txt"
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   regressions=(fuzz/regressions/$target/*)
   if [ -e "${regressions[0]}" ]; then
@@ -96,6 +98,7 @@ for target in "${targets[@]}"; do
     log "$target: ${runs:-?} executions, $cov, no crash"
   else
     tail -n 60 "$out/$target.log" >&2
+    mkdir -p "fuzz/regressions/$target"
     for f in "$crashes"/*; do [ -f "$f" ] && cp "$f" "fuzz/regressions/$target/" && log "kept $f in fuzz/regressions/$target/"; done
     status=1
   fi

@@ -140,6 +140,10 @@ test('a file that is not a SentencePiece model', async (t) => {
   writeFileSync(spm, '');
   await t.throwsAsync(Model.load(dir), { instanceOf: ModelFileError, message: /sentencepiece\.bpe\.model is empty/ });
   rmSync(spm);
+  // (The folder's tokenizer.json says Unigram: the missing file is named as the one to fetch.)
+  const missing = await t.throwsAsync(Model.load(dir), { instanceOf: ModelFileError, message: /no sentencepiece\.bpe\.model, which sentvec reads for it; download that file too/ });
+  t.is(missing.file, spm);
+  rmSync(join(dir, 'tokenizer.json'));
   await t.throwsAsync(Model.load(dir), { instanceOf: ModelFileError, message: /cannot read .*sentencepiece\.bpe\.model/ });
   await stillWorks(t);
 });

@@ -142,3 +142,38 @@ test('piece spans: each piece points at the characters it came from, in order, o
   }
   native.dispose();
 });
+
+// WordPiece (BERT): cased and uncased vocabularies from the corpus, against transformers.js on
+// every line, with the two rules where transformers.js departs from Hugging Face's Rust tokenizer
+// (what Python runs) applied to the text first: per-character lower-casing (no final sigma) and
+// spaces around CJK ideographs outside the BMP.
+for (const cased of [false, true]) {
+  test(`WordPiece token ids equal transformers.js on every line (${cased ? 'cased' : 'uncased'})`, async (t) => {
+    const { ensureModel } = await import('../scripts/model/generate.mjs');
+    const wpDir = ensureModel(`tiny-wordpiece-${cased ? 'cased' : 'uncased'}`, {
+      architecture: 'bert', tokenizer: 'wordpiece', cased, vocabSize: 6000, maxPositions: 512, maxSeqLength: 128,
+    });
+    env.localModelPath = `${dirname(wpDir)}/`;
+    const reference = await AutoTokenizer.from_pretrained(basename(wpDir));
+    const model = await sentvec.Model.load(wpDir, { maxSeqLength: 512 });
+    const { start, end } = model.info.specialIds;
+    const lines = [...parityCorpus, 'x'.repeat(100), 'y'.repeat(101), `${'é'.repeat(101)} tail`, '[CLS] in [SEP] text [MASK]', 'Ünïcödé ÀÉÎ'];
+    const rust = (text) => {
+      let out = text.replace(/[\u{20000}-\u{2A6DF}\u{2A700}-\u{2B73F}\u{2B740}-\u{2B81F}\u{2B920}-\u{2CEAF}\u{2F800}-\u{2FA1F}]/gu, ' $& ');
+      if (!cased) out = out.replace(/Σ/g, 'σ');
+      return out;
+    };
+    const ours = await model.tokenize(lines);
+    const mismatches = [];
+    for (const [i, text] of lines.entries()) {
+      let want = reference(rust(text)).input_ids.tolist()[0].map(Number);
+      if (want.length > 512) want = [...want.slice(0, 511), end];
+      const got = Array.from(ours[i].ids);
+      if (JSON.stringify(want) !== JSON.stringify(got)) mismatches.push(`${i} ${show(text)}\n  want ${want.slice(0, 20)}\n  got  ${got.slice(0, 20)}`);
+    }
+    t.deepEqual(mismatches, [], mismatches.slice(0, 5).join('\n'));
+    t.is(ours[0].ids[0], start);
+    model.dispose();
+    env.localModelPath = `${dirname(dir)}/`;
+  });
+}

@@ -203,6 +203,18 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     out.Set("dimension", Napi::Number::New(env, static_cast<double>(model->dimension())));
     out.Set("maxSeqLength", Napi::Number::New(env, static_cast<double>(model->maxSeqLength())));
     out.Set("vocabSize", Napi::Number::New(env, model->tokenizer().vocabSize()));
+    // The ids that frame inputs (<s> </s> or [CLS] [SEP]), pad them and stand for unknown text.
+    const auto special = model->tokenizer().specialIds();
+    Napi::Object ids = Napi::Object::New(env);
+    ids.Set("start", special.start);
+    ids.Set("end", special.end);
+    ids.Set("pad", special.pad);
+    ids.Set("unknown", special.unknown);
+    out.Set("specialIds", ids);
+    const auto all = model->tokenizer().specialTokenIds();
+    Napi::Array specials = Napi::Array::New(env, all.size());
+    for (size_t i = 0; i < all.size(); ++i) specials.Set(static_cast<uint32_t>(i), all[i]);
+    out.Set("specialTokenIds", specials);
     out.Set("outputName", Napi::String::New(env, model->session().outputName()));
     out.Set("pooledOutput", Napi::Boolean::New(env, model->session().pooled()));
     out.Set("threads", Napi::Number::New(env, model->session().intraOpThreads()));
@@ -256,6 +268,43 @@ static Napi::Value LoadModel(const Napi::CallbackInfo& info) {
   config.session.memoryArena = Boolean(o, "memoryArena", true);
   config.session.fallback = Boolean(o, "fallback", false);
   config.session.providers = ProviderRequests(o.Get("providers"));
+  // wordPiece: { vocab (tokens joined by "\n", in id order), cleanText, handleChineseChars,
+  // stripAccents, lowercase, unkToken, startToken, endToken, padToken, continuingPrefix,
+  // maxInputCharsPerWord, specialTokens: string[] }; absent: the SentencePiece model file.
+  Napi::Value wp = o.Get("wordPiece");
+  if (wp.IsObject()) {
+    Napi::Object w = wp.As<Napi::Object>();
+    sentvec::WordPieceOptions options;
+    Napi::Value vocab = w.Get("vocab");
+    if (!vocab.IsString()) throw InvalidArgument(env, "wordPiece.vocab must be a string of tokens joined by newlines");
+    const std::string all = vocab.As<Napi::String>().Utf8Value();
+    for (size_t from = 0;;) {
+      const size_t nl = all.find('\n', from);
+      options.vocab.push_back(all.substr(from, nl == std::string::npos ? std::string::npos : nl - from));
+      if (nl == std::string::npos) break;
+      from = nl + 1;
+    }
+    options.cleanText = Boolean(w, "cleanText", options.cleanText);
+    options.handleChineseChars = Boolean(w, "handleChineseChars", options.handleChineseChars);
+    options.stripAccents = Boolean(w, "stripAccents", options.stripAccents);
+    options.lowercase = Boolean(w, "lowercase", options.lowercase);
+    for (auto [key, field] : {std::pair{"unkToken", &options.unkToken}, std::pair{"startToken", &options.startToken},
+                              std::pair{"endToken", &options.endToken}, std::pair{"padToken", &options.padToken},
+                              std::pair{"continuingPrefix", &options.continuingPrefix}}) {
+      Napi::Value v = w.Get(key);
+      if (v.IsUndefined()) continue;
+      if (!v.IsString()) throw InvalidArgument(env, std::string("wordPiece.") + key + " must be a string");
+      *field = v.As<Napi::String>().Utf8Value();
+    }
+    options.maxInputCharsPerWord = PositiveInteger(w, "maxInputCharsPerWord", options.maxInputCharsPerWord);
+    Napi::Value specials = w.Get("specialTokens");
+    if (specials.IsArray()) {
+      auto list = specials.As<Napi::Array>();
+      for (uint32_t i = 0; i < list.Length(); ++i) options.specialTokens.push_back(list.Get(i).ToString().Utf8Value());
+    }
+    options.doLowerCase = config.doLowerCase;
+    config.wordPiece = std::move(options);
+  }
   Napi::Value pooling = o.Get("pooling");
   if (pooling.IsArray()) {
     config.pooling.clear();

@@ -21,7 +21,11 @@ std::shared_ptr<Model> Model::Load(const ModelConfig& config) {
   if (config.pooling.empty()) throw Error(ErrorCode::InvalidArgument, "no pooling mode");
   auto model = std::make_shared<Model>();
   model->config_ = config;
-  model->tokenizer_ = Tokenizer::Load(config.tokenizerPath, TokenizerOptions{config.doLowerCase});
+  if (config.wordPiece) {
+    model->tokenizer_ = WordPieceTokenizer::Create(*config.wordPiece, config.tokenizerPath);
+  } else {
+    model->tokenizer_ = SentencePieceTokenizer::Load(config.tokenizerPath, SentencePieceOptions{config.doLowerCase});
+  }
   model->session_ = Session::Load(config.onnxPath, config.session);
   const int64_t width = model->session_->hidden();
   if (width > 0 && config.hiddenSize > 0 && width != config.hiddenSize) {
@@ -117,7 +121,7 @@ void Model::EncodeTokens(const std::vector<Encoding>& encodings, const EncodeOpt
     const size_t seq = encodings[order[first]].ids.size();
     batch = std::min({options.batchSize, order.size() - first, std::max<size_t>(1, kMaxBatchTokens / seq),
                       std::max<size_t>(1, kMaxBatchAttention / (seq * seq))});
-    ids.assign(batch * seq, Tokenizer::kPadId);
+    ids.assign(batch * seq, tokenizer_->specialIds().pad);
     mask.assign(batch * seq, 0);
     rows.resize(batch);
     if (outDim < dimension_) full.resize(batch * dimension_);

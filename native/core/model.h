@@ -4,18 +4,23 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "pooling.h"
+#include "sentencepiece_tokenizer.h"
 #include "session.h"
 #include "tokenizer.h"
+#include "wordpiece_tokenizer.h"
 
 namespace sentvec {
 
 struct ModelConfig {
   std::string onnxPath;
+  // The SentencePiece model file; with wordPiece set, the file its vocabulary came from (for errors).
   std::string tokenizerPath;
+  std::optional<WordPieceOptions> wordPiece;
   size_t maxSeqLength = 128;  // counts <s> and </s>
   size_t maxPositions = 0;    // tokens the encoder can take (0: unknown)
   int64_t hiddenSize = 0;     // config.json hidden_size (0: unknown)

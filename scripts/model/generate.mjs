@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { buildOnnx } from './onnx.mjs';
 import { padVocabulary, tokenizerJson, trainSentencePiece } from './sentencepiece.mjs';
+import { buildWordPieceVocab, wordPieceFiles } from './wordpiece.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 // Bump when the generator's output changes, so cached models are rebuilt.
@@ -48,6 +49,14 @@ export const REAL_MODELS = {
     architecture: 'xlm-roberta', layers: 24, hidden: 1024, heads: 16, intermediate: 4096, maxPositions: 514,
     pooling: 'mean', normalize: true, maxSeqLength: 512, prompts: { query: 'query: ', passage: 'passage: ' }, externalData: true,
   },
+  'sentence-transformers/all-MiniLM-L6-v2': {
+    architecture: 'bert', layers: 6, hidden: 384, heads: 12, intermediate: 1536, maxPositions: 512, typeVocabSize: 2,
+    tokenizer: 'wordpiece', cased: false, vocabTotal: 30522, pooling: 'mean', normalize: true, maxSeqLength: 256,
+  },
+  'BAAI/bge-small-en-v1.5': {
+    architecture: 'bert', layers: 12, hidden: 384, heads: 12, intermediate: 1536, maxPositions: 512, typeVocabSize: 2,
+    tokenizer: 'wordpiece', cased: false, vocabTotal: 30522, pooling: 'cls', normalize: true, maxSeqLength: 512, doLowerCase: true,
+  },
   'BAAI/bge-m3': {
     architecture: 'xlm-roberta', layers: 24, hidden: 1024, heads: 16, intermediate: 4096, maxPositions: 8194,
     pooling: 'cls', normalize: true, maxSeqLength: 8192, modelMaxLength: 8192, externalData: true,
@@ -57,12 +66,16 @@ export const REAL_MODELS = {
 /**
  * A twin of a real model for tests: its config files and vocabulary exactly, its layers and
  * heads, but 4 dimensions per head (so that a 24-layer model stays a few MB of weights beyond its
- * embedding table).
+ * embedding table) — or, with `fullShape`, its real widths too (gigabytes for the large ones).
  */
-export function testTwin(id, seed = 11) {
+export function testTwin(id, { seed = 11, fullShape = false } = {}) {
   const real = REAL_MODELS[id];
+  // XLM-R's vocabulary: 250,000 trained and synthetic pieces and its specials; a WordPiece one
+  // of 8,000 tokens from the corpus, padded to the real size.
+  const vocab = real.tokenizer === 'wordpiece' ? { vocabSize: 8000 } : { vocabPieces: 250000 };
+  if (fullShape) return { ...real, ...vocab, seed };
   const hidden = real.heads * 4;
-  return { ...real, hidden, intermediate: hidden * 4, vocabPieces: 250000, seed };
+  return { ...real, ...vocab, hidden, intermediate: hidden * 4, seed };
 }
 
 /**
@@ -92,10 +105,22 @@ export function generateModel(dir, options = {}) {
   const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(join(tmp, 'onnx'), { recursive: true });
-  trainSentencePiece(tmp, spec.vocabSize);
-  if (spec.vocabPieces) padVocabulary(tmp, spec.vocabPieces);
-  const spm = readFileSync(join(tmp, 'sentencepiece.bpe.model'));
-  const { json, vocabSize } = tokenizerJson(spm);
+  const wordPiece = spec.tokenizer === 'wordpiece';
+  let json;
+  let vocabSize;
+  let wp;
+  if (wordPiece) {
+    // BERT's tokenizer: vocab.txt and a WordPiece tokenizer.json.
+    const vocab = buildWordPieceVocab({ cased: spec.cased, size: spec.vocabSize, total: spec.vocabTotal });
+    wp = wordPieceFiles(vocab, { cased: spec.cased, modelMaxLength: spec.modelMaxLength ?? 512 });
+    json = wp.tokenizerJson;
+    vocabSize = vocab.length;
+    writeFileSync(join(tmp, 'vocab.txt'), wp.vocabTxt);
+  } else {
+    trainSentencePiece(tmp, spec.vocabSize);
+    if (spec.vocabPieces) padVocabulary(tmp, spec.vocabPieces);
+    ({ json, vocabSize } = tokenizerJson(readFileSync(join(tmp, 'sentencepiece.bpe.model'))));
+  }
   const rows = Math.max(vocabSize, spec.embeddingRows ?? 0);
   // With externalData, the weights go to model.onnx_data, as in exports over 2 GB (e5-large, bge-m3).
   const writeOnnx = (file, fp16) => {
@@ -120,15 +145,20 @@ export function generateModel(dir, options = {}) {
     ...(bert ? { pad_token_id: 0 } : { pad_token_id: 1, bos_token_id: 0, eos_token_id: 2 }),
     _sentvec_generated: { note: 'random weights: a test model, not a trained one', spec },
   });
-  const mask = { content: '<mask>', single_word: false, lstrip: true, rstrip: false, normalized: true, __type: 'AddedToken' };
-  writeJson(join(tmp, 'tokenizer_config.json'), {
-    bos_token: '<s>', eos_token: '</s>', sep_token: '</s>', cls_token: '<s>', unk_token: '<unk>',
-    pad_token: '<pad>', mask_token: mask, model_max_length: spec.modelMaxLength ?? 512, tokenizer_class: 'XLMRobertaTokenizer',
-  });
-  writeJson(join(tmp, 'special_tokens_map.json'), {
-    bos_token: '<s>', eos_token: '</s>', unk_token: '<unk>', sep_token: '</s>', pad_token: '<pad>',
-    cls_token: '<s>', mask_token: { content: '<mask>', single_word: false, lstrip: true, rstrip: false, normalized: true },
-  });
+  if (wordPiece) {
+    writeJson(join(tmp, 'tokenizer_config.json'), wp.tokenizerConfig);
+    writeJson(join(tmp, 'special_tokens_map.json'), wp.specialTokensMap);
+  } else {
+    const mask = { content: '<mask>', single_word: false, lstrip: true, rstrip: false, normalized: true, __type: 'AddedToken' };
+    writeJson(join(tmp, 'tokenizer_config.json'), {
+      bos_token: '<s>', eos_token: '</s>', sep_token: '</s>', cls_token: '<s>', unk_token: '<unk>',
+      pad_token: '<pad>', mask_token: mask, model_max_length: spec.modelMaxLength ?? 512, tokenizer_class: 'XLMRobertaTokenizer',
+    });
+    writeJson(join(tmp, 'special_tokens_map.json'), {
+      bos_token: '<s>', eos_token: '</s>', unk_token: '<unk>', sep_token: '</s>', pad_token: '<pad>',
+      cls_token: '<s>', mask_token: { content: '<mask>', single_word: false, lstrip: true, rstrip: false, normalized: true },
+    });
+  }
   writeJson(join(tmp, 'sentence_bert_config.json'), { max_seq_length: spec.maxSeqLength, do_lower_case: spec.doLowerCase });
   if (spec.prompts || spec.truncateDim) {
     writeJson(join(tmp, 'config_sentence_transformers.json'), {

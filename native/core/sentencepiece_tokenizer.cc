@@ -1,10 +1,11 @@
-#include "tokenizer.h"
+#include "sentencepiece_tokenizer.h"
 
 #include <algorithm>
 #include <fstream>
 #include <limits>
 #include <sstream>
 
+#include "aligned_text.h"
 #include "error.h"
 #include "sentencepiece_model.pb.h"
 #include "sentencepiece_processor.h"
@@ -44,31 +45,6 @@ std::vector<int32_t> Decode(std::string_view text) {
   return cps;
 }
 
-// A code point and where its bytes are.
-struct CodePoint {
-  int32_t cp;
-  uint32_t at;
-  uint32_t length;
-};
-
-std::vector<CodePoint> DecodeAt(std::string_view text) {
-  std::vector<CodePoint> cps;
-  cps.reserve(text.size());
-  auto* p = reinterpret_cast<const utf8proc_uint8_t*>(text.data());
-  utf8proc_ssize_t left = static_cast<utf8proc_ssize_t>(text.size());
-  uint32_t at = 0;
-  while (left > 0) {
-    utf8proc_int32_t cp;
-    const auto n = utf8proc_iterate(p, left, &cp);
-    if (n <= 0) throw Error(ErrorCode::InvalidArgument, "text is not valid UTF-8");
-    cps.push_back({cp, at, static_cast<uint32_t>(n)});
-    p += n;
-    left -= n;
-    at += static_cast<uint32_t>(n);
-  }
-  return cps;
-}
-
 // Characters that the XLM-R Precompiled normalizer (nmt_nfkc) deletes or turns into a space,
 // as transformers.js applies them.
 bool IsRemovedControl(int32_t c) {
@@ -98,11 +74,6 @@ std::string Nfkc(std::string_view text) {
   return result;
 }
 
-bool IsCased(int32_t c) {
-  const auto cat = utf8proc_category(c);
-  return cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LL || cat == UTF8PROC_CATEGORY_LT;
-}
-
 std::string ReadFile(const std::string& path, const char* what) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
@@ -116,32 +87,8 @@ std::string ReadFile(const std::string& path, const char* what) {
 
 }  // namespace
 
-struct Tokenizer::Trie {
+struct SentencePieceTokenizer::Trie {
   Darts::DoubleArray array;
-};
-
-// Text on its way through normalization and, when tracked, where each byte came from: the
-// [begin, end) bytes of the original input.
-struct Tokenizer::Aligned {
-  std::string text;
-  std::vector<uint32_t> begin, end;
-  bool track = false;
-
-  void Append(std::string_view bytes, uint32_t from, uint32_t to) {
-    text.append(bytes);
-    if (track) {
-      begin.insert(begin.end(), bytes.size(), from);
-      end.insert(end.end(), bytes.size(), to);
-    }
-  }
-  void AppendCodepoint(int32_t cp, uint32_t from, uint32_t to) {
-    utf8proc_uint8_t buf[4];
-    const auto n = utf8proc_encode_char(cp, buf);
-    Append(std::string_view(reinterpret_cast<const char*>(buf), static_cast<size_t>(n)), from, to);
-  }
-  // The input range of bytes [from, to) of `text` (to > from).
-  uint32_t Begin(size_t i) const { return track ? begin[i] : 0; }
-  uint32_t End(size_t i) const { return track ? end[i] : 0; }
 };
 
 // NFKC of `chunk` (bytes [from, to) of `src`) appended to `out` with the origin of its bytes.
@@ -150,7 +97,7 @@ struct Tokenizer::Aligned {
 // (Hangul jamo, a few vowel signs) — whose NFKC, concatenated, must equal the whole one; each
 // unit's output comes from that unit's input. Should that ever not hold, the chunk's output comes
 // from the whole chunk.
-void Tokenizer::AppendNfkc(const Aligned& src, size_t from, size_t to, Aligned* out) {
+void SentencePieceTokenizer::AppendNfkc(const AlignedText& src, size_t from, size_t to, AlignedText* out) {
   const std::string_view chunk = std::string_view(src.text).substr(from, to - from);
   if (chunk.empty()) return;
   const std::string whole = Nfkc(chunk);
@@ -194,18 +141,20 @@ void Tokenizer::AppendNfkc(const Aligned& src, size_t from, size_t to, Aligned* 
   for (const auto& u : units) out->Append(u.nfkc, src.begin[from + u.from], src.end[from + u.to - 1]);
 }
 
-Tokenizer::~Tokenizer() = default;
+SentencePieceTokenizer::~SentencePieceTokenizer() = default;
 
 namespace {
 constexpr const char* kExpected = "a SentencePiece unigram model (sentencepiece.bpe.model of an XLM-RoBERTa model)";
 }  // namespace
 
-std::unique_ptr<Tokenizer> Tokenizer::Load(const std::string& path, const TokenizerOptions& options) {
+std::unique_ptr<SentencePieceTokenizer> SentencePieceTokenizer::Load(const std::string& path,
+                                                                     const SentencePieceOptions& options) {
   return FromBytes(ReadFile(path, kExpected), path, options);
 }
 
-std::unique_ptr<Tokenizer> Tokenizer::FromBytes(const std::string& bytes, const std::string& path,
-                                                const TokenizerOptions& options) {
+std::unique_ptr<SentencePieceTokenizer> SentencePieceTokenizer::FromBytes(const std::string& bytes,
+                                                                          const std::string& path,
+                                                                          const SentencePieceOptions& options) {
   if (bytes.empty()) {
     throw Error(ErrorCode::ModelFile, path + " is empty; expected " + kExpected + ". Download it again.", path);
   }
@@ -247,7 +196,7 @@ std::unique_ptr<Tokenizer> Tokenizer::FromBytes(const std::string& bytes, const 
                 path);
   }
 
-  std::unique_ptr<Tokenizer> tok(new Tokenizer());
+  std::unique_ptr<SentencePieceTokenizer> tok(new SentencePieceTokenizer());
   tok->options_ = options;
   // HF's XLM-R vocabulary: four specials, the spm pieces after <unk> <s> </s> (id = spm id + 1),
   // then <mask>.
@@ -303,40 +252,17 @@ std::unique_ptr<Tokenizer> Tokenizer::FromBytes(const std::string& bytes, const 
   return tok;
 }
 
-const std::string& Tokenizer::IdToToken(int32_t id) const {
+const std::string& SentencePieceTokenizer::IdToToken(int32_t id) const {
   static const std::string kNone;
   if (id < 0 || id >= vocabSize()) return kNone;
   return vocab_[static_cast<size_t>(id)];
 }
 
-// Python's str.lower(), which sentence-transformers applies for do_lower_case: simple case
-// mapping plus the two context rules that matter in practice (İ → i̇, final sigma).
-Tokenizer::Aligned Tokenizer::Lowercase(std::string_view text, bool track) const {
-  const auto cps = DecodeAt(text);
-  Aligned out;
-  out.track = track;
-  out.text.reserve(text.size());
-  for (size_t i = 0; i < cps.size(); ++i) {
-    const int32_t c = cps[i].cp;
-    const uint32_t from = cps[i].at, to = cps[i].at + cps[i].length;
-    if (c == 0x130) {
-      out.Append("i\xCC\x87", from, to);
-    } else if (c == 0x3A3) {
-      const bool after = i > 0 && IsCased(cps[i - 1].cp);
-      const bool before = i + 1 < cps.size() && IsCased(cps[i + 1].cp);
-      out.AppendCodepoint(after && !before ? 0x3C2 : 0x3C3, from, to);
-    } else {
-      out.AppendCodepoint(utf8proc_tolower(c), from, to);
-    }
-  }
-  return out;
-}
-
-Tokenizer::Aligned Tokenizer::Normalize(const Aligned& src, size_t start, size_t length) const {
+AlignedText SentencePieceTokenizer::Normalize(const AlignedText& src, size_t start, size_t length) const {
   // The Precompiled step: drop controls, map space-like characters to " ", then NFKC, except that
   // U+FF5E (full-width tilde) is kept and NFKC does not compose across it.
   const std::string_view text = std::string_view(src.text).substr(start, length);
-  Aligned cleaned;
+  AlignedText cleaned;
   cleaned.track = src.track;
   cleaned.text.reserve(text.size());
   for (const auto& c : DecodeAt(text)) {
@@ -349,7 +275,7 @@ Tokenizer::Aligned Tokenizer::Normalize(const Aligned& src, size_t start, size_t
     }
   }
   constexpr std::string_view kTilde = "\xEF\xBD\x9E";
-  Aligned nfkc;
+  AlignedText nfkc;
   nfkc.track = src.track;
   nfkc.text.reserve(cleaned.text.size());
   size_t from = 0;
@@ -361,7 +287,7 @@ Tokenizer::Aligned Tokenizer::Normalize(const Aligned& src, size_t start, size_t
     from = pos + kTilde.size();
   }
   // Replace(" {2,}", " ").
-  Aligned out;
+  AlignedText out;
   out.track = src.track;
   out.text.reserve(nfkc.text.size());
   for (size_t i = 0; i < nfkc.text.size(); ++i) {
@@ -371,8 +297,8 @@ Tokenizer::Aligned Tokenizer::Normalize(const Aligned& src, size_t start, size_t
   return out;
 }
 
-void Tokenizer::Viterbi(std::string_view word, size_t at, std::vector<int32_t>* out,
-                        std::vector<uint32_t>* spans) const {
+void SentencePieceTokenizer::Viterbi(std::string_view word, size_t at, std::vector<int32_t>* out,
+                                     std::vector<uint32_t>* spans) const {
   // HF's lattice: every vocabulary match starting at each character, plus an <unk> node of one
   // character where no single-character piece exists; ties keep the node that starts earliest.
   const size_t n = word.size();
@@ -428,8 +354,8 @@ void Tokenizer::Viterbi(std::string_view word, size_t at, std::vector<int32_t>* 
   }
 }
 
-bool Tokenizer::AppendPieces(std::string_view segment, size_t limit, std::vector<int32_t>* out,
-                             std::vector<uint32_t>* spans) const {
+bool SentencePieceTokenizer::AppendPieces(std::string_view segment, size_t limit, std::vector<int32_t>* out,
+                                          std::vector<uint32_t>* spans) const {
   // Unknown pieces fuse within a segment only: a sentinel keeps them from fusing with a
   // preceding <unk> special token.
   const size_t base = out->size();
@@ -454,18 +380,13 @@ bool Tokenizer::AppendPieces(std::string_view segment, size_t limit, std::vector
   return out->size() - base <= limit;
 }
 
-Encoding Tokenizer::Encode(std::string_view input, size_t maxLength, bool withOffsets) const {
+Encoding SentencePieceTokenizer::Encode(std::string_view input, size_t maxLength, bool withOffsets) const {
   if (maxLength < 2) throw Error(ErrorCode::InvalidArgument, "maxLength must be at least 2");
-  Aligned lowered;
+  AlignedText lowered;
   if (options_.doLowerCase) {
-    lowered = Lowercase(input, withOffsets);
+    lowered = PythonLower(input, withOffsets);
   } else {
-    lowered.track = withOffsets;
-    if (withOffsets) {
-      for (const auto& c : DecodeAt(input)) lowered.Append(input.substr(c.at, c.length), c.at, c.at + c.length);
-    } else {
-      lowered.text.assign(input);
-    }
+    lowered = Unchanged(input, withOffsets);
   }
   const std::string_view utf8 = lowered.text;
   const size_t limit = maxLength - 2;
@@ -521,11 +442,11 @@ Encoding Tokenizer::Encode(std::string_view input, size_t maxLength, bool withOf
         spans->insert(spans->end(), {lowered.Begin(section.start), lowered.End(section.start + section.length - 1)});
       if (pieces.size() > limit) within = false;
     } else if (section.length > 0) {
-      const Aligned normalized = Normalize(lowered, section.start, section.length);
+      const AlignedText normalized = Normalize(lowered, section.start, section.length);
       if (normalized.text.empty()) continue;
       // Metaspace: spaces become "▁", and one is prepended unless already there (it stands for
       // no character: an empty range where the text starts).
-      Aligned segment;
+      AlignedText segment;
       segment.track = withOffsets;
       segment.text.reserve(normalized.text.size() + 8);
       if (normalized.text[0] != ' ') segment.Append(kMetaspace, normalized.Begin(0), normalized.Begin(0));

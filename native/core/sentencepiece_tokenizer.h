@@ -1,0 +1,67 @@
+// XLM-RoBERTa tokenization over a SentencePiece unigram model, reproducing the Hugging Face fast
+// tokenizer (tokenizer.json of an XLM-R model, as run by transformers.js and sentence-transformers):
+//   special-token split → Precompiled normalizer (NFKC + control/space rules) → collapse runs of
+//   spaces → Metaspace ("▁", prepended) → unigram Viterbi with HF's lattice rules → fuse unknowns
+//   → <s> … </s> with truncation that keeps both. Optionally each piece's range in the input.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "aligned_text.h"
+#include "tokenizer.h"
+
+namespace sentvec {
+
+struct SentencePieceOptions {
+  // sentence_bert_config.json's do_lower_case: lower-case the text before tokenizing.
+  bool doLowerCase = false;
+};
+
+class SentencePieceTokenizer : public Tokenizer {
+ public:
+  static constexpr int32_t kBosId = 0;
+  static constexpr int32_t kPadId = 1;
+  static constexpr int32_t kEosId = 2;
+  static constexpr int32_t kUnkId = 3;
+
+  // Loads a SentencePiece model file; throws Error(ModelFile) naming `path` when it is unusable.
+  static std::unique_ptr<SentencePieceTokenizer> Load(const std::string& path, const SentencePieceOptions& options);
+  // The same from the file's bytes; `path` only names it in errors. (The fuzzer's entry point.)
+  static std::unique_ptr<SentencePieceTokenizer> FromBytes(const std::string& bytes, const std::string& path,
+                                                           const SentencePieceOptions& options);
+  ~SentencePieceTokenizer() override;
+
+  // `maxLength` counts <s> and </s> and must be at least 2; longer inputs are cut to fit.
+  // `withOffsets` fills Encoding::offsets (2 per id).
+  Encoding Encode(std::string_view utf8, size_t maxLength, bool withOffsets = false) const override;
+  const std::string& IdToToken(int32_t id) const override;
+  int32_t vocabSize() const override { return static_cast<int32_t>(vocab_.size()); }
+  SpecialIds specialIds() const override { return {kBosId, kEosId, kPadId, kUnkId}; }
+  std::vector<int32_t> specialTokenIds() const override { return {kBosId, kPadId, kEosId, kUnkId, maskId()}; }
+  int32_t maskId() const { return vocabSize() - 1; }
+
+ private:
+  SentencePieceTokenizer() = default;
+  static void AppendNfkc(const AlignedText& src, size_t from, size_t to, AlignedText* out);
+  AlignedText Normalize(const AlignedText& text, size_t start, size_t length) const;
+  // Appends the pieces of one Metaspace-processed segment (and, when `spans` is given, each
+  // piece's [begin, end) bytes in the segment); returns false once `limit` is exceeded.
+  bool AppendPieces(std::string_view segment, size_t limit, std::vector<int32_t>* out,
+                    std::vector<uint32_t>* spans) const;
+  void Viterbi(std::string_view word, size_t at, std::vector<int32_t>* out, std::vector<uint32_t>* spans) const;
+
+  SentencePieceOptions options_;
+  std::vector<std::string> vocab_;
+  std::vector<double> scores_;
+  struct Trie;
+  std::unique_ptr<Trie> trie_;
+  // True when no piece holds "▁" after its first character: then words can be segmented one at a
+  // time (same result as the whole segment) and long inputs stop as soon as the limit is reached.
+  bool wordsIndependent_ = true;
+};
+
+}  // namespace sentvec

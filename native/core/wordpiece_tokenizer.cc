@@ -1,0 +1,302 @@
+#include "wordpiece_tokenizer.h"
+
+#include <algorithm>
+
+#include "error.h"
+#include "utf8proc.h"
+
+namespace sentvec {
+
+namespace {
+
+// The character classes of Hugging Face's BertNormalizer and BertPreTokenizer (tokenizers crate).
+bool IsWhitespace(int32_t c) {
+  // '\t', '\n', '\r' and Unicode White_Space (Rust's char::is_whitespace).
+  return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680 ||
+         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
+}
+bool IsControl(int32_t c) {
+  if (c == '\t' || c == '\n' || c == '\r') return false;
+  switch (utf8proc_category(c)) {
+    case UTF8PROC_CATEGORY_CC:
+    case UTF8PROC_CATEGORY_CF:
+    case UTF8PROC_CATEGORY_CS:
+    case UTF8PROC_CATEGORY_CO:
+    case UTF8PROC_CATEGORY_CN:
+      return true;
+    default:
+      return false;
+  }
+}
+bool IsChinese(int32_t c) {
+  return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) || (c >= 0x20000 && c <= 0x2A6DF) ||
+         (c >= 0x2A700 && c <= 0x2B73F) || (c >= 0x2B740 && c <= 0x2B81F) || (c >= 0x2B920 && c <= 0x2CEAF) ||
+         (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x2F800 && c <= 0x2FA1F);
+}
+bool IsPunctuation(int32_t c) {
+  if ((c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) || (c >= 123 && c <= 126)) return true;
+  switch (utf8proc_category(c)) {
+    case UTF8PROC_CATEGORY_PC:
+    case UTF8PROC_CATEGORY_PD:
+    case UTF8PROC_CATEGORY_PS:
+    case UTF8PROC_CATEGORY_PE:
+    case UTF8PROC_CATEGORY_PI:
+    case UTF8PROC_CATEGORY_PF:
+    case UTF8PROC_CATEGORY_PO:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Rust's char::to_lowercase: the simple mapping, except İ, whose lower case is two characters.
+void AppendLowercase(int32_t c, uint32_t from, uint32_t to, AlignedText* out) {
+  if (c == 0x130) {
+    out->Append("i\xCC\x87", from, to);
+  } else {
+    out->AppendCodepoint(utf8proc_tolower(c), from, to);
+  }
+}
+
+// Canonical decomposition of one code point (NFD of it alone).
+size_t Decompose(int32_t c, utf8proc_int32_t (&out)[32]) {
+  int last = 0;
+  const auto n = utf8proc_decompose_char(c, out, 32, UTF8PROC_DECOMPOSE, &last);
+  if (n < 0 || n > 32) {
+    out[0] = c;
+    return 1;
+  }
+  return static_cast<size_t>(n);
+}
+
+}  // namespace
+
+std::unique_ptr<WordPieceTokenizer> WordPieceTokenizer::Create(WordPieceOptions options, const std::string& source) {
+  std::unique_ptr<WordPieceTokenizer> tok(new WordPieceTokenizer());
+  if (options.vocab.empty()) throw Error(ErrorCode::ModelFile, source + ": the WordPiece vocabulary is empty", source);
+  if (options.vocab.size() > static_cast<size_t>(INT32_MAX))
+    throw Error(ErrorCode::ModelFile, source + ": the WordPiece vocabulary is too large", source);
+  if (options.maxInputCharsPerWord == 0) options.maxInputCharsPerWord = 100;
+  tok->index_.reserve(options.vocab.size());
+  // As Hugging Face builds it from vocab.txt: a token listed twice keeps its last id.
+  for (size_t i = 0; i < options.vocab.size(); ++i) tok->index_[options.vocab[i]] = static_cast<int32_t>(i);
+  auto id = [&](const std::string& token, const char* role) {
+    auto it = tok->index_.find(token);
+    if (it == tok->index_.end()) {
+      throw Error(ErrorCode::ModelFile,
+                  source + ": the " + role + " token \"" + token + "\" is not in the WordPiece vocabulary", source);
+    }
+    return it->second;
+  };
+  tok->ids_ = SpecialIds{id(options.startToken, "start"), id(options.endToken, "end"), id(options.padToken, "padding"),
+                         id(options.unkToken, "unknown")};
+  for (const auto& s : options.specialTokens) {
+    if (s.empty()) throw Error(ErrorCode::ModelFile, source + ": an added token is empty", source);
+    tok->specialIds_.push_back(id(s, "added"));
+  }
+  tok->options_ = std::move(options);
+  return tok;
+}
+
+std::vector<int32_t> WordPieceTokenizer::specialTokenIds() const {
+  std::vector<int32_t> out{ids_.start, ids_.end, ids_.pad, ids_.unknown};
+  out.insert(out.end(), specialIds_.begin(), specialIds_.end());
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+const std::string& WordPieceTokenizer::IdToToken(int32_t id) const {
+  static const std::string kEmpty;
+  return id >= 0 && id < vocabSize() ? options_.vocab[static_cast<size_t>(id)] : kEmpty;
+}
+
+AlignedText WordPieceTokenizer::Normalize(const AlignedText& src, size_t start, size_t length) const {
+  const std::string_view text = std::string_view(src.text).substr(start, length);
+  const bool track = src.track;
+  AlignedText out;
+  out.track = track;
+  out.text.reserve(text.size() + 8);
+  bool reorderable = false;  // a kept mark that NFD of the whole text could move
+  for (const auto& c : DecodeAt(text)) {
+    const uint32_t from = src.Begin(start + c.at), to = src.End(start + c.at + c.length - 1);
+    int32_t cp = c.cp;
+    if (options_.cleanText) {
+      if (cp == 0 || cp == 0xFFFD || IsControl(cp)) continue;
+      if (IsWhitespace(cp)) cp = ' ';
+    }
+    const bool chinese = options_.handleChineseChars && IsChinese(cp);
+    if (chinese) out.Append(" ", from, from);
+    utf8proc_int32_t parts[32];
+    size_t n = 1;
+    parts[0] = cp;
+    if (options_.stripAccents) n = Decompose(cp, parts);
+    for (size_t k = 0; k < n; ++k) {
+      const utf8proc_int32_t p = parts[k];
+      if (options_.stripAccents) {
+        if (utf8proc_category(p) == UTF8PROC_CATEGORY_MN) continue;
+        if (utf8proc_get_property(p)->combining_class != 0) reorderable = true;
+      }
+      if (options_.lowercase) {
+        AppendLowercase(p, from, to, &out);
+      } else {
+        out.AppendCodepoint(p, from, to);
+      }
+    }
+    if (chinese) out.Append(" ", to, to);
+  }
+  if (!reorderable) return out;
+  // NFD orders the marks it keeps across characters; one character at a time it cannot. Redo the
+  // text as a whole: the same characters, each coming from the whole text.
+  AlignedText plain;
+  for (const auto& c : DecodeAt(text)) {
+    int32_t cp = c.cp;
+    if (options_.cleanText) {
+      if (cp == 0 || cp == 0xFFFD || IsControl(cp)) continue;
+      if (IsWhitespace(cp)) cp = ' ';
+    }
+    const bool chinese = options_.handleChineseChars && IsChinese(cp);
+    if (chinese) plain.text += ' ';
+    plain.AppendCodepoint(cp, 0, 0);
+    if (chinese) plain.text += ' ';
+  }
+  utf8proc_uint8_t* nfd = nullptr;
+  const auto len = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(plain.text.data()),
+                                static_cast<utf8proc_ssize_t>(plain.text.size()), &nfd,
+                                static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_DECOMPOSE));
+  if (len < 0) throw Error(ErrorCode::InvalidArgument, utf8proc_errmsg(len));
+  const std::string decomposed(reinterpret_cast<char*>(nfd), static_cast<size_t>(len));
+  free(nfd);
+  AlignedText whole;
+  whole.track = track;
+  const uint32_t from = src.Begin(start), to = src.End(start + length - 1);
+  for (const auto& c : DecodeAt(decomposed)) {
+    if (utf8proc_category(c.cp) == UTF8PROC_CATEGORY_MN) continue;
+    if (options_.lowercase) {
+      AppendLowercase(c.cp, from, to, &whole);
+    } else {
+      whole.AppendCodepoint(c.cp, from, to);
+    }
+  }
+  return whole;
+}
+
+void WordPieceTokenizer::AppendWord(const std::string& text, size_t from, size_t to, std::vector<int32_t>* ids,
+                                    std::vector<uint32_t>* spans) const {
+  const std::string_view word = std::string_view(text).substr(from, to - from);
+  const auto cps = DecodeAt(word);
+  auto unknown = [&] {
+    ids->push_back(ids_.unknown);
+    if (spans) spans->insert(spans->end(), {static_cast<uint32_t>(from), static_cast<uint32_t>(to)});
+  };
+  if (cps.size() > options_.maxInputCharsPerWord) return unknown();
+  const size_t before = ids->size(), spansBefore = spans ? spans->size() : 0;
+  std::string candidate;
+  for (size_t start = 0; start < cps.size();) {
+    // Longest match first, shrinking one character at a time.
+    bool found = false;
+    for (size_t end = cps.size(); end > start; --end) {
+      candidate.clear();
+      if (start > 0) candidate = options_.continuingPrefix;
+      const size_t a = cps[start].at, b = end < cps.size() ? cps[end].at : word.size();
+      candidate.append(word.substr(a, b - a));
+      auto it = index_.find(candidate);
+      if (it != index_.end()) {
+        ids->push_back(it->second);
+        if (spans) spans->insert(spans->end(), {static_cast<uint32_t>(from + a), static_cast<uint32_t>(from + b)});
+        start = end;
+        found = true;
+        break;
+      }
+    }
+    if (!found) {
+      // A word with a part that no token matches is one unknown token.
+      ids->resize(before);
+      if (spans) spans->resize(spansBefore);
+      return unknown();
+    }
+  }
+}
+
+Encoding WordPieceTokenizer::Encode(std::string_view input, size_t maxLength, bool withOffsets) const {
+  if (maxLength < 2) throw Error(ErrorCode::InvalidArgument, "maxLength must be at least 2");
+  const size_t limit = maxLength - 2;
+  std::vector<int32_t> pieces;
+  std::vector<uint32_t> ranges;  // per piece, [begin, end) bytes of the input (withOffsets)
+  std::vector<uint32_t>* spans = withOffsets ? &ranges : nullptr;
+
+  const AlignedText source = options_.doLowerCase ? PythonLower(input, withOffsets) : Unchanged(input, withOffsets);
+  const std::string_view raw = source.text;
+  // Added tokens first, on the raw text: at each position the longest one that matches.
+  auto special = [&](size_t i) -> std::pair<int32_t, size_t> {
+    std::pair<int32_t, size_t> best{-1, 0};
+    for (size_t k = 0; k < options_.specialTokens.size(); ++k) {
+      const std::string& s = options_.specialTokens[k];
+      if (s.size() > best.second && raw.compare(i, s.size(), s) == 0) best = {specialIds_[k], s.size()};
+    }
+    return best;
+  };
+  auto text = [&](size_t from, size_t to) {
+    if (from >= to) return;
+    const AlignedText norm = Normalize(source, from, to - from);
+    std::vector<uint32_t> local;  // piece spans in norm.text
+    std::vector<uint32_t>* out = withOffsets ? &local : nullptr;
+    const size_t first = pieces.size();
+    size_t word = std::string::npos;
+    for (const auto& c : DecodeAt(norm.text)) {
+      if (pieces.size() > limit) break;
+      const bool space = IsWhitespace(c.cp), punct = !space && IsPunctuation(c.cp);
+      if ((space || punct) && word != std::string::npos) {
+        AppendWord(norm.text, word, c.at, &pieces, out);
+        word = std::string::npos;
+      }
+      if (punct) {
+        AppendWord(norm.text, c.at, c.at + c.length, &pieces, out);
+      } else if (!space && word == std::string::npos) {
+        word = c.at;
+      }
+    }
+    if (word != std::string::npos && pieces.size() <= limit)
+      AppendWord(norm.text, word, norm.text.size(), &pieces, out);
+    if (spans) {
+      for (size_t k = 0; k < pieces.size() - first; ++k) {
+        spans->push_back(norm.Begin(local[2 * k]));
+        spans->push_back(norm.End(local[2 * k + 1] - 1));
+      }
+    }
+  };
+  size_t start = 0;
+  for (size_t i = 0; i < raw.size() && pieces.size() <= limit;) {
+    const auto [id, length] = special(i);
+    if (id < 0) {
+      ++i;
+      continue;
+    }
+    text(start, i);
+    if (pieces.size() > limit) break;
+    pieces.push_back(id);
+    if (spans) spans->insert(spans->end(), {source.Begin(i), source.End(i + length - 1)});
+    i += length;
+    start = i;
+  }
+  if (pieces.size() <= limit) text(start, raw.size());
+
+  Encoding enc;
+  enc.truncated = pieces.size() > limit;
+  if (enc.truncated) pieces.resize(limit);
+  enc.ids.reserve(pieces.size() + 2);
+  enc.ids.push_back(ids_.start);
+  enc.ids.insert(enc.ids.end(), pieces.begin(), pieces.end());
+  enc.ids.push_back(ids_.end);
+  if (withOffsets) {
+    const auto end = static_cast<uint32_t>(input.size());
+    ranges.resize(2 * pieces.size());
+    enc.offsets.reserve(ranges.size() + 4);
+    enc.offsets.insert(enc.offsets.end(), {0, 0});
+    enc.offsets.insert(enc.offsets.end(), ranges.begin(), ranges.end());
+    enc.offsets.insert(enc.offsets.end(), {end, end});
+  }
+  return enc;
+}
+
+}  // namespace sentvec

@@ -1,0 +1,63 @@
+// BERT's tokenization, reproducing the Hugging Face fast tokenizer (tokenizer.json with a
+// WordPiece model, as Python's BertTokenizerFast runs it):
+//   special tokens split out of the raw text → BertNormalizer (drop controls, whitespace → " ",
+//   spaces around CJK ideographs, strip accents, lower-case, as configured) → BertPreTokenizer
+//   (split on whitespace, each punctuation character a word) → greedy longest-match WordPiece with
+//   the continuation prefix, [UNK] for a word with no match or longer than maxInputCharsPerWord →
+//   [CLS] … [SEP] with truncation that keeps both.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "aligned_text.h"
+#include "tokenizer.h"
+
+namespace sentvec {
+
+struct WordPieceOptions {
+  std::vector<std::string> vocab;  // token strings by id
+  bool cleanText = true;
+  bool handleChineseChars = true;
+  bool stripAccents = true;  // tokenizer.json's strip_accents, or lowercase when that is null
+  bool lowercase = true;
+  std::string unkToken = "[UNK]";
+  std::string startToken = "[CLS]";
+  std::string endToken = "[SEP]";
+  std::string padToken = "[PAD]";
+  std::string continuingPrefix = "##";
+  size_t maxInputCharsPerWord = 100;
+  // Added tokens matched in the raw text before normalization (each must be in the vocabulary).
+  std::vector<std::string> specialTokens;
+  // sentence_bert_config.json's do_lower_case: Python's str.lower() before everything else.
+  bool doLowerCase = false;
+};
+
+class WordPieceTokenizer : public Tokenizer {
+ public:
+  // Throws Error(ModelFile) naming `source` when the vocabulary or options are unusable.
+  static std::unique_ptr<WordPieceTokenizer> Create(WordPieceOptions options, const std::string& source);
+
+  Encoding Encode(std::string_view utf8, size_t maxLength, bool withOffsets = false) const override;
+  const std::string& IdToToken(int32_t id) const override;
+  int32_t vocabSize() const override { return static_cast<int32_t>(options_.vocab.size()); }
+  SpecialIds specialIds() const override { return ids_; }
+  std::vector<int32_t> specialTokenIds() const override;
+
+ private:
+  WordPieceTokenizer() = default;
+  // BertNormalizer over bytes [start, start + length) of `src`, keeping their origins.
+  AlignedText Normalize(const AlignedText& src, size_t start, size_t length) const;
+  // Appends the pieces of one word (bytes [from, to) of `text`) and their byte spans in `text`.
+  void AppendWord(const std::string& text, size_t from, size_t to, std::vector<int32_t>* ids,
+                  std::vector<uint32_t>* spans) const;
+
+  WordPieceOptions options_;
+  std::unordered_map<std::string, int32_t> index_;
+  SpecialIds ids_;
+  std::vector<int32_t> specialIds_;  // of options_.specialTokens
+};
+
+}  // namespace sentvec
