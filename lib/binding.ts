@@ -15,11 +15,24 @@ export interface NativeModelConfig {
   hiddenSize: number;
   doLowerCase: boolean;
   pooling: PoolingMode[];
+  /** Dense modules after pooling, in order. */
+  dense?: NativeDense[];
   threads: number;
   spinning: boolean;
   memoryArena: boolean;
   providers: Array<{ name: string; options: Array<[string, string]> }>;
   fallback: boolean;
+}
+
+export type DenseActivation = 'identity' | 'tanh' | 'relu' | 'sigmoid' | 'gelu';
+
+export interface NativeDense {
+  in: number;
+  out: number;
+  /** out × in, row-major (PyTorch's Linear.weight). */
+  weight: Float32Array;
+  bias?: Float32Array;
+  activation: DenseActivation;
 }
 
 export interface NativeWordPiece {

@@ -2,7 +2,8 @@
 // configuration. Every problem names the file and what was expected.
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { NativeModelConfig, NativeWordPiece, PoolingMode } from './binding';
+import type { DenseActivation, NativeDense, NativeModelConfig, NativeWordPiece, PoolingMode } from './binding';
+import { readSafetensors } from './safetensors';
 import { InvalidArgumentError, ModelFileError } from './errors';
 import type { SchedulerOptions } from './scheduler';
 import { resolveProviders, type Provider } from './providers';
@@ -88,7 +89,7 @@ const POOLING_ORDER: PoolingMode[] = ['cls', 'max', 'mean', 'mean_sqrt_len'];
  * uses: XLM-R numbers positions from padding_idx + 1 = 2, BERT from 0. (The position ids are
  * computed inside the ONNX graph; only the longest input follows from this.)
  */
-const RESERVED_POSITIONS = { 'xlm-roberta': 2, bert: 0 };
+const RESERVED_POSITIONS = { 'xlm-roberta': 2, bert: 0, distilbert: 0 };
 type ModelType = keyof typeof RESERVED_POSITIONS;
 const LOAD_OPTIONS = new Set([
   'maxSeqLength',
@@ -181,6 +182,76 @@ function checkPooling(value: unknown): PoolingMode[] {
     }
   }
   return POOLING_ORDER.filter((m) => list.includes(m));
+}
+
+const ACTIVATIONS: Record<string, DenseActivation> = {
+  'torch.nn.modules.linear.Identity': 'identity',
+  'torch.nn.modules.activation.Tanh': 'tanh',
+  'torch.nn.modules.activation.ReLU': 'relu',
+  'torch.nn.modules.activation.Sigmoid': 'sigmoid',
+  'torch.nn.modules.activation.GELU': 'gelu',
+};
+
+/** A Dense module (sentence_transformers.models.Dense): its config.json and the weights in its model.safetensors. */
+async function readDense(root: string, folder: string): Promise<NativeDense> {
+  const dir = join(root, folder);
+  const configPath = join(dir, 'config.json');
+  const config = (await readJson(configPath, 'the Dense module (in_features, out_features, bias, activation_function)', true)) as Record<
+    string,
+    unknown
+  >;
+  const inFeatures = integerField(config, 'in_features', configPath);
+  const outFeatures = integerField(config, 'out_features', configPath);
+  if (!inFeatures || !outFeatures) throw new ModelFileError(configPath, `${configPath}: in_features and out_features are required`);
+  const activationName = typeof config.activation_function === 'string' ? config.activation_function : 'torch.nn.modules.activation.Tanh';
+  const activation = ACTIVATIONS[activationName];
+  if (!activation)
+    throw new ModelFileError(
+      configPath,
+      `${configPath}: activation_function ${activationName} is not supported (supported: ${Object.keys(ACTIVATIONS).join(', ')})`,
+    );
+  const weightsPath = join(dir, 'model.safetensors');
+  if (!(await exists(weightsPath))) {
+    const bin = join(dir, 'pytorch_model.bin');
+    if (await exists(bin)) {
+      throw new ModelFileError(
+        bin,
+        `${dir} has its weights in pytorch_model.bin only, which sentvec does not read (it runs no Python pickle); convert it once with ` +
+          `python -c "import torch; from safetensors.torch import save_file; save_file(torch.load('${bin}'), '${weightsPath}')"`,
+      );
+    }
+    throw new ModelFileError(
+      weightsPath,
+      `cannot read ${weightsPath}: the Dense module's weights are missing; download ${folder}/model.safetensors`,
+    );
+  }
+  const tensors = await readSafetensors(weightsPath);
+  const weight = tensors.get('linear.weight');
+  const bias = tensors.get('linear.bias');
+  if (!weight || weight.shape.length !== 2 || weight.shape[0] !== outFeatures || weight.shape[1] !== inFeatures)
+    throw new ModelFileError(
+      weightsPath,
+      `${weightsPath}: expected linear.weight of ${outFeatures} × ${inFeatures} (config.json), found ${weight ? weight.shape.join(' × ') : 'none'}`,
+    );
+  if (config.bias !== false && (!bias || bias.shape.length !== 1 || bias.shape[0] !== outFeatures))
+    throw new ModelFileError(
+      weightsPath,
+      `${weightsPath}: expected linear.bias of ${outFeatures} values, found ${bias ? bias.shape.join(' × ') : 'none'}`,
+    );
+  for (const [name, t] of [
+    ['linear.weight', weight],
+    ['linear.bias', bias],
+  ] as const) {
+    const at = t ? t.data.findIndex((v) => !Number.isFinite(v)) : -1;
+    if (at >= 0) throw new ModelFileError(weightsPath, `${weightsPath}: ${name} holds a NaN or infinity at ${at}`);
+  }
+  return {
+    in: inFeatures,
+    out: outFeatures,
+    weight: weight.data,
+    ...(config.bias !== false && bias ? { bias: bias.data } : {}),
+    activation,
+  };
 }
 
 // The name of a special token in tokenizer_config.json: a string, or an AddedToken object.
@@ -343,7 +414,8 @@ export async function resolveModelDirectory(dir: string, options: LoadOptions): 
         'paraphrase-multilingual-MiniLM-L12-v2, multilingual-e5-* and bge-m3',
     );
   }
-  const hiddenSize = integerField(config, 'hidden_size', configPath) ?? 0;
+  // (DistilBERT calls it dim.)
+  const hiddenSize = integerField(config, modelType === 'distilbert' ? 'dim' : 'hidden_size', configPath) ?? 0;
   const maxPositionEmbeddings = integerField(config, 'max_position_embeddings', configPath);
   const maxPositions = maxPositionEmbeddings ? maxPositionEmbeddings - RESERVED_POSITIONS[modelType as ModelType] : 0;
   const stPath = join(root, 'sentence_bert_config.json');
@@ -375,11 +447,12 @@ export async function resolveModelDirectory(dir: string, options: LoadOptions): 
     doLowerCase = options.doLowerCase;
   }
 
-  // modules.json: Transformer → Pooling → optional Normalize.
+  // modules.json: Transformer → Pooling → Dense modules → optional Normalize.
   const modulesPath = join(root, 'modules.json');
   const modules = await readJson(modulesPath, 'the list of sentence-transformers modules', false);
   let poolingDir = '1_Pooling';
   let normalize = false;
+  const dense: NativeDense[] = [];
   if (modules !== undefined) {
     if (!Array.isArray(modules)) throw new ModelFileError(modulesPath, `${modulesPath} must hold a JSON array of modules`);
     for (const m of modules as Array<Record<string, unknown>>) {
@@ -388,12 +461,16 @@ export async function resolveModelDirectory(dir: string, options: LoadOptions): 
       if (kind === 'Transformer') continue;
       if (kind === 'Pooling') {
         if (typeof m.path === 'string' && m.path !== '') poolingDir = m.path;
+      } else if (kind === 'Dense' && typeof m.path === 'string' && m.path !== '') {
+        if (normalize)
+          throw new ModelFileError(modulesPath, `${modulesPath} lists a Dense module after Normalize, which sentvec does not support`);
+        dense.push(await readDense(root, m.path));
       } else if (kind === 'Normalize') {
         normalize = true;
       } else {
         throw new ModelFileError(
           modulesPath,
-          `${modulesPath} lists a ${type} module, which sentvec does not support (supported: Transformer, Pooling, Normalize)`,
+          `${modulesPath} lists a ${type} module, which sentvec does not support (supported: Transformer, Pooling, Dense, Normalize)`,
         );
       }
     }
@@ -473,6 +550,7 @@ export async function resolveModelDirectory(dir: string, options: LoadOptions): 
       hiddenSize,
       doLowerCase,
       pooling,
+      ...(dense.length > 0 ? { dense } : {}),
       threads,
       spinning: options.spinning ?? true,
       memoryArena: options.memoryArena === undefined ? maxSeqLength <= 512 : booleanOption(options.memoryArena, 'memoryArena'),

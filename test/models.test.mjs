@@ -25,7 +25,21 @@ const expected = {
   'BAAI/bge-m3': { maxSeqLength: 8192, limit: 8192, normalize: true },
   'sentence-transformers/all-MiniLM-L6-v2': { maxSeqLength: 256, limit: 512, normalize: true },
   'BAAI/bge-small-en-v1.5': { maxSeqLength: 512, limit: 512, normalize: true },
+  'sentence-transformers/LaBSE': { maxSeqLength: 256, limit: 512, normalize: true },
+  'sentence-transformers/distiluse-base-multilingual-cased-v2': { maxSeqLength: 128, limit: 512, normalize: false },
 };
+
+// A Dense module's weights, read straight from its safetensors file (F32 only, as the generator writes it).
+function denseLayer(dir) {
+  const bytes = readFileSync(join(dir, '2_Dense/model.safetensors'));
+  const n = Number(bytes.readBigUInt64LE(0));
+  const header = JSON.parse(bytes.subarray(8, 8 + n).toString());
+  const tensor = (name) => {
+    const [a, b] = header[name].data_offsets;
+    return { shape: header[name].shape, data: new Float32Array(bytes.buffer.slice(bytes.byteOffset + 8 + n + a, bytes.byteOffset + 8 + n + b)) };
+  };
+  return { weight: tensor('linear.weight'), bias: tensor('linear.bias') };
+}
 
 // transformers.js departs from Hugging Face's Rust tokenizer (what Python runs) in two ways these
 // texts meet: its BertNormalizer lower-cases with JavaScript's final-sigma rule and skips CJK
@@ -63,12 +77,27 @@ async function reference(dir, id, maxSeqLength) {
     const inputs = {
       input_ids: new Tensor('int64', BigInt64Array.from(row, BigInt), [1, seq]),
       attention_mask: new Tensor('int64', new BigInt64Array(seq).fill(1n), [1, seq]),
-      token_type_ids: new Tensor('int64', new BigInt64Array(seq), [1, seq]),
+      // (DistilBERT takes no token types.)
+      ...(real.architecture === 'distilbert' ? {} : { token_type_ids: new Tensor('int64', new BigInt64Array(seq), [1, seq]) }),
     };
     const { last_hidden_state } = await model(inputs);
     let pooled = real.pooling === 'cls' ? last_hidden_state.slice(null, 0, null) : mean_pooling(last_hidden_state, inputs.attention_mask);
-    if (real.normalize) pooled = pooled.normalize(2, -1);
-    vectors[i] = pooled.data;
+    let vector = Array.from(pooled.data);
+    if (real.denseOut) {
+      // Dense: tanh(W x + b).
+      const { weight, bias } = denseLayer(dir);
+      const [out, inFeatures] = weight.shape;
+      vector = Array.from({ length: out }, (_, o) => {
+        let sum = bias.data[o];
+        for (let k = 0; k < inFeatures; k++) sum += weight.data[o * inFeatures + k] * vector[k];
+        return Math.tanh(sum);
+      });
+    }
+    if (real.normalize) {
+      const norm = Math.max(Math.hypot(...vector), 1e-12);
+      vector = vector.map((x) => x / norm);
+    }
+    vectors[i] = vector;
   }
   await model.dispose();
   return { ids, vectors };
@@ -83,7 +112,7 @@ for (const id of Object.keys(REAL_MODELS)) {
     t.is(model.maxSeqLength, want.maxSeqLength);
     // Exports over 2 GB keep their weights beside the model file, as these twins do.
     t.is(existsSync(join(dir, 'onnx/model.onnx_data')), real.externalData === true);
-    t.is(model.dimension, fullShape ? real.hidden : real.heads * 4);
+    t.is(model.dimension, testTwin(id, { fullShape }).denseOut ?? (fullShape ? real.hidden : real.heads * 4));
     // The position limit: XLM-R reserves two rows of its table, BERT none.
     await sentvec.Model.load(dir, { maxSeqLength: want.limit, threads: 1, scheduler: false }).then((m) => m.dispose());
     await t.throwsAsync(sentvec.Model.load(dir, { maxSeqLength: want.limit + 1, threads: 1 }), {
@@ -160,4 +189,49 @@ test('long inputs run in bounded memory: batches shrink with length (bge-m3 layo
   t.is(out.n, 32);
   t.true(out.truncated);
   t.true(out.grewMiB < 1536, `peak RSS grew by ${out.grewMiB} MiB`);
+});
+
+test('Dense modules: a missing, pickled, corrupt or mismatched weights file, or an unknown activation, is a ModelFileError naming it', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sentvec-dense-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  cpSync(twinDir('sentence-transformers/distiluse-base-multilingual-cased-v2'), dir, { recursive: true });
+  const weights = join(dir, '2_Dense/model.safetensors');
+  const good = readFileSync(weights);
+  const config = readFileSync(join(dir, '2_Dense/config.json'), 'utf8');
+  const header = Number(good.readBigUInt64LE(0));
+  const withHeader = (edit) => {
+    const json = JSON.parse(good.subarray(8, 8 + header).toString());
+    edit(json);
+    const text = Buffer.from(JSON.stringify(json));
+    const length = Buffer.alloc(8);
+    length.writeBigUInt64LE(BigInt(text.length));
+    return Buffer.concat([length, text, good.subarray(8 + header)]);
+  };
+  const nan = Buffer.from(good);
+  nan.writeFloatLE(NaN, 8 + header + 4 * 5);
+  const cases = [
+    [good.subarray(0, good.length - 10), /linear\.(weight|bias) .* does not fit its byte range/],
+    [Buffer.from('xx'), /shorter than a safetensors header/],
+    [Buffer.concat([Buffer.from([255, 255, 255, 255, 0, 0, 0, 0]), good.subarray(8)]), /the header length is larger than the file/],
+    [withHeader((j) => (j['linear.weight'].dtype = 'I8')), /dtype "I8"; sentvec reads F32, F16, BF16 and F64/],
+    [withHeader((j) => (j['linear.weight'].shape = [j['linear.weight'].shape[1], j['linear.weight'].shape[0]])), /expected linear\.weight of 32 × 48 \(config\.json\), found 48 × 32/],
+    [withHeader((j) => delete j['linear.bias']), /expected linear\.bias of 32 values, found none/],
+    [nan, /linear\.weight holds a NaN or infinity at 5/],
+  ];
+  for (const [bytes, message] of cases) {
+    writeFileSync(weights, bytes);
+    await t.throwsAsync(sentvec.Model.load(dir), { instanceOf: sentvec.ModelFileError, message }, String(message));
+  }
+  rmSync(weights);
+  writeFileSync(join(dir, '2_Dense/pytorch_model.bin'), 'pickle');
+  await t.throwsAsync(sentvec.Model.load(dir), { instanceOf: sentvec.ModelFileError, message: /pytorch_model\.bin only.*convert it once with python -c/ });
+  writeFileSync(weights, good);
+  writeFileSync(join(dir, '2_Dense/config.json'), JSON.stringify({ ...JSON.parse(config), activation_function: 'torch.nn.modules.activation.Softplus' }));
+  await t.throwsAsync(sentvec.Model.load(dir), { instanceOf: sentvec.ModelFileError, message: /activation_function torch\.nn\.modules\.activation\.Softplus is not supported/ });
+  writeFileSync(join(dir, '2_Dense/config.json'), JSON.stringify({ ...JSON.parse(config), in_features: 40 }));
+  await t.throwsAsync(sentvec.Model.load(dir), { instanceOf: sentvec.ModelFileError, message: /expected linear\.weight of 32 × 40/ });
+  writeFileSync(join(dir, '2_Dense/config.json'), config);
+  const model = await sentvec.Model.load(dir);
+  t.is(model.dimension, 32);
+  model.dispose();
 });

@@ -305,6 +305,49 @@ static Napi::Value LoadModel(const Napi::CallbackInfo& info) {
     options.doLowerCase = config.doLowerCase;
     config.wordPiece = std::move(options);
   }
+  // dense: [{ in, out, weight: Float32Array (out × in), bias?: Float32Array, activation }]
+  Napi::Value dense = o.Get("dense");
+  if (dense.IsArray()) {
+    auto list = dense.As<Napi::Array>();
+    for (uint32_t i = 0; i < list.Length(); ++i) {
+      const std::string where = "dense[" + std::to_string(i) + "]";
+      Napi::Value item = list.Get(i);
+      if (!item.IsObject()) throw InvalidArgument(env, where + " must be an object");
+      Napi::Object d = item.As<Napi::Object>();
+      sentvec::DenseLayer layer;
+      layer.in = PositiveInteger(d, "in", 0);
+      layer.out = PositiveInteger(d, "out", 0);
+      auto floats = [&](const char* key, std::vector<float>* to) {
+        Napi::Value v = d.Get(key);
+        if (v.IsUndefined()) return;
+        if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+          throw InvalidArgument(env, where + "." + key + " must be a Float32Array");
+        auto a = v.As<Napi::Float32Array>();
+        to->assign(a.Data(), a.Data() + a.ElementLength());
+      };
+      floats("weight", &layer.weight);
+      floats("bias", &layer.bias);
+      const std::string activation = d.Get("activation").ToString().Utf8Value();
+      if (activation == "identity") {
+        layer.activation = sentvec::Activation::Identity;
+      } else if (activation == "tanh") {
+        layer.activation = sentvec::Activation::Tanh;
+      } else if (activation == "relu") {
+        layer.activation = sentvec::Activation::ReLU;
+      } else if (activation == "sigmoid") {
+        layer.activation = sentvec::Activation::Sigmoid;
+      } else if (activation == "gelu") {
+        layer.activation = sentvec::Activation::Gelu;
+      } else {
+        throw InvalidArgument(
+            env, where + ".activation " + activation + " is not one of identity, tanh, relu, sigmoid, gelu");
+      }
+      if (layer.in == 0 || layer.out == 0 || layer.weight.size() != layer.in * layer.out ||
+          (!layer.bias.empty() && layer.bias.size() != layer.out))
+        throw InvalidArgument(env, where + ": weight must hold out × in values and bias out values");
+      config.dense.push_back(std::move(layer));
+    }
+  }
   Napi::Value pooling = o.Get("pooling");
   if (pooling.IsArray()) {
     config.pooling.clear();

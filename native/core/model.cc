@@ -43,7 +43,21 @@ std::shared_ptr<Model> Model::Load(const ModelConfig& config) {
                 config.onnxPath);
   }
   model->hidden_ = static_cast<size_t>(hidden);
-  model->dimension_ = model->session_->pooled() ? model->hidden_ : model->hidden_ * config.pooling.size();
+  model->pooledWidth_ = model->session_->pooled() ? model->hidden_ : model->hidden_ * config.pooling.size();
+  model->dimension_ = model->pooledWidth_;
+  for (size_t i = 0; i < config.dense.size(); ++i) {
+    const auto& layer = config.dense[i];
+    const std::string what = "Dense module " + std::to_string(i + 1);
+    CheckDense(layer, what);
+    if (layer.in != model->dimension_) {
+      throw Error(ErrorCode::ModelFile,
+                  what + " takes " + std::to_string(layer.in) + " features but gets " +
+                      std::to_string(model->dimension_) +
+                      " from the layer before it: the files come from different models",
+                  config.onnxPath);
+    }
+    model->dimension_ = layer.out;
+  }
   return model;
 }
 
@@ -115,8 +129,10 @@ void Model::EncodeTokens(const std::vector<Encoding>& encodings, const EncodeOpt
   const size_t outDim = OutputDimension(options);
   std::vector<int64_t> ids, mask;
   std::vector<float*> rows;
-  // Full vectors go here first when only their first outDim values are kept.
-  std::vector<float> full;
+  // Pooled vectors go here first when Dense modules follow or only their first outDim values are
+  // kept; `full` holds the Dense modules' results.
+  const bool direct = config_.dense.empty() && outDim == dimension_;
+  std::vector<float> pooled, full, scratch;
   for (size_t first = 0, batch = 0; first < order.size(); first += batch) {
     const size_t seq = encodings[order[first]].ids.size();
     batch = std::min({options.batchSize, order.size() - first, std::max<size_t>(1, kMaxBatchTokens / seq),
@@ -124,12 +140,12 @@ void Model::EncodeTokens(const std::vector<Encoding>& encodings, const EncodeOpt
     ids.assign(batch * seq, tokenizer_->specialIds().pad);
     mask.assign(batch * seq, 0);
     rows.resize(batch);
-    if (outDim < dimension_) full.resize(batch * dimension_);
+    if (!direct) pooled.resize(batch * pooledWidth_);
     for (size_t b = 0; b < batch; ++b) {
       const auto& enc = encodings[order[first + b]].ids;
       std::copy(enc.begin(), enc.end(), ids.begin() + static_cast<std::ptrdiff_t>(b * seq));
       std::fill_n(mask.begin() + static_cast<std::ptrdiff_t>(b * seq), enc.size(), 1);
-      rows[b] = outDim < dimension_ ? full.data() + b * dimension_ : out + order[first + b] * dimension_;
+      rows[b] = direct ? out + order[first + b] * dimension_ : pooled.data() + b * pooledWidth_;
     }
     const auto output = session_->Run(ids, mask, batch, seq);
     if (output->width() != hidden_) {
@@ -152,7 +168,7 @@ void Model::EncodeTokens(const std::vector<Encoding>& encodings, const EncodeOpt
     // the caller as a vector that merely looks odd.
     for (size_t b = 0; b < batch; ++b) {
       const float* row = rows[b];
-      for (size_t d = 0; d < dimension_; ++d) {
+      for (size_t d = 0; d < pooledWidth_; ++d) {
         if (!std::isfinite(row[d])) {
           throw Error(ErrorCode::Inference,
                       "the model produced a non-finite value (" + std::string(std::isnan(row[d]) ? "NaN" : "infinity") +
@@ -161,9 +177,25 @@ void Model::EncodeTokens(const std::vector<Encoding>& encodings, const EncodeOpt
         }
       }
     }
+    if (!config_.dense.empty()) {
+      // Dense modules, one after another: pooled → … → full.
+      full.resize(batch * dimension_);
+      size_t widest = 0;
+      for (const auto& layer : config_.dense) widest = std::max(widest, layer.out);
+      scratch.resize(2 * widest);  // two halves, written in turn between layers
+      for (size_t b = 0; b < batch; ++b) {
+        const float* x = rows[b];
+        for (size_t l = 0; l < config_.dense.size(); ++l) {
+          float* y = l + 1 == config_.dense.size() ? full.data() + b * dimension_ : scratch.data() + (l % 2) * widest;
+          ApplyDense(config_.dense[l], x, y);
+          x = y;
+        }
+        rows[b] = full.data() + b * dimension_;
+      }
+    }
     for (size_t b = 0; b < batch; ++b) {
       float* row = out + order[first + b] * outDim;
-      if (outDim < dimension_) std::copy_n(rows[b], outDim, row);
+      if (!direct) std::copy_n(rows[b], outDim, row);
       if (options.normalize) sentvec::Normalize(row, outDim);
     }
   }

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "dense.h"
 #include "pooling.h"
 #include "sentencepiece_tokenizer.h"
 #include "session.h"
@@ -26,6 +27,8 @@ struct ModelConfig {
   int64_t hiddenSize = 0;     // config.json hidden_size (0: unknown)
   bool doLowerCase = false;
   std::vector<PoolingMode> pooling{PoolingMode::Mean};
+  // Dense modules after pooling, in order (modules.json), before normalization.
+  std::vector<DenseLayer> dense;
   SessionOptions session;
 };
 
@@ -77,6 +80,7 @@ class Model {
   std::unique_ptr<Tokenizer> tokenizer_;
   std::unique_ptr<Session> session_;
   size_t hidden_ = 0;
+  size_t pooledWidth_ = 0;  // what pooling gives, before the Dense modules
   size_t dimension_ = 0;
 };
 

@@ -57,6 +57,14 @@ export const REAL_MODELS = {
     architecture: 'bert', layers: 12, hidden: 384, heads: 12, intermediate: 1536, maxPositions: 512, typeVocabSize: 2,
     tokenizer: 'wordpiece', cased: false, vocabTotal: 30522, pooling: 'cls', normalize: true, maxSeqLength: 512, doLowerCase: true,
   },
+  'sentence-transformers/LaBSE': {
+    architecture: 'bert', layers: 12, hidden: 768, heads: 12, intermediate: 3072, maxPositions: 512, typeVocabSize: 2,
+    tokenizer: 'wordpiece', cased: true, vocabTotal: 501153, pooling: 'cls', denseOut: 768, normalize: true, maxSeqLength: 256,
+  },
+  'sentence-transformers/distiluse-base-multilingual-cased-v2': {
+    architecture: 'distilbert', layers: 6, hidden: 768, heads: 12, intermediate: 3072, maxPositions: 512,
+    tokenizer: 'wordpiece', cased: true, vocabTotal: 119547, pooling: 'mean', denseOut: 512, maxSeqLength: 128,
+  },
   'BAAI/bge-m3': {
     architecture: 'xlm-roberta', layers: 24, hidden: 1024, heads: 16, intermediate: 4096, maxPositions: 8194,
     pooling: 'cls', normalize: true, maxSeqLength: 8192, modelMaxLength: 8192, externalData: true,
@@ -75,7 +83,9 @@ export function testTwin(id, { seed = 11, fullShape = false } = {}) {
   const vocab = real.tokenizer === 'wordpiece' ? { vocabSize: 8000 } : { vocabPieces: 250000 };
   if (fullShape) return { ...real, ...vocab, seed };
   const hidden = real.heads * 4;
-  return { ...real, ...vocab, hidden, intermediate: hidden * 4, seed };
+  // A Dense module keeps its ratio of widths (LaBSE 768 → 768, distiluse 768 → 512).
+  const dense = real.denseOut ? { denseOut: Math.round((real.denseOut * hidden) / real.hidden) } : {};
+  return { ...real, ...vocab, ...dense, hidden, intermediate: hidden * 4, seed };
 }
 
 /**
@@ -93,6 +103,30 @@ export const TINY = {
   maxSeqLength: 128, doLowerCase: false, tokenTypeIds: true, pooledOutput: false, seed: 42,
   pooling: 'mean',
 };
+
+/** A Dense module's model.safetensors: linear.weight (out × in) and linear.bias, seeded, float32. */
+export function denseSafetensors(inFeatures, outFeatures, seed) {
+  let a = seed >>> 0;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
+  };
+  const weight = Float32Array.from({ length: inFeatures * outFeatures }, () => next() / Math.sqrt(inFeatures));
+  const bias = Float32Array.from({ length: outFeatures }, () => next() * 0.1);
+  const header = {
+    'linear.weight': { dtype: 'F32', shape: [outFeatures, inFeatures], data_offsets: [0, weight.byteLength] },
+    'linear.bias': { dtype: 'F32', shape: [outFeatures], data_offsets: [weight.byteLength, weight.byteLength + bias.byteLength] },
+    __metadata__: { format: 'pt' },
+  };
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - (json.length % 8)) % 8);
+  const length = Buffer.alloc(8);
+  length.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
+  return Buffer.concat([length, Buffer.from(json), Buffer.from(weight.buffer), Buffer.from(bias.buffer)]);
+}
 
 function writeJson(path, value) {
   mkdirSync(dirname(path), { recursive: true });
@@ -137,7 +171,14 @@ export function generateModel(dir, options = {}) {
   if (spec.fp16File) writeOnnx('model_fp16.onnx', true);
   writeJson(join(tmp, 'tokenizer.json'), json);
   const bert = spec.architecture === 'bert';
-  writeJson(join(tmp, 'config.json'), {
+  if (spec.architecture === 'distilbert') {
+    writeJson(join(tmp, 'config.json'), {
+      architectures: ['DistilBertModel'], model_type: 'distilbert', dim: spec.hidden, n_layers: spec.layers, n_heads: spec.heads,
+      hidden_dim: spec.intermediate, max_position_embeddings: spec.maxPositions, vocab_size: rows, activation: 'gelu',
+      pad_token_id: 0, sinusoidal_pos_embds: false,
+      _sentvec_generated: { note: 'random weights: a test model, not a trained one', spec },
+    });
+  } else writeJson(join(tmp, 'config.json'), {
     architectures: [bert ? 'BertModel' : 'XLMRobertaModel'], model_type: bert ? 'bert' : 'xlm-roberta', hidden_size: spec.hidden,
     num_hidden_layers: spec.layers, num_attention_heads: spec.heads, intermediate_size: spec.intermediate,
     max_position_embeddings: spec.maxPositions, vocab_size: rows, type_vocab_size: spec.typeVocabSize ?? (bert ? 2 : 1),
@@ -167,11 +208,24 @@ export function generateModel(dir, options = {}) {
       ...(spec.truncateDim ? { truncate_dim: spec.truncateDim } : {}),
     });
   }
-  writeJson(join(tmp, 'modules.json'), [
+  const modules = [
     { idx: 0, name: '0', path: '', type: 'sentence_transformers.models.Transformer' },
     { idx: 1, name: '1', path: '1_Pooling', type: 'sentence_transformers.models.Pooling' },
-    ...(spec.normalize ? [{ idx: 2, name: '2', path: '2_Normalize', type: 'sentence_transformers.models.Normalize' }] : []),
-  ]);
+  ];
+  // A Dense module after pooling (LaBSE, distiluse): its config and seeded weights in safetensors.
+  if (spec.denseOut) {
+    const at = modules.length;
+    modules.push({ idx: at, name: String(at), path: `${at}_Dense`, type: 'sentence_transformers.models.Dense' });
+    writeJson(join(tmp, `${at}_Dense`, 'config.json'), {
+      in_features: spec.hidden, out_features: spec.denseOut, bias: true, activation_function: 'torch.nn.modules.activation.Tanh',
+    });
+    writeFileSync(join(tmp, `${at}_Dense`, 'model.safetensors'), denseSafetensors(spec.hidden, spec.denseOut, spec.seed + 1));
+  }
+  if (spec.normalize) {
+    const at = modules.length;
+    modules.push({ idx: at, name: String(at), path: `${at}_Normalize`, type: 'sentence_transformers.models.Normalize' });
+  }
+  writeJson(join(tmp, 'modules.json'), modules);
   writeJson(join(tmp, '1_Pooling/config.json'), {
     word_embedding_dimension: spec.hidden,
     pooling_mode_cls_token: spec.pooling === 'cls',

@@ -137,7 +137,9 @@ export function buildOnnx(spec, vocabRows, fp16 = false, external = undefined) {
   const std = 0.1;
   const i64 = (name, values, dims = [values.length]) => g.tensor(name, dims, values, INT64);
 
-  const bert = spec.architecture === 'bert';
+  // BERT and DistilBERT number positions from 0; DistilBERT has no token types.
+  const distil = spec.architecture === 'distilbert';
+  const bert = spec.architecture === 'bert' || distil;
   let positions;
   if (bert) {
     // BERT position ids: 0, 1, 2, … whatever the padding (the mask hides padded positions).
@@ -152,10 +154,12 @@ export function buildOnnx(spec, vocabRows, fp16 = false, external = undefined) {
   const words = g.node('Gather', [g.random('word_embeddings', [vocabRows, hidden], std), 'input_ids']);
   const pos = g.node('Gather', [g.random('position_embeddings', [maxPositions, hidden], std), positions]);
   let sum = g.node('Add', [words, pos]);
-  const typeTable = g.random('token_type_embeddings', [spec.typeVocabSize ?? (bert ? 2 : 1), hidden], std);
-  sum = tokenTypeIds
-    ? g.node('Add', [sum, g.node('Gather', [typeTable, 'token_type_ids'])])
-    : g.node('Add', [sum, g.node('Squeeze', [typeTable, i64('axis0', [0])])]);
+  if (!distil) {
+    const typeTable = g.random('token_type_embeddings', [spec.typeVocabSize ?? (bert ? 2 : 1), hidden], std);
+    sum = tokenTypeIds
+      ? g.node('Add', [sum, g.node('Gather', [typeTable, 'token_type_ids'])])
+      : g.node('Add', [sum, g.node('Squeeze', [typeTable, i64('axis0', [0])])]);
+  }
   const eps = bert ? 1e-12 : 1e-5;
   let x = g.layerNorm(sum, hidden, 'embeddings.LayerNorm', eps);
 
@@ -208,7 +212,7 @@ export function buildOnnx(spec, vocabRows, fp16 = false, external = undefined) {
       name: 'xlm_roberta_random',
       node: g.nodes,
       initializer: g.initializers,
-      input: [input('input_ids'), input('attention_mask'), ...(tokenTypeIds ? [input('token_type_ids')] : [])],
+      input: [input('input_ids'), input('attention_mask'), ...(tokenTypeIds && !distil ? [input('token_type_ids')] : [])],
       output: outputs,
     },
   });
