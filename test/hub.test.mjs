@@ -92,7 +92,7 @@ test('404 for the repository or a required file, 401, and an unreachable hub giv
   await new Promise((r) => closed.close(r));
   err = await t.throwsAsync(downloadModel('acme/tiny-model', { endpoint: `http://127.0.0.1:${port}`, cacheDir, attempts: 1 }), { instanceOf: DownloadError });
   t.regex(err.message, /cannot reach http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)/);
-  t.regex(err.message, /not in the cache .*acme--tiny-model.*missing: config\.json, sentencepiece\.bpe\.model, onnx\/model\.onnx.*place them there by hand/);
+  t.regex(err.message, /not in the cache .*acme--tiny-model.*missing: config\.json, onnx\/model\.onnx, a tokenizer \(sentencepiece\.bpe\.model, or tokenizer\.json \/ vocab\.txt\)\).*place them there by hand/);
   t.false(err.message.includes('\n'), 'one line');
 });
 
@@ -138,7 +138,7 @@ test('onnxFile fetches another export (model_fp16.onnx) instead of onnx/model.on
   const missing = await t.throwsAsync(downloadModel(hub.repo, { endpoint: hub.endpoint, cacheDir: tmpCache(t), onnxFile: 'onnx/model_O4.onnx' }), { instanceOf: DownloadError });
   t.regex(missing.message, /not found \(HTTP 404\): acme\/tiny-model\/onnx\/model_O4\.onnx .*has an ONNX export \(onnx\/model_O4\.onnx\)/);
   const offline = await t.throwsAsync(downloadModel(hub.repo, { endpoint: hub.endpoint, cacheDir: tmpCache(t), onnxFile: 'onnx/model_fp16.onnx', offline: true }), { instanceOf: DownloadError });
-  t.regex(offline.message, /missing: config\.json, sentencepiece\.bpe\.model, onnx\/model_fp16\.onnx\)/);
+  t.regex(offline.message, /missing: config\.json, onnx\/model_fp16\.onnx, a tokenizer/);
 });
 
 // A Hugging Face cache as huggingface_hub writes it: blobs named by hash, snapshot files linking to them, refs/.
@@ -235,4 +235,22 @@ test.serial('a large export\'s weights file (onnx/model.onnx_data) is downloaded
   // …and the cache is no longer complete: the next call fetches it again.
   t.is(await downloadModel(hub.repo, { endpoint: hub.endpoint, cacheDir }), dir);
   t.true(existsSync(join(dir, 'onnx/model.onnx_data')));
+});
+
+test('a BERT model downloads with its WordPiece tokenizer and its Dense module, and gives the same vectors', async (t) => {
+  const { ensureModel, testTwin } = await import('../scripts/model/generate.mjs');
+  const source = ensureModel('twin-sentence-transformers_distiluse-base-multilingual-cased-v2', testTwin('sentence-transformers/distiluse-base-multilingual-cased-v2'));
+  const hub = await startHub(source, { lfs: ['onnx/model.onnx', '2_Dense/model.safetensors'] });
+  t.teardown(hub.close);
+  const cacheDir = tmpCache(t);
+  const dir = await downloadModel(hub.repo, { endpoint: hub.endpoint, cacheDir });
+  for (const f of ['tokenizer.json', 'vocab.txt', '2_Dense/config.json', '2_Dense/model.safetensors']) t.is(sha(join(dir, f)), sha(join(source, f)), f);
+  t.false(existsSync(join(dir, 'sentencepiece.bpe.model')));
+  const [a, b] = await Promise.all([sentvec.Model.load(dir), sentvec.Model.load(source)]);
+  t.deepEqual((await a.encode('Guten Morgen')).get(0), (await b.encode('Guten Morgen')).get(0));
+  a.dispose();
+  b.dispose();
+  const before = hub.requests.length;
+  t.is(await downloadModel(hub.repo, { endpoint: hub.endpoint, cacheDir }), dir);
+  t.is(hub.requests.length, before, 'complete: the hub is not asked again');
 });

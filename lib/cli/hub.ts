@@ -17,8 +17,10 @@ export class DownloadError extends SentvecError {
   }
 }
 
-/** The files of the sentence-transformers layout that sentvec reads, besides the ONNX file. */
-const CONFIG_FILES = ['config.json', 'sentencepiece.bpe.model'];
+/** The files of the sentence-transformers layout that sentvec needs, besides the ONNX file and a tokenizer. */
+const CONFIG_FILES = ['config.json'];
+/** The tokenizer: XLM-R's SentencePiece model, or BERT's WordPiece tokenizer.json / vocab.txt. */
+const TOKENIZER_FILES = ['sentencepiece.bpe.model', 'tokenizer.json', 'vocab.txt'];
 export const DEFAULT_ONNX_FILE = 'onnx/model.onnx';
 export const OPTIONAL_FILES = [
   'tokenizer_config.json',
@@ -100,6 +102,45 @@ export function huggingFaceCache(): string {
  * of `required` (snapshot files are links into blobs/: a dangling link counts as missing). The
  * revision is a commit hash, else a branch or tag that refs/ maps to one.
  */
+/** Whether `folder` holds a tokenizer sentvec reads: the SentencePiece model, else a WordPiece tokenizer.json or vocab.txt. */
+async function hasTokenizer(folder: string): Promise<boolean> {
+  if (existsSync(join(folder, 'sentencepiece.bpe.model'))) return true;
+  const json = await readFile(join(folder, 'tokenizer.json'), 'utf8').catch(() => undefined);
+  if (json !== undefined) return /"type"\s*:\s*"WordPiece"/.test(json);
+  return existsSync(join(folder, 'vocab.txt'));
+}
+
+/** The files of the modules that modules.json lists: each Pooling config, each Dense config and weights. */
+async function moduleFiles(folder: string): Promise<string[]> {
+  let modules: unknown;
+  try {
+    modules = JSON.parse(await readFile(join(folder, 'modules.json'), 'utf8'));
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(modules)) return [];
+  const files: string[] = [];
+  for (const m of modules as Array<{ type?: unknown; path?: unknown }>) {
+    const kind = String(m?.type ?? '')
+      .split('.')
+      .pop();
+    // Plain relative folders only: modules.json comes from the network.
+    if (typeof m?.path !== 'string' || !/^[\w.-]+$/.test(m.path) || m.path === '.' || m.path === '..') continue;
+    if (kind === 'Pooling') files.push(`${m.path}/config.json`);
+    if (kind === 'Dense') files.push(`${m.path}/config.json`, `${m.path}/model.safetensors`);
+  }
+  return files;
+}
+
+/** Whether `folder` holds everything a model needs: `required`, a large export's weights, a tokenizer, its modules' files. */
+async function complete(folder: string, required: string[]): Promise<boolean> {
+  if (!required.every((f) => existsSync(join(folder, f)))) return false;
+  const data = await externalDataFile(join(folder, required[required.length - 1]));
+  if (data !== undefined && !existsSync(data)) return false;
+  if (!(await hasTokenizer(folder))) return false;
+  return (await moduleFiles(folder)).every((f) => existsSync(join(folder, f)));
+}
+
 export async function findInHuggingFaceCache(repo: string, revision: string, required: string[]): Promise<string | undefined> {
   const base = join(huggingFaceCache(), `models--${repo.replace('/', '--')}`);
   let commit = revision;
@@ -114,9 +155,7 @@ export async function findInHuggingFaceCache(repo: string, revision: string, req
     if (!/^[0-9a-f]{40}$/.test(commit)) return undefined;
   }
   const dir = join(base, 'snapshots', commit);
-  if (!required.every((f) => existsSync(join(dir, f)))) return undefined;
-  const data = await externalDataFile(join(dir, required[required.length - 1]));
-  return data === undefined || existsSync(data) ? dir : undefined;
+  return (await complete(dir, required)) ? dir : undefined;
 }
 
 export function isHubId(value: string): boolean {
@@ -133,10 +172,12 @@ const truthy = (v: string | undefined) => v === '1' || v === 'true' || v === 'ye
 
 function offlineHelp(repo: string, dir: string, required: string[]): string {
   const missing = required.filter((f) => !existsSync(join(dir, f)));
+  if (!TOKENIZER_FILES.some((f) => existsSync(join(dir, f))))
+    missing.push('a tokenizer (sentencepiece.bpe.model, or tokenizer.json / vocab.txt)');
   return (
     `the files needed are not in the cache ${dir} (missing: ${missing.join(', ')}) nor in the Hugging Face cache ${huggingFaceCache()}; ` +
-    `place them there by hand (the layout of the hub repository ${repo}: ${required.join(', ')}, plus the optional ` +
-    `${OPTIONAL_FILES.join(', ')}), or allow network access (unset SENTVEC_OFFLINE; HF_ENDPOINT selects a mirror).`
+    `place them there by hand (the layout of the hub repository ${repo}: ${required.join(', ')}, a tokenizer, plus the optional ` +
+    `${OPTIONAL_FILES.join(', ')} and the files of the modules that modules.json lists), or allow network access (unset SENTVEC_OFFLINE; HF_ENDPOINT selects a mirror).`
   );
 }
 
@@ -328,12 +369,7 @@ export async function downloadModel(repo: string, options: DownloadOptions = {})
   const offline = options.offline ?? (truthy(process.env.SENTVEC_OFFLINE) || truthy(process.env.HF_HUB_OFFLINE));
   const required = requiredFiles(options);
   const onnxFile = required[required.length - 1];
-  const complete = async (folder: string) => {
-    if (!required.every((f) => existsSync(join(folder, f)))) return false;
-    const data = await externalDataFile(join(folder, onnxFile));
-    return data === undefined || existsSync(data);
-  };
-  if (await complete(dir)) return dir;
+  if (await complete(dir, required)) return dir;
   // Downloaded already by Python or another tool: used in place, with no network.
   const shared = await findInHuggingFaceCache(repo, options.revision ?? 'main', required);
   if (shared) return shared;
@@ -341,29 +377,44 @@ export async function downloadModel(repo: string, options: DownloadOptions = {})
   const absent = new Set<string>();
   const absentFile = join(dir, '.absent.json');
   for (const f of JSON.parse(await readFile(absentFile, 'utf8').catch(() => '[]')) as string[]) absent.add(f);
-  // The weights file of a large export is fetched when the repository has one.
-  for (const file of [...required, `${onnxFile}_data`, ...OPTIONAL_FILES]) {
-    const dest = join(dir, file);
-    if (existsSync(dest) || absent.has(file)) continue;
-    await mkdir(dirname(dest), { recursive: true });
-    let found: boolean;
-    try {
-      found = await withLock(dest, async () => existsSync(dest) || downloadFile(repo, file, dest, options, endpoint));
-    } catch (err) {
-      if (err instanceof DownloadError && /cannot reach/.test(err.message)) {
-        throw new DownloadError(`${err.message}; ${offlineHelp(repo, dir, required)}`);
+  const notFound = (file: string, why: string) =>
+    new DownloadError(`not found (HTTP 404): ${repo}/${file} at revision ${options.revision ?? 'main'} on ${endpoint}; ${why}`, 404);
+  const fetch = async (files: string[], needed: (file: string) => string | undefined) => {
+    for (const file of files) {
+      const dest = join(dir, file);
+      if (existsSync(dest) || absent.has(file)) continue;
+      await mkdir(dirname(dest), { recursive: true });
+      let found: boolean;
+      try {
+        found = await withLock(dest, async () => existsSync(dest) || downloadFile(repo, file, dest, options, endpoint));
+      } catch (err) {
+        if (err instanceof DownloadError && /cannot reach/.test(err.message)) {
+          throw new DownloadError(`${err.message}; ${offlineHelp(repo, dir, required)}`);
+        }
+        throw err;
       }
-      throw err;
-    }
-    if (!found) {
-      if (required.includes(file)) {
-        throw new DownloadError(
-          `not found (HTTP 404): ${repo}/${file} at revision ${options.revision ?? 'main'} on ${endpoint}; check the model id, or that the repository has an ONNX export (${required[required.length - 1]})`,
-          404,
-        );
+      if (!found) {
+        const why = needed(file);
+        if (why) throw notFound(file, why);
+        absent.add(file);
       }
-      absent.add(file);
     }
+  };
+  // What every model needs, then what some have: a tokenizer of either kind, the weights file of
+  // a large export, the configuration files.
+  await fetch(required, () => `check the model id, or that the repository has an ONNX export (${onnxFile})`);
+  await fetch([...TOKENIZER_FILES, `${onnxFile}_data`, ...OPTIONAL_FILES], () => undefined);
+  // The modules' own files (a Dense module's weights; a pickled one is fetched only to be named).
+  await fetch(await moduleFiles(dir), (file) => (file.endsWith('.safetensors') ? undefined : 'modules.json lists it'));
+  for (const file of await moduleFiles(dir)) {
+    if (file.endsWith('/model.safetensors') && !existsSync(join(dir, file)))
+      await fetch([file.replace(/model\.safetensors$/, 'pytorch_model.bin')], () => undefined);
+  }
+  if (!(await hasTokenizer(dir))) {
+    throw notFound(
+      'sentencepiece.bpe.model',
+      'the repository has no tokenizer sentvec reads (sentencepiece.bpe.model, or a WordPiece tokenizer.json or vocab.txt)',
+    );
   }
   // Unique per call: several downloads may finish at once, in one process or several.
   const tmp = `${absentFile}.tmp-${process.pid}-${randomUUID()}`;
