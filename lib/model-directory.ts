@@ -1,5 +1,6 @@
 // Reads a model directory (the sentence-transformers repository layout) into the native model
 // configuration. Every problem names the file and what was expected.
+import { readFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { DenseActivation, NativeDense, NativeModelConfig, NativeWordPiece, PoolingMode } from './binding';
@@ -39,6 +40,14 @@ export interface LoadOptions {
    * dimension. Default: `truncate_dim` of config_sentence_transformers.json, else all.
    */
   truncateDim?: number | null;
+  /**
+   * 'int8' loads an int8 export of the model: sentvec's own (`sentvec quantize`, quantizeModel():
+   * onnx/model_qint8.onnx), else one that sentence-transformers publishes for this CPU
+   * (onnx/model_qint8_avx512_vnni.onnx, model_quint8_avx2.onnx, model_qint8_arm64.onnx); `model.onnxPath`
+   * says which. Faster and smaller, with vectors that differ slightly from float32 (README: Int8).
+   * Default 'float32'.
+   */
+  precision?: 'float32' | 'int8';
   /** ONNX file, relative to the model directory. Default: onnx/model.onnx, else model.onnx. */
   onnxFile?: string;
   /** ONNX Runtime intra-op threads, 1 to 256. Default: the machine's physical cores. */
@@ -106,6 +115,7 @@ const LOAD_OPTIONS = new Set([
   'defaultPromptName',
   'truncateDim',
   'memoryArena',
+  'precision',
 ]);
 
 async function exists(path: string): Promise<boolean> {
@@ -252,6 +262,29 @@ async function readDense(root: string, folder: string): Promise<NativeDense> {
     ...(config.bias !== false && bias ? { bias: bias.data } : {}),
     activation,
   };
+}
+
+/**
+ * The int8 exports sentvec can load, best first: its own, then sentence-transformers' for this
+ * CPU (their names say the instruction set they were made for).
+ */
+export function int8Files(): string[] {
+  const ours = 'onnx/model_qint8.onnx';
+  if (process.arch === 'arm64') return [ours, 'onnx/model_qint8_arm64.onnx'];
+  let flags = '';
+  try {
+    if (process.platform === 'linux') flags = readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1] ?? '';
+  } catch {
+    // No /proc: assume AVX2 only.
+  }
+  const vnni = / avx512_vnni\b/.test(flags);
+  const avx512 = / avx512f\b/.test(flags) && / avx512bw\b/.test(flags);
+  return [
+    ours,
+    ...(vnni ? ['onnx/model_qint8_avx512_vnni.onnx'] : []),
+    ...(avx512 ? ['onnx/model_qint8_avx512.onnx'] : []),
+    'onnx/model_quint8_avx2.onnx',
+  ];
 }
 
 // The name of a special token in tokenizer_config.json: a string, or an AddedToken object.
@@ -519,18 +552,25 @@ export async function resolveModelDirectory(dir: string, options: LoadOptions): 
   else if (options.truncateDim === undefined) truncateDim = integerField(stc, 'truncate_dim', stcPath);
 
   let onnxPath: string;
+  const precision = options.precision ?? 'float32';
+  if (precision !== 'float32' && precision !== 'int8')
+    throw new InvalidArgumentError(`Expected 'float32' or 'int8' for precision but received ${describe(precision)}`);
   if (options.onnxFile !== undefined) {
     if (typeof options.onnxFile !== 'string' || options.onnxFile === '')
       throw new InvalidArgumentError(`Expected a file name for onnxFile but received ${describe(options.onnxFile)}`);
+    if (options.precision !== undefined)
+      throw new InvalidArgumentError('Expected onnxFile or precision, not both: onnxFile names the file itself');
     onnxPath = resolve(root, options.onnxFile);
   } else {
-    const candidates = [join(root, 'onnx', 'model.onnx'), join(root, 'model.onnx')];
+    const candidates = (precision === 'int8' ? int8Files() : ['onnx/model.onnx', 'model.onnx']).map((f) => join(root, f));
     const found = [];
     for (const c of candidates) if (await exists(c)) found.push(c);
     if (found.length === 0) {
       throw new ModelFileError(
         candidates[0],
-        `no ONNX model in ${root}: expected ${candidates.join(' or ')}. Export one with optimum (\`optimum-cli export onnx --model <id> <dir>\`) or download the repository's onnx/ folder.`,
+        precision === 'int8'
+          ? `no int8 export in ${root} (looked for ${int8Files().join(', ')}): make one with \`sentvec quantize ${root}\` or quantizeModel()`
+          : `no ONNX model in ${root}: expected ${candidates.join(' or ')}. Export one with optimum (\`optimum-cli export onnx --model <id> <dir>\`) or download the repository's onnx/ folder.`,
       );
     }
     onnxPath = found[0];

@@ -14,6 +14,7 @@ export {
   type Ids,
 } from './index';
 export type { LoadOptions } from './model-directory';
+export { quantizeModel, type QuantizeOptions, type QuantizeResult } from './quantize';
 export { QueueFullError, type SchedulerOptions } from './scheduler';
 export { availableProviders, PROVIDER_NAMES, type Provider, type ProviderName, type ProviderAvailability } from './providers';
 export { useNativeBinding, type PoolingMode } from './binding';

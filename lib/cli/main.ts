@@ -10,7 +10,8 @@ import { SingleBar } from 'cli-progress';
 import { platformPackage } from '../binding';
 import { Embeddings } from '../embeddings';
 import { SentvecError } from '../errors';
-import { DownloadError, downloadModel, isHubId } from './hub';
+import { DownloadError, downloadModel, huggingFaceCache, isHubId } from './hub';
+import { quantizeModel } from '../quantize';
 import { Model } from '../model';
 import { PROVIDER_NAMES, type ProviderName } from '../providers';
 import { Index } from '../index';
@@ -38,8 +39,17 @@ interface Options {
   queryPromptName?: string;
   documentPromptName?: string;
   longInputs?: 'truncate' | 'chunk';
+  precision?: 'float32' | 'int8';
   quiet?: boolean;
   verbose?: boolean;
+}
+
+// --onnx-file names the file; --precision int8 picks an int8 export.
+function onnxChoice(options: { onnxFile?: string; precision?: 'float32' | 'int8' }): { onnxFile?: string; precision?: 'float32' | 'int8' } {
+  if (options.onnxFile && options.precision === 'int8')
+    throw new UsageError('--onnx-file and --precision int8 both choose the file: pass one');
+  if (options.onnxFile) return { onnxFile: options.onnxFile };
+  return options.precision ? { precision: options.precision } : {};
 }
 
 // The prompt options for one side of a search: the --*-prompt-name flag ('none': no prompt, not
@@ -348,7 +358,8 @@ async function run(options: Options) {
   if (bytes.length === 0) throw new UsageError(`${options.input} is empty`);
   const text = decodeText(bytes, options.input);
   const { dir } = await resolveModel(options);
-  const model = await Model.load(dir, { providers: [provider], ...(options.onnxFile ? { onnxFile: options.onnxFile } : {}) });
+  const model = await Model.load(dir, { providers: [provider], ...onnxChoice(options) });
+  if (options.precision === 'int8') log(options, `Using ${model.onnxPath} (int8).`);
   try {
     // Checked before the corpus is embedded: a wrong flag should not cost a whole run.
     const [query, document] = [promptText(model, queryPrompt(model, options)), promptText(model, documentPrompt(model, options))];
@@ -381,6 +392,9 @@ export function program(): Command {
     .option('--revision <rev>', 'hub revision', 'main')
     .option('--provider <name>', `execution provider: ${PROVIDER_LIST}`, 'cpu')
     .option('--onnx-file <path>', 'ONNX file inside the model (default onnx/model.onnx, else model.onnx), e.g. onnx/model_fp16.onnx')
+    .addOption(
+      new Option('--precision <p>', 'float32, or int8: an int8 export of the model (see `sentvec quantize`)').choices(['float32', 'int8']),
+    )
     .addOption(new Option('--batch-size <n>', 'sentences per inference batch').argParser(ranged('batchSize')).default(32))
     .addOption(new Option('--min-length <n>', 'drop sentences shorter than this (characters)').argParser(ranged('minLength')).default(5))
     .option('--index <file>', 'save the embedded corpus here on first run, reuse it after (rebuilt when stale)')
@@ -424,11 +438,35 @@ export function program(): Command {
       process.stdout.write(`${dir}\n`);
     });
   cmd
+    .command('quantize <model>')
+    .description("write an int8 copy of a model's ONNX export beside it (onnx/model_qint8.onnx), for --precision int8")
+    .option('--revision <rev>', 'hub revision', 'main')
+    .option('--onnx-file <path>', 'the float32 export to quantize (default onnx/model.onnx)')
+    .option('--output <path>', 'where to write, inside the model (default onnx/model_qint8.onnx)')
+    .option('--no-embeddings', 'keep the word-embedding table in float32')
+    .option('-q, --quiet', 'no progress bar')
+    .action(async (name: string, opts: { revision: string; onnxFile?: string; output?: string; embeddings: boolean; quiet?: boolean }) => {
+      const { dir } = await resolveModel({ ...opts, onnxFile: undefined, model: name } as unknown as Options);
+      if (resolve(dir).startsWith(resolve(huggingFaceCache()))) {
+        throw new UsageError(
+          `${dir} is in the Hugging Face cache, which sentvec reads but does not write: copy the folder elsewhere and quantize the copy`,
+        );
+      }
+      const result = await quantizeModel(dir, { onnxFile: opts.onnxFile, output: opts.output, embeddings: opts.embeddings });
+      process.stdout.write(
+        `${result.path}: ${result.matmuls} weight matrices${result.embeddingTable ? ' and the embedding table' : ''} in int8, ` +
+          `${(result.bytesAfter / 1e6).toFixed(1)} MB (float32: ${(result.bytesBefore / 1e6).toFixed(1)} MB)\n`,
+      );
+    });
+  cmd
     .command('serve')
     .description('serve the model over HTTP: OpenAI-compatible /v1/embeddings, /embed, /tokenize, /health, /metrics')
     .option('--model <dir|hub-id>', `model directory or hub id (default: ${DEFAULT_MODEL})`)
     .option('--revision <rev>', 'hub revision', 'main')
     .option('--onnx-file <path>', 'ONNX file inside the model (default onnx/model.onnx, else model.onnx), e.g. onnx/model_fp16.onnx')
+    .addOption(
+      new Option('--precision <p>', 'float32, or int8: an int8 export of the model (see `sentvec quantize`)').choices(['float32', 'int8']),
+    )
     .option('--provider <name>', `execution provider: ${PROVIDER_LIST}`, 'cpu')
     .addOption(new Option('--port <n>', 'port').argParser(ranged('port')).default(8080))
     .option('--host <address>', 'address to listen on', '127.0.0.1')
@@ -491,7 +529,7 @@ export function program(): Command {
         const { dir } = await resolveModel({ ...opts, batchSize: 32, minLength: 5, topK: 1, maxInputMib: 256 } as Options);
         const model = await Model.load(dir, {
           providers: [provider],
-          ...(opts.onnxFile ? { onnxFile: opts.onnxFile } : {}),
+          ...onnxChoice(opts),
           ...(opts.threads ? { threads: opts.threads } : {}),
           spinning: opts.spinning ?? false,
           scheduler: {

@@ -1,0 +1,300 @@
+// In-process int8 quantization of a model's ONNX export, with no Python and no download: the
+// encoder's MatMul weights become int8 per output column (symmetric) under ONNX Runtime's
+// DynamicQuantizeMatMul (activations are quantized at run time by its integer kernels), and the
+// word-embedding table becomes int8 rows with per-row scales, dequantized after the lookup.
+// Everything else in the file is written back byte for byte.
+import { open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { InvalidArgumentError, ModelFileError } from './errors';
+import { decode, encode, int, msg, ProtobufError, raw, str, text, type Field } from './protobuf';
+import { describe, rejectUnknownOptions } from './validate';
+
+export interface QuantizeOptions {
+  /** The float32 export to quantize, inside the model directory. Default 'onnx/model.onnx'. */
+  onnxFile?: string;
+  /** Where to write, inside the model directory. Default 'onnx/model_qint8.onnx'. */
+  output?: string;
+  /** Quantize the word-embedding table too (most of a base model's bytes). Default true. */
+  embeddings?: boolean;
+}
+
+export interface QuantizeResult {
+  /** The file written (absolute). */
+  path: string;
+  /** Bytes of the float32 export (with its external weights) and of the int8 one. */
+  bytesBefore: number;
+  bytesAfter: number;
+  /** MatMul weights made int8. */
+  matmuls: number;
+  /** Whether the word-embedding table was made int8. */
+  embeddingTable: boolean;
+}
+
+const FLOAT = 1;
+const INT8 = 3;
+// TensorProto fields.
+const T = { dims: 1, dataType: 2, floatData: 4, name: 8, rawData: 9, externalData: 13, dataLocation: 14 };
+// NodeProto, GraphProto and ModelProto fields.
+const N = { input: 1, output: 2, name: 3, opType: 4, attribute: 5, domain: 7 };
+const G = { node: 1, initializer: 5 };
+const M = { opsetImport: 8, graph: 7 };
+
+interface Tensor {
+  name: string;
+  dims: number[];
+  dataType: number;
+  data: Float32Array | undefined;
+}
+
+function dimsOf(fields: Field[]): number[] {
+  const dims: number[] = [];
+  for (const f of fields) {
+    if (f.number !== T.dims) continue;
+    if (f.wire === 0) dims.push(Number(f.value));
+    else {
+      // Packed: varints back to back.
+      const bytes = f.value as Uint8Array;
+      let value = 0;
+      let scale = 1;
+      for (const b of bytes) {
+        value += (b & 0x7f) * scale;
+        if (b & 0x80) scale *= 128;
+        else {
+          dims.push(value);
+          value = 0;
+          scale = 1;
+        }
+      }
+    }
+  }
+  return dims;
+}
+
+// The float values of an initializer: raw_data, float_data or external data beside the model.
+async function floats(fields: Field[], dims: number[], modelDir: string, where: string): Promise<Float32Array | undefined> {
+  const count = dims.reduce((a, b) => a * b, 1);
+  const rawField = fields.find((f) => f.number === T.rawData);
+  const copy = (bytes: Uint8Array) => {
+    if (bytes.length !== count * 4) throw new ModelFileError(where, `${where}: a tensor holds ${bytes.length} bytes for ${count} floats`);
+    return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
+  };
+  if (rawField) return copy(rawField.value as Uint8Array);
+  const packed = fields.filter((f) => f.number === T.floatData && f.wire === 2);
+  if (packed.length > 0) return copy(Buffer.concat(packed.map((f) => f.value as Uint8Array)));
+  if (fields.some((f) => f.number === T.dataLocation && f.value === 1n)) {
+    const entries = new Map<string, string>();
+    for (const f of fields.filter((x) => x.number === T.externalData)) {
+      const kv = decode(f.value as Uint8Array);
+      entries.set(
+        text(kv.find((x) => x.number === 1)?.value ?? new Uint8Array()),
+        text(kv.find((x) => x.number === 2)?.value ?? new Uint8Array()),
+      );
+    }
+    const location = entries.get('location') ?? '';
+    if (location === '' || location.includes('..') || location.startsWith('/'))
+      throw new ModelFileError(where, `${where}: an external tensor names the file ${JSON.stringify(location)}`);
+    const offset = Number(entries.get('offset') ?? 0);
+    const length = Number(entries.get('length') ?? count * 4);
+    const file = await open(join(modelDir, location), 'r');
+    try {
+      const bytes = new Uint8Array(length);
+      const { bytesRead } = await file.read(bytes, 0, length, offset);
+      if (bytesRead !== length) throw new ModelFileError(where, `${where}: ${location} is shorter than its tensors say`);
+      return copy(bytes);
+    } finally {
+      await file.close();
+    }
+  }
+  return undefined;
+}
+
+/** Int8 codes and scales per column of a K × N matrix (symmetric: code × scale ≈ value). */
+function perColumn(w: Float32Array, k: number, n: number): { codes: Int8Array; scales: Float32Array } {
+  const scales = new Float32Array(n);
+  for (let r = 0; r < k; r++) for (let c = 0; c < n; c++) scales[c] = Math.max(scales[c], Math.abs(w[r * n + c]));
+  for (let c = 0; c < n; c++) scales[c] = scales[c] > 0 ? scales[c] / 127 : 1;
+  const codes = new Int8Array(k * n);
+  for (let r = 0; r < k; r++)
+    for (let c = 0; c < n; c++) codes[r * n + c] = Math.max(-127, Math.min(127, Math.round(w[r * n + c] / scales[c])));
+  return { codes, scales };
+}
+
+/** Int8 codes and scales per row of a V × H table. */
+function perRow(w: Float32Array, v: number, h: number): { codes: Int8Array; scales: Float32Array } {
+  const scales = new Float32Array(v);
+  const codes = new Int8Array(v * h);
+  for (let r = 0; r < v; r++) {
+    let max = 0;
+    for (let c = 0; c < h; c++) max = Math.max(max, Math.abs(w[r * h + c]));
+    const scale = max > 0 ? max / 127 : 1;
+    scales[r] = scale;
+    for (let c = 0; c < h; c++) codes[r * h + c] = Math.max(-127, Math.min(127, Math.round(w[r * h + c] / scale)));
+  }
+  return { codes, scales };
+}
+
+const tensor = (name: string, dims: number[], dataType: number, bytes: Uint8Array): Field =>
+  msg(G.initializer, [...dims.map((d) => int(T.dims, d)), int(T.dataType, dataType), str(T.name, name), raw(T.rawData, bytes)]);
+const node = (op: string, inputs: string[], outputs: string[], name: string, domain?: string, attributes: Field[] = []): Field =>
+  msg(G.node, [
+    ...inputs.map((i) => str(N.input, i)),
+    ...outputs.map((o) => str(N.output, o)),
+    str(N.name, name),
+    str(N.opType, op),
+    ...attributes,
+    ...(domain ? [str(N.domain, domain)] : []),
+  ]);
+const bytesOf = (a: Int8Array | Float32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+
+/**
+ * Writes an int8 copy of a model directory's float32 export (see the file's header) and returns
+ * what it did. The float32 file is left as it is; the output is written atomically.
+ */
+export async function quantizeModel(dir: string, options: QuantizeOptions = {}): Promise<QuantizeResult> {
+  if (typeof dir !== 'string' || dir === '')
+    throw new InvalidArgumentError(`Expected a model directory for dir but received ${describe(dir)}`);
+  if (options === null || typeof options !== 'object')
+    throw new InvalidArgumentError(`Expected an object for options but received ${describe(options)}`);
+  rejectUnknownOptions(options, new Set(['onnxFile', 'output', 'embeddings']), 'quantizeModel()');
+  const root = resolve(dir);
+  const source = resolve(root, options.onnxFile ?? 'onnx/model.onnx');
+  const target = resolve(root, options.output ?? 'onnx/model_qint8.onnx');
+  if (source === target) throw new InvalidArgumentError('output must differ from onnxFile: the float32 export is kept');
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(source);
+  } catch (err) {
+    throw new ModelFileError(
+      source,
+      `cannot read ${source} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); expected the float32 ONNX export`,
+    );
+  }
+  let bytesBefore = bytes.length;
+  try {
+    bytesBefore += (await stat(`${source}_data`)).size;
+  } catch {
+    // No external weights.
+  }
+  try {
+    const model = decode(bytes);
+    const graphIndex = model.findIndex((f) => f.number === M.graph);
+    if (graphIndex < 0) throw new ModelFileError(source, `${source}: no graph; expected an ONNX model`);
+    const graph = decode(model[graphIndex].value as Uint8Array);
+    // Initializers by name, and how many nodes use each.
+    const initializers = new Map<string, { index: number; fields: Field[] }>();
+    graph.forEach((f, index) => {
+      if (f.number !== G.initializer) return;
+      const fields = decode(f.value as Uint8Array);
+      initializers.set(text(fields.find((x) => x.number === T.name)?.value ?? new Uint8Array()), { index, fields });
+    });
+    const nodes = graph.map((f, index) => (f.number === G.node ? { index, fields: decode(f.value as Uint8Array) } : undefined));
+    const uses = new Map<string, number>();
+    for (const n of nodes)
+      for (const f of n?.fields ?? []) if (f.number === N.input) uses.set(text(f.value), (uses.get(text(f.value)) ?? 0) + 1);
+    const floatMatrix = async (name: string): Promise<Tensor | undefined> => {
+      const init = initializers.get(name);
+      if (!init || uses.get(name) !== 1) return undefined;
+      const dims = dimsOf(init.fields);
+      const dataType = Number(init.fields.find((x) => x.number === T.dataType)?.value ?? 0);
+      if (dims.length !== 2 || dataType !== FLOAT) return undefined;
+      return { name, dims, dataType, data: await floats(init.fields, dims, dirname(source), source) };
+    };
+
+    const replaced = new Map<number, Field[]>(); // graph field index → fields in its place
+    const dropped = new Set<number>();
+    let matmuls = 0;
+    let embeddingTable = false;
+    // The word-embedding table: the largest float table that a Gather reads rows of.
+    let table: { node: number; weight: Tensor; ids: string; output: string } | undefined;
+    for (const n of nodes) {
+      if (!n) continue;
+      const op = text(n.fields.find((f) => f.number === N.opType)?.value ?? new Uint8Array());
+      const domain = text(n.fields.find((f) => f.number === N.domain)?.value ?? new Uint8Array());
+      if (domain !== '' && domain !== 'ai.onnx') continue;
+      const inputs = n.fields.filter((f) => f.number === N.input).map((f) => text(f.value));
+      const outputs = n.fields.filter((f) => f.number === N.output).map((f) => text(f.value));
+      if (op === 'MatMul' && inputs.length === 2) {
+        const w = await floatMatrix(inputs[1]);
+        if (!w?.data) continue;
+        const [k, cols] = w.dims;
+        const { codes, scales } = perColumn(w.data, k, cols);
+        const prefix = `${w.name}_sentvec_int8`;
+        replaced.set(n.index, [
+          tensor(`${prefix}_codes`, [k, cols], INT8, bytesOf(codes)),
+          tensor(`${prefix}_scales`, [cols], FLOAT, bytesOf(scales)),
+          node('DynamicQuantizeMatMul', [inputs[0], `${prefix}_codes`, `${prefix}_scales`], outputs, `${prefix}_matmul`, 'com.microsoft'),
+        ]);
+        dropped.add(initializers.get(w.name)!.index);
+        matmuls++;
+      } else if (op === 'Gather' && options.embeddings !== false && inputs.length === 2) {
+        const axis = n.fields
+          .filter((f) => f.number === N.attribute)
+          .some((f) => {
+            const a = decode(f.value as Uint8Array);
+            return (
+              text(a.find((x) => x.number === 1)?.value ?? new Uint8Array()) === 'axis' && a.some((x) => x.number === 3 && x.value !== 0n)
+            );
+          });
+        if (axis) continue;
+        const w = await floatMatrix(inputs[0]);
+        // (A table of 1-wide rows is a scale column: already quantized.)
+        if (!w?.data || w.dims[0] < 1000 || w.dims[1] < 2 || w.name.includes('_sentvec_int8')) continue;
+        if (!table || w.dims[0] > table.weight.dims[0]) table = { node: n.index, weight: w, ids: inputs[1], output: outputs[0] };
+      }
+    }
+    if (table) {
+      const [v, h] = table.weight.dims;
+      const { codes, scales } = perRow(table.weight.data!, v, h);
+      const p = `${table.weight.name}_sentvec_int8`;
+      replaced.set(table.node, [
+        tensor(`${p}_codes`, [v, h], INT8, bytesOf(codes)),
+        tensor(`${p}_scales`, [v, 1], FLOAT, bytesOf(scales)),
+        node('Gather', [`${p}_codes`, table.ids], [`${p}_rows`], `${p}_gather`),
+        node('Cast', [`${p}_rows`], [`${p}_float`], `${p}_cast`, undefined, [msg(N.attribute, [str(1, 'to'), int(20, 2), int(3, FLOAT)])]),
+        node('Gather', [`${p}_scales`, table.ids], [`${p}_row_scales`], `${p}_gather_scales`),
+        node('Mul', [`${p}_float`, `${p}_row_scales`], [table.output], `${p}_dequantize`),
+      ]);
+      dropped.add(initializers.get(table.weight.name)!.index);
+      embeddingTable = true;
+    }
+    if (matmuls === 0 && !embeddingTable)
+      throw new ModelFileError(source, `${source}: no float32 MatMul weight or embedding table to quantize`);
+    // Initializers first, then nodes in their places (ONNX lists initializers apart from nodes; order among nodes is kept).
+    const added: Field[] = [];
+    const out: Field[] = [];
+    graph.forEach((f, index) => {
+      if (dropped.has(index)) return;
+      const instead = replaced.get(index);
+      if (!instead) return out.push(f);
+      for (const g of instead) (g.number === G.initializer ? added : out).push(g);
+    });
+    const newGraph = [...out, ...added];
+    const opsets = model.filter((f) => f.number === M.opsetImport).map((f) => decode(f.value as Uint8Array));
+    const hasMs = opsets.some((o) => text(o.find((x) => x.number === 1)?.value ?? new Uint8Array()) === 'com.microsoft');
+    const newModel = model.map((f, i) => (i === graphIndex ? msg(M.graph, newGraph) : f));
+    if (!hasMs) newModel.push(msg(M.opsetImport, [str(1, 'com.microsoft'), int(2, 1)]));
+    const written = encode(newModel);
+    if (written.length >= 2 ** 31)
+      throw new ModelFileError(source, `${source}: the int8 model would be ${written.length} bytes, more than one ONNX file holds`);
+    const tmp = `${target}.tmp-${process.pid}-${randomUUID()}`;
+    const handle = await open(tmp, 'w');
+    try {
+      await handle.writeFile(written);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    try {
+      await rename(tmp, target);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
+    return { path: target, bytesBefore, bytesAfter: written.length, matmuls, embeddingTable };
+  } catch (err) {
+    if (err instanceof ProtobufError)
+      throw new ModelFileError(source, `${source} is not a valid ONNX file (${err.message}); download it again`);
+    throw err;
+  }
+}

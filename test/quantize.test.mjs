@@ -1,0 +1,111 @@
+// int8 quantization in-process (lib/quantize.ts) and Model.load's precision: 'int8'.
+import test from 'ava';
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureModel, testTwin } from '../scripts/model/generate.mjs';
+import { parityCorpus } from './fixtures/parity-corpus.mjs';
+import { tinyModel } from './helpers/models.mjs';
+import { sentvec } from './helpers/sentvec.mjs';
+
+const { Model, quantizeModel, InvalidArgumentError, ModelFileError } = sentvec;
+const sha = (p) => createHash('sha256').update(readFileSync(p)).digest('hex');
+const texts = parityCorpus.filter((_, i) => i % 5 === 0);
+
+function copy(t, source) {
+  const dir = mkdtempSync(join(tmpdir(), 'sentvec-quantize-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  cpSync(source, dir, { recursive: true });
+  return dir;
+}
+
+async function fidelity(dir, options) {
+  const f = await Model.load(dir, { scheduler: false });
+  const q = await Model.load(dir, { scheduler: false, ...options });
+  const a = await f.encode(texts, { normalize: true });
+  const b = await q.encode(texts, { normalize: true });
+  const cos = texts.map((_, i) => a.get(i).reduce((s, x, k) => s + x * b.get(i)[k], 0));
+  f.dispose();
+  q.dispose();
+  return { mean: cos.reduce((s, x) => s + x, 0) / cos.length, min: Math.min(...cos), onnxPath: q.onnxPath };
+}
+
+test('quantizeModel writes an int8 export beside the float32 one, which precision: int8 loads', async (t) => {
+  const dir = copy(t, tinyModel());
+  const before = sha(join(dir, 'onnx/model.onnx'));
+  const result = await quantizeModel(dir);
+  t.is(result.path, join(dir, 'onnx/model_qint8.onnx'));
+  t.is(result.matmuls, 2 * 6, 'six weight matrices per layer (query, key, value, output, intermediate, output)');
+  t.true(result.embeddingTable);
+  t.is(result.bytesAfter, statSync(result.path).size);
+  t.true(result.bytesAfter < 0.5 * result.bytesBefore, `${result.bytesAfter} of ${result.bytesBefore} bytes`);
+  t.is(sha(join(dir, 'onnx/model.onnx')), before, 'the float32 export is left as it is');
+  const { mean, min, onnxPath } = await fidelity(dir, { precision: 'int8' });
+  t.is(onnxPath, result.path);
+  t.log(`cosine with float32 over ${texts.length} texts: mean ${mean.toFixed(5)}, min ${min.toFixed(5)}`);
+  t.true(mean >= 0.99 && min >= 0.97, `mean ${mean}, min ${min}`);
+  // Without the table: only the weight matrices.
+  const partial = await quantizeModel(dir, { embeddings: false, output: 'onnx/model_matmul_int8.onnx' });
+  t.false(partial.embeddingTable);
+  t.true(partial.bytesAfter > result.bytesAfter);
+});
+
+test('a model whose weights sit in model.onnx_data quantizes into one file', async (t) => {
+  const dir = copy(t, ensureModel('twin-bge-m3-2-layers', { ...testTwin('BAAI/bge-m3'), layers: 2 }));
+  const result = await quantizeModel(dir);
+  t.true(result.bytesBefore > statSync(join(dir, 'onnx/model.onnx')).size, 'counts the external weights');
+  const { mean } = await fidelity(dir, { precision: 'int8' });
+  t.true(mean >= 0.99, `mean ${mean}`);
+});
+
+test('precision: int8 takes sentvec\'s export, else the one published for this CPU, and says when there is none', async (t) => {
+  const dir = copy(t, tinyModel());
+  await t.throwsAsync(Model.load(dir, { precision: 'int8' }), {
+    instanceOf: ModelFileError,
+    message: /no int8 export in .*looked for onnx\/model_qint8\.onnx, .*onnx\/model_quint8_avx2\.onnx\): make one with `sentvec quantize/,
+  });
+  await quantizeModel(dir);
+  // As sentence-transformers publishes them: only an AVX2 file.
+  copyFileSync(join(dir, 'onnx/model_qint8.onnx'), join(dir, 'onnx/model_quint8_avx2.onnx'));
+  rmSync(join(dir, 'onnx/model_qint8.onnx'));
+  const m = await Model.load(dir, { precision: 'int8' });
+  t.is(m.onnxPath, join(dir, 'onnx/model_quint8_avx2.onnx'));
+  m.dispose();
+  await t.throwsAsync(Model.load(dir, { precision: 'int8', onnxFile: 'onnx/model.onnx' }), { instanceOf: InvalidArgumentError, message: /onnxFile or precision, not both/ });
+  await t.throwsAsync(Model.load(dir, { precision: 'int4' }), { instanceOf: InvalidArgumentError, message: /'float32' or 'int8' for precision/ });
+});
+
+test('quantizing a file that is not ONNX, or has nothing to quantize, is a ModelFileError; options are checked', async (t) => {
+  const dir = copy(t, tinyModel());
+  writeFileSync(join(dir, 'onnx/broken.onnx'), Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 1, 2]));
+  await t.throwsAsync(quantizeModel(dir, { onnxFile: 'onnx/broken.onnx' }), { instanceOf: ModelFileError, message: /broken\.onnx is not a valid ONNX file/ });
+  await t.throwsAsync(quantizeModel(dir, { onnxFile: 'onnx/missing.onnx' }), { instanceOf: ModelFileError, message: /cannot read .*missing\.onnx/ });
+  await quantizeModel(dir);
+  await t.throwsAsync(quantizeModel(dir, { onnxFile: 'onnx/model_qint8.onnx', output: 'onnx/again.onnx' }), {
+    instanceOf: ModelFileError,
+    message: /no float32 MatMul weight or embedding table to quantize/,
+  });
+  await t.throwsAsync(quantizeModel(dir, { output: 'onnx/model.onnx' }), { instanceOf: InvalidArgumentError, message: /output must differ/ });
+  await t.throwsAsync(quantizeModel(dir, { bits: 4 }), { instanceOf: InvalidArgumentError, message: /Unknown option/ });
+  t.false(existsSync(join(dir, 'onnx/again.onnx')));
+});
+
+test('sentvec quantize, then --precision int8', async (t) => {
+  const dir = copy(t, tinyModel());
+  const bin = resolve(dirname(fileURLToPath(import.meta.url)), '../bin/sentvec.js');
+  const run = (args) =>
+    new Promise((done) => execFile(process.execPath, [bin, ...args], (error, stdout, stderr) => done({ code: error ? error.code : 0, stdout, stderr })));
+  const q = await run(['quantize', dir]);
+  t.is(q.code, 0, q.stderr);
+  t.regex(q.stdout, /model_qint8\.onnx: 12 weight matrices and the embedding table in int8, [\d.]+ MB \(float32: [\d.]+ MB\)/);
+  writeFileSync(join(dir, 'input.txt'), 'The night train leaves at ten.\nThe bakery opens at six.\n');
+  const answer = await run(['-i', join(dir, 'input.txt'), '--model', dir, '-p', 'train', '--precision', 'int8', '--json']);
+  t.is(answer.code, 0, answer.stderr);
+  t.regex(answer.stderr, /Using .*model_qint8\.onnx \(int8\)/);
+  t.is(JSON.parse(answer.stdout).results.length, 1);
+  const both = await run(['-i', join(dir, 'input.txt'), '--model', dir, '-p', 'train', '--precision', 'int8', '--onnx-file', 'onnx/model.onnx']);
+  t.is(both.code, 2);
+});
