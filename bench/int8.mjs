@@ -1,0 +1,106 @@
+// int8 against float32 on the shape twins, batch 32, realistic corpus, in one run: sentvec's int8
+// export (quantizeModel) against sentvec float32, transformers.js float32, and transformers.js
+// running the same int8 file (its q8 path); fidelity (cosine of each vector with its float32 twin,
+// top-10 neighbours over the corpus); file size and RSS after load (each in a fresh process).
+//   npm run bench -- int8 [--models minilm-l12-twin,mpnet-base-twin --rounds N]
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { env, pipeline } from '@huggingface/transformers';
+import { realisticCorpus } from '../scripts/model/corpus.mjs';
+import { MODELS, require, sentvec, time } from './common.mjs';
+
+const TEXTS = { 'minilm-l12-twin': 256, 'mpnet-base-twin': 128 };
+
+function rssAfterLoad(dir, precision) {
+  const script = `
+    const { Model } = require(${JSON.stringify(require.resolve('..'))});
+    Model.load(${JSON.stringify(dir)}, { precision: '${precision}', scheduler: false }).then(async (m) => {
+      await m.encode('warm up');
+      console.log(process.memoryUsage().rss);
+    });`;
+  return Number(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }).trim());
+}
+
+function topK(vectors, k) {
+  const n = vectors.length;
+  return vectors.map((q, i) => {
+    const scores = vectors.map((v, j) => [j === i ? -Infinity : q.reduce((s, x, d) => s + x * v[d], 0), j]);
+    return new Set(scores.sort((a, b) => b[0] - a[0]).slice(0, Math.min(k, n - 1)).map(([, j]) => j));
+  });
+}
+
+export async function run(args) {
+  const { values } = parseArgs({ args, options: { models: { type: 'string', default: 'minilm-l12-twin,mpnet-base-twin' }, rounds: { type: 'string', default: '2' } } });
+  const threads = sentvec.physicalCores();
+  const rows = [];
+  const targets = [];
+  for (const name of values.models.split(',')) {
+    const dir = MODELS[name]();
+    const int8 = join(dir, 'onnx/model_qint8.onnx');
+    if (!existsSync(int8)) await sentvec.quantizeModel(dir);
+    // transformers.js's q8 path loads onnx/model_quantized.onnx: the same file.
+    copyFileSync(int8, join(dir, 'onnx/model_quantized.onnx'));
+    const texts = realisticCorpus(TEXTS[name] ?? 256, 99);
+    const rounds = Number(values.rounds);
+    const load = (precision) => sentvec.Model.load(dir, { threads, scheduler: false, maxSeqLength: 128, precision });
+    const f32 = await load('float32');
+    const q8 = await load('int8');
+    env.allowRemoteModels = false;
+    env.localModelPath = `${dirname(dir)}/`;
+    const session_options = { intraOpNumThreads: threads, interOpNumThreads: 1 };
+    const hf32 = await pipeline('feature-extraction', basename(dir), { dtype: 'fp32', session_options });
+    const hfq8 = await pipeline('feature-extraction', basename(dir), { dtype: 'q8', session_options });
+    for (const p of [hf32, hfq8]) p.tokenizer._tokenizerConfig.model_max_length = 128;
+    const batchSize = 32;
+    const encode = (model) => () => model.encode(texts, { batchSize, normalize: true });
+    const theirs = (p) => async () => {
+      for (let i = 0; i < texts.length; i += batchSize) await p(texts.slice(i, i + batchSize), { pooling: 'mean', normalize: true });
+    };
+    const msF32 = await time(rounds, encode(f32));
+    const msInt8 = await time(rounds, encode(q8));
+    const msHf32 = await time(rounds, theirs(hf32));
+    const msHfq8 = await time(rounds, theirs(hfq8));
+    // Fidelity over the corpus.
+    const a = (await f32.encode(texts, { normalize: true })).toArray();
+    const b = (await q8.encode(texts, { normalize: true })).toArray();
+    const cos = a.map((v, i) => v.reduce((s, x, d) => s + x * b[i][d], 0));
+    const [na, nb] = [topK(a, 10), topK(b, 10)];
+    const overlap = na.reduce((s, set, i) => s + [...set].filter((j) => nb[i].has(j)).length / set.size, 0) / na.length;
+    f32.dispose();
+    q8.dispose();
+    await hf32.dispose();
+    await hfq8.dispose();
+    const f32Bytes = statSync(join(dir, 'onnx/model.onnx')).size + (existsSync(join(dir, 'onnx/model.onnx_data')) ? statSync(join(dir, 'onnx/model.onnx_data')).size : 0);
+    const int8Bytes = statSync(int8).size;
+    const [rssF32, rssInt8] = [rssAfterLoad(dir, 'float32'), rssAfterLoad(dir, 'int8')];
+    const row = {
+      model: name,
+      texts: texts.length,
+      'int8 texts/s': +((texts.length / msInt8) * 1000).toFixed(1),
+      'int8 ÷ float32': +(msF32 / msInt8).toFixed(2),
+      'int8 ÷ transformers.js fp32': +(msHf32 / msInt8).toFixed(2),
+      'int8 ÷ transformers.js q8': +(msHfq8 / msInt8).toFixed(2),
+      'cosine mean': +(cos.reduce((s, x) => s + x, 0) / cos.length).toFixed(4),
+      'cosine min': +Math.min(...cos).toFixed(4),
+      'top-10 overlap': +overlap.toFixed(3),
+      'file ÷ float32': +(int8Bytes / f32Bytes).toFixed(3),
+      'RSS ÷ float32': +(rssInt8 / rssF32).toFixed(3),
+      'RSS MB (f32 / int8)': `${(rssF32 / 1e6).toFixed(0)} / ${(rssInt8 / 1e6).toFixed(0)}`,
+    };
+    console.log(row);
+    rows.push(row);
+    if (name === 'mpnet-base-twin') {
+      targets.push({ name: 'int8 ≥ 2.0× sentvec float32 (base twin, batch 32)', value: msF32 / msInt8, goal: 2 });
+      targets.push({ name: 'int8 ≥ 4× transformers.js float32 (base twin, batch 32)', value: msHf32 / msInt8, goal: 4 });
+      targets.push({ name: 'int8 ≥ 1.5× transformers.js on the same int8 file (base twin)', value: msHfq8 / msInt8, goal: 1.5 });
+    }
+    targets.push({ name: `int8 cosine mean ≥ 0.99 (${name})`, value: row['cosine mean'] / 0.99, goal: 1 });
+    targets.push({ name: `int8 top-10 overlap ≥ 0.9 (${name})`, value: overlap / 0.9, goal: 1 });
+    targets.push({ name: `int8 file ≤ 0.3× float32 (${name})`, value: 0.3 / row['file ÷ float32'], goal: 1 });
+    targets.push({ name: `int8 RSS after load ≤ 0.4× float32 (${name})`, value: 0.4 / row['RSS ÷ float32'], goal: 1 });
+  }
+  console.table(rows);
+  return { rows, targets };
+}
