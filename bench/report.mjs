@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
-const ORDER = ['tokenize', 'embed', 'int8', 'pool', 'search', 'serve'];
+const ORDER = ['tokenize', 'embed', 'int8', 'coldstart', 'pool', 'search', 'serve'];
 
 function version(name) {
   try {

@@ -20,6 +20,8 @@ export interface NativeModelConfig {
   threads: number;
   spinning: boolean;
   memoryArena: boolean;
+  /** The optimized model's cache file (ONNX Runtime format), when caching. */
+  optimizedCache?: string;
   providers: Array<{ name: string; options: Array<[string, string]> }>;
   fallback: boolean;
 }
@@ -73,6 +75,8 @@ export interface NativeModelInfo {
   threads: number;
   provider: string;
   providerWarnings: string[];
+  /** The session came from the optimized-model cache. */
+  fromCache: boolean;
 }
 
 export interface NativeModel {
@@ -136,6 +140,8 @@ export interface NativeBinding {
   /** Registers the function that builds native errors, so that they arrive as lib/errors.ts's classes. */
   setErrorFactory(factory: (code: string, message: string, subject: string) => Error): void;
   physicalCores: number;
+  /** The ONNX Runtime library the addon runs, e.g. "1.30.0". */
+  onnxRuntimeVersion: string;
   /** Measurements for bench/ (native/bench). */
   bench: {
     measureReadBandwidth(bytes: number, threads: number): Promise<number>;

@@ -109,3 +109,38 @@ test('sentvec quantize, then --precision int8', async (t) => {
   const both = await run(['-i', join(dir, 'input.txt'), '--model', dir, '-p', 'train', '--precision', 'int8', '--onnx-file', 'onnx/model.onnx']);
   t.is(both.code, 2);
 });
+
+test('optimizedCache: the first load writes the optimized model, later loads map it and give the same vectors', async (t) => {
+  const dir = copy(t, tinyModel());
+  const cache = mkdtempSync(join(tmpdir(), 'sentvec-optimized-'));
+  t.teardown(() => rmSync(cache, { recursive: true, force: true }));
+  const texts = ['The library closes early.', '図書館は早く閉まります。'];
+  const plain = await Model.load(dir);
+  const want = (await plain.encode(texts)).toArray();
+  plain.dispose();
+  const first = await Model.load(dir, { optimizedCache: cache });
+  t.false(first.info.fromCache);
+  const files = (await import('node:fs')).readdirSync(cache);
+  t.is(files.length, 1);
+  t.regex(files[0], /^[0-9a-f]{24}\.ort$/);
+  t.deepEqual((await first.encode(texts)).toArray(), want);
+  first.dispose();
+  const second = await Model.load(dir, { optimizedCache: cache });
+  t.true(second.info.fromCache);
+  const got = (await second.encode(texts)).toArray();
+  got.forEach((row, i) => row.forEach((x, d) => t.true(Math.abs(x - want[i][d]) < 1e-6)));
+  second.dispose();
+  // A damaged cache file is optimized again and replaced, never an error.
+  writeFileSync(join(cache, files[0]), 'not a model');
+  const repaired = await Model.load(dir, { optimizedCache: cache });
+  t.false(repaired.info.fromCache);
+  repaired.dispose();
+  t.true((await Model.load(dir, { optimizedCache: cache })).info.fromCache);
+  // Another model file (or an int8 one): another key.
+  await quantizeModel(dir);
+  const q = await Model.load(dir, { optimizedCache: cache, precision: 'int8' });
+  t.false(q.info.fromCache);
+  q.dispose();
+  t.is((await import('node:fs')).readdirSync(cache).filter((f) => f.endsWith('.ort')).length, 2);
+  await t.throwsAsync(Model.load(dir, { optimizedCache: 42 }), { instanceOf: InvalidArgumentError, message: /boolean or a folder for optimizedCache/ });
+});

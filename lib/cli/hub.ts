@@ -5,6 +5,7 @@ import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import { cacheRoot } from '../cache-dir';
 import { SentvecError } from '../errors';
 import { integerOption } from '../validate';
 
@@ -80,13 +81,6 @@ function requiredFiles(options: DownloadOptions): string[] {
   return [...CONFIG_FILES, onnxFile];
 }
 
-export function cacheRoot(options: { cacheDir?: string } = {}): string {
-  if (options.cacheDir) return options.cacheDir;
-  if (process.env.SENTVEC_CACHE) return process.env.SENTVEC_CACHE;
-  if (process.env.XDG_CACHE_HOME) return join(process.env.XDG_CACHE_HOME, 'sentvec');
-  return join(homedir(), '.cache', 'sentvec');
-}
-
 /**
  * The Hugging Face hub cache that Python's huggingface_hub, `huggingface-cli download` and others
  * fill: $HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub.
@@ -157,6 +151,8 @@ export async function findInHuggingFaceCache(repo: string, revision: string, req
   const dir = join(base, 'snapshots', commit);
   return (await complete(dir, required)) ? dir : undefined;
 }
+
+export { cacheRoot };
 
 export function isHubId(value: string): boolean {
   return /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/.test(value) && !value.startsWith('.') && !existsSync(value);

@@ -40,6 +40,7 @@ interface Options {
   documentPromptName?: string;
   longInputs?: 'truncate' | 'chunk';
   precision?: 'float32' | 'int8';
+  optimizedCache?: boolean;
   quiet?: boolean;
   verbose?: boolean;
 }

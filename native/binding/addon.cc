@@ -2,6 +2,7 @@
 // exports of each part.
 #include "../core/system.h"
 #include "common.h"
+#include "onnxruntime_c_api.h"
 
 namespace {
 
@@ -14,6 +15,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   binding::InitProviders(env, exports);
   binding::InitBench(env, exports);
   exports.Set("physicalCores", Napi::Number::New(env, sentvec::PhysicalCores()));
+  exports.Set("onnxRuntimeVersion", Napi::String::New(env, OrtGetApiBase()->GetVersionString()));
   return exports;
 }
 

@@ -219,6 +219,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     out.Set("pooledOutput", Napi::Boolean::New(env, model->session().pooled()));
     out.Set("threads", Napi::Number::New(env, model->session().intraOpThreads()));
     out.Set("provider", Napi::String::New(env, model->session().provider()));
+    out.Set("fromCache", Napi::Boolean::New(env, model->session().fromCache()));
     Napi::Array warnings = Napi::Array::New(env, model->session().warnings().size());
     for (size_t i = 0; i < model->session().warnings().size(); ++i)
       warnings.Set(static_cast<uint32_t>(i), model->session().warnings()[i]);
@@ -266,6 +267,8 @@ static Napi::Value LoadModel(const Napi::CallbackInfo& info) {
   config.session.intraOpThreads = static_cast<int>(PositiveInteger(o, "threads", 0));
   config.session.spinning = Boolean(o, "spinning", true);
   config.session.memoryArena = Boolean(o, "memoryArena", true);
+  Napi::Value cache = o.Get("optimizedCache");
+  if (cache.IsString()) config.session.optimizedCache = cache.As<Napi::String>().Utf8Value();
   config.session.fallback = Boolean(o, "fallback", false);
   config.session.providers = ProviderRequests(o.Get("providers"));
   // wordPiece: { vocab (tokens joined by "\n", in id order), cleanText, handleChineseChars,

@@ -1,5 +1,6 @@
 #include "session.h"
 
+#include <cstdio>
 #include <fstream>
 #include <mutex>
 
@@ -8,6 +9,12 @@
 #include "ort_env.h"
 #include "providers.h"
 #include "system.h"
+#if !defined(_WIN32)
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#endif
 
 namespace sentvec {
 
@@ -43,7 +50,47 @@ class WidenedOutput : public SessionOutput {
 
 }  // namespace
 
+// A file mapped read-only into memory, for as long as the session runs on its bytes.
+class MappedFile {
+ public:
+  static std::unique_ptr<MappedFile> Open(const std::string& path) {
+#if defined(_WIN32)
+    (void)path;
+    return nullptr;
+#else
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return nullptr;
+    struct stat st;
+    if (::fstat(fd, &st) != 0 || st.st_size <= 0) {
+      ::close(fd);
+      return nullptr;
+    }
+    void* data = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+    ::close(fd);
+    if (data == MAP_FAILED) return nullptr;
+    std::unique_ptr<MappedFile> file(new MappedFile());
+    file->data_ = data;
+    file->size_ = static_cast<size_t>(st.st_size);
+    return file;
+#endif
+  }
+  ~MappedFile() {
+#if !defined(_WIN32)
+    if (data_) ::munmap(data_, size_);
+#endif
+  }
+  const void* data() const { return data_; }
+  size_t size() const { return size_; }
+
+ private:
+  MappedFile() = default;
+  void* data_ = nullptr;
+  size_t size_ = 0;
+};
+
 struct Session::Impl {
+  // Declared first, so destroyed last: the session may run on the mapped bytes.
+  std::unique_ptr<MappedFile> mapped;
   std::unique_ptr<Ort::Session> session;
   std::vector<std::string> inputNames;
   std::vector<Feed> feeds;
@@ -109,7 +156,34 @@ std::unique_ptr<Session> Session::Load(const std::string& path, const SessionOpt
               "add 'cpu' to the list to fall back to the CPU",
           providers.back().name);
     }
-    s->impl_->session = std::make_unique<Ort::Session>(OrtEnvironment(), path.c_str(), so);
+    if (!options.optimizedCache.empty()) {
+      if (auto mapped = MappedFile::Open(options.optimizedCache)) {
+        // The cached model: already optimized, its weights used where they are mapped.
+        try {
+          Ort::SessionOptions cached = so.Clone();
+          cached.SetGraphOptimizationLevel(GraphOptimizationLevel::ORT_DISABLE_ALL);
+          cached.AddConfigEntry("session.load_model_format", "ORT");
+          cached.AddConfigEntry("session.use_ort_model_bytes_directly", "1");
+          cached.AddConfigEntry("session.use_ort_model_bytes_for_initializers", "1");
+          s->impl_->session = std::make_unique<Ort::Session>(OrtEnvironment(), mapped->data(), mapped->size(), cached);
+          s->impl_->mapped = std::move(mapped);
+          s->fromCache_ = true;
+        } catch (const Ort::Exception&) {
+          // A cache from another ONNX Runtime, or damaged: optimize again and replace it.
+          s->impl_->session.reset();
+        }
+      }
+      if (!s->impl_->session) {
+        const std::string tmp = options.optimizedCache + ".tmp-" + std::to_string(reinterpret_cast<uintptr_t>(s.get()));
+        Ort::SessionOptions saving = so.Clone();
+        saving.AddConfigEntry("session.save_model_format", "ORT");
+        saving.SetOptimizedModelFilePath(tmp.c_str());
+        s->impl_->session = std::make_unique<Ort::Session>(OrtEnvironment(), path.c_str(), saving);
+        if (std::rename(tmp.c_str(), options.optimizedCache.c_str()) != 0) std::remove(tmp.c_str());
+      }
+    } else {
+      s->impl_->session = std::make_unique<Ort::Session>(OrtEnvironment(), path.c_str(), so);
+    }
   } catch (const Error&) {
     throw;
   } catch (const Ort::Exception& e) {

@@ -23,6 +23,10 @@ struct SessionOptions {
   // grows with every new largest shape and never shrinks; without it, memory goes back after each
   // run, so peak memory is that of the largest single batch.
   bool memoryArena = true;
+  // A file for the optimized model in ONNX Runtime's own format (empty: none). When it exists it
+  // is mapped into memory and run in place — no parsing, no graph optimization, no second copy of
+  // the weights; when it does not, the model is optimized as usual and saved there (atomically).
+  std::string optimizedCache;
 };
 
 // The encoder's output for one batch, in memory owned by ONNX Runtime.
@@ -55,6 +59,8 @@ class Session {
   const std::string& provider() const { return provider_; }
   // Providers skipped under fallback, with the reason.
   const std::vector<std::string>& warnings() const { return warnings_; }
+  // Whether this session came from SessionOptions::optimizedCache (else it may have written it).
+  bool fromCache() const { return fromCache_; }
 
  private:
   Session() = default;
@@ -66,6 +72,7 @@ class Session {
   int threads_ = 1;
   std::string provider_ = "cpu";
   std::vector<std::string> warnings_;
+  bool fromCache_ = false;
 };
 
 }  // namespace sentvec
