@@ -12,7 +12,6 @@
 #if !defined(_WIN32)
 #include <fcntl.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #endif
 
@@ -60,17 +59,18 @@ class MappedFile {
 #else
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return nullptr;
-    struct stat st;
-    if (::fstat(fd, &st) != 0 || st.st_size <= 0) {
+    // (lseek rather than fstat: fstat would need glibc 2.33, above ONNX Runtime's floor of 2.28.)
+    const off_t size = ::lseek(fd, 0, SEEK_END);
+    if (size <= 0) {
       ::close(fd);
       return nullptr;
     }
-    void* data = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+    void* data = ::mmap(nullptr, static_cast<size_t>(size), PROT_READ, MAP_PRIVATE, fd, 0);
     ::close(fd);
     if (data == MAP_FAILED) return nullptr;
     std::unique_ptr<MappedFile> file(new MappedFile());
     file->data_ = data;
-    file->size_ = static_cast<size_t>(st.st_size);
+    file->size_ = static_cast<size_t>(size);
     return file;
 #endif
   }
