@@ -9,6 +9,7 @@
 
 #include "../native/core/error.h"
 #include "../native/core/sentencepiece_tokenizer.h"
+#include "encoding_checks.h"
 
 namespace {
 std::unique_ptr<sentvec::SentencePieceTokenizer> plain, lower;
@@ -29,22 +30,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto& tok = (data[0] & 1) ? *lower : *plain;
   const std::string_view text(reinterpret_cast<const char*>(data + 1), size - 1);
   try {
-    const auto enc = tok.Encode(text, maxLength);
-    if (enc.ids.size() < 2 || enc.ids.size() > maxLength) std::abort();
-    if (enc.ids.front() != sentvec::SentencePieceTokenizer::kBosId ||
-        enc.ids.back() != sentvec::SentencePieceTokenizer::kEosId)
-      std::abort();
-    for (int32_t id : enc.ids) {
-      if (id < 0 || id >= tok.vocabSize()) std::abort();
-    }
-    const auto traced = tok.Encode(text, maxLength, true);
-    if (traced.ids != enc.ids || traced.truncated != enc.truncated || traced.offsets.size() != 2 * enc.ids.size())
-      std::abort();
-    for (size_t k = 0; k < enc.ids.size(); ++k) {
-      const uint32_t begin = traced.offsets[2 * k], end = traced.offsets[2 * k + 1];
-      if (begin > end || end > text.size()) std::abort();
-      if (k > 0 && (begin < traced.offsets[2 * k - 2] || end < traced.offsets[2 * k - 1])) std::abort();
-    }
+    CheckEncoding(tok, text, maxLength);
   } catch (const sentvec::Error&) {
     // A typed error (e.g. invalid UTF-8) is an answer, not a bug.
   }

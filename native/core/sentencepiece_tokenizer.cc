@@ -390,7 +390,6 @@ Encoding SentencePieceTokenizer::Encode(std::string_view input, size_t maxLength
   }
   const std::string_view utf8 = lowered.text;
   const size_t limit = maxLength - 2;
-  Encoding enc;
   std::vector<int32_t> pieces;
   // With offsets: per piece, its [begin, end) bytes in the input.
   std::vector<uint32_t> ranges;
@@ -469,21 +468,7 @@ Encoding SentencePieceTokenizer::Encode(std::string_view input, size_t maxLength
     }
     if (!within) break;
   }
-  enc.truncated = pieces.size() > limit;
-  if (enc.truncated) pieces.resize(limit);
-  enc.ids.reserve(pieces.size() + 2);
-  enc.ids.push_back(kBosId);
-  enc.ids.insert(enc.ids.end(), pieces.begin(), pieces.end());
-  enc.ids.push_back(kEosId);
-  if (withOffsets) {
-    const auto end = static_cast<uint32_t>(input.size());
-    ranges.resize(2 * pieces.size());
-    enc.offsets.reserve(ranges.size() + 4);
-    enc.offsets.insert(enc.offsets.end(), {0, 0});
-    enc.offsets.insert(enc.offsets.end(), ranges.begin(), ranges.end());
-    enc.offsets.insert(enc.offsets.end(), {end, end});
-  }
-  return enc;
+  return Frame(std::move(pieces), std::move(ranges), limit, specialIds(), withOffsets, input.size());
 }
 
 }  // namespace sentvec

@@ -31,6 +31,11 @@ struct SpecialIds {
   int32_t unknown = 3;
 };
 
+// The encoding of `pieces` (with, when `withOffsets`, their [begin, end) byte ranges in an input
+// of `inputBytes`): at most `limit` of them, framed by the start and end ids.
+Encoding Frame(std::vector<int32_t> pieces, std::vector<uint32_t> ranges, size_t limit, const SpecialIds& ids,
+               bool withOffsets, size_t inputBytes);
+
 class Tokenizer {
  public:
   virtual ~Tokenizer() = default;

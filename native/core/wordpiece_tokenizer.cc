@@ -281,22 +281,7 @@ Encoding WordPieceTokenizer::Encode(std::string_view input, size_t maxLength, bo
   }
   if (pieces.size() <= limit) text(start, raw.size());
 
-  Encoding enc;
-  enc.truncated = pieces.size() > limit;
-  if (enc.truncated) pieces.resize(limit);
-  enc.ids.reserve(pieces.size() + 2);
-  enc.ids.push_back(ids_.start);
-  enc.ids.insert(enc.ids.end(), pieces.begin(), pieces.end());
-  enc.ids.push_back(ids_.end);
-  if (withOffsets) {
-    const auto end = static_cast<uint32_t>(input.size());
-    ranges.resize(2 * pieces.size());
-    enc.offsets.reserve(ranges.size() + 4);
-    enc.offsets.insert(enc.offsets.end(), {0, 0});
-    enc.offsets.insert(enc.offsets.end(), ranges.begin(), ranges.end());
-    enc.offsets.insert(enc.offsets.end(), {end, end});
-  }
-  return enc;
+  return Frame(std::move(pieces), std::move(ranges), limit, ids_, withOffsets, input.size());
 }
 
 }  // namespace sentvec

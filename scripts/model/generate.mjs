@@ -12,7 +12,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, r
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { buildOnnx } from './onnx.mjs';
+import { buildOnnx, uniform } from './onnx.mjs';
 import { padVocabulary, tokenizerJson, trainSentencePiece } from './sentencepiece.mjs';
 import { buildWordPieceVocab, wordPieceFiles } from './wordpiece.mjs';
 
@@ -106,14 +106,8 @@ export const TINY = {
 
 /** A Dense module's model.safetensors: linear.weight (out × in) and linear.bias, seeded, float32. */
 export function denseSafetensors(inFeatures, outFeatures, seed) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
-  };
+  const u = uniform(seed);
+  const next = () => u() - 0.5;
   const weight = Float32Array.from({ length: inFeatures * outFeatures }, () => next() / Math.sqrt(inFeatures));
   const bias = Float32Array.from({ length: outFeatures }, () => next() * 0.1);
   const header = {

@@ -5,15 +5,20 @@ import onnxProto from 'onnx-proto';
 
 const { onnx } = onnxProto;
 
-function rng(seed) {
+/** Seeded uniform numbers in [0, 1) (mulberry32). */
+export function uniform(seed) {
   let a = seed >>> 0;
-  const next = () => {
+  return () => {
     a = (a + 0x6D2B79F5) >>> 0;
     let t = a;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+function rng(seed) {
+  const next = uniform(seed);
   return (std) => {
     const u = Math.max(next(), 1e-12);
     return std * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * next());
