@@ -1,5 +1,7 @@
 // Shared pieces of the benchmark suites.
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { ensureModel, TWINS } from '../scripts/model/generate.mjs';
 
 export const require = createRequire(import.meta.url);
@@ -26,4 +28,53 @@ export async function time(rounds, fn) {
     runs.push(performance.now() - t0);
   }
   return median(runs);
+}
+
+/**
+ * This CPU's peak multiply-adds per second, from /proc/cpuinfo: cores × clock × lanes × 2 (two
+ * FMA / VNNI issue ports per core, as on Intel's Xeon cores with AVX-512). float32: 16 lanes per
+ * AVX-512 FMA (8 with AVX2 only); int8: VPDPBUSD does 64 int8 multiply-adds per 512-bit
+ * instruction (32 per 256-bit one). The clock is the nominal one /proc/cpuinfo reports; turbo and
+ * AMX (whose int8 tiles go further) are not counted.
+ */
+export function machinePeak() {
+  let info = '';
+  try {
+    info = readFileSync('/proc/cpuinfo', 'utf8');
+  } catch {
+    return undefined;
+  }
+  const flags = info.match(/^flags\s*:(.*)$/m)?.[1] ?? '';
+  const mhz = Number(info.match(/^cpu MHz\s*:\s*([\d.]+)/m)?.[1] ?? 0);
+  const cores = sentvec.physicalCores();
+  const avx512 = / avx512f\b/.test(flags);
+  const vnni = / avx512_vnni\b/.test(flags) || / avx_vnni\b/.test(flags);
+  const f32Lanes = avx512 ? 16 : 8;
+  const int8Lanes = vnni ? (avx512 ? 64 : 32) : 0;
+  const ghz = mhz / 1000;
+  return {
+    f32: cores * ghz * f32Lanes * 2,
+    int8: cores * ghz * int8Lanes * 2,
+    how: `${cores} cores × ${ghz.toFixed(2)} GHz × 2 ports × ${f32Lanes} float32 FMA lanes${int8Lanes ? ` / ${int8Lanes} int8 VNNI lanes` : ''}`,
+  };
+}
+
+/**
+ * Multiply-adds of an encoder over padded batches: per layer and token 4·h² (attention
+ * projections) + 2·h·i (feed-forward), and per layer 2·L²·h per sequence (scores and their
+ * weighted sum). `lengths`: every input's tokens; batches as sentvec forms them (longest first).
+ */
+export function encoderMacs(modelDir, lengths, batchSize) {
+  const config = JSON.parse(readFileSync(join(modelDir, 'config.json'), 'utf8'));
+  const h = config.hidden_size ?? config.dim;
+  const layers = config.num_hidden_layers ?? config.n_layers;
+  const inner = config.intermediate_size ?? config.hidden_dim;
+  const sorted = [...lengths].sort((a, b) => b - a);
+  let macs = 0;
+  for (let i = 0; i < sorted.length; i += batchSize) {
+    const n = Math.min(batchSize, sorted.length - i);
+    const L = sorted[i];
+    macs += n * layers * (L * (4 * h * h + 2 * h * inner) + 2 * L * L * h);
+  }
+  return macs;
 }

@@ -8,7 +8,7 @@ import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { env, pipeline } from '@huggingface/transformers';
 import { realisticCorpus } from '../scripts/model/corpus.mjs';
-import { MODELS, require, sentvec, time } from './common.mjs';
+import { encoderMacs, machinePeak, MODELS, require, sentvec, time } from './common.mjs';
 
 const ort = require('onnxruntime-node');
 const TEXTS = { tiny: 512, 'minilm-l12-twin': 256, 'mpnet-base-twin': 128 };
@@ -38,6 +38,8 @@ export async function run(args) {
     rounds: { type: 'string', default: '3' },
   } });
   const threads = sentvec.physicalCores();
+  const peak = machinePeak();
+  if (peak) console.log(`peak: ${peak.f32.toFixed(1)} G float32 multiply-adds/s (${peak.how})`);
   const rows = [];
   const targets = [];
   for (const name of values.models.split(',')) {
@@ -78,7 +80,10 @@ export async function run(args) {
         'raw ORT texts/s': +(texts.length / ceiling * 1000).toFixed(1),
         'sentvec ÷ transformers.js': +(theirs / ours).toFixed(2),
         'sentvec ÷ raw ORT': +(ceiling / ours).toFixed(2),
+        // Against the hardware: the arithmetic done, next to what the cores can do.
+        'sentvec GMAC/s': +(encoderMacs(dir, tokenized.map((t) => t.ids.length), batchSize) / ours / 1e6).toFixed(1),
       };
+      if (peak) row['% of float32 peak'] = +((100 * row['sentvec GMAC/s']) / peak.f32).toFixed(1);
       console.log(row);
       rows.push(row);
       if (batchSize === 32 && name === 'tiny') targets.push({ name: 'embed ≥ 3× transformers.js (tiny, batch 32)', value: theirs / ours, goal: 3 });

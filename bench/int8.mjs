@@ -9,7 +9,7 @@ import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { env, pipeline } from '@huggingface/transformers';
 import { realisticCorpus } from '../scripts/model/corpus.mjs';
-import { MODELS, require, sentvec, time } from './common.mjs';
+import { encoderMacs, machinePeak, MODELS, require, sentvec, time } from './common.mjs';
 
 const TEXTS = { 'minilm-l12-twin': 256, 'mpnet-base-twin': 128 };
 
@@ -21,6 +21,14 @@ function rssAfterLoad(dir, precision) {
       console.log(process.memoryUsage().rss);
     });`;
   return Number(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }).trim());
+}
+
+// Token counts as sentvec tokenizes the texts (128-token limit).
+async function f32Lengths(dir, texts) {
+  const model = await sentvec.Model.load(dir, { maxSeqLength: 128, scheduler: false });
+  const lengths = (await model.tokenize(texts)).map((t) => t.ids.length);
+  model.dispose();
+  return lengths;
 }
 
 function topK(vectors, k) {
@@ -75,9 +83,13 @@ export async function run(args) {
     const f32Bytes = statSync(join(dir, 'onnx/model.onnx')).size + (existsSync(join(dir, 'onnx/model.onnx_data')) ? statSync(join(dir, 'onnx/model.onnx_data')).size : 0);
     const int8Bytes = statSync(int8).size;
     const [rssF32, rssInt8] = [rssAfterLoad(dir, 'float32'), rssAfterLoad(dir, 'int8')];
+    const macs = encoderMacs(dir, (await f32Lengths(dir, texts)).slice(), batchSize);
+    const peak = machinePeak();
     const row = {
       model: name,
       texts: texts.length,
+      'int8 GMAC/s': +(macs / msInt8 / 1e6).toFixed(1),
+      '% of int8 VNNI peak': peak?.int8 ? +((100 * macs) / msInt8 / 1e6 / peak.int8).toFixed(1) : undefined,
       'int8 texts/s': +((texts.length / msInt8) * 1000).toFixed(1),
       'int8 ÷ float32': +(msF32 / msInt8).toFixed(2),
       'int8 ÷ transformers.js fp32': +(msHf32 / msInt8).toFixed(2),
