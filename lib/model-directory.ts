@@ -618,7 +618,8 @@ export async function resolveModelDirectory(dir: string, options: LoadOptions): 
       )
       .digest('hex')
       .slice(0, 24);
-    await mkdir(folder, { recursive: true });
+    // A folder that cannot be made or written only costs the cache: the load goes on without it.
+    await mkdir(folder, { recursive: true }).catch(() => undefined);
     optimizedCache = join(folder, `${key}.ort`);
   }
   if (options.spinning !== undefined && typeof options.spinning !== 'boolean')

@@ -144,3 +144,13 @@ test('optimizedCache: the first load writes the optimized model, later loads map
   t.is((await import('node:fs')).readdirSync(cache).filter((f) => f.endsWith('.ort')).length, 2);
   await t.throwsAsync(Model.load(dir, { optimizedCache: 42 }), { instanceOf: InvalidArgumentError, message: /boolean or a folder for optimizedCache/ });
 });
+
+test('an optimizedCache folder that cannot be made or written does not stop the load', async (t) => {
+  // (A folder under a file cannot be made, even by root, who can write anywhere else.)
+  for (const folder of [join(tinyModel(), 'onnx/model.onnx', 'under-a-file')]) {
+    const model = await Model.load(tinyModel(), { optimizedCache: folder });
+    t.false(model.info.fromCache);
+    t.is((await model.encode('still works')).length, 1);
+    model.dispose();
+  }
+});

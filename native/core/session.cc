@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <fstream>
 #include <mutex>
+#include <random>
 
 #include "error.h"
 #include "onnxruntime_cxx_api.h"
@@ -174,12 +175,21 @@ std::unique_ptr<Session> Session::Load(const std::string& path, const SessionOpt
         }
       }
       if (!s->impl_->session) {
-        const std::string tmp = options.optimizedCache + ".tmp-" + std::to_string(reinterpret_cast<uintptr_t>(s.get()));
+        // Unique across processes that load the same model at once; the rename is atomic.
+        std::random_device rd;
+        const std::string tmp = options.optimizedCache + ".tmp-" + std::to_string(rd()) + std::to_string(rd());
         Ort::SessionOptions saving = so.Clone();
         saving.AddConfigEntry("session.save_model_format", "ORT");
         saving.SetOptimizedModelFilePath(tmp.c_str());
-        s->impl_->session = std::make_unique<Ort::Session>(OrtEnvironment(), path.c_str(), saving);
-        if (std::rename(tmp.c_str(), options.optimizedCache.c_str()) != 0) std::remove(tmp.c_str());
+        try {
+          s->impl_->session = std::make_unique<Ort::Session>(OrtEnvironment(), path.c_str(), saving);
+          if (std::rename(tmp.c_str(), options.optimizedCache.c_str()) != 0) std::remove(tmp.c_str());
+        } catch (const Ort::Exception&) {
+          // Saving failed (a folder that cannot be written, a full disk): load without the cache;
+          // a model that cannot be loaded at all fails below with its own error.
+          std::remove(tmp.c_str());
+          s->impl_->session = std::make_unique<Ort::Session>(OrtEnvironment(), path.c_str(), so);
+        }
       }
     } else {
       s->impl_->session = std::make_unique<Ort::Session>(OrtEnvironment(), path.c_str(), so);
