@@ -9,4 +9,4 @@ export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktra
 export SENTVEC_BINARY="$PWD/build-asan/Release/sentvec.node"
 node scripts/run-tests.mjs test/model.test.mjs test/errors.test.mjs test/parity.test.mjs test/event-loop.test.mjs \
   test/lifetime.test.mjs test/search.test.mjs test/search.property.test.mjs test/scheduler.test.mjs test/providers.test.mjs \
-  test/teardown.test.mjs test/server.test.mjs test/prompts.test.mjs test/chunking.test.mjs test/models.test.mjs
+  test/teardown.test.mjs test/server.test.mjs test/prompts.test.mjs test/chunking.test.mjs test/models.test.mjs test/quantize.test.mjs
