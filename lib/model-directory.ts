@@ -63,7 +63,8 @@ export interface LoadOptions {
    * takes longer and writes a file about the model's size. `true`: in sentvec's cache folder
    * ($SENTVEC_CACHE, else $XDG_CACHE_HOME/sentvec, else ~/.cache/sentvec) under optimized/; a
    * string: in that folder. Keyed by the model file, ONNX Runtime, sentvec, the providers and the
-   * CPU. Default false. (On Windows the cache is written but not mapped.)
+   * CPU. Default false. A model over 2 GB (the limit of ONNX Runtime's format) is not cached: it loads as usual.
+   * (On Windows the cache is written but not mapped.)
    */
   optimizedCache?: boolean | string;
   /** ONNX file, relative to the model directory. Default: onnx/model.onnx, else model.onnx. */
