@@ -3,9 +3,9 @@
 // DynamicQuantizeMatMul (activations are quantized at run time by its integer kernels), and the
 // word-embedding table becomes int8 rows with per-row scales, dequantized after the lookup.
 // Everything else in the file is written back byte for byte.
-import { open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { randomUUID } from 'node:crypto';
+import { writeFileAtomically } from './atomic-file';
 import { InvalidArgumentError, ModelFileError } from './errors';
 import { decode, encode, int, msg, ProtobufError, raw, str, text, type Field } from './protobuf';
 import { describe, rejectUnknownOptions } from './validate';
@@ -277,20 +277,7 @@ export async function quantizeModel(dir: string, options: QuantizeOptions = {}):
     const written = encode(newModel);
     if (written.length >= 2 ** 31)
       throw new ModelFileError(source, `${source}: the int8 model would be ${written.length} bytes, more than one ONNX file holds`);
-    const tmp = `${target}.tmp-${process.pid}-${randomUUID()}`;
-    const handle = await open(tmp, 'w');
-    try {
-      await handle.writeFile(written);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    try {
-      await rename(tmp, target);
-    } catch (err) {
-      await rm(tmp, { force: true });
-      throw err;
-    }
+    await writeFileAtomically(target, written);
     return { path: target, bytesBefore, bytesAfter: written.length, matmuls, embeddingTable };
   } catch (err) {
     if (err instanceof ProtobufError)

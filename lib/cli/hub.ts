@@ -1,10 +1,11 @@
 // Downloading sentence-transformers repositories from the Hugging Face hub (or a mirror) into a
 // local cache, with resume, SHA-256 verification, atomic placement and a lock per file.
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import { writeFileAtomically } from '../atomic-file';
 import { cacheRoot } from '../cache-dir';
 import { SentvecError } from '../errors';
 import { integerOption } from '../validate';
@@ -412,13 +413,8 @@ export async function downloadModel(repo: string, options: DownloadOptions = {})
       'the repository has no tokenizer sentvec reads (sentencepiece.bpe.model, or a WordPiece tokenizer.json or vocab.txt)',
     );
   }
-  // Unique per call: several downloads may finish at once, in one process or several.
-  const tmp = `${absentFile}.tmp-${process.pid}-${randomUUID()}`;
+  // Several downloads may finish at once, in one process or several.
   await mkdir(dir, { recursive: true });
-  const handle = await open(tmp, 'w');
-  await handle.writeFile(JSON.stringify([...absent]));
-  await handle.sync();
-  await handle.close();
-  await rename(tmp, absentFile);
+  await writeFileAtomically(absentFile, JSON.stringify([...absent]));
   return dir;
 }

@@ -1,9 +1,9 @@
 // The `sentvec` command: embed the sentences of a text file, then answer questions in any
 // language with the nearest sentences; `sentvec download <repo>` fills the model cache.
 import { Command, CommanderError, InvalidArgumentError as CommanderArgumentError, Option } from 'commander';
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { closeSync, copyFileSync, existsSync, openSync, readFileSync, readSync, renameSync } from 'node:fs';
-import { open, readFile, rename, stat } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { SingleBar } from 'cli-progress';
@@ -12,6 +12,7 @@ import { Embeddings } from '../embeddings';
 import { SentvecError } from '../errors';
 import { DownloadError, downloadModel, huggingFaceCache, isHubId } from './hub';
 import { quantizeModel } from '../quantize';
+import { writeFileAtomically } from '../atomic-file';
 import { Model } from '../model';
 import { PROVIDER_NAMES, type ProviderName } from '../providers';
 import { Index } from '../index';
@@ -229,15 +230,6 @@ async function fingerprintModel(dir: string, onnxPath: string): Promise<string> 
   return hash.digest('hex');
 }
 
-async function writeAtomically(path: string, data: string) {
-  const tmp = `${path}.tmp-${process.pid}-${randomUUID()}`;
-  const handle = await open(tmp, 'w');
-  await handle.writeFile(data);
-  await handle.sync();
-  await handle.close();
-  await rename(tmp, path);
-}
-
 async function embedCorpus(model: Model, sentences: string[], options: Options): Promise<Embeddings> {
   const bar = progressBar(options, 'embedding {bar} {value}/{total} sentences | {rate}/s | ETA {eta_formatted}');
   const chunk = options.batchSize * 4;
@@ -308,7 +300,7 @@ async function corpusIndex(model: Model, modelDir: string, text: string, options
   await index.add(embeddings);
   if (options.index) {
     await index.save(options.index);
-    await writeAtomically(`${options.index}.json`, JSON.stringify({ fingerprint, model: options.model ?? DEFAULT_MODEL, sentences }));
+    await writeFileAtomically(`${options.index}.json`, JSON.stringify({ fingerprint, model: options.model ?? DEFAULT_MODEL, sentences }));
     log(options, `Saved the index to ${options.index}.`);
   }
   return { index, sentences };
