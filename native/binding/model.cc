@@ -36,12 +36,13 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     return options;
   }
 
-  // The core's OutputDimension, checked here: core errors must not be thrown on the JS thread.
+  // The core's OutputDimension on the JS thread, where its error must become a JavaScript one.
   static size_t OutputDimension(Napi::Env env, const sentvec::Model& model, const sentvec::EncodeOptions& options) {
-    if (options.dimensions > model.dimension())
-      throw InvalidArgument(env, "dimensions " + std::to_string(options.dimensions) + " exceeds the model's " +
-                                     std::to_string(model.dimension()));
-    return options.dimensions > 0 ? options.dimensions : model.dimension();
+    try {
+      return model.OutputDimension(options);
+    } catch (const sentvec::Error& e) {
+      throw MakeError(env, e.code(), e.what());
+    }
   }
 
   // encode(texts, { batchSize, normalize, truncate, dimensions, poolFrom })
