@@ -114,9 +114,18 @@ const std::string& WordPieceTokenizer::IdToToken(int32_t id) const {
 AlignedText WordPieceTokenizer::Normalize(const AlignedText& src, size_t start, size_t length) const {
   const std::string_view text = std::string_view(src.text).substr(start, length);
   const bool track = src.track;
+  auto emit = [&](int32_t cp, uint32_t from, uint32_t to, AlignedText* into) {
+    if (options_.lowercase) {
+      AppendLowercase(cp, from, to, into);
+    } else {
+      into->AppendCodepoint(cp, from, to);
+    }
+  };
   AlignedText out;
   out.track = track;
   out.text.reserve(text.size() + 8);
+  // With accents stripped: the text before decomposition, should the whole of it be needed.
+  AlignedText plain;
   bool reorderable = false;  // a kept mark that NFD of the whole text could move
   for (const auto& c : DecodeAt(text)) {
     const uint32_t from = src.Begin(start + c.at), to = src.End(start + c.at + c.length - 1);
@@ -127,20 +136,18 @@ AlignedText WordPieceTokenizer::Normalize(const AlignedText& src, size_t start, 
     }
     const bool chinese = options_.handleChineseChars && IsChinese(cp);
     if (chinese) out.Append(" ", from, from);
-    utf8proc_int32_t parts[32];
-    size_t n = 1;
-    parts[0] = cp;
-    if (options_.stripAccents) n = Decompose(cp, parts);
-    for (size_t k = 0; k < n; ++k) {
-      const utf8proc_int32_t p = parts[k];
-      if (options_.stripAccents) {
-        if (utf8proc_category(p) == UTF8PROC_CATEGORY_MN) continue;
-        if (utf8proc_get_property(p)->combining_class != 0) reorderable = true;
-      }
-      if (options_.lowercase) {
-        AppendLowercase(p, from, to, &out);
-      } else {
-        out.AppendCodepoint(p, from, to);
+    if (!options_.stripAccents) {
+      emit(cp, from, to, &out);
+    } else {
+      if (chinese) plain.text += ' ';
+      plain.AppendCodepoint(cp, 0, 0);
+      if (chinese) plain.text += ' ';
+      utf8proc_int32_t parts[32];
+      const size_t n = Decompose(cp, parts);
+      for (size_t k = 0; k < n; ++k) {
+        if (utf8proc_category(parts[k]) == UTF8PROC_CATEGORY_MN) continue;
+        if (utf8proc_get_property(parts[k])->combining_class != 0) reorderable = true;
+        emit(parts[k], from, to, &out);
       }
     }
     if (chinese) out.Append(" ", to, to);
@@ -148,18 +155,6 @@ AlignedText WordPieceTokenizer::Normalize(const AlignedText& src, size_t start, 
   if (!reorderable) return out;
   // NFD orders the marks it keeps across characters; one character at a time it cannot. Redo the
   // text as a whole: the same characters, each coming from the whole text.
-  AlignedText plain;
-  for (const auto& c : DecodeAt(text)) {
-    int32_t cp = c.cp;
-    if (options_.cleanText) {
-      if (cp == 0 || cp == 0xFFFD || IsControl(cp)) continue;
-      if (IsWhitespace(cp)) cp = ' ';
-    }
-    const bool chinese = options_.handleChineseChars && IsChinese(cp);
-    if (chinese) plain.text += ' ';
-    plain.AppendCodepoint(cp, 0, 0);
-    if (chinese) plain.text += ' ';
-  }
   utf8proc_uint8_t* nfd = nullptr;
   const auto len = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(plain.text.data()),
                                 static_cast<utf8proc_ssize_t>(plain.text.size()), &nfd,
@@ -171,12 +166,7 @@ AlignedText WordPieceTokenizer::Normalize(const AlignedText& src, size_t start, 
   whole.track = track;
   const uint32_t from = src.Begin(start), to = src.End(start + length - 1);
   for (const auto& c : DecodeAt(decomposed)) {
-    if (utf8proc_category(c.cp) == UTF8PROC_CATEGORY_MN) continue;
-    if (options_.lowercase) {
-      AppendLowercase(c.cp, from, to, &whole);
-    } else {
-      whole.AppendCodepoint(c.cp, from, to);
-    }
+    if (utf8proc_category(c.cp) != UTF8PROC_CATEGORY_MN) emit(c.cp, from, to, &whole);
   }
   return whole;
 }
