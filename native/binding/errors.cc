@@ -18,7 +18,7 @@ Napi::Value SetErrorFactory(const Napi::CallbackInfo& info) {
 
 void InitErrors(Napi::Env env, Napi::Object exports) {
   Napi::Array codes = Napi::Array::New(env);
-  for (const auto code : sentvec::kErrorCodes) codes.Set(codes.Length(), sentvec::ErrorCodeName(code));
+  for (const auto& entry : sentvec::kErrorCodes) codes.Set(codes.Length(), entry.name);
   exports.Set("errorCodes", codes);
   exports.Set("setErrorFactory", Napi::Function::New(env, SetErrorFactory));
 }

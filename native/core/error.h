@@ -23,35 +23,23 @@ enum class ErrorCode {
   Internal,         // ERR_INTERNAL: a bug in sentvec (please report it)
 };
 
-constexpr ErrorCode kErrorCodes[] = {ErrorCode::InvalidArgument, ErrorCode::ModelFile, ErrorCode::InputTooLong,
-                                     ErrorCode::Inference,       ErrorCode::Provider,  ErrorCode::DuplicateId,
-                                     ErrorCode::IndexFile,       ErrorCode::Io,        ErrorCode::Disposed,
-                                     ErrorCode::OutOfMemory,     ErrorCode::Internal};
+// Every code with its name: the one list the binding exports and ErrorCodeName reads.
+struct ErrorCodeInfo {
+  ErrorCode code;
+  const char* name;
+};
+constexpr ErrorCodeInfo kErrorCodes[] = {
+    {ErrorCode::InvalidArgument, "ERR_INVALID_ARG"}, {ErrorCode::ModelFile, "ERR_MODEL_FILE"},
+    {ErrorCode::InputTooLong, "ERR_INPUT_TOO_LONG"}, {ErrorCode::Inference, "ERR_INFERENCE"},
+    {ErrorCode::Provider, "ERR_PROVIDER"},           {ErrorCode::DuplicateId, "ERR_DUPLICATE_ID"},
+    {ErrorCode::IndexFile, "ERR_INDEX_FILE"},        {ErrorCode::Io, "ERR_IO"},
+    {ErrorCode::Disposed, "ERR_DISPOSED"},           {ErrorCode::OutOfMemory, "ERR_OUT_OF_MEMORY"},
+    {ErrorCode::Internal, "ERR_INTERNAL"},
+};
 
 inline const char* ErrorCodeName(ErrorCode code) {
-  switch (code) {
-    case ErrorCode::InvalidArgument:
-      return "ERR_INVALID_ARG";
-    case ErrorCode::ModelFile:
-      return "ERR_MODEL_FILE";
-    case ErrorCode::InputTooLong:
-      return "ERR_INPUT_TOO_LONG";
-    case ErrorCode::Inference:
-      return "ERR_INFERENCE";
-    case ErrorCode::Provider:
-      return "ERR_PROVIDER";
-    case ErrorCode::DuplicateId:
-      return "ERR_DUPLICATE_ID";
-    case ErrorCode::IndexFile:
-      return "ERR_INDEX_FILE";
-    case ErrorCode::Io:
-      return "ERR_IO";
-    case ErrorCode::Disposed:
-      return "ERR_DISPOSED";
-    case ErrorCode::OutOfMemory:
-      return "ERR_OUT_OF_MEMORY";
-    case ErrorCode::Internal:
-      return "ERR_INTERNAL";
+  for (const auto& entry : kErrorCodes) {
+    if (entry.code == code) return entry.name;
   }
   return "ERR_INTERNAL";
 }
