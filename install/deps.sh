@@ -23,52 +23,7 @@ mkdir -p "$deps"
 log() { printf '[sentvec deps] %s\n' "$*" >&2; }
 die() { printf '[sentvec deps] error: %s\n' "$*" >&2; exit 1; }
 
-# --- private apt configurations: the machine's archive, other suites, own state folders ---
-# Two of them (bookworm sources; trixie binaries) so that apt never mixes their versions.
-apt_tmp=""
-apt_uri=""
-apt_private() { # profile: src | ort
-  command -v apt-get >/dev/null || return 1
-  if [ -z "$apt_tmp" ]; then
-    apt_tmp=$(mktemp -d)
-    trap 'rm -rf "$apt_tmp"' EXIT
-    if [ -f /etc/apt/sources.list.d/debian.sources ]; then
-      apt_uri=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources)
-    fi
-    if [ -z "$apt_uri" ] && [ -f /etc/apt/sources.list ]; then
-      apt_uri=$(awk '$1=="deb" && $0 !~ /security/ { for (i=2;i<=NF;i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }' /etc/apt/sources.list)
-    fi
-  fi
-  [ -n "$apt_uri" ] || return 1
-  case "$apt_uri" in *debian*) ;; *) log "apt archive $apt_uri is not Debian's; skipping Debian packages"; return 1 ;; esac
-  local dir="$apt_tmp/$1" key=/usr/share/keyrings/debian-archive-keyring.gpg
-  APT_OPTS=(-o "Dir::Etc::sourcelist=$dir/sources.list" -o Dir::Etc::sourceparts=-
-    -o "Dir::State::Lists=$dir/lists" -o "Dir::Cache=$dir/cache"
-    -o APT::Sandbox::User=root -o Debug::NoLocking=1 -qq)
-  [ -d "$dir" ] && return 0
-  mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial"
-  case "$1" in
-    src) echo "deb-src [signed-by=$key] $apt_uri bookworm main" >"$dir/sources.list" ;;
-    ort) echo "deb [signed-by=$key] $apt_uri $ORT_HEADERS_SUITE main" >"$dir/sources.list" ;;
-  esac
-  log "reading Debian package lists ($apt_uri, profile $1)"
-  apt-get "${APT_OPTS[@]}" update >&2 || { rm -rf "$dir"; return 1; }
-}
-
-fetch_url() { # url dest
-  command -v curl >/dev/null || return 1
-  curl -fsSL --retry 2 --connect-timeout 10 -o "$2.part" "$1" && mv "$2.part" "$2"
-}
-
-# Downloads the upstream tarball of a Debian source package into $2 (the orig tarball).
-debian_orig() { # package version-prefix dest
-  apt_private src || return 1
-  local dl; dl=$(mktemp -d)
-  (cd "$dl" && apt-get "${APT_OPTS[@]}" source --download-only "$1" >&2) || { rm -rf "$dl"; return 1; }
-  local orig; orig=$(ls "$dl"/"$1"_"$2"*.orig.tar.* 2>/dev/null | head -n1)
-  [ -n "$orig" ] || { log "Debian's $1 source is not version $2"; rm -rf "$dl"; return 1; }
-  mv "$orig" "$3"; rm -rf "$dl"
-}
+source "$root/install/fetch.sh"
 
 # --- ONNX Runtime headers ---
 ort_headers() {
@@ -90,7 +45,7 @@ ort_headers() {
     return
   fi
   local tmp; tmp=$(mktemp -d)
-  if apt_private ort && (cd "$tmp" && apt-get "${APT_OPTS[@]}" download libonnxruntime-dev >&2); then
+  if apt_private bin "$ORT_HEADERS_SUITE" && (cd "$tmp" && apt-get "${APT_OPTS[@]}" download libonnxruntime-dev >&2); then
     dpkg-deb -x "$tmp"/libonnxruntime-dev_*.deb "$tmp/x"
     cp "$tmp"/x/usr/include/onnxruntime/*.h "$dest/"
     log "ONNX Runtime headers from Debian $ORT_HEADERS_SUITE libonnxruntime-dev"
@@ -103,22 +58,6 @@ ort_headers() {
     die "no ONNX Runtime headers: set ORT_ROOT to an ONNX Runtime release folder (with include/), install libonnxruntime-dev, or allow access to Debian's archive"
   fi
   rm -rf "$tmp"
-}
-
-# --- a pinned source tree: from an override tarball, Debian's registry, or upstream ---
-# Unpacks into $2/src-dir unless $2/.stamp-<version> says it is done; returns 1 when done already.
-unpack_source() { # name prefix src-dir debian-package version override-var upstream-url
-  local name=$1 prefix=$2 srcdir=$3 pkg=$4 version=$5 var=$6 url=$7
-  [ -f "$prefix/.stamp-$version" ] && return 1
-  rm -rf "$prefix"; mkdir -p "$prefix/$srcdir"
-  local tarball="$deps/$pkg-$version.tar.gz" override="${!var:-}"
-  if [ -f "$tarball" ]; then :
-  elif [ -n "$override" ]; then cp "$override" "$tarball"
-  elif debian_orig "$pkg" "$version" "$tarball"; then log "$name $version source from Debian's registry"
-  elif fetch_url "$url" "$tarball"; then log "$name $version source from upstream"
-  else die "cannot fetch the $name $version source: set $var to its release tarball"
-  fi
-  tar -xzf "$tarball" -C "$prefix/$srcdir" --strip-components=1
 }
 
 sentencepiece() {

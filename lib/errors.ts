@@ -101,6 +101,51 @@ export class InternalError extends SentvecError {
   }
 }
 
+/** A PostgreSQL error or refusal the store cannot turn into a more precise class (`ERR_STORE`). */
+export class StoreError extends SentvecError {
+  /** The SQLSTATE PostgreSQL reported, when it reported one. */
+  readonly sqlState: string | undefined;
+  constructor(message: string, options: { sqlState?: string; cause?: unknown; code?: string } = {}) {
+    super(options.code ?? 'ERR_STORE', message);
+    this.sqlState = options.sqlState;
+    if (options.cause !== undefined) Object.defineProperty(this, 'cause', { value: options.cause, configurable: true, writable: true });
+  }
+}
+
+/**
+ * The connection to PostgreSQL failed or was lost (`ERR_STORE_CONNECTION`). Reads were retried
+ * first. `written` says what became of a write: false (rolled back: nothing of it was stored) or
+ * undefined (the connection dropped while COMMIT was under way: it may or may not have been).
+ */
+export class StoreConnectionError extends StoreError {
+  readonly written: false | undefined;
+  constructor(message: string, written: false | undefined, options: { sqlState?: string; cause?: unknown } = {}) {
+    super(message, { ...options, code: 'ERR_STORE_CONNECTION' });
+    this.written = written;
+  }
+}
+
+/** The server has no pgvector, or this role may not create it (`ERR_PGVECTOR_MISSING`). */
+export class PgvectorMissingError extends StoreError {
+  constructor(message: string, options: { sqlState?: string; cause?: unknown } = {}) {
+    super(message, { ...options, code: 'ERR_PGVECTOR_MISSING' });
+  }
+}
+
+/** A PostgresStore's table holds vectors of another dimension or metric than asked (`ERR_DIMENSION_MISMATCH`). */
+export class DimensionMismatchError extends SentvecError {
+  constructor(message: string) {
+    super('ERR_DIMENSION_MISMATCH', message);
+  }
+}
+
+/** An optional dependency is not installed (`ERR_MISSING_DEPENDENCY`); the message gives the npm command. */
+export class MissingDependencyError extends SentvecError {
+  constructor(message: string) {
+    super('ERR_MISSING_DEPENDENCY', message);
+  }
+}
+
 /**
  * The class of each code the native addon raises (native/core/error.h), built from its message and
  * subject (the file or provider the error is about). The addon calls createError through

@@ -13,6 +13,16 @@ export {
   type Precision,
   type Ids,
 } from './index';
+export {
+  PostgresStore,
+  type PostgresStoreOptions,
+  type HnswOptions,
+  type StoreSearchOptions,
+  type StoreSearchResult,
+  type StoreAddOptions,
+  type PgPool,
+  type PgClient,
+} from './postgres-store';
 export type { LoadOptions } from './model-directory';
 export { quantizeModel, type QuantizeOptions, type QuantizeResult } from './quantize';
 export { QueueFullError, type SchedulerOptions } from './scheduler';
@@ -32,6 +42,11 @@ export {
   ProviderError,
   OutOfMemoryError,
   InternalError,
+  StoreError,
+  StoreConnectionError,
+  PgvectorMissingError,
+  DimensionMismatchError,
+  MissingDependencyError,
 } from './errors';
 import { binding } from './binding';
 

@@ -1,8 +1,16 @@
 #!/usr/bin/env bash
 # One-step set-up on Debian/Ubuntu: system packages, npm dependencies, native dependencies
 # (install/deps.sh) and the build. Safe to run again; finished steps are cached.
+# --test also makes PostgreSQL + pgvector available for the store's tests (scripts/postgres.sh).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+with_tests=false
+for arg in "$@"; do
+  case "$arg" in
+    --test) with_tests=true ;;
+    *) echo "usage: bash scripts/setup.sh [--test]" >&2; exit 2 ;;
+  esac
+done
 
 need_node_major=20
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
@@ -37,3 +45,5 @@ else
   npm install --ignore-scripts --no-audit --no-fund
 fi
 npm run build
+$with_tests && bash scripts/postgres.sh
+exit 0

@@ -1,0 +1,836 @@
+// PostgresStore: the contract of Index (add, search, remove, size) kept in PostgreSQL + pgvector,
+// so that several processes on several machines answer from one corpus. The drivers (`pg`,
+// `pgvector`, `pg-copy-streams`) are optional peer dependencies, loaded on first use.
+import {
+  DimensionMismatchError,
+  DuplicateIdError,
+  InvalidArgumentError,
+  MissingDependencyError,
+  PgvectorMissingError,
+  SentvecError,
+  StoreConnectionError,
+  StoreError,
+} from './errors';
+import { Embeddings } from './embeddings';
+import { toIds, type Ids, type Metric, type SearchResult } from './index';
+import { describe, integerIn, integerOption, oneOf, optionsObject, rejectUnknownOptions } from './validate';
+
+// ---- the driver, structurally (so that sentvec's types do not depend on @types/pg) ----
+
+interface QueryResult {
+  rows: Record<string, unknown>[];
+  rowCount: number | null;
+}
+/** A connection as `pg` gives it out (`pg.PoolClient`). */
+export interface PgClient {
+  query(text: string | object, values?: unknown[]): Promise<QueryResult>;
+  release(err?: Error | boolean): void;
+  on(event: 'error', listener: (err: Error) => void): unknown;
+}
+/** A pool of connections (`pg.Pool`); the application's own pool can be passed in. */
+export interface PgPool {
+  connect(): Promise<PgClient>;
+  end(): Promise<void>;
+  on(event: 'error', listener: (err: Error) => void): unknown;
+}
+
+interface Drivers {
+  Pool: new (config: Record<string, unknown>) => PgPool;
+  toSql: (v: number[]) => string;
+  copyFrom: (sql: string) => NodeJS.WritableStream & object;
+}
+let drivers: Drivers | undefined;
+const guarded = new WeakSet<PgClient>();
+// Connection errors raised before a transaction began: nothing of the call reached the server,
+// so even a write may run again.
+const unsent = new WeakSet<object>();
+function loadDrivers(): Drivers {
+  if (drivers) return drivers;
+  const missing: string[] = [];
+  const load = (name: string) => {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      return require(name);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
+      missing.push(name);
+      return undefined;
+    }
+  };
+  const pg = load('pg');
+  const pgvector = load('pgvector');
+  const copy = load('pg-copy-streams');
+  if (missing.length) {
+    throw new MissingDependencyError(
+      `PostgresStore needs ${missing.join(', ')} (optional dependencies of sentvec): run \`npm install ${missing.join(' ')}\` in your project`,
+    );
+  }
+  drivers = { Pool: pg.Pool ?? pg.default.Pool, toSql: pgvector.toSql, copyFrom: copy.from };
+  return drivers;
+}
+
+// ---- options ----
+
+/** HNSW parameters (pgvector's). */
+export interface HnswOptions {
+  /** Links per node, 2 to 100. Default 16. Higher: better recall, more memory, slower build. */
+  m?: number;
+  /** Candidates while building, 4 to 1000 and ≥ 2 × m. Default 64. */
+  efConstruction?: number;
+  /** Candidates while searching, 1 to 1000 (raised to topK when smaller). Default 40. */
+  efSearch?: number;
+}
+
+/** Options of `PostgresStore.open()`. */
+export interface PostgresStoreOptions {
+  /**
+   * A connection string (`postgres://user:pass@host:5432/db`), a `pg.Pool` configuration, or a
+   * `pg.Pool` the application owns (then `close()` leaves it open).
+   */
+  connection: string | Record<string, unknown> | PgPool;
+  /** Table name, optionally schema-qualified (`schema.table`): letters, digits, `_`. Default 'sentvec_vectors'. */
+  table?: string;
+  /** Width of every vector, 1 to 16,000 (pgvector's limit; 2,000 with an HNSW index). Required when the table is created; checked otherwise. */
+  dimension: number;
+  /** 'cosine' (vectors and queries are normalized; score = cosine similarity) or 'dot'. Default 'cosine'. Checked against the table's. */
+  metric?: Metric;
+  /** 'exact' (a full scan per query) or 'hnsw' (pgvector's HNSW index, created if missing; approximate). Default 'exact'. */
+  index?: 'exact' | 'hnsw';
+  hnsw?: HnswOptions;
+  /**
+   * Times a call is tried again after a lost connection, 0 to 10. Default 2. Reads (search, size)
+   * always; writes only when the connection failed before their transaction began.
+   */
+  retries?: number;
+}
+
+/** Options of `store.search()`. */
+export interface StoreSearchOptions {
+  /** Results per query, 1 to 4,294,967,295; fewer when the store (or the filter) holds fewer vectors. Default 10. */
+  topK?: number;
+  /**
+   * Restrict the search to these ids, to the ids whose bit is set in a bitmap (as in `Index`), or to
+   * the rows whose metadata contains this object (PostgreSQL's jsonb `@>`).
+   */
+  filter?: Ids | { bitmap: Uint8Array } | { metadata: Record<string, unknown> };
+  /** Scan every row even when the store has an HNSW index (exact scores and order). Default: exact unless the store's index is 'hnsw'. */
+  exact?: boolean;
+  /** HNSW candidates for this search, 1 to 1000 (raised to topK when smaller). Default: the store's efSearch. */
+  efSearch?: number;
+  /** Also return each hit's text and/or metadata. */
+  include?: readonly ('text' | 'metadata')[];
+}
+
+/** Results of one query: as `Index`'s, plus the texts and metadata asked for with `include`. */
+export interface StoreSearchResult extends SearchResult {
+  texts?: (string | null)[];
+  metadata?: (Record<string, unknown> | null)[];
+}
+
+/** Per-vector extras of `add` and `upsert`. */
+export interface StoreAddOptions {
+  /** One text per vector (e.g. the sentence it embeds), returned by `search` with `include: ['text']`. */
+  texts?: readonly (string | null)[];
+  /** One JSON object per vector, filterable with `filter: { metadata }`. */
+  metadata?: readonly (Record<string, unknown> | null)[];
+}
+
+type Vectors = Float32Array | readonly Float32Array[] | Embeddings;
+
+const OPEN_OPTIONS = new Set(['connection', 'table', 'dimension', 'metric', 'index', 'hnsw', 'retries']);
+const HNSW_OPTIONS = new Set(['m', 'efConstruction', 'efSearch']);
+const SEARCH_OPTIONS = new Set(['topK', 'filter', 'exact', 'efSearch', 'include']);
+const ADD_OPTIONS = new Set(['texts', 'metadata']);
+const MAX_DIMENSION = 16_000;
+const MAX_HNSW_DIMENSION = 2_000;
+const I64_MAX = (1n << 63n) - 1n;
+const CATALOG = 'sentvec_stores';
+// Rows per COPY message: bounds the memory of one write while keeping round trips few.
+const COPY_CHUNK_BYTES = 1 << 20;
+
+// SQLSTATEs of a connection that is gone or going (class 08, and the server shutting down).
+const CONNECTION_STATES = new Set(['57P01', '57P02', '57P03', '53300']);
+const CONNECTION_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'ENOENT', 'EHOSTUNREACH']);
+function isConnectionError(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown };
+  if (typeof e?.code === 'string' && (e.code.startsWith('08') || CONNECTION_STATES.has(e.code) || CONNECTION_ERRNOS.has(e.code)))
+    return true;
+  const message = typeof e?.message === 'string' ? e.message : '';
+  return /Connection terminated|connection error|not queryable|timeout exceeded when trying to connect|Client was closed/i.test(message);
+}
+
+function quoteIdentifier(name: string, option: string): string {
+  const parts = name.split('.');
+  if (parts.length > 2 || parts.some((p) => !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(p))) {
+    throw new InvalidArgumentError(
+      `Expected a table name of letters, digits and _ (at most 63, not starting with a digit), optionally schema.table, for ${option} but received ${describe(name)}`,
+    );
+  }
+  return parts.map((p) => `"${p}"`).join('.');
+}
+
+/** Float32 rows of `dimension`, checked (finite values), normalized for 'cosine'. */
+function rows(vectors: Vectors, dimension: number, metric: Metric, name: string): Float32Array {
+  let flat: Float32Array;
+  if (vectors instanceof Embeddings) {
+    if (vectors.dimension !== dimension)
+      throw new InvalidArgumentError(`${name} have dimension ${vectors.dimension}; this store has dimension ${dimension}`);
+    flat = vectors.data;
+  } else if (vectors instanceof Float32Array) {
+    if (vectors.length % dimension !== 0)
+      throw new InvalidArgumentError(`${name} has ${vectors.length} values, not a multiple of the store's dimension ${dimension}`);
+    flat = vectors;
+  } else if (Array.isArray(vectors)) {
+    flat = new Float32Array(vectors.length * dimension);
+    vectors.forEach((v: unknown, i: number) => {
+      if (!(v instanceof Float32Array))
+        throw new InvalidArgumentError(`Expected a Float32Array for ${name}[${i}] but received ${describe(v)}`);
+      if (v.length !== dimension)
+        throw new InvalidArgumentError(`${name}[${i}] has ${v.length} values; this store has dimension ${dimension}`);
+      flat.set(v, i * dimension);
+    });
+  } else {
+    throw new InvalidArgumentError(
+      `Expected a Float32Array, an array of Float32Array or Embeddings for ${name} but received ${describe(vectors)}`,
+    );
+  }
+  for (let i = 0; i < flat.length; i++) {
+    if (!Number.isFinite(flat[i]))
+      throw new InvalidArgumentError(
+        `${name}: value ${i % dimension} of vector ${Math.floor(i / dimension)} is ${flat[i]}; vectors must be finite`,
+      );
+  }
+  if (metric !== 'cosine') return flat;
+  // Unit vectors make cosine an inner product, which pgvector computes fastest (<#>); a zero
+  // vector stays zero and scores 0, as in Index.
+  const out = new Float32Array(flat.length);
+  for (let r = 0; r < flat.length; r += dimension) {
+    let sum = 0;
+    for (let i = r; i < r + dimension; i++) sum += flat[i] * flat[i];
+    const scale = sum > 0 ? 1 / Math.sqrt(sum) : 0;
+    for (let i = r; i < r + dimension; i++) out[i] = flat[i] * scale;
+  }
+  return out;
+}
+
+function storeIds(ids: Ids, name: string): BigUint64Array {
+  const list = toIds(ids, name);
+  for (let i = 0; i < list.length; i++) {
+    if (list[i] > I64_MAX)
+      throw new InvalidArgumentError(
+        `${name}[${i}] = ${list[i]} is out of range: a PostgresStore's ids are 0 to 2^63 − 1 (PostgreSQL's bigint)`,
+      );
+  }
+  return list;
+}
+
+function extras(
+  options: StoreAddOptions,
+  count: number,
+): { texts?: readonly (string | null)[]; metadata?: readonly (Record<string, unknown> | null)[] } {
+  optionsObject(options);
+  rejectUnknownOptions(options, ADD_OPTIONS, 'add()');
+  const check = <T>(list: readonly T[] | undefined, name: string, ok: (v: T) => boolean, expected: string) => {
+    if (list === undefined) return;
+    if (!Array.isArray(list)) throw new InvalidArgumentError(`Expected an array for ${name} but received ${describe(list)}`);
+    if (list.length !== count) throw new InvalidArgumentError(`Expected ${count} ${name} (one per vector) but received ${list.length}`);
+    list.forEach((v, i) => {
+      if (v !== null && !ok(v))
+        throw new InvalidArgumentError(`Expected ${expected} or null for ${name}[${i}] but received ${describe(v)}`);
+    });
+  };
+  check(options.texts, 'texts', (v) => typeof v === 'string', 'a string');
+  check(options.metadata, 'metadata', (v) => typeof v === 'object' && !Array.isArray(v), 'a plain object');
+  return { texts: options.texts, metadata: options.metadata };
+}
+
+// ---- binary COPY (PostgreSQL's format; pgvector's vector_recv: int16 dim, int16 0, float4 × dim, big-endian) ----
+
+const COPY_SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
+
+function* copyRows(
+  flat: Float32Array,
+  dimension: number,
+  ids: BigUint64Array,
+  texts: readonly (string | null)[] | undefined,
+  metadata: readonly (Record<string, unknown> | null)[] | undefined,
+): Generator<Buffer> {
+  const header = Buffer.alloc(COPY_SIGNATURE.length + 8);
+  COPY_SIGNATURE.copy(header);
+  let parts: Buffer[] = [header];
+  let bytes = header.length;
+  const vectorBytes = 4 + 4 * dimension;
+  for (let r = 0; r < ids.length; r++) {
+    const text = texts?.[r] == null ? null : Buffer.from(texts[r] as string, 'utf8');
+    const meta = metadata?.[r] == null ? null : Buffer.from(`\x01${JSON.stringify(metadata[r])}`, 'utf8');
+    const row = Buffer.allocUnsafe(2 + 4 + 8 + 4 + vectorBytes + 4 + 4);
+    let o = row.writeInt16BE(4, 0);
+    o = row.writeInt32BE(8, o);
+    o = row.writeBigInt64BE(BigInt.asIntN(64, ids[r]), o);
+    o = row.writeInt32BE(vectorBytes, o);
+    o = row.writeInt16BE(dimension, o);
+    o = row.writeInt16BE(0, o);
+    for (let i = r * dimension; i < (r + 1) * dimension; i++) o = row.writeFloatBE(flat[i], o);
+    o = row.writeInt32BE(text ? text.length : -1, o);
+    parts.push(row.subarray(0, o));
+    if (text) parts.push(text);
+    const tail = Buffer.allocUnsafe(4);
+    tail.writeInt32BE(meta ? meta.length : -1, 0);
+    parts.push(tail);
+    if (meta) parts.push(meta);
+    bytes += o + (text?.length ?? 0) + 4 + (meta?.length ?? 0);
+    if (bytes >= COPY_CHUNK_BYTES) {
+      yield Buffer.concat(parts);
+      parts = [];
+      bytes = 0;
+    }
+  }
+  const trailer = Buffer.alloc(2);
+  trailer.writeInt16BE(-1, 0);
+  parts.push(trailer);
+  yield Buffer.concat(parts);
+}
+
+/**
+ * A vector store in PostgreSQL with pgvector, with the contract of `Index`: `add`, `search`
+ * (same ids, scores and order for exact search), `remove`, `size`; plus `upsert`, a text and a
+ * metadata column per vector, and HNSW. Every write is one transaction: a failed call stores
+ * nothing. Any number of processes may open the same table.
+ *
+ * ```ts
+ * const store = await PostgresStore.open({ connection: process.env.DATABASE_URL, dimension: model.dimension });
+ * await store.add(await model.encode(corpus), undefined, { texts: corpus });
+ * const { ids, scores, texts } = await store.search((await model.encode('query')).get(0), { topK: 5, include: ['text'] });
+ * ```
+ */
+export class PostgresStore {
+  readonly #pool: PgPool;
+  readonly #ownsPool: boolean;
+  readonly #table: string;
+  readonly #name: string;
+  readonly #dimension: number;
+  readonly #metric: Metric;
+  readonly #index: 'exact' | 'hnsw';
+  readonly #efSearch: number;
+  readonly #retries: number;
+  #closed = false;
+
+  private constructor(
+    pool: PgPool,
+    ownsPool: boolean,
+    name: string,
+    dimension: number,
+    metric: Metric,
+    index: 'exact' | 'hnsw',
+    efSearch: number,
+    retries: number,
+  ) {
+    this.#pool = pool;
+    this.#ownsPool = ownsPool;
+    this.#name = name;
+    this.#table = quoteIdentifier(name, 'table');
+    this.#dimension = dimension;
+    this.#metric = metric;
+    this.#index = index;
+    this.#efSearch = efSearch;
+    this.#retries = retries;
+  }
+
+  /**
+   * Connects, creates pgvector, the table and its index when missing (once, under a lock, however
+   * many processes open it at the same time), and checks an existing table's dimension and metric.
+   */
+  static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
+    optionsObject(options);
+    rejectUnknownOptions(options, OPEN_OPTIONS, 'PostgresStore.open()');
+    const name = options.table ?? 'sentvec_vectors';
+    if (typeof name !== 'string') throw new InvalidArgumentError(`Expected a string for table but received ${describe(name)}`);
+    quoteIdentifier(name, 'table');
+    const dimension = integerIn(options.dimension, 1, MAX_DIMENSION, 'dimension');
+    const metric = oneOf(options.metric ?? 'cosine', ['cosine', 'dot'], 'metric');
+    const index = oneOf(options.index ?? 'exact', ['exact', 'hnsw'], 'index');
+    const hnsw = options.hnsw === undefined ? {} : optionsObject(options.hnsw, 'hnsw');
+    rejectUnknownOptions(hnsw, HNSW_OPTIONS, 'hnsw');
+    const m = hnsw.m === undefined ? 16 : integerIn(hnsw.m, 2, 100, 'hnsw.m');
+    const efConstruction = hnsw.efConstruction === undefined ? 64 : integerIn(hnsw.efConstruction, 4, 1000, 'hnsw.efConstruction');
+    if (efConstruction < 2 * m)
+      throw new InvalidArgumentError(`hnsw.efConstruction (${efConstruction}) must be at least 2 × hnsw.m (${2 * m})`);
+    const efSearch = hnsw.efSearch === undefined ? 40 : integerIn(hnsw.efSearch, 1, 1000, 'hnsw.efSearch');
+    const retries = options.retries === undefined ? 2 : integerIn(options.retries, 0, 10, 'retries');
+    if (index === 'hnsw' && dimension > MAX_HNSW_DIMENSION)
+      throw new InvalidArgumentError(
+        `pgvector's HNSW index holds vectors of at most ${MAX_HNSW_DIMENSION} dimensions; this store has ${dimension}: use index 'exact'`,
+      );
+
+    const connection = options.connection as unknown;
+    let pool: PgPool;
+    let ownsPool = true;
+    if (connection !== null && typeof connection === 'object' && typeof (connection as PgPool).connect === 'function') {
+      pool = connection as PgPool;
+      ownsPool = false;
+    } else if (typeof connection === 'string' || (connection !== null && typeof connection === 'object' && !Array.isArray(connection))) {
+      const { Pool } = loadDrivers();
+      const config = typeof connection === 'string' ? { connectionString: connection } : { ...(connection as Record<string, unknown>) };
+      // pg waits for a connection forever by default: a store should say that the server is unreachable.
+      pool = new Pool({ connectionTimeoutMillis: 10_000, ...config });
+      // An idle connection that the server drops emits 'error' on the pool; unhandled, it would end the process.
+      pool.on('error', () => {});
+    } else {
+      throw new InvalidArgumentError(
+        `Expected a connection string, a pg.Pool configuration or a pg.Pool for connection but received ${describe(connection)}`,
+      );
+    }
+    loadDrivers();
+    const store = new PostgresStore(pool, ownsPool, name, dimension, metric, index, efSearch, retries);
+    try {
+      await store.#retry('open', () => store.#prepare(m, efConstruction));
+    } catch (err) {
+      if (ownsPool) await pool.end().catch(() => {});
+      throw err;
+    }
+    return store;
+  }
+
+  get dimension(): number {
+    return this.#dimension;
+  }
+  get metric(): Metric {
+    return this.#metric;
+  }
+  /** The table, as given to `open()`. */
+  get table(): string {
+    return this.#name;
+  }
+  /** How searches run by default: 'exact' or 'hnsw'. */
+  get index(): 'exact' | 'hnsw' {
+    return this.#index;
+  }
+
+  async #prepare(m: number, efConstruction: number): Promise<void> {
+    await this.#transaction('open', async (client) => {
+      // One creator at a time across all processes; the lock ends with the transaction.
+      await client.query(`SELECT pg_advisory_xact_lock(hashtext('sentvec.store'))`);
+      try {
+        await client.query('CREATE EXTENSION IF NOT EXISTS vector');
+      } catch (err) {
+        const e = err as { code?: string; message?: string };
+        if (e.code === '0A000' || e.code === '58P01' || e.code === '42501' || /extension "vector"/.test(e.message ?? '')) {
+          throw new PgvectorMissingError(
+            `the PostgreSQL server has no pgvector, or this role may not create it (${e.message}): install pgvector on the server (e.g. the postgresql-<major>-pgvector package) and run CREATE EXTENSION vector as a superuser once`,
+            { sqlState: e.code, cause: err },
+          );
+        }
+        throw err;
+      }
+      await client.query(
+        `CREATE TABLE IF NOT EXISTS ${CATALOG} (table_name text PRIMARY KEY, dimension integer NOT NULL, metric text NOT NULL, next_id bigint NOT NULL DEFAULT 0, properties jsonb NOT NULL DEFAULT '{}')`,
+      );
+      const { rows } = await client.query(`SELECT dimension, metric FROM ${CATALOG} WHERE table_name = $1`, [this.#name]);
+      if (rows.length === 0) {
+        const exists = await client.query('SELECT to_regclass($1) AS t', [this.#table]);
+        if (exists.rows[0].t !== null)
+          throw new StoreError(
+            `the table ${this.#name} exists but was not created by sentvec (it is not in ${CATALOG}): pick another table name`,
+          );
+        await client.query(
+          `CREATE TABLE ${this.#table} (id bigint PRIMARY KEY, embedding vector(${this.#dimension}) NOT NULL, text text, metadata jsonb)`,
+        );
+        await client.query(`INSERT INTO ${CATALOG} (table_name, dimension, metric) VALUES ($1, $2, $3)`, [
+          this.#name,
+          this.#dimension,
+          this.#metric,
+        ]);
+      } else {
+        const { dimension, metric } = rows[0] as { dimension: number; metric: Metric };
+        if (dimension !== this.#dimension)
+          throw new DimensionMismatchError(
+            `the table ${this.#name} holds vectors of dimension ${dimension}, not ${this.#dimension}: open it with dimension ${dimension}, or use another table for this model`,
+          );
+        if (metric !== this.#metric)
+          throw new DimensionMismatchError(
+            `the table ${this.#name} was created for metric '${metric}', not '${this.#metric}': open it with metric '${metric}'`,
+          );
+      }
+      if (this.#index === 'hnsw') {
+        // Unit vectors (cosine) and dot products both search by inner product.
+        await client.query(
+          `CREATE INDEX IF NOT EXISTS "${this.#name.split('.').pop()}_hnsw" ON ${this.#table} USING hnsw (embedding vector_ip_ops) WITH (m = ${m}, ef_construction = ${efConstruction})`,
+        );
+      }
+    });
+  }
+
+  /**
+   * Adds vectors with their ids or, without ids, ids that continue above the largest ever given
+   * (0, 1, 2, … in insertion order, across every process writing the table). All or nothing: a
+   * repeated id or one already stored rejects the call (DuplicateIdError) and stores none.
+   */
+  async add(vectors: Vectors, ids?: Ids, options: StoreAddOptions = {}): Promise<void> {
+    await this.#write(vectors, ids, options, false);
+  }
+
+  /** Adds vectors, replacing the vector, text and metadata of ids already stored. All or nothing. */
+  async upsert(vectors: Vectors, ids: Ids, options: StoreAddOptions = {}): Promise<void> {
+    if (ids === undefined) throw new InvalidArgumentError('upsert() needs the ids of the vectors');
+    await this.#write(vectors, ids, options, true);
+  }
+
+  async #write(vectors: Vectors, ids: Ids | undefined, options: StoreAddOptions, upsert: boolean): Promise<void> {
+    this.#open();
+    const flat = rows(vectors, this.#dimension, this.#metric, 'vectors');
+    const count = flat.length / this.#dimension;
+    let list: BigUint64Array | undefined;
+    if (ids !== undefined) {
+      list = storeIds(ids, 'ids');
+      if (list.length !== count) throw new InvalidArgumentError(`Expected ${count} ids (one per vector) but received ${list.length}`);
+    }
+    const { texts, metadata } = extras(options, count);
+    if (count === 0) return;
+    await this.#retry('write', () =>
+      this.#transaction('write', async (client) => {
+        // The catalog row is the lock that orders writers and the record of the next free id.
+        const { rows: catalog } = await client.query(`SELECT next_id FROM ${CATALOG} WHERE table_name = $1 FOR UPDATE`, [this.#name]);
+        if (catalog.length === 0)
+          throw new StoreError(`the table ${this.#name} is no longer in ${CATALOG}: it was dropped; open the store again`);
+        let next = BigInt(catalog[0].next_id as string);
+        let given = list;
+        if (!given) {
+          if (next + BigInt(count) - 1n > I64_MAX)
+            throw new InvalidArgumentError('automatic ids are used up (2^63 − 1 reached): give ids explicitly');
+          given = new BigUint64Array(count);
+          for (let i = 0; i < count; i++) given[i] = next + BigInt(i);
+        }
+        let largest = -1n;
+        for (const id of given) if (id > largest) largest = id;
+        if (largest + 1n > next) next = largest + 1n;
+        const target = upsert ? 'sentvec_stage' : this.#table;
+        if (upsert) {
+          await client.query(`CREATE TEMP TABLE sentvec_stage (LIKE ${this.#table}) ON COMMIT DROP`);
+        }
+        await this.#copy(client, target, flat, given, texts, metadata);
+        if (upsert) {
+          const repeated = await client.query('SELECT id FROM sentvec_stage GROUP BY id HAVING count(*) > 1 LIMIT 1');
+          if (repeated.rows.length) throw new DuplicateIdError(`id ${repeated.rows[0].id} is repeated in this call`);
+          await client.query(
+            `INSERT INTO ${this.#table} SELECT * FROM sentvec_stage ON CONFLICT (id) DO UPDATE SET embedding = EXCLUDED.embedding, text = EXCLUDED.text, metadata = EXCLUDED.metadata`,
+          );
+        }
+        await client.query(`UPDATE ${CATALOG} SET next_id = $2 WHERE table_name = $1`, [this.#name, next.toString()]);
+      }),
+    );
+  }
+
+  async #copy(
+    client: PgClient,
+    target: string,
+    flat: Float32Array,
+    ids: BigUint64Array,
+    texts: readonly (string | null)[] | undefined,
+    metadata: readonly (Record<string, unknown> | null)[] | undefined,
+  ): Promise<void> {
+    const stream = client.query(
+      loadDrivers().copyFrom(`COPY ${target} (id, embedding, text, metadata) FROM STDIN (FORMAT binary)`),
+    ) as unknown as NodeJS.WritableStream;
+    await new Promise<void>((resolveCopy, rejectCopy) => {
+      let failed = false;
+      const fail = (err: Error) => {
+        failed = true;
+        rejectCopy(err);
+      };
+      stream.on('error', fail);
+      stream.on('finish', () => {
+        if (!failed) resolveCopy();
+      });
+      const chunks = copyRows(flat, this.#dimension, ids, texts, metadata);
+      const pump = () => {
+        for (;;) {
+          if (failed) return;
+          const { value, done } = chunks.next();
+          if (done) return void stream.end();
+          if (!stream.write(value)) return void stream.once('drain', pump);
+        }
+      };
+      pump();
+    });
+  }
+
+  /** Removes vectors by id; returns how many were stored. */
+  async remove(ids: Ids): Promise<number> {
+    this.#open();
+    const list = storeIds(ids, 'ids');
+    if (list.length === 0) return 0;
+    return await this.#retry('write', () =>
+      this.#transaction('write', async (client) => {
+        const r = await client.query(`DELETE FROM ${this.#table} WHERE id = ANY($1::bigint[])`, [Array.from(list, String)]);
+        return r.rowCount ?? 0;
+      }),
+    );
+  }
+
+  /** Number of vectors. */
+  async size(): Promise<number> {
+    this.#open();
+    return await this.#retry('read', async () => {
+      const { rows } = await this.#query(`SELECT count(*) AS n FROM ${this.#table}`);
+      return Number(rows[0].n);
+    });
+  }
+
+  /** The `topK` nearest vectors to one query (a Float32Array of `dimension`), or to each of several. */
+  async search(query: Float32Array, options?: StoreSearchOptions): Promise<StoreSearchResult>;
+  async search(queries: readonly Float32Array[] | Embeddings, options?: StoreSearchOptions): Promise<StoreSearchResult[]>;
+  async search(
+    queries: Float32Array | readonly Float32Array[] | Embeddings,
+    options: StoreSearchOptions = {},
+  ): Promise<StoreSearchResult | StoreSearchResult[]> {
+    this.#open();
+    optionsObject(options);
+    rejectUnknownOptions(options, SEARCH_OPTIONS, 'search()');
+    const single = queries instanceof Float32Array;
+    if (single && queries.length !== this.#dimension) {
+      throw new InvalidArgumentError(
+        `the query has ${queries.length} values; this store has dimension ${this.#dimension} (pass several queries as an array of Float32Array)`,
+      );
+    }
+    const flat = rows(queries, this.#dimension, this.#metric, 'queries');
+    const count = flat.length / this.#dimension;
+    const topK = options.topK === undefined ? 10 : integerOption(options.topK, 'topK');
+    const exact = options.exact === undefined ? this.#index === 'exact' : options.exact;
+    if (typeof exact !== 'boolean') throw new InvalidArgumentError(`Expected a boolean for exact but received ${describe(exact)}`);
+    const efSearch = options.efSearch === undefined ? this.#efSearch : integerIn(options.efSearch, 1, 1000, 'efSearch');
+    const include = options.include ?? [];
+    if (!Array.isArray(include) || include.some((f) => f !== 'text' && f !== 'metadata'))
+      throw new InvalidArgumentError(`Expected an array of 'text' and 'metadata' for include but received ${describe(include)}`);
+    const values: unknown[] = [];
+    const where: string[] = [];
+    if (options.filter !== undefined) where.push(this.#filterSql(options.filter, values));
+    if (count === 0) return [];
+
+    const { toSql } = loadDrivers();
+    const literals = Array.from({ length: count }, (_, q) =>
+      toSql(Array.from(flat.subarray(q * this.#dimension, (q + 1) * this.#dimension))),
+    );
+    values.push(literals, Math.min(topK, 2 ** 62));
+    const vectorsAt = values.length - 1;
+    const columns = ['r.id', 'r.score', ...include.map((f) => `r.${f}`)];
+    // One round trip for all queries: each runs as its own ORDER BY … LIMIT (an HNSW index scan
+    // when not exact), in query order.
+    const sql =
+      `SELECT q.ord AS q, ${columns.join(', ')} FROM unnest($${vectorsAt}::text[]) WITH ORDINALITY AS q(v, ord) ` +
+      `CROSS JOIN LATERAL (SELECT id, -(embedding <#> q.v::vector) AS score${include.map((f) => `, ${f}`).join('')} FROM ${this.#table}` +
+      `${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY embedding <#> q.v::vector${exact ? ', id' : ''} LIMIT $${vectorsAt + 1}) r ` +
+      'ORDER BY q.ord, r.score DESC, r.id';
+    const result = await this.#retry('read', () =>
+      this.#transaction('read', async (client) => {
+        if (exact) {
+          // The HNSW index could still feed an incremental sort; exact means every row is scored.
+          await client.query('SET LOCAL enable_indexscan = off');
+        } else {
+          await client.query(`SET LOCAL hnsw.ef_search = ${Math.min(1000, Math.max(efSearch, Math.min(topK, 1000)))}`);
+          // With a filter or a topK above ef_search, pgvector 0.8 goes on scanning the graph until
+          // LIMIT rows pass (up to max_scan_tuples) instead of returning fewer.
+          await client.query(`SET LOCAL hnsw.iterative_scan = strict_order`);
+          await client.query(`SET LOCAL hnsw.max_scan_tuples = ${Math.min(2 ** 31 - 1, Math.max(20_000, topK * 2))}`);
+        }
+        return await client.query(sql, values);
+      }),
+    );
+    const grouped: Record<string, unknown>[][] = Array.from({ length: count }, () => []);
+    for (const row of result.rows) grouped[Number(row.q) - 1].push(row);
+    const results = grouped.map((hits): StoreSearchResult => {
+      const out: StoreSearchResult = {
+        ids: BigUint64Array.from(hits, (h) => BigInt(h.id as string)),
+        scores: Float32Array.from(hits, (h) => h.score as number),
+      };
+      if (include.includes('text')) out.texts = hits.map((h) => (h.text as string | null) ?? null);
+      if (include.includes('metadata')) out.metadata = hits.map((h) => (h.metadata as Record<string, unknown> | null) ?? null);
+      return out;
+    });
+    return single ? results[0] : results;
+  }
+
+  #filterSql(filter: unknown, values: unknown[]): string {
+    if (filter !== null && typeof filter === 'object' && !Array.isArray(filter) && !ArrayBuffer.isView(filter)) {
+      if ('metadata' in filter) {
+        const m = (filter as { metadata: unknown }).metadata;
+        if (m === null || typeof m !== 'object' || Array.isArray(m))
+          throw new InvalidArgumentError('Expected a plain object for filter.metadata');
+        values.push(JSON.stringify(m));
+        return `metadata @> $${values.length}::jsonb`;
+      }
+      if ('bitmap' in filter) {
+        const bitmap = (filter as { bitmap: unknown }).bitmap;
+        if (!(bitmap instanceof Uint8Array)) throw new InvalidArgumentError('Expected a Uint8Array for filter.bitmap');
+        const ids: string[] = [];
+        for (let i = 0; i < bitmap.length; i++) for (let b = 0; b < 8; b++) if ((bitmap[i] >> b) & 1) ids.push(String(i * 8 + b));
+        values.push(ids);
+        return `id = ANY($${values.length}::bigint[])`;
+      }
+    }
+    const ids = toIds(filter, 'filter');
+    // Ids above bigint's range cannot be stored, so they match nothing (as unknown ids in Index).
+    values.push(Array.from(ids, String).filter((id) => BigInt(id) <= I64_MAX));
+    return `id = ANY($${values.length}::bigint[])`;
+  }
+
+  /** Properties the application keeps with the table (a JSON object), e.g. what its vectors were made from. */
+  async properties(): Promise<Record<string, unknown>> {
+    this.#open();
+    return await this.#retry('read', async () => {
+      const { rows } = await this.#query(`SELECT properties FROM ${CATALOG} WHERE table_name = $1`, [this.#name]);
+      return (rows[0]?.properties as Record<string, unknown>) ?? {};
+    });
+  }
+
+  /**
+   * Replaces the whole contents in one transaction: readers see the old rows until it commits, then
+   * the new ones; `properties` are stored with them. Ids restart from 0 unless given.
+   */
+  async replaceAll(vectors: Vectors, ids?: Ids, options: StoreAddOptions & { properties?: Record<string, unknown> } = {}): Promise<void> {
+    this.#open();
+    const { properties, ...rest } = optionsObject(options) as StoreAddOptions & { properties?: Record<string, unknown> };
+    if (properties !== undefined && (properties === null || typeof properties !== 'object' || Array.isArray(properties)))
+      throw new InvalidArgumentError(`Expected a plain object for properties but received ${describe(properties)}`);
+    const flat = rows(vectors, this.#dimension, this.#metric, 'vectors');
+    const count = flat.length / this.#dimension;
+    const list = ids === undefined ? BigUint64Array.from({ length: count }, (_, i) => BigInt(i)) : storeIds(ids, 'ids');
+    if (list.length !== count) throw new InvalidArgumentError(`Expected ${count} ids (one per vector) but received ${list.length}`);
+    const { texts, metadata } = extras(rest, count);
+    await this.#retry('write', () =>
+      this.#transaction('write', async (client) => {
+        await client.query(`SELECT 1 FROM ${CATALOG} WHERE table_name = $1 FOR UPDATE`, [this.#name]);
+        // DELETE, not TRUNCATE: TRUNCATE would block every reader until the commit.
+        await client.query(`DELETE FROM ${this.#table}`);
+        if (count > 0) await this.#copy(client, this.#table, flat, list, texts, metadata);
+        let largest = -1n;
+        for (const id of list) if (id > largest) largest = id;
+        await client.query(`UPDATE ${CATALOG} SET next_id = $2, properties = $3 WHERE table_name = $1`, [
+          this.#name,
+          (largest + 1n).toString(),
+          JSON.stringify(properties ?? {}),
+        ]);
+      }),
+    );
+  }
+
+  /** Closes the pool this store opened (a pool passed in stays open). Later calls throw. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#ownsPool) await this.#pool.end();
+  }
+
+  #open(): void {
+    if (this.#closed) throw new StoreError('the store was closed; open it again with PostgresStore.open()', { code: 'ERR_DISPOSED' });
+  }
+
+  async #query(sql: string, values?: unknown[]): Promise<QueryResult> {
+    const client = await this.#connect('read');
+    let broken: Error | undefined;
+    try {
+      return await client.query(sql, values);
+    } catch (err) {
+      if (isConnectionError(err)) broken = err as Error;
+      throw err;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  async #connect(kind: 'open' | 'read' | 'write'): Promise<PgClient> {
+    let client: PgClient;
+    try {
+      client = await this.#pool.connect();
+    } catch (err) {
+      const translated = this.#translate(err, kind, false);
+      if (translated instanceof StoreConnectionError) unsent.add(translated);
+      throw translated;
+    }
+    // A connection the server ends emits 'error' on its client, also while checked out or while
+    // the pool closes it; an 'error' without a listener would end the process. The failure
+    // itself reaches the query that was running, if any.
+    if (!guarded.has(client)) {
+      guarded.add(client);
+      client.on('error', () => {});
+    }
+    return client;
+  }
+
+  /** Runs `body` in a transaction on one connection; any error rolls it back. */
+  async #transaction<T>(kind: 'open' | 'read' | 'write', body: (client: PgClient) => Promise<T>): Promise<T> {
+    const client = await this.#connect(kind);
+    let broken: Error | undefined;
+    let begun = false;
+    let committing = false;
+    try {
+      await client.query(kind === 'read' ? 'BEGIN READ ONLY' : 'BEGIN');
+      begun = true;
+      const result = await body(client);
+      committing = true;
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      if (isConnectionError(err)) broken = err as Error;
+      else if (!committing) await client.query('ROLLBACK').catch((e) => (broken = e as Error));
+      const translated = this.#translate(err, kind, committing);
+      // A pooled connection that died while idle fails at BEGIN: nothing was done.
+      if (!begun && translated instanceof StoreConnectionError) unsent.add(translated);
+      throw translated;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  #translate(err: unknown, kind: 'open' | 'read' | 'write', committing: boolean): unknown {
+    if (err instanceof SentvecError) return err;
+    const e = err as { code?: string; message?: string; detail?: string };
+    if (isConnectionError(err)) {
+      const what =
+        kind === 'write'
+          ? committing
+            ? ' while committing: the write may or may not be stored'
+            : ': the write was rolled back, nothing of it is stored'
+          : '';
+      return new StoreConnectionError(
+        `lost or could not open the connection to PostgreSQL (${e.message})${what}`,
+        kind === 'write' && committing ? undefined : false,
+        {
+          sqlState: e.code,
+          cause: err,
+        },
+      );
+    }
+    if (e.code === '23505') {
+      const id = /\(id\)=\((\d+)\)/.exec(e.detail ?? '')?.[1];
+      return new DuplicateIdError(
+        id === undefined
+          ? `an id of this call is already stored or repeated (${e.detail ?? e.message})`
+          : `id ${id} is already in the store or repeated in this call (use upsert() to replace it)`,
+      );
+    }
+    if (e.code === '42P01') {
+      return new StoreError(`the table ${this.#name} does not exist any more (${e.message}): open the store again to create it`, {
+        sqlState: e.code,
+        cause: err,
+      });
+    }
+    return new StoreError(`PostgreSQL refused the ${kind === 'read' ? 'search' : kind}: ${e.message}`, { sqlState: e.code, cause: err });
+  }
+
+  /**
+   * Runs `body` again after a lost connection, up to `retries` times (100 ms, 200 ms, … apart):
+   * a read always, a write only when the connection failed before its transaction began.
+   */
+  async #retry<T>(kind: 'open' | 'read' | 'write', body: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await body();
+      } catch (err) {
+        const translated = this.#translate(err, kind, false);
+        const again = translated instanceof StoreConnectionError && (kind !== 'write' || unsent.has(translated));
+        if (!again || attempt >= this.#retries) throw translated;
+        await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+      }
+    }
+  }
+}

@@ -1,0 +1,323 @@
+// PostgresStore against a real PostgreSQL + pgvector (a throw-away cluster per file, see
+// scripts/postgres-cluster.mjs; `bash scripts/setup.sh --test` installs what it needs).
+// The test that kills connections and restarts the server is serial: ava runs it before the others.
+import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { startCluster } from '../scripts/postgres-cluster.mjs';
+import { sentvec } from './helpers/sentvec.mjs';
+
+const require = createRequire(import.meta.url);
+const pg = require('pg');
+const {
+  Index,
+  PostgresStore,
+  InvalidArgumentError,
+  DuplicateIdError,
+  DimensionMismatchError,
+  PgvectorMissingError,
+  StoreConnectionError,
+  StoreError,
+} = sentvec;
+
+let cluster;
+test.before(() => {
+  cluster = startCluster();
+});
+test.after.always(() => cluster?.stop());
+
+function rng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
+  };
+}
+const randomVectors = (n, dim, seed) => {
+  const r = rng(seed);
+  return Array.from({ length: n }, () => Float32Array.from({ length: dim }, r));
+};
+let tables = 0;
+const open = (options = {}) =>
+  PostgresStore.open({ connection: cluster.connectionString, table: `t${++tables}`, dimension: 32, ...options });
+
+function sameResults(t, got, want, label) {
+  t.deepEqual(Array.from(got.ids), Array.from(want.ids), `${label}: ids`);
+  let worst = 0;
+  for (let i = 0; i < want.scores.length; i++) worst = Math.max(worst, Math.abs(got.scores[i] - want.scores[i]));
+  t.true(worst <= 1e-5, `${label}: scores differ by ${worst}`);
+}
+
+for (const metric of ['cosine', 'dot']) {
+  test(`exact search gives Index's ids and scores (${metric})`, async (t) => {
+    const dimension = 48;
+    const vectors = randomVectors(1500, dimension, 7);
+    const queries = randomVectors(20, dimension, 8);
+    const ids = Array.from({ length: vectors.length }, (_, i) => i * 3 + 1);
+    const store = await open({ dimension, metric });
+    const index = new Index({ dimension, metric });
+    try {
+      await store.add(vectors.slice(0, 700), ids.slice(0, 700));
+      await store.add(vectors.slice(700), ids.slice(700));
+      await index.add(vectors, ids);
+      t.is(await store.size(), 1500);
+      const [got, want] = [await store.search(queries, { topK: 10 }), await index.search(queries, { topK: 10 })];
+      t.is(got.length, queries.length);
+      got.forEach((g, q) => sameResults(t, g, want[q], `query ${q}`));
+      sameResults(t, await store.search(queries[0]), await index.search(queries[0]), 'one query, default topK');
+      // More than it holds: all of it, ordered.
+      sameResults(t, await store.search(queries[1], { topK: 1e9 }), await index.search(queries[1], { topK: 1e9 }), 'topK 1e9');
+      const filter = ids.filter((id) => id % 2 === 0);
+      sameResults(
+        t,
+        await store.search(queries[2], { topK: 25, filter }),
+        await index.search(queries[2], { topK: 25, filter }),
+        'id filter',
+      );
+      const bitmap = new Uint8Array(ids[ids.length - 1] / 8 + 1);
+      for (const id of ids.slice(0, 300)) bitmap[id >> 3] |= 1 << (id & 7);
+      sameResults(
+        t,
+        await store.search(queries[3], { topK: 5, filter: { bitmap } }),
+        await index.search(queries[3], { topK: 5, filter: { bitmap } }),
+        'bitmap filter',
+      );
+      const removed = ids.slice(100, 400);
+      t.is(await store.remove([...removed, 999_999]), 300);
+      t.is(await index.remove(removed), 300);
+      sameResults(t, await store.search(queries[4], { topK: 50 }), await index.search(queries[4], { topK: 50 }), 'after remove');
+      t.deepEqual(await store.search([]), []);
+    } finally {
+      index.dispose();
+      await store.close();
+    }
+  });
+}
+
+test('automatic ids continue above the largest ever given, across processes writing one table', async (t) => {
+  const a = await open();
+  const b = await PostgresStore.open({ connection: cluster.connectionString, table: a.table, dimension: 32 });
+  const index = new Index({ dimension: 32 });
+  try {
+    const v = randomVectors(10, 32, 1);
+    await a.add(v.slice(0, 2)); // 0, 1
+    await index.add(v.slice(0, 2));
+    await a.add(v.slice(2, 3), [40]);
+    await index.add(v.slice(2, 3), [40]);
+    await a.remove([40]);
+    await index.remove([40]);
+    await b.add(v.slice(3, 5)); // 41, 42: above 40 although 40 is gone
+    await index.add(v.slice(3, 5));
+    const all = await b.search(v[0], { topK: 10 });
+    const want = await index.search(v[0], { topK: 10 });
+    t.deepEqual(Array.from(all.ids).sort(), [0n, 1n, 41n, 42n]);
+    sameResults(t, all, want, 'same as Index');
+    // Concurrent writers never get the same id.
+    await Promise.all([...Array(6)].map((_, i) => (i % 2 ? a : b).add(randomVectors(5, 32, 100 + i))));
+    t.is(await a.size(), 34);
+    const every = await a.search(v[0], { topK: 100 });
+    t.is(new Set(every.ids).size, 34);
+  } finally {
+    index.dispose();
+    await a.close();
+    await b.close();
+  }
+});
+
+test('a duplicate id rejects the whole call and stores nothing; upsert replaces', async (t) => {
+  const store = await open({ dimension: 4, metric: 'dot' });
+  try {
+    const v = (x) => Float32Array.of(x, 0, 0, 0);
+    await store.add([v(1), v(2)], [1, 2], { texts: ['one', 'two'] });
+    const err = await t.throwsAsync(store.add([v(3), v(4)], [3, 2]), { instanceOf: DuplicateIdError });
+    t.regex(err.message, /id 2 .*upsert/);
+    await t.throwsAsync(store.add([v(3), v(4)], [5, 5]), { instanceOf: DuplicateIdError });
+    t.is(await store.size(), 2);
+    await store.upsert([v(20), v(30)], [2, 3], { texts: ['TWO', 'three'], metadata: [{ lang: 'en' }, null] });
+    const hits = await store.search(v(1), { topK: 5, include: ['text', 'metadata'] });
+    t.deepEqual(Array.from(hits.ids), [3n, 2n, 1n]);
+    t.deepEqual(Array.from(hits.scores), [30, 20, 1]);
+    t.deepEqual(hits.texts, ['three', 'TWO', 'one']);
+    t.deepEqual(hits.metadata, [null, { lang: 'en' }, null]);
+    await t.throwsAsync(store.upsert([v(1), v(1)], [7, 7]), { instanceOf: DuplicateIdError });
+    t.is(await store.size(), 3);
+  } finally {
+    await store.close();
+  }
+});
+
+test('texts and metadata round-trip, metadata filters', async (t) => {
+  const store = await open({ dimension: 8 });
+  try {
+    const vectors = randomVectors(50, 8, 3);
+    const texts = vectors.map((_, i) => (i === 7 ? 'naïve café — 東京 🍣 "quoted"\n\ttab' : `text ${i}`));
+    const metadata = vectors.map((_, i) => ({ lang: i % 2 ? 'de' : 'en', n: i, nested: { ok: true } }));
+    await store.add(vectors, undefined, { texts, metadata });
+    const hit = await store.search(vectors[7], { topK: 1, include: ['text', 'metadata'] });
+    t.deepEqual(Array.from(hit.ids), [7n]);
+    t.is(hit.texts[0], texts[7]);
+    t.deepEqual(hit.metadata[0], metadata[7]);
+    const de = await store.search(vectors[0], { topK: 50, filter: { metadata: { lang: 'de' } }, include: ['metadata'] });
+    t.is(de.ids.length, 25);
+    t.true(de.metadata.every((m) => m.lang === 'de'));
+  } finally {
+    await store.close();
+  }
+});
+
+test('bad input: typed errors, nothing stored', async (t) => {
+  const store = await open({ dimension: 4 });
+  try {
+    await t.throwsAsync(store.add([Float32Array.of(1, 2, 3)]), {
+      instanceOf: InvalidArgumentError,
+      message: /has 3 values; this store has dimension 4/,
+    });
+    await t.throwsAsync(store.add([Float32Array.of(1, NaN, 3, 4)]), {
+      instanceOf: InvalidArgumentError,
+      message: /value 1 of vector 0 is NaN/,
+    });
+    await t.throwsAsync(store.add([Float32Array.of(1, 2, 3, 4)], [2n ** 63n]), { instanceOf: InvalidArgumentError, message: /2\^63/ });
+    await t.throwsAsync(store.add([Float32Array.of(1, 2, 3, 4)], [1], { texts: [1] }), { instanceOf: InvalidArgumentError });
+    await t.throwsAsync(store.add([Float32Array.of(1, 2, 3, 4)], [1], { texts: ['a', 'b'] }), { instanceOf: InvalidArgumentError });
+    await t.throwsAsync(store.search(Float32Array.of(1, 2, 3)), { instanceOf: InvalidArgumentError });
+    await t.throwsAsync(store.search(Float32Array.of(1, 2, 3, 4), { topK: 0 }), { instanceOf: InvalidArgumentError });
+    await t.throwsAsync(store.search(Float32Array.of(1, 2, 3, 4), { top_k: 3 }), { instanceOf: InvalidArgumentError, message: /topK/ });
+    t.is(await store.size(), 0);
+    await t.throwsAsync(open({ table: 'x"; DROP TABLE sentvec_stores; --' }), { instanceOf: InvalidArgumentError, message: /table name/ });
+    await t.throwsAsync(open({ dimension: 16_001 }), { instanceOf: InvalidArgumentError });
+    await t.throwsAsync(open({ dimension: 2001, index: 'hnsw' }), { instanceOf: InvalidArgumentError, message: /2000/ });
+    await t.throwsAsync(open({ hnsw: { m: 40, efConstruction: 64 } }), { instanceOf: InvalidArgumentError, message: /2 × hnsw.m/ });
+    await t.throwsAsync(PostgresStore.open({ connection: 42, dimension: 4 }), { instanceOf: InvalidArgumentError });
+  } finally {
+    await store.close();
+  }
+  await t.throwsAsync(store.size(), { instanceOf: StoreError, message: /closed/ });
+});
+
+test('an existing table of another dimension or metric is refused, a foreign table is not taken over', async (t) => {
+  const store = await open({ dimension: 16 });
+  await store.close();
+  const err = await t.throwsAsync(PostgresStore.open({ connection: cluster.connectionString, table: store.table, dimension: 32 }), {
+    instanceOf: DimensionMismatchError,
+  });
+  t.regex(err.message, /dimension 16, not 32/);
+  await t.throwsAsync(PostgresStore.open({ connection: cluster.connectionString, table: store.table, dimension: 16, metric: 'dot' }), {
+    instanceOf: DimensionMismatchError,
+    message: /metric/,
+  });
+  cluster.sql('CREATE TABLE foreign_table (id int)');
+  await t.throwsAsync(PostgresStore.open({ connection: cluster.connectionString, table: 'foreign_table', dimension: 16 }), {
+    instanceOf: StoreError,
+    message: /not created by sentvec/,
+  });
+});
+
+test('a server without pgvector (for this role) gives PgvectorMissingError', async (t) => {
+  cluster.sql('CREATE ROLE plain LOGIN NOSUPERUSER');
+  cluster.sql('CREATE DATABASE noext OWNER plain');
+  const connection = `postgresql://plain@${encodeURIComponent(cluster.socketDir)}:${cluster.port}/noext`;
+  const err = await t.throwsAsync(PostgresStore.open({ connection, dimension: 4 }), { instanceOf: PgvectorMissingError });
+  t.regex(err.message, /CREATE EXTENSION vector/);
+  t.is(err.code, 'ERR_PGVECTOR_MISSING');
+});
+
+test('many processes opening one new table at once: one creates it, all use it', async (t) => {
+  const table = `race${Date.now() % 1e6}`;
+  const stores = await Promise.all(
+    [...Array(8)].map(() => PostgresStore.open({ connection: cluster.connectionString, table, dimension: 8, index: 'hnsw' })),
+  );
+  await Promise.all(stores.map((s, i) => s.add(randomVectors(3, 8, i))));
+  t.is(await stores[0].size(), 24);
+  await Promise.all(stores.map((s) => s.close()));
+});
+
+test('hnsw: recall@10 against exact, filters still fill topK, efSearch above topK', async (t) => {
+  const dimension = 32;
+  const store = await open({ dimension, index: 'hnsw', hnsw: { m: 16, efConstruction: 64, efSearch: 64 } });
+  try {
+    const vectors = randomVectors(3000, dimension, 11);
+    await store.add(vectors);
+    const queries = randomVectors(30, dimension, 12);
+    const [approx, exact] = [await store.search(queries, { topK: 10 }), await store.search(queries, { topK: 10, exact: true })];
+    let found = 0;
+    approx.forEach((a, q) => {
+      const want = new Set(exact[q].ids);
+      found += Array.from(a.ids).filter((id) => want.has(id)).length;
+    });
+    const recall = found / (10 * queries.length);
+    t.true(recall >= 0.9, `recall@10 ${recall}`);
+    // A filter keeping 2% of the rows: the graph walk goes on until topK rows pass it.
+    const filter = Array.from({ length: 60 }, (_, i) => i * 50);
+    const filtered = await store.search(queries[0], { topK: 10, filter });
+    t.is(filtered.ids.length, 10);
+    t.true(Array.from(filtered.ids).every((id) => id % 50n === 0n));
+    const many = await store.search(queries[1], { topK: 1500 });
+    t.is(many.ids.length, 1500);
+    for (let i = 1; i < many.scores.length; i++) t.true(many.scores[i] <= many.scores[i - 1] + 1e-6);
+  } finally {
+    await store.close();
+  }
+});
+
+test.serial('lost connections: reads retry, writes roll back and say so, the process stays up', async (t) => {
+  const store = await open({ dimension: 4, retries: 3 });
+  try {
+    const v = randomVectors(100, 4, 5);
+    await store.add(v);
+    const before = await store.search(v[0], { topK: 3 });
+    // Every pooled connection is killed by the server while idle.
+    cluster.sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()");
+    sameResults(t, await store.search(v[0], { topK: 3 }), before, 'after the connections were killed');
+    // The server restarts between calls.
+    cluster.restart('fast');
+    sameResults(t, await store.search(v[0], { topK: 3 }), before, 'after a restart');
+    // A write that finds its pooled connection dead before BEGIN runs again on a new one.
+    cluster.sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()");
+    await store.add(randomVectors(1, 4, 9), [1000]);
+    t.is(await store.size(), 101);
+    t.is(await store.remove([1000]), 1);
+    // A write whose connection dies before COMMIT stores nothing and says so.
+    const blocker = new pg.Client({ connectionString: cluster.connectionString });
+    await blocker.connect();
+    await blocker.query('BEGIN');
+    await blocker.query(`LOCK TABLE ${store.table} IN ACCESS EXCLUSIVE MODE`);
+    const writing = store.add(randomVectors(10, 4, 6));
+    await new Promise((r) => setTimeout(r, 300));
+    cluster.sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid()");
+    const err = await t.throwsAsync(writing, { instanceOf: StoreConnectionError });
+    t.is(err.written, false);
+    t.regex(err.message, /rolled back/);
+    await blocker.query('ROLLBACK');
+    await blocker.end();
+    t.is(await store.size(), 100);
+    // The server is down: reads give up after the retries with a typed error.
+    cluster.stopServer('fast');
+    const down = await t.throwsAsync(store.search(v[0]), { instanceOf: StoreConnectionError });
+    t.is(down.code, 'ERR_STORE_CONNECTION');
+    await t.throwsAsync(store.add(v.slice(0, 1)), { instanceOf: StoreConnectionError });
+    cluster.startServer();
+    t.is(await store.size(), 100);
+  } finally {
+    await store.close();
+  }
+});
+
+test('without the optional drivers: MissingDependencyError naming the npm command', (t) => {
+  const script = `
+    const Module = require('module');
+    const resolve = Module._resolveFilename;
+    Module._resolveFilename = function (request, ...rest) {
+      if (request === 'pg' || request === 'pg-copy-streams') { const e = new Error('not found'); e.code = 'MODULE_NOT_FOUND'; throw e; }
+      return resolve.call(this, request, ...rest);
+    };
+    const { PostgresStore, MissingDependencyError } = require('./');
+    PostgresStore.open({ connection: 'postgres://nowhere/db', dimension: 4 }).then(
+      () => console.log('opened'),
+      (e) => console.log(e instanceof MissingDependencyError, e.message));
+  `;
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', cwd: new URL('..', import.meta.url).pathname });
+  t.is(r.status, 0, r.stderr);
+  t.regex(r.stdout, /^true .*npm install pg pg-copy-streams/);
+});
