@@ -8,8 +8,9 @@ import { createServer as createHttpServer, type RequestListener, type Server } f
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Transform } from 'node:stream';
 import { Counter, Gauge, Histogram, Registry } from './metrics';
-import { InvalidArgumentError, SentvecError } from './errors';
+import { InvalidArgumentError, SentvecError, StoreConnectionError } from './errors';
 import type { Model } from './model';
+import type { StoreSearchOptions, StoreSearchResult } from './postgres-store';
 import { normalizeRow, QueueFullError } from './scheduler';
 import { integerOption, optionsObject, rejectUnknownOptions } from './validate';
 
@@ -42,6 +43,17 @@ export interface ServerOptions {
   cors?: boolean | string | string[];
   /** Log requests (fastify's logger). Default false. */
   logger?: boolean;
+  /**
+   * Serve POST /v1/search from this store (a `PostgresStore` of the model's dimension), so that
+   * any number of servers answer from one corpus. Default: no /v1/search.
+   */
+  store?: SearchableStore;
+}
+
+/** What POST /v1/search needs of a store: `PostgresStore` has it. */
+export interface SearchableStore {
+  readonly dimension: number;
+  search(queries: readonly Float32Array[], options: StoreSearchOptions): Promise<StoreSearchResult[]>;
 }
 
 const SERVER_OPTIONS = new Set([
@@ -55,7 +67,11 @@ const SERVER_OPTIONS = new Set([
   'drainTimeoutMs',
   'cors',
   'logger',
+  'store',
 ]);
+const SEARCH_FIELDS = new Set(['query', 'top_k', 'filter', 'include', 'prompt_name', 'model']);
+// Most results per query over HTTP: a client wanting more pages through ids with filters.
+const MAX_TOP_K = 1000;
 // After close(): the listener stays open until no connection has arrived for this long (and no
 // request is in flight), so that connections already queued by the kernel are answered rather
 // than reset.
@@ -193,6 +209,15 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
       : integerOption(options.maxPendingBytes, 'maxPendingBytes');
   const requestTimeout = options.requestTimeoutMs === undefined ? 60_000 : integerOption(options.requestTimeoutMs, 'requestTimeoutMs');
   const drainTimeout = options.drainTimeoutMs === undefined ? 10_000 : integerOption(options.drainTimeoutMs, 'drainTimeoutMs');
+  const store = options.store;
+  if (store !== undefined) {
+    if (store === null || typeof store !== 'object' || typeof store.search !== 'function')
+      throw new InvalidArgumentError('Expected a PostgresStore (an object with search()) for store');
+    if (store.dimension !== model.dimension)
+      throw new InvalidArgumentError(
+        `the store holds vectors of dimension ${store.dimension} but the model makes ${model.dimension}: fill the store with this model, or serve the model it was filled with`,
+      );
+  }
   const m = metrics(model);
   const scheduler = model.scheduler;
   const previousHook = scheduler.onBatch;
@@ -365,7 +390,7 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
   app.setNotFoundHandler((request) => {
     throw new HttpError(
       404,
-      `There is no ${request.method} ${request.url.split('?')[0]}. Routes: POST /v1/embeddings, POST /embed, POST /tokenize, GET /health, GET /metrics.`,
+      `There is no ${request.method} ${request.url.split('?')[0]}. Routes: POST /v1/embeddings, POST /embed, POST /tokenize, ${store ? 'POST /v1/search, ' : ''}GET /health, GET /metrics.`,
       'not_found_error',
       null,
       'not_found',
@@ -395,6 +420,13 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
         (error as FastifyError).code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
           ? 'Send the body as application/json.'
           : `We could not parse the JSON body of your request (${error.message}).`;
+    } else if (error instanceof StoreConnectionError) {
+      // Another server may reach the database: a client with several should try it.
+      status = 503;
+      code = 'store_unavailable';
+      message = `The vector store cannot be reached (${error.message}); retry shortly.`;
+      reply.header('retry-after', '1');
+      request.log.error(error);
     } else if (error instanceof SentvecError && error.code === 'ERR_INPUT_TOO_LONG') {
       status = 413;
       type = 'invalid_request_error';
@@ -634,6 +666,58 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
       return Array.from(t.ids, (id, k) => ({ id, text: tokens[k], special: special.has(id) }));
     });
   });
+
+  // Search the store: the queries are embedded (with the model's 'query' prompt when it has one,
+  // like the CLI) and their nearest stored vectors returned, best first.
+  if (store) {
+    app.post('/v1/search', async (request) => {
+      const b = body(request);
+      for (const k of Object.keys(b))
+        if (!SEARCH_FIELDS.has(k)) throw invalid(`Unknown field '${k}'; known: ${[...SEARCH_FIELDS].join(', ')}.`, k);
+      const topK = b.top_k ?? 10;
+      if (!Number.isInteger(topK) || (topK as number) < 1 || (topK as number) > MAX_TOP_K)
+        throw invalid(`'top_k' must be an integer from 1 to ${MAX_TOP_K}.`, 'top_k');
+      const include = b.include ?? ['text', 'metadata'];
+      if (!Array.isArray(include) || !include.every((f) => f === 'text' || f === 'metadata'))
+        throw invalid(`'include' must be an array of 'text' and 'metadata'.`, 'include');
+      let filter: StoreSearchOptions['filter'];
+      if (b.filter !== undefined) {
+        const f = b.filter as Record<string, unknown>;
+        const keys = f !== null && typeof f === 'object' && !Array.isArray(f) ? Object.keys(f) : [];
+        if (keys.length !== 1 || (keys[0] !== 'metadata' && keys[0] !== 'ids'))
+          throw invalid(`'filter' must be {"metadata": {…}} (rows whose metadata contains it) or {"ids": [...]}.`, 'filter');
+        if (keys[0] === 'metadata') {
+          if (f.metadata === null || typeof f.metadata !== 'object' || Array.isArray(f.metadata))
+            throw invalid(`'filter.metadata' must be a JSON object.`, 'filter');
+          filter = { metadata: f.metadata as Record<string, unknown> };
+        } else {
+          const ids = f.ids;
+          if (!Array.isArray(ids) || !ids.every((id) => Number.isSafeInteger(id) && id >= 0))
+            throw invalid(`'filter.ids' must be an array of non-negative integers.`, 'filter');
+          filter = ids as number[];
+        }
+      }
+      const prompt = promptOf({ prompt_name: b.prompt_name ?? (Object.hasOwn(model.prompts, 'query') ? 'query' : undefined) });
+      const prepared = await prepare(b.query, 'query', true, false, prompt);
+      const rows = (await scheduler.submit(prepared.ids, await poolFrom(prompt))).map((row) => shape(row, model.dimension, true));
+      const results = await store.search(rows, { topK: topK as number, filter, include: include as ('text' | 'metadata')[] });
+      return {
+        object: 'list',
+        data: results.map((r, index) => ({
+          index,
+          results: Array.from(r.ids, (id, k) => ({
+            // A JSON number loses integers above 2^53: those ids are sent as strings.
+            id: id <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(id) : String(id),
+            score: r.scores[k],
+            ...(r.texts ? { text: r.texts[k] } : {}),
+            ...(r.metadata ? { metadata: r.metadata[k] } : {}),
+          })),
+        })),
+        model: typeof b.model === 'string' ? b.model : modelName,
+        usage: { prompt_tokens: prepared.tokens, total_tokens: prepared.tokens },
+      };
+    });
+  }
 
   app.get('/health', async (_request, reply) => {
     if (draining) reply.status(503);

@@ -16,6 +16,7 @@ import { writeFileAtomically } from '../atomic-file';
 import { Model } from '../model';
 import { PROVIDER_NAMES, type ProviderName } from '../providers';
 import { Index } from '../index';
+import { PostgresStore } from '../postgres-store';
 import { decodeText, splitSentences } from './sentences';
 import { RANGES, type RangedOption } from '../validate';
 
@@ -35,6 +36,8 @@ interface Options {
   batchSize: number;
   minLength: number;
   index?: string;
+  store?: string;
+  table: string;
   maxInputMib: number;
   onnxFile?: string;
   queryPromptName?: string;
@@ -255,26 +258,55 @@ async function embedCorpus(model: Model, sentences: string[], options: Options):
   return new Embeddings(data, model.dimension, truncated);
 }
 
+/** The embedded corpus that questions are answered from: an in-memory Index or a PostgresStore. */
+interface Corpus {
+  search(query: Float32Array, topK: number): Promise<{ ids: BigUint64Array; scores: Float32Array; texts: string[] }>;
+  close(): Promise<void>;
+}
+
+/** What the vectors of a corpus depend on: the model, the text and the options that shape them. */
+async function corpusFingerprint(model: Model, modelDir: string, text: string, options: Options): Promise<string> {
+  return createHash('sha256')
+    .update(
+      JSON.stringify({
+        format: 1,
+        model: await fingerprintModel(modelDir, model.onnxPath),
+        corpus: createHash('sha256').update(text).digest('hex'),
+        minLength: options.minLength,
+        split: SPLIT_RULES_VERSION,
+        maxSeqLength: model.maxSeqLength,
+        pooling: model.pooling,
+        prompt: promptText(model, documentPrompt(model, options)),
+        longInputs: options.longInputs,
+        dimension: model.dimension,
+      }),
+    )
+    .digest('hex');
+}
+
+function splitCorpus(text: string, options: Options): string[] {
+  const sentences = splitSentences(text, { minLength: options.minLength });
+  if (sentences.length === 0) {
+    throw new UsageError(`${options.input} has no sentence of at least ${options.minLength} characters (lower --min-length)`);
+  }
+  return sentences;
+}
+
+function indexCorpus(index: Index, sentences: string[]): Corpus {
+  return {
+    async search(query, topK) {
+      const { ids, scores } = await index.search(query, { topK });
+      return { ids, scores, texts: Array.from(ids, (id) => sentences[Number(id)]) };
+    },
+    async close() {
+      index.dispose();
+    },
+  };
+}
+
 /** The corpus index: from --index when it matches this model, corpus and options, else built (and saved). */
-async function corpusIndex(model: Model, modelDir: string, text: string, options: Options): Promise<{ index: Index; sentences: string[] }> {
-  const fingerprint = options.index
-    ? createHash('sha256')
-        .update(
-          JSON.stringify({
-            format: 1,
-            model: await fingerprintModel(modelDir, model.onnxPath),
-            corpus: createHash('sha256').update(text).digest('hex'),
-            minLength: options.minLength,
-            split: SPLIT_RULES_VERSION,
-            maxSeqLength: model.maxSeqLength,
-            pooling: model.pooling,
-            prompt: promptText(model, documentPrompt(model, options)),
-            longInputs: options.longInputs,
-            dimension: model.dimension,
-          }),
-        )
-        .digest('hex')
-    : '';
+async function corpusIndex(model: Model, modelDir: string, text: string, options: Options): Promise<Corpus> {
+  const fingerprint = options.index ? await corpusFingerprint(model, modelDir, text, options) : '';
   if (options.index && existsSync(options.index) && existsSync(`${options.index}.json`)) {
     try {
       const meta = JSON.parse(readFileSync(`${options.index}.json`, 'utf8')) as { fingerprint: string; sentences: string[] };
@@ -282,7 +314,7 @@ async function corpusIndex(model: Model, modelDir: string, text: string, options
         const index = await Index.load(options.index);
         if (index.size === meta.sentences.length && index.dimension === model.dimension) {
           log(options, `Using the saved index ${options.index} (${index.size} sentences).`);
-          return { index, sentences: meta.sentences };
+          return indexCorpus(index, meta.sentences);
         }
         index.dispose();
       }
@@ -291,10 +323,7 @@ async function corpusIndex(model: Model, modelDir: string, text: string, options
       log(options, `The saved index ${options.index} cannot be used (${(err as Error).message.split('\n')[0]}): rebuilding it.`);
     }
   }
-  const sentences = splitSentences(text, { minLength: options.minLength });
-  if (sentences.length === 0) {
-    throw new UsageError(`${options.input} has no sentence of at least ${options.minLength} characters (lower --min-length)`);
-  }
+  const sentences = splitCorpus(text, options);
   const embeddings = await embedCorpus(model, sentences, options);
   const index = new Index({ dimension: model.dimension, metric: 'cosine' });
   await index.add(embeddings);
@@ -303,25 +332,87 @@ async function corpusIndex(model: Model, modelDir: string, text: string, options
     await writeFileAtomically(`${options.index}.json`, JSON.stringify({ fingerprint, model: options.model ?? DEFAULT_MODEL, sentences }));
     log(options, `Saved the index to ${options.index}.`);
   }
-  return { index, sentences };
+  return indexCorpus(index, sentences);
 }
 
-async function answer(model: Model, index: Index, sentences: string[], query: string, options: Options) {
+/**
+ * The corpus in PostgreSQL (--store): with -i, filled once (and again when the model, text or
+ * options change, in one transaction); without -i, used as it is, if this model filled it.
+ */
+async function corpusStore(model: Model, modelDir: string, text: string | undefined, options: Options): Promise<Corpus> {
+  const store = await PostgresStore.open({ connection: options.store!, table: options.table, dimension: model.dimension });
+  try {
+    const properties = (await store.properties()) as { fingerprint?: string; modelFingerprint?: string; model?: string };
+    const modelFingerprint = await fingerprintModel(modelDir, model.onnxPath);
+    const size = await store.size();
+    const where = `table ${options.table} of --store`;
+    if (size > 0 && properties.fingerprint === undefined) {
+      throw new UsageError(`the ${where} holds vectors that \`sentvec -i\` did not write: pass another --table`);
+    }
+    if (text === undefined) {
+      if (size === 0) throw new UsageError(`the ${where} is empty: fill it first with -i <file>`);
+      if (properties.modelFingerprint !== modelFingerprint) {
+        throw new UsageError(`the ${where} was filled with another model (${properties.model}): pass --model ${properties.model}`);
+      }
+      log(options, `Answering from the ${where} (${size} sentences).`);
+    } else {
+      const fingerprint = await corpusFingerprint(model, modelDir, text, options);
+      if (properties.fingerprint === fingerprint) {
+        log(options, `Using the ${where} (${size} sentences).`);
+      } else {
+        if (size > 0) log(options, `The ${where} was filled from another model, text or options: filling it again.`);
+        const sentences = splitCorpus(text, options);
+        const embeddings = await embedCorpus(model, sentences, options);
+        await store.replaceAll(embeddings, undefined, {
+          texts: sentences,
+          properties: { fingerprint, modelFingerprint, model: options.model ?? DEFAULT_MODEL, input: options.input },
+        });
+        log(options, `Stored ${sentences.length} sentences in the ${where}.`);
+      }
+    }
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  return {
+    async search(query, topK) {
+      const { ids, scores, texts } = await store.search(query, { topK, include: ['text'] });
+      return { ids, scores, texts: (texts ?? []).map((t) => t ?? '') };
+    },
+    close: () => store.close(),
+  };
+}
+
+/** The store of `serve --store`: of the model's dimension and, when `sentvec -i` filled it, filled by this model. */
+async function servingStore(model: Model, modelDir: string, url: string, table: string): Promise<PostgresStore> {
+  const store = await PostgresStore.open({ connection: url, table, dimension: model.dimension });
+  const properties = (await store.properties().catch(async (err) => {
+    await store.close();
+    throw err;
+  })) as { modelFingerprint?: string; model?: string };
+  if (properties.modelFingerprint !== undefined && properties.modelFingerprint !== (await fingerprintModel(modelDir, model.onnxPath))) {
+    await store.close();
+    throw new UsageError(`table ${table} of --store was filled with another model (${properties.model}): pass --model ${properties.model}`);
+  }
+  return store;
+}
+
+async function answer(model: Model, corpus: Corpus, query: string, options: Options) {
   const embedded = await model.encode(query, { normalize: true, ...queryPrompt(model, options) });
-  const { ids, scores } = await index.search(embedded.get(0), { topK: options.topK });
+  const { ids, scores, texts } = await corpus.search(embedded.get(0), options.topK);
   if (options.json) {
     const results = Array.from(ids, (id, i) => ({
-      text: sentences[Number(id)],
+      text: texts[i],
       similarity: Number(scores[i].toFixed(6)),
       index: Number(id),
     }));
     process.stdout.write(`${JSON.stringify({ query, results })}\n`);
   } else {
-    for (let i = 0; i < ids.length; i++) process.stdout.write(`Text: ${sentences[Number(ids[i])]} (Similarity:${scores[i].toFixed(3)})\n`);
+    for (let i = 0; i < ids.length; i++) process.stdout.write(`Text: ${texts[i]} (Similarity:${scores[i].toFixed(3)})\n`);
   }
 }
 
-async function interactive(model: Model, index: Index, sentences: string[], options: Options) {
+async function interactive(model: Model, corpus: Corpus, options: Options) {
   const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY && !options.json });
   const prompt = () => {
     if (!options.json) process.stdout.write(PROMPT);
@@ -330,26 +421,30 @@ async function interactive(model: Model, index: Index, sentences: string[], opti
   for await (const line of rl) {
     const query = line.trim();
     if (query === 'q' || query === 'ｑ') break;
-    if (query) await answer(model, index, sentences, query, options);
+    if (query) await answer(model, corpus, query, options);
     prompt();
   }
   rl.close();
 }
 
 async function run(options: Options) {
-  if (!options.input) throw new UsageError('missing -i/--input <file> (a UTF-8 .txt or .md file)');
+  if (options.index && options.store) throw new UsageError('--index and --store both keep the corpus: pass one');
+  if (!options.input && !options.store) throw new UsageError('missing -i/--input <file> (a UTF-8 .txt or .md file)');
   const provider = checkProvider(options.provider);
-  let bytes: Buffer;
-  try {
-    bytes = readBounded(options.input, options.maxInputMib * 2 ** 20, '--max-input-mib');
-  } catch (err) {
-    if (err instanceof UsageError) throw err;
-    throw new UsageError(
-      `cannot read ${options.input}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
-    );
+  let text: string | undefined;
+  if (options.input) {
+    let bytes: Buffer;
+    try {
+      bytes = readBounded(options.input, options.maxInputMib * 2 ** 20, '--max-input-mib');
+    } catch (err) {
+      if (err instanceof UsageError) throw err;
+      throw new UsageError(
+        `cannot read ${options.input}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
+      );
+    }
+    if (bytes.length === 0) throw new UsageError(`${options.input} is empty`);
+    text = decodeText(bytes, options.input);
   }
-  if (bytes.length === 0) throw new UsageError(`${options.input} is empty`);
-  const text = decodeText(bytes, options.input);
   const { dir } = await resolveModel(options);
   const model = await Model.load(dir, { providers: [provider], ...onnxChoice(options) });
   if (options.precision === 'int8') log(options, `Using ${model.onnxPath} (int8).`);
@@ -357,13 +452,16 @@ async function run(options: Options) {
     // Checked before the corpus is embedded: a wrong flag should not cost a whole run.
     const [query, document] = [promptText(model, queryPrompt(model, options)), promptText(model, documentPrompt(model, options))];
     if (query || document) log(options, `Prompts: questions ${JSON.stringify(query)}, text ${JSON.stringify(document)}.`);
-    const { index, sentences } = await corpusIndex(model, dir, text, options);
-    if (options.prompt !== undefined) {
-      await answer(model, index, sentences, options.prompt, options);
-    } else {
-      await interactive(model, index, sentences, options);
+    const corpus = options.store ? await corpusStore(model, dir, text, options) : await corpusIndex(model, dir, text!, options);
+    try {
+      if (options.prompt !== undefined) {
+        await answer(model, corpus, options.prompt, options);
+      } else {
+        await interactive(model, corpus, options);
+      }
+    } finally {
+      await corpus.close();
     }
-    index.dispose();
   } finally {
     model.dispose();
   }
@@ -391,6 +489,11 @@ export function program(): Command {
     .addOption(new Option('--batch-size <n>', 'sentences per inference batch').argParser(ranged('batchSize')).default(32))
     .addOption(new Option('--min-length <n>', 'drop sentences shorter than this (characters)').argParser(ranged('minLength')).default(5))
     .option('--index <file>', 'save the embedded corpus here on first run, reuse it after (rebuilt when stale)')
+    .option(
+      '--store <url>',
+      'keep the embedded corpus in PostgreSQL + pgvector (postgres://…) instead: filled once with -i, answered from without -i (needs `npm install pg pgvector pg-copy-streams`)',
+    )
+    .option('--table <name>', 'table of --store', 'sentvec_sentences')
     .option('--query-prompt-name <name>', "the model's prompt for questions (default: its 'query' prompt, if any; none: no prompt)")
     .option(
       '--document-prompt-name <name>',
@@ -466,6 +569,11 @@ export function program(): Command {
     .option('--api-key <key>', 'require "Authorization: Bearer <key>" (default: $SENTVEC_API_KEY, else none)')
     .option('--cors <origin>', 'allow cross-origin requests from this origin (* for any); off by default')
     .option('--model-name <name>', 'name reported in responses', 'sentvec')
+    .option(
+      '--store <url>',
+      'serve POST /v1/search from this PostgreSQL + pgvector corpus (postgres://…), e.g. one filled by `sentvec -i … --store`',
+    )
+    .option('--table <name>', 'table of --store', 'sentvec_sentences')
     .addOption(new Option('--max-batch-tokens <n>', 'padded tokens per batch').argParser(ranged('maxBatchTokens')).default(16384))
     .addOption(new Option('--max-batch-size <n>', 'inputs per batch').argParser(ranged('maxBatchSize')).default(64))
     .addOption(
@@ -511,6 +619,8 @@ export function program(): Command {
         drainTimeout: number;
         requestTimeout: number;
         maxPendingMib: number;
+        store?: string;
+        table: string;
       }) => {
         const provider = checkProvider(opts.provider);
         const apiKey = opts.apiKey ?? process.env.SENTVEC_API_KEY;
@@ -532,8 +642,10 @@ export function program(): Command {
             maxInFlight: opts.maxInFlight,
           },
         });
+        const store = opts.store ? await servingStore(model, dir, opts.store, opts.table) : undefined;
         const { createServer } = await import('../server');
         const app = await createServer(model, {
+          store,
           apiKey,
           modelName: opts.modelName,
           cors: opts.cors === undefined ? false : opts.cors === '*' ? true : opts.cors,
@@ -542,7 +654,10 @@ export function program(): Command {
           maxPendingBytes: opts.maxPendingMib * 2 ** 20,
         });
         const address = await app.listen({ port: opts.port, host: opts.host });
-        log(opts, `sentvec serving ${opts.model ?? DEFAULT_MODEL} (${model.dimension} dimensions) on ${address}`);
+        log(
+          opts,
+          `sentvec serving ${opts.model ?? DEFAULT_MODEL} (${model.dimension} dimensions) on ${address}${store ? `, /v1/search from table ${store.table}` : ''}`,
+        );
         await new Promise<void>((resolveStop) => {
           let stopping = false;
           const stop = (signal: string) => {
@@ -554,7 +669,8 @@ export function program(): Command {
             }
             stopping = true;
             log(opts, `${signal}: finishing requests in flight (at most ${opts.drainTimeout} ms), then stopping`);
-            app.close().then(() => {
+            app.close().then(async () => {
+              await store?.close();
               model.dispose();
               resolveStop();
             });

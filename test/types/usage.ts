@@ -1,6 +1,16 @@
 // Compiled (not run) by test/types.test.mjs: the published declarations must accept this usage
 // and reject the lines marked @ts-expect-error.
-import { Embeddings, InvalidArgumentError, Model, SentvecError, Tokenized, physicalCores } from '../../dist/lib/sentvec.js';
+import {
+  Embeddings,
+  InvalidArgumentError,
+  Model,
+  PostgresStore,
+  SentvecError,
+  StoreConnectionError,
+  Tokenized,
+  physicalCores,
+  type StoreSearchResult,
+} from '../../dist/lib/sentvec.js';
 
 async function usage(): Promise<void> {
   const model: Model = await Model.load('dir', { maxSeqLength: 128, pooling: ['mean', 'cls'], threads: 2, normalize: true });
@@ -31,3 +41,26 @@ async function usage(): Promise<void> {
   model.dispose();
 }
 void usage;
+
+async function storeUsage(model: Model): Promise<void> {
+  // The declarations name no type of `pg`: they compile without @types/pg.
+  const store = await PostgresStore.open({ connection: 'postgres://localhost/db', dimension: model.dimension, index: 'hnsw', hnsw: { m: 16 } });
+  await store.add(await model.encode(['a']), undefined, { texts: ['a'], metadata: [{ lang: 'en' }] });
+  await store.upsert([new Float32Array(model.dimension)], [1n]);
+  const hit: StoreSearchResult = await store.search(new Float32Array(model.dimension), { topK: 3, include: ['text'], filter: { metadata: { lang: 'en' } } });
+  const texts: (string | null)[] | undefined = hit.texts;
+  const many: StoreSearchResult[] = await store.search([new Float32Array(model.dimension)]);
+  const size: number = (await store.size()) + (await store.remove([1])) + many.length + (texts?.length ?? 0);
+  void size;
+  try {
+    await store.search(new Float32Array(1));
+  } catch (err) {
+    if (err instanceof StoreConnectionError) console.log(err.written);
+  }
+  // @ts-expect-error include names columns: text and metadata
+  await store.search(new Float32Array(1), { include: ['embedding'] });
+  // @ts-expect-error upsert needs ids
+  await store.upsert([new Float32Array(1)]);
+  await store.close();
+}
+void storeUsage;
