@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
-const ORDER = ['tokenize', 'embed', 'int8', 'coldstart', 'pool', 'search', 'serve'];
+const ORDER = ['tokenize', 'embed', 'int8', 'coldstart', 'pool', 'search', 'store', 'serve'];
 
 function version(name) {
   try {
@@ -94,7 +94,7 @@ export function writeReport(dir) {
     '',
     `- Machine: ${cpus()[0]?.model ?? 'unknown'}, ${cpus().length} logical CPUs, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`,
     `- CPU flags: ${cpuFlags()}`,
-    `- Versions: Node ${process.versions.node}, sentvec ${require('../package.json').version}, onnxruntime-node ${version('onnxruntime-node')}, @huggingface/transformers ${version('@huggingface/transformers')}, usearch ${version('usearch')}, @agnai/sentencepiece-js ${version('@agnai/sentencepiece-js')}`,
+    `- Versions: Node ${process.versions.node}, sentvec ${require('../package.json').version}, onnxruntime-node ${version('onnxruntime-node')}, @huggingface/transformers ${version('@huggingface/transformers')}, usearch ${version('usearch')}, pg ${version('pg')}, pgvector 0.8.0 (scripts/postgres.sh), @agnai/sentencepiece-js ${version('@agnai/sentencepiece-js')}`,
     `- Report written: ${new Date().toISOString()}`,
     '',
     '## Targets',

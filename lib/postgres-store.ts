@@ -36,6 +36,7 @@ export interface PgPool {
 
 interface Drivers {
   Pool: new (config: Record<string, unknown>) => PgPool;
+  escapeLiteral: (text: string) => string;
   toSql: (v: number[]) => string;
   copyFrom: (sql: string) => NodeJS.WritableStream & object;
 }
@@ -65,7 +66,8 @@ function loadDrivers(): Drivers {
       `PostgresStore needs ${missing.join(', ')} (optional dependencies of sentvec): run \`npm install ${missing.join(' ')}\` in your project`,
     );
   }
-  drivers = { Pool: pg.Pool ?? pg.default.Pool, toSql: pgvector.toSql, copyFrom: copy.from };
+  const driver = pg.Pool ? pg : pg.default;
+  drivers = { Pool: driver.Pool, escapeLiteral: driver.escapeLiteral, toSql: pgvector.toSql, copyFrom: copy.from };
   return drivers;
 }
 
@@ -601,40 +603,37 @@ export class PostgresStore {
     const include = options.include ?? [];
     if (!Array.isArray(include) || include.some((f) => f !== 'text' && f !== 'metadata'))
       throw new InvalidArgumentError(`Expected an array of 'text' and 'metadata' for include but received ${describe(include)}`);
-    const values: unknown[] = [];
-    const where: string[] = [];
-    if (options.filter !== undefined) where.push(this.#filterSql(options.filter, values));
+    const where = options.filter === undefined ? '' : ` WHERE ${this.#filterSql(options.filter)}`;
     if (count === 0) return [];
 
+    // One round trip: the settings and the query go as one simple-protocol message (one implicit
+    // transaction, so SET LOCAL ends with it), with every value written into the text: numbers
+    // only, except the metadata filter, quoted by pg's escapeLiteral. Each query vector is a
+    // constant (parsed once, not per row) and runs as its own ORDER BY … LIMIT: an HNSW index scan
+    // unless exact.
     const { toSql } = loadDrivers();
-    const literals = Array.from({ length: count }, (_, q) =>
-      toSql(Array.from(flat.subarray(q * this.#dimension, (q + 1) * this.#dimension))),
+    const vectors = Array.from(
+      { length: count },
+      (_, q) => `'${toSql(Array.from(flat.subarray(q * this.#dimension, (q + 1) * this.#dimension)))}'`,
     );
-    values.push(literals, Math.min(topK, 2 ** 62));
-    const vectorsAt = values.length - 1;
-    const columns = ['r.id', 'r.score', ...include.map((f) => `r.${f}`)];
-    // One round trip for all queries: each runs as its own ORDER BY … LIMIT (an HNSW index scan
-    // when not exact), in query order.
-    const sql =
-      `SELECT q.ord AS q, ${columns.join(', ')} FROM unnest($${vectorsAt}::text[]) WITH ORDINALITY AS q(v, ord) ` +
-      `CROSS JOIN LATERAL (SELECT id, -(embedding <#> q.v::vector) AS score${include.map((f) => `, ${f}`).join('')} FROM ${this.#table}` +
-      `${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY embedding <#> q.v::vector${exact ? ', id' : ''} LIMIT $${vectorsAt + 1}) r ` +
-      'ORDER BY q.ord, r.score DESC, r.id';
-    const result = await this.#retry('read', () =>
-      this.#transaction('read', async (client) => {
-        if (exact) {
-          // The HNSW index could still feed an incremental sort; exact means every row is scored.
-          await client.query('SET LOCAL enable_indexscan = off');
-        } else {
-          await client.query(`SET LOCAL hnsw.ef_search = ${Math.min(1000, Math.max(efSearch, Math.min(topK, 1000)))}`);
-          // With a filter or a topK above ef_search, pgvector 0.8 goes on scanning the graph until
+    const settings = exact
+      ? // The HNSW index could still feed an incremental sort; exact means every row is scored.
+        ['SET LOCAL enable_indexscan = off']
+      : [
+          `SET LOCAL hnsw.ef_search = ${Math.min(1000, Math.max(efSearch, Math.min(topK, 1000)))}`,
+          // With a filter or a topK above ef_search, pgvector 0.8 goes on walking the graph until
           // LIMIT rows pass (up to max_scan_tuples) instead of returning fewer.
-          await client.query(`SET LOCAL hnsw.iterative_scan = strict_order`);
-          await client.query(`SET LOCAL hnsw.max_scan_tuples = ${Math.min(2 ** 31 - 1, Math.max(20_000, topK * 2))}`);
-        }
-        return await client.query(sql, values);
-      }),
-    );
+          'SET LOCAL hnsw.iterative_scan = strict_order',
+          `SET LOCAL hnsw.max_scan_tuples = ${Math.min(2 ** 31 - 1, Math.max(20_000, topK * 2))}`,
+        ];
+    const columns = ['r.id', 'r.score', ...include.map((f) => `r.${f}`)];
+    const sql =
+      `${settings.join('; ')}; ` +
+      `SELECT q.ord AS q, ${columns.join(', ')} FROM unnest(ARRAY[${vectors.join(',')}]::vector[]) WITH ORDINALITY AS q(v, ord) ` +
+      `CROSS JOIN LATERAL (SELECT id, -(embedding <#> q.v) AS score${include.map((f) => `, ${f}`).join('')} FROM ${this.#table}${where} ` +
+      `ORDER BY embedding <#> q.v${exact ? ', id' : ''} LIMIT ${Math.min(topK, 2 ** 62)}) r ORDER BY q.ord, r.score DESC, r.id`;
+    const replies = (await this.#retry('read', () => this.#query(sql))) as unknown as QueryResult | QueryResult[];
+    const result = Array.isArray(replies) ? replies[replies.length - 1] : replies;
     const grouped: Record<string, unknown>[][] = Array.from({ length: count }, () => []);
     for (const row of result.rows) grouped[Number(row.q) - 1].push(row);
     const results = grouped.map((hits): StoreSearchResult => {
@@ -649,28 +648,25 @@ export class PostgresStore {
     return single ? results[0] : results;
   }
 
-  #filterSql(filter: unknown, values: unknown[]): string {
+  #filterSql(filter: unknown): string {
+    const ids = (list: ArrayLike<bigint | string | number>) => `id = ANY('{${Array.from(list, String).join(',')}}'::bigint[])`;
     if (filter !== null && typeof filter === 'object' && !Array.isArray(filter) && !ArrayBuffer.isView(filter)) {
       if ('metadata' in filter) {
         const m = (filter as { metadata: unknown }).metadata;
         if (m === null || typeof m !== 'object' || Array.isArray(m))
           throw new InvalidArgumentError('Expected a plain object for filter.metadata');
-        values.push(JSON.stringify(m));
-        return `metadata @> $${values.length}::jsonb`;
+        return `metadata @> ${loadDrivers().escapeLiteral(JSON.stringify(m))}::jsonb`;
       }
       if ('bitmap' in filter) {
         const bitmap = (filter as { bitmap: unknown }).bitmap;
         if (!(bitmap instanceof Uint8Array)) throw new InvalidArgumentError('Expected a Uint8Array for filter.bitmap');
-        const ids: string[] = [];
-        for (let i = 0; i < bitmap.length; i++) for (let b = 0; b < 8; b++) if ((bitmap[i] >> b) & 1) ids.push(String(i * 8 + b));
-        values.push(ids);
-        return `id = ANY($${values.length}::bigint[])`;
+        const set: number[] = [];
+        for (let i = 0; i < bitmap.length; i++) for (let b = 0; b < 8; b++) if ((bitmap[i] >> b) & 1) set.push(i * 8 + b);
+        return ids(set);
       }
     }
-    const ids = toIds(filter, 'filter');
     // Ids above bigint's range cannot be stored, so they match nothing (as unknown ids in Index).
-    values.push(Array.from(ids, String).filter((id) => BigInt(id) <= I64_MAX));
-    return `id = ANY($${values.length}::bigint[])`;
+    return ids(toIds(filter, 'filter').filter((id) => id <= I64_MAX));
   }
 
   /** Properties the application keeps with the table (a JSON object), e.g. what its vectors were made from. */
