@@ -2,8 +2,8 @@
 // ingest (COPY through the store, hand-written multi-row INSERT, Index.add), the HNSW build, and
 // queries (exact and HNSW, recall@10 against exact).
 //   npm run bench -- store [--sizes 100000 --dims 384,768 --queries 200 --ef 40,100 --insert 20000]
-// The corpus is clustered like text embeddings (1,000 topics, each vector a topic plus noise,
-// normalized): uniform random vectors have no neighbourhoods and are HNSW's worst case.
+// The corpus is shaped like text embeddings (embeddingLikeRows): uniform random vectors have no
+// neighbourhoods and are HNSW's worst case, far from what a sentence model makes.
 // Queries run one at a time from one client (latency-bound: each is a round trip), and as 4
 // concurrent clients (the server's 2 cores busy). Needs `bash scripts/setup.sh --test`.
 import { createRequire } from 'node:module';
@@ -25,15 +25,27 @@ function rng(seed) {
   };
 }
 
-function clusteredRows(n, dim, seed, topics = 1000) {
+function gauss(r) {
+  return Math.sqrt(-2 * Math.log(r() + 0.5 + 1e-12)) * Math.cos(2 * Math.PI * (r() + 0.5));
+}
+
+// Text embeddings vary along far fewer directions than they have dimensions: each vector is a
+// point of a 64-dimensional mixture of 200 topics, projected into `dim` dimensions (the same
+// projection for corpus and queries), plus noise, normalized.
+function embeddingLikeRows(n, dim, seed, latent = 64, topics = 200, noise = 0.2) {
+  const shared = rng(1234);
+  const projection = Float32Array.from({ length: latent * dim }, () => gauss(shared) / Math.sqrt(latent));
+  const centers = Float32Array.from({ length: topics * latent }, () => gauss(shared));
   const r = rng(seed);
-  const centers = Float32Array.from({ length: topics * dim }, r);
   const data = new Float32Array(n * dim);
+  const z = new Float32Array(latent);
   for (let i = 0; i < n; i++) {
     const c = Math.floor((r() + 0.5) * topics) % topics;
+    for (let l = 0; l < latent; l++) z[l] = centers[c * latent + l] + 0.7 * gauss(r);
     let s = 0;
     for (let d = 0; d < dim; d++) {
-      const v = centers[c * dim + d] + 0.6 * r();
+      let v = noise * gauss(r);
+      for (let l = 0; l < latent; l++) v += z[l] * projection[l * dim + d];
       data[i * dim + d] = v;
       s += v * v;
     }
@@ -97,8 +109,8 @@ export async function run(args) {
   try {
     for (const n of values.sizes.split(',').map(Number)) {
       for (const dim of values.dims.split(',').map(Number)) {
-        const corpus = clusteredRows(n, dim, n + dim);
-        const queries = Array.from({ length: queryCount }, (_, q) => clusteredRows(1, dim, 9000 + q));
+        const corpus = embeddingLikeRows(n, dim, n + dim);
+        const queries = Array.from({ length: queryCount }, (_, q) => embeddingLikeRows(1, dim, 9000 + q));
         const label = `${n / 1000}k × ${dim}`;
 
         // Ingest. Index.add: the in-memory reference.

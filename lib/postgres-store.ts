@@ -145,6 +145,8 @@ const SEARCH_OPTIONS = new Set(['topK', 'filter', 'exact', 'efSearch', 'include'
 const ADD_OPTIONS = new Set(['texts', 'metadata']);
 const MAX_DIMENSION = 16_000;
 const MAX_HNSW_DIMENSION = 2_000;
+// 8 + 4 × 1,900 bytes, with the row header and id, fit a PostgreSQL page (8,160 bytes).
+const PLAIN_MAX_DIMENSION = 1_900;
 const I64_MAX = (1n << 63n) - 1n;
 const CATALOG = 'sentvec_stores';
 // Rows per COPY message: bounds the memory of one write while keeping round trips few.
@@ -437,6 +439,11 @@ export class PostgresStore {
         await client.query(
           `CREATE TABLE ${this.#table} (id bigint PRIMARY KEY, embedding vector(${this.#dimension}) NOT NULL, text text, metadata jsonb)`,
         );
+        // A vector over ~2 KB (above 500 dimensions) would be moved out of line (TOAST), and an
+        // exact scan would then fetch each one through the TOAST index: 2.0 instead of 10.0 queries
+        // per second at 100k × 768 (npm run bench -- store). Inline, a row still fits a page up to
+        // PLAIN_MAX_DIMENSION.
+        if (this.#dimension <= PLAIN_MAX_DIMENSION) await client.query(`ALTER TABLE ${this.#table} ALTER COLUMN embedding SET STORAGE PLAIN`);
         await client.query(`INSERT INTO ${CATALOG} (table_name, dimension, metric) VALUES ($1, $2, $3)`, [
           this.#name,
           this.#dimension,
