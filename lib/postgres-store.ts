@@ -228,24 +228,55 @@ function storeIds(ids: Ids, name: string): BigUint64Array {
   return list;
 }
 
-function extras(
-  options: StoreAddOptions,
-  count: number,
-): { texts?: readonly (string | null)[]; metadata?: readonly (Record<string, unknown> | null)[] } {
+// PostgreSQL's text and jsonb hold neither NUL characters nor lone surrogates (Buffer.from would
+// turn those into U+FFFD silently): refused, with where they are.
+function checkText(text: string, name: string): void {
+  if (text.includes('\0')) throw new InvalidArgumentError(`${name} contains a NUL character, which PostgreSQL text cannot hold`);
+  if (!text.isWellFormed()) throw new InvalidArgumentError(`${name} contains a lone surrogate (not valid UTF-16 text)`);
+}
+
+function checkJsonStrings(value: unknown, name: string): void {
+  if (typeof value === 'string') checkText(value, name);
+  else if (Array.isArray(value)) value.forEach((v, i) => checkJsonStrings(v, `${name}[${i}]`));
+  else if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      checkText(k, `a key of ${name}`);
+      checkJsonStrings(v, `${name}.${k}`);
+    }
+  }
+}
+
+/** A plain object as JSON text for jsonb. */
+function jsonObject(value: unknown, name: string): string {
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || ArrayBuffer.isView(value))
+    throw new InvalidArgumentError(`Expected a plain object for ${name} but received ${describe(value)}`);
+  let json: string;
+  try {
+    json = JSON.stringify(value);
+  } catch (err) {
+    throw new InvalidArgumentError(`${name} cannot be written as JSON: ${(err as Error).message}`);
+  }
+  checkJsonStrings(JSON.parse(json), name);
+  return json;
+}
+
+function extras(options: StoreAddOptions, count: number): { texts?: readonly (string | null)[]; metadata?: (string | null)[] } {
   optionsObject(options);
   rejectUnknownOptions(options, ADD_OPTIONS, 'add()');
-  const check = <T>(list: readonly T[] | undefined, name: string, ok: (v: T) => boolean, expected: string) => {
-    if (list === undefined) return;
-    if (!Array.isArray(list)) throw new InvalidArgumentError(`Expected an array for ${name} but received ${describe(list)}`);
-    if (list.length !== count) throw new InvalidArgumentError(`Expected ${count} ${name} (one per vector) but received ${list.length}`);
-    list.forEach((v, i) => {
-      if (v !== null && !ok(v))
-        throw new InvalidArgumentError(`Expected ${expected} or null for ${name}[${i}] but received ${describe(v)}`);
-    });
+  const list = <T>(value: readonly T[] | undefined, name: string): readonly T[] | undefined => {
+    if (value === undefined) return undefined;
+    if (!Array.isArray(value)) throw new InvalidArgumentError(`Expected an array for ${name} but received ${describe(value)}`);
+    if (value.length !== count) throw new InvalidArgumentError(`Expected ${count} ${name} (one per vector) but received ${value.length}`);
+    return value;
   };
-  check(options.texts, 'texts', (v) => typeof v === 'string', 'a string');
-  check(options.metadata, 'metadata', (v) => typeof v === 'object' && !Array.isArray(v), 'a plain object');
-  return { texts: options.texts, metadata: options.metadata };
+  const texts = list(options.texts, 'texts');
+  texts?.forEach((t, i) => {
+    if (t === null) return;
+    if (typeof t !== 'string') throw new InvalidArgumentError(`Expected a string or null for texts[${i}] but received ${describe(t)}`);
+    checkText(t, `texts[${i}]`);
+  });
+  const metadata = list(options.metadata, 'metadata')?.map((m, i) => (m === null ? null : jsonObject(m, `metadata[${i}]`)));
+  return { texts, metadata };
 }
 
 // ---- binary COPY (PostgreSQL's format; pgvector's vector_recv: int16 dim, int16 0, float4 × dim, big-endian) ----
@@ -257,7 +288,7 @@ function* copyRows(
   dimension: number,
   ids: BigUint64Array,
   texts: readonly (string | null)[] | undefined,
-  metadata: readonly (Record<string, unknown> | null)[] | undefined,
+  metadata: readonly (string | null)[] | undefined,
 ): Generator<Buffer> {
   const header = Buffer.alloc(COPY_SIGNATURE.length + 8);
   COPY_SIGNATURE.copy(header);
@@ -266,7 +297,7 @@ function* copyRows(
   const vectorBytes = 4 + 4 * dimension;
   for (let r = 0; r < ids.length; r++) {
     const text = texts?.[r] == null ? null : Buffer.from(texts[r] as string, 'utf8');
-    const meta = metadata?.[r] == null ? null : Buffer.from(`\x01${JSON.stringify(metadata[r])}`, 'utf8');
+    const meta = metadata?.[r] == null ? null : Buffer.from(`\x01${metadata[r]}`, 'utf8');
     const row = Buffer.allocUnsafe(2 + 4 + 8 + 4 + vectorBytes + 4 + 4);
     let o = row.writeInt16BE(4, 0);
     o = row.writeInt32BE(8, o);
@@ -443,7 +474,8 @@ export class PostgresStore {
         // exact scan would then fetch each one through the TOAST index: 2.0 instead of 10.0 queries
         // per second at 100k × 768 (npm run bench -- store). Inline, a row still fits a page up to
         // PLAIN_MAX_DIMENSION.
-        if (this.#dimension <= PLAIN_MAX_DIMENSION) await client.query(`ALTER TABLE ${this.#table} ALTER COLUMN embedding SET STORAGE PLAIN`);
+        if (this.#dimension <= PLAIN_MAX_DIMENSION)
+          await client.query(`ALTER TABLE ${this.#table} ALTER COLUMN embedding SET STORAGE PLAIN`);
         await client.query(`INSERT INTO ${CATALOG} (table_name, dimension, metric) VALUES ($1, $2, $3)`, [
           this.#name,
           this.#dimension,
@@ -535,7 +567,7 @@ export class PostgresStore {
     flat: Float32Array,
     ids: BigUint64Array,
     texts: readonly (string | null)[] | undefined,
-    metadata: readonly (Record<string, unknown> | null)[] | undefined,
+    metadata: readonly (string | null)[] | undefined,
   ): Promise<void> {
     const stream = client.query(
       loadDrivers().copyFrom(`COPY ${target} (id, embedding, text, metadata) FROM STDIN (FORMAT binary)`),
@@ -659,10 +691,8 @@ export class PostgresStore {
     const ids = (list: ArrayLike<bigint | string | number>) => `id = ANY('{${Array.from(list, String).join(',')}}'::bigint[])`;
     if (filter !== null && typeof filter === 'object' && !Array.isArray(filter) && !ArrayBuffer.isView(filter)) {
       if ('metadata' in filter) {
-        const m = (filter as { metadata: unknown }).metadata;
-        if (m === null || typeof m !== 'object' || Array.isArray(m))
-          throw new InvalidArgumentError('Expected a plain object for filter.metadata');
-        return `metadata @> ${loadDrivers().escapeLiteral(JSON.stringify(m))}::jsonb`;
+        const json = jsonObject((filter as { metadata: unknown }).metadata, 'filter.metadata');
+        return `metadata @> ${loadDrivers().escapeLiteral(json)}::jsonb`;
       }
       if ('bitmap' in filter) {
         const bitmap = (filter as { bitmap: unknown }).bitmap;
@@ -692,8 +722,7 @@ export class PostgresStore {
   async replaceAll(vectors: Vectors, ids?: Ids, options: StoreAddOptions & { properties?: Record<string, unknown> } = {}): Promise<void> {
     this.#open();
     const { properties, ...rest } = optionsObject(options) as StoreAddOptions & { properties?: Record<string, unknown> };
-    if (properties !== undefined && (properties === null || typeof properties !== 'object' || Array.isArray(properties)))
-      throw new InvalidArgumentError(`Expected a plain object for properties but received ${describe(properties)}`);
+    const propertiesJson = properties === undefined ? '{}' : jsonObject(properties, 'properties');
     const flat = rows(vectors, this.#dimension, this.#metric, 'vectors');
     const count = flat.length / this.#dimension;
     const list = ids === undefined ? BigUint64Array.from({ length: count }, (_, i) => BigInt(i)) : storeIds(ids, 'ids');
@@ -710,7 +739,7 @@ export class PostgresStore {
         await client.query(`UPDATE ${CATALOG} SET next_id = $2, properties = $3 WHERE table_name = $1`, [
           this.#name,
           (largest + 1n).toString(),
-          JSON.stringify(properties ?? {}),
+          propertiesJson,
         ]);
       }),
     );

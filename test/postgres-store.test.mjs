@@ -2,6 +2,7 @@
 // scripts/postgres-cluster.mjs; `bash scripts/setup.sh --test` installs what it needs).
 // The test that kills connections and restarts the server is serial: ava runs it before the others.
 import test from 'ava';
+import fc from 'fast-check';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { startCluster } from '../scripts/postgres-cluster.mjs';
@@ -162,6 +163,59 @@ test('texts and metadata round-trip, metadata filters', async (t) => {
     const de = await store.search(vectors[0], { topK: 50, filter: { metadata: { lang: 'de' } }, include: ['metadata'] });
     t.is(de.ids.length, 25);
     t.true(de.metadata.every((m) => m.lang === 'de'));
+  } finally {
+    await store.close();
+  }
+});
+
+test('any text and JSON metadata round-trip through binary COPY (property); NUL, lone surrogates and BigInt are refused', async (t) => {
+  const store = await open({ dimension: 2, metric: 'dot' });
+  try {
+    // PostgreSQL's text holds any Unicode but NUL; keys of jsonb objects come back sorted.
+    const text = fc.string({ unit: 'grapheme', maxLength: 40 }).filter((x) => !x.includes('\0'));
+    const value = fc.oneof(text, fc.integer(), fc.boolean(), fc.constant(null), fc.array(text, { maxLength: 3 }));
+    let round = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.option(text), fc.option(fc.dictionary(text, value, { maxKeys: 4 }))), { minLength: 1, maxLength: 8 }),
+        async (items) => {
+          const base = ++round * 100;
+          const ids = items.map((_, i) => base + i);
+          const vectors = items.map((_, i) => Float32Array.of(1, -(base + i)));
+          await store.add(vectors, ids, { texts: items.map(([x]) => x), metadata: items.map(([, m]) => m) });
+          const hits = await store.search(Float32Array.of(0, -1), { topK: items.length, filter: ids, include: ['text', 'metadata'] });
+          t.deepEqual(Array.from(hits.ids, Number), [...ids].reverse());
+          const want = [...items].reverse();
+          t.deepEqual(
+            hits.texts,
+            want.map(([x]) => x),
+          );
+          t.deepEqual(
+            hits.metadata,
+            want.map(([, m]) => m),
+          );
+        },
+      ),
+      { numRuns: 60 },
+    );
+    const v = [Float32Array.of(1, 2)];
+    await t.throwsAsync(store.add(v, [1], { texts: ['a\0b'] }), { instanceOf: InvalidArgumentError, message: /texts\[0\] contains a NUL/ });
+    await t.throwsAsync(store.add(v, [1], { texts: ['\ud800x'] }), { instanceOf: InvalidArgumentError, message: /lone surrogate/ });
+    await t.throwsAsync(store.add(v, [1], { metadata: [{ a: { b: '\0' } }] }), {
+      instanceOf: InvalidArgumentError,
+      message: /metadata\[0\]\.a\.b contains a NUL/,
+    });
+    await t.throwsAsync(store.add(v, [1], { metadata: [{ n: 1n }] }), {
+      instanceOf: InvalidArgumentError,
+      message: /cannot be written as JSON.*BigInt/,
+    });
+    const cyclic = {};
+    cyclic.self = cyclic;
+    await t.throwsAsync(store.add(v, [1], { metadata: [cyclic] }), { instanceOf: InvalidArgumentError });
+    await t.throwsAsync(store.search(v[0], { filter: { metadata: { k: '\udc00' } } }), {
+      instanceOf: InvalidArgumentError,
+      message: /filter.metadata.k/,
+    });
   } finally {
     await store.close();
   }
