@@ -1,7 +1,8 @@
 // int8 against float32 on the shape twins, batch 32, realistic corpus, in one run: sentvec's int8
 // export (quantizeModel) against sentvec float32, transformers.js float32, and transformers.js
 // running the same int8 file (its q8 path); fidelity (cosine of each vector with its float32 twin,
-// top-10 neighbours over the corpus); file size and RSS after load (each in a fresh process).
+// top-10 neighbours over the corpus); file size and RSS after load (each in a fresh process); and
+// the same with the first layer's MatMuls kept float32 (quantizeModel's float32Layers: 1).
 //   npm run bench -- int8 [--models minilm-l12-twin,mpnet-base-twin --rounds N]
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, statSync } from 'node:fs';
@@ -66,18 +67,29 @@ export async function run(args) {
     const theirs = (p) => async () => {
       for (let i = 0; i < texts.length; i += batchSize) await p(texts.slice(i, i + batchSize), { pooling: 'mean', normalize: true });
     };
+    // The trade-off of float32Layers: the first layer's MatMuls kept float32.
+    const firstFloat = 'onnx/model_qint8_first_float32.onnx';
+    await sentvec.quantizeModel(dir, { output: firstFloat, float32Layers: 1 });
+    const q8first = await sentvec.Model.load(dir, { threads, scheduler: false, maxSeqLength: 128, onnxFile: firstFloat });
     const msF32 = await time(rounds, encode(f32));
     const msInt8 = await time(rounds, encode(q8));
+    const msFirst = await time(rounds, encode(q8first));
     const msHf32 = await time(rounds, theirs(hf32));
     const msHfq8 = await time(rounds, theirs(hfq8));
     // Fidelity over the corpus.
     const a = (await f32.encode(texts, { normalize: true })).toArray();
     const b = (await q8.encode(texts, { normalize: true })).toArray();
-    const cos = a.map((v, i) => v.reduce((s, x, d) => s + x * b[i][d], 0));
-    const [na, nb] = [topK(a, 10), topK(b, 10)];
-    const overlap = na.reduce((s, set, i) => s + [...set].filter((j) => nb[i].has(j)).length / set.size, 0) / na.length;
+    const na = topK(a, 10);
+    const fidelity = (v) => {
+      const cos = a.map((x, i) => x.reduce((s, y, d) => s + y * v[i][d], 0));
+      const nv = topK(v, 10);
+      return { cos, overlap: na.reduce((s, set, i) => s + [...set].filter((j) => nv[i].has(j)).length / set.size, 0) / na.length };
+    };
+    const { cos, overlap } = fidelity(b);
+    const first = fidelity((await q8first.encode(texts, { normalize: true })).toArray());
     f32.dispose();
     q8.dispose();
+    q8first.dispose();
     await hf32.dispose();
     await hfq8.dispose();
     const f32Bytes = statSync(join(dir, 'onnx/model.onnx')).size + (existsSync(join(dir, 'onnx/model.onnx_data')) ? statSync(join(dir, 'onnx/model.onnx_data')).size : 0);
@@ -103,6 +115,18 @@ export async function run(args) {
     };
     console.log(row);
     rows.push(row);
+    const firstRow = {
+      model: `${name}, first layer float32`,
+      texts: texts.length,
+      'int8 texts/s': +((texts.length / msFirst) * 1000).toFixed(1),
+      'int8 ÷ float32': +(msF32 / msFirst).toFixed(2),
+      'cosine mean': +(first.cos.reduce((s, x) => s + x, 0) / first.cos.length).toFixed(4),
+      'cosine min': +Math.min(...first.cos).toFixed(4),
+      'top-10 overlap': +first.overlap.toFixed(3),
+      'file ÷ float32': +(statSync(join(dir, firstFloat)).size / f32Bytes).toFixed(3),
+    };
+    console.log(firstRow);
+    rows.push(firstRow);
     if (name === 'mpnet-base-twin') {
       targets.push({ name: 'int8 ≥ 2.0× sentvec float32 (base twin, batch 32)', value: msF32 / msInt8, goal: 2 });
       targets.push({ name: 'int8 ≥ 4× transformers.js float32 (base twin, batch 32)', value: msHf32 / msInt8, goal: 4 });

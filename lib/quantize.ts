@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { writeFileAtomically } from './atomic-file';
 import { InvalidArgumentError, ModelFileError } from './errors';
 import { decode, encode, int, msg, ProtobufError, raw, str, text, type Field } from './protobuf';
-import { describe, rejectUnknownOptions } from './validate';
+import { describe, integerOption, rejectUnknownOptions } from './validate';
 
 export interface QuantizeOptions {
   /** The float32 export to quantize, inside the model directory. Default 'onnx/model.onnx'. */
@@ -17,6 +17,11 @@ export interface QuantizeOptions {
   output?: string;
   /** Quantize the word-embedding table too (most of a base model's bytes). Default true. */
   embeddings?: boolean;
+  /**
+   * Encoder layers, counted from the first, whose MatMuls stay float32: 0 to the model's layer
+   * count. Default 0. The first layer is where int8 loses the most fidelity (README, Int8).
+   */
+  float32Layers?: number;
 }
 
 export interface QuantizeResult {
@@ -27,6 +32,8 @@ export interface QuantizeResult {
   bytesAfter: number;
   /** MatMul weights made int8. */
   matmuls: number;
+  /** MatMul weights kept float32 (those of the first `float32Layers` layers). */
+  float32Matmuls: number;
   /** Whether the word-embedding table was made int8. */
   embeddingTable: boolean;
 }
@@ -134,6 +141,40 @@ function perRow(w: Float32Array, v: number, h: number): { codes: Int8Array; scal
   return { codes, scales };
 }
 
+/**
+ * The encoder layer of each weight MatMul: the number in its node's or weight's name
+ * (`/encoder/layer.3/…`, `layer.3.query.weight`, `transformer.layer.3…`), else, when every layer
+ * has as many as the others, its position (config.json's layer count).
+ */
+async function matmulLayers(
+  candidates: { name: string; weight: Tensor }[],
+  root: string,
+  source: string,
+): Promise<{ layerOf: (i: number) => number; layers: number }> {
+  const named = candidates.map((c) => {
+    const m = /(?:^|[^a-z])layers?[._/](\d+)(?![0-9])/i.exec(c.name) ?? /(?:^|[^a-z])layers?[._/](\d+)(?![0-9])/i.exec(c.weight.name);
+    return m ? Number(m[1]) : undefined;
+  });
+  // MatMuls without a number (a pooler after the encoder) are outside its layers.
+  if (named.some((l) => l !== undefined))
+    return { layerOf: (i) => named[i] ?? Infinity, layers: Math.max(...named.map((l) => (l === undefined ? 0 : l + 1))) };
+  let layers: number | undefined;
+  try {
+    const config = JSON.parse(await readFile(join(root, 'config.json'), 'utf8')) as Record<string, unknown>;
+    const n = config.num_hidden_layers ?? config.n_layers ?? config.num_layers;
+    if (Number.isInteger(n) && (n as number) > 0) layers = n as number;
+  } catch {
+    // No config: the layers cannot be counted.
+  }
+  if (layers === undefined || candidates.length % layers !== 0)
+    throw new ModelFileError(
+      source,
+      `${source}: cannot tell which encoder layer each MatMul belongs to (no layer numbers in their names, and ${candidates.length} MatMuls over ${layers ?? 'an unknown number of'} layers); quantize without float32Layers`,
+    );
+  const perLayer = candidates.length / layers;
+  return { layerOf: (i) => Math.floor(i / perLayer), layers };
+}
+
 const tensor = (name: string, dims: number[], dataType: number, bytes: Uint8Array): Field =>
   msg(G.initializer, [...dims.map((d) => int(T.dims, d)), int(T.dataType, dataType), str(T.name, name), raw(T.rawData, bytes)]);
 const node = (op: string, inputs: string[], outputs: string[], name: string, domain?: string, attributes: Field[] = []): Field =>
@@ -156,7 +197,8 @@ export async function quantizeModel(dir: string, options: QuantizeOptions = {}):
     throw new InvalidArgumentError(`Expected a model directory for dir but received ${describe(dir)}`);
   if (options === null || typeof options !== 'object')
     throw new InvalidArgumentError(`Expected an object for options but received ${describe(options)}`);
-  rejectUnknownOptions(options, new Set(['onnxFile', 'output', 'embeddings']), 'quantizeModel()');
+  rejectUnknownOptions(options, new Set(['onnxFile', 'output', 'embeddings', 'float32Layers']), 'quantizeModel()');
+  const float32Layers = options.float32Layers === undefined ? 0 : integerOption(options.float32Layers, 'float32Layers');
   const root = resolve(dir);
   const source = resolve(root, options.onnxFile ?? 'onnx/model.onnx');
   const target = resolve(root, options.output ?? 'onnx/model_qint8.onnx');
@@ -203,10 +245,9 @@ export async function quantizeModel(dir: string, options: QuantizeOptions = {}):
 
     const replaced = new Map<number, Field[]>(); // graph field index → fields in its place
     const dropped = new Set<number>();
-    let matmuls = 0;
-    let embeddingTable = false;
     // The word-embedding table: the largest float table that a Gather reads rows of.
     let table: { node: number; weight: Tensor; ids: string; output: string } | undefined;
+    const candidates: { node: number; name: string; weight: Tensor; inputs: string[]; outputs: string[] }[] = [];
     for (const n of nodes) {
       if (!n) continue;
       const op = text(n.fields.find((f) => f.number === N.opType)?.value ?? new Uint8Array());
@@ -217,16 +258,8 @@ export async function quantizeModel(dir: string, options: QuantizeOptions = {}):
       if (op === 'MatMul' && inputs.length === 2) {
         const w = await floatMatrix(inputs[1]);
         if (!w?.data) continue;
-        const [k, cols] = w.dims;
-        const { codes, scales } = perColumn(w.data, k, cols);
-        const prefix = `${w.name}_sentvec_int8`;
-        replaced.set(n.index, [
-          tensor(`${prefix}_codes`, [k, cols], INT8, bytesOf(codes)),
-          tensor(`${prefix}_scales`, [cols], FLOAT, bytesOf(scales)),
-          node('DynamicQuantizeMatMul', [inputs[0], `${prefix}_codes`, `${prefix}_scales`], outputs, `${prefix}_matmul`, 'com.microsoft'),
-        ]);
-        dropped.add(initializers.get(w.name)!.index);
-        matmuls++;
+        const name = text(n.fields.find((f) => f.number === N.name)?.value ?? new Uint8Array());
+        candidates.push({ node: n.index, name, weight: w, inputs, outputs });
       } else if (op === 'Gather' && options.embeddings !== false && inputs.length === 2) {
         const axis = n.fields
           .filter((f) => f.number === N.attribute)
@@ -242,6 +275,32 @@ export async function quantizeModel(dir: string, options: QuantizeOptions = {}):
         if (!w?.data || w.dims[0] < 1000 || w.dims[1] < 2 || w.name.includes('_sentvec_int8')) continue;
         if (!table || w.dims[0] > table.weight.dims[0]) table = { node: n.index, weight: w, ids: inputs[1], output: outputs[0] };
       }
+    }
+    let layerOf = (_: number) => Infinity;
+    if (float32Layers > 0) {
+      const found = await matmulLayers(candidates, root, source);
+      if (float32Layers > found.layers)
+        throw new InvalidArgumentError(`float32Layers is ${float32Layers}, but this model has ${found.layers} layers`);
+      layerOf = found.layerOf;
+    }
+    let matmuls = 0;
+    let float32Matmuls = 0;
+    let embeddingTable = false;
+    for (const [i, c] of candidates.entries()) {
+      if (layerOf(i) < float32Layers) {
+        float32Matmuls++;
+        continue;
+      }
+      const [k, cols] = c.weight.dims;
+      const { codes, scales } = perColumn(c.weight.data!, k, cols);
+      const prefix = `${c.weight.name}_sentvec_int8`;
+      replaced.set(c.node, [
+        tensor(`${prefix}_codes`, [k, cols], INT8, bytesOf(codes)),
+        tensor(`${prefix}_scales`, [cols], FLOAT, bytesOf(scales)),
+        node('DynamicQuantizeMatMul', [c.inputs[0], `${prefix}_codes`, `${prefix}_scales`], c.outputs, `${prefix}_matmul`, 'com.microsoft'),
+      ]);
+      dropped.add(initializers.get(c.weight.name)!.index);
+      matmuls++;
     }
     if (table) {
       const [v, h] = table.weight.dims;
@@ -278,7 +337,7 @@ export async function quantizeModel(dir: string, options: QuantizeOptions = {}):
     if (written.length >= 2 ** 31)
       throw new ModelFileError(source, `${source}: the int8 model would be ${written.length} bytes, more than one ONNX file holds`);
     await writeFileAtomically(target, written);
-    return { path: target, bytesBefore, bytesAfter: written.length, matmuls, embeddingTable };
+    return { path: target, bytesBefore, bytesAfter: written.length, matmuls, float32Matmuls, embeddingTable };
   } catch (err) {
     if (err instanceof ProtobufError)
       throw new ModelFileError(source, `${source} is not a valid ONNX file (${err.message}); download it again`);

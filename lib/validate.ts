@@ -26,6 +26,7 @@ export const RANGES = {
   deviceId: [0, 1023],
   attempts: [1, 100],
   gpuMemLimit: [1, Number.MAX_SAFE_INTEGER],
+  float32Layers: [0, 1000],
 } as const satisfies Record<string, readonly [number, number]>;
 
 export type RangedOption = keyof typeof RANGES;

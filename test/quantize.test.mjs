@@ -53,6 +53,32 @@ test('quantizeModel writes an int8 export beside the float32 one, which precisio
   t.true(partial.bytesAfter > result.bytesAfter);
 });
 
+test('float32Layers keeps the first layers float32, found by name or else by position', async (t) => {
+  const dir = copy(t, tinyModel());
+  const all = await quantizeModel(dir, { output: 'onnx/all.onnx' });
+  const first = await quantizeModel(dir, { output: 'onnx/first.onnx', float32Layers: 1 });
+  t.is(first.matmuls, 6);
+  t.is(first.float32Matmuls, 6);
+  t.is(all.float32Matmuls, 0);
+  t.true(first.bytesAfter > all.bytesAfter);
+  const [a, b] = [await fidelity(dir, { onnxFile: 'onnx/all.onnx' }), await fidelity(dir, { onnxFile: 'onnx/first.onnx' })];
+  t.log(`cosine with float32: all int8 ${a.mean.toFixed(5)} (min ${a.min.toFixed(5)}), first layer float32 ${b.mean.toFixed(5)} (min ${b.min.toFixed(5)})`);
+  t.true(b.mean >= a.mean, 'keeping a layer float32 does not lose fidelity');
+  await t.throwsAsync(quantizeModel(dir, { output: 'onnx/x.onnx', float32Layers: 3 }), { instanceOf: InvalidArgumentError, message: /this model has 2 layers/ });
+  await t.throwsAsync(quantizeModel(dir, { output: 'onnx/x.onnx', float32Layers: -1 }), { instanceOf: InvalidArgumentError });
+  // An export whose names carry no layer numbers: the position among the MatMuls, over config.json's layer count.
+  const anonymous = copy(t, tinyModel());
+  const bytes = readFileSync(join(anonymous, 'onnx/model.onnx'), 'latin1').replaceAll('layer.', 'block.');
+  writeFileSync(join(anonymous, 'onnx/model.onnx'), bytes, 'latin1');
+  const byPosition = await quantizeModel(anonymous, { output: 'onnx/first.onnx', float32Layers: 1 });
+  t.is(byPosition.float32Matmuls, 6);
+  const [x, y] = [await fidelity(anonymous, { onnxFile: 'onnx/first.onnx' }), b];
+  t.is(x.mean, y.mean, 'the same layer was kept');
+  const config = JSON.parse(readFileSync(join(anonymous, 'config.json'), 'utf8'));
+  writeFileSync(join(anonymous, 'config.json'), JSON.stringify({ ...config, num_hidden_layers: 5 }));
+  await t.throwsAsync(quantizeModel(anonymous, { output: 'onnx/x.onnx', float32Layers: 1 }), { instanceOf: ModelFileError, message: /cannot tell which encoder layer/ });
+});
+
 test('a model whose weights sit in model.onnx_data quantizes into one file', async (t) => {
   const dir = copy(t, ensureModel('twin-bge-m3-2-layers', { ...testTwin('BAAI/bge-m3'), layers: 2 }));
   const result = await quantizeModel(dir);
@@ -108,6 +134,12 @@ test('sentvec quantize, then --precision int8', async (t) => {
   t.is(JSON.parse(answer.stdout).results.length, 1);
   const both = await run(['-i', join(dir, 'input.txt'), '--model', dir, '-p', 'train', '--precision', 'int8', '--onnx-file', 'onnx/model.onnx']);
   t.is(both.code, 2);
+  const kept = await run(['quantize', dir, '--float32-layers', '1', '--output', 'onnx/first.onnx']);
+  t.is(kept.code, 0, kept.stderr);
+  t.regex(kept.stdout, /first\.onnx: 6 weight matrices and the embedding table in int8 \(6 kept float32\)/);
+  const bad = await run(['quantize', dir, '--float32-layers', 'x']);
+  t.is(bad.code, 2);
+  t.regex(bad.stderr, /--float32-layers.*expected an integer from 0 to 1,000/);
 });
 
 test('optimizedCache: the first load writes the optimized model, later loads map it and give the same vectors', async (t) => {

@@ -540,20 +540,37 @@ export function program(): Command {
     .option('--onnx-file <path>', 'the float32 export to quantize (default onnx/model.onnx)')
     .option('--output <path>', 'where to write, inside the model (default onnx/model_qint8.onnx)')
     .option('--no-embeddings', 'keep the word-embedding table in float32')
+    .addOption(
+      new Option(
+        '--float32-layers <n>',
+        "keep the MatMuls of the model's first n layers in float32 (fidelity for speed; see README)",
+      ).argParser(ranged('float32Layers')),
+    )
     .option('-q, --quiet', 'no progress bar')
-    .action(async (name: string, opts: { revision: string; onnxFile?: string; output?: string; embeddings: boolean; quiet?: boolean }) => {
-      const { dir } = await resolveModel({ ...opts, onnxFile: undefined, model: name } as unknown as Options);
-      if (resolve(dir).startsWith(resolve(huggingFaceCache()))) {
-        throw new UsageError(
-          `${dir} is in the Hugging Face cache, which sentvec reads but does not write: copy the folder elsewhere and quantize the copy`,
+    .action(
+      async (
+        name: string,
+        opts: { revision: string; onnxFile?: string; output?: string; embeddings: boolean; float32Layers?: number; quiet?: boolean },
+      ) => {
+        const { dir } = await resolveModel({ ...opts, onnxFile: undefined, model: name } as unknown as Options);
+        if (resolve(dir).startsWith(resolve(huggingFaceCache()))) {
+          throw new UsageError(
+            `${dir} is in the Hugging Face cache, which sentvec reads but does not write: copy the folder elsewhere and quantize the copy`,
+          );
+        }
+        const result = await quantizeModel(dir, {
+          onnxFile: opts.onnxFile,
+          output: opts.output,
+          embeddings: opts.embeddings,
+          float32Layers: opts.float32Layers,
+        });
+        process.stdout.write(
+          `${result.path}: ${result.matmuls} weight matrices${result.embeddingTable ? ' and the embedding table' : ''} in int8` +
+            `${result.float32Matmuls ? ` (${result.float32Matmuls} kept float32)` : ''}, ` +
+            `${(result.bytesAfter / 1e6).toFixed(1)} MB (float32: ${(result.bytesBefore / 1e6).toFixed(1)} MB)\n`,
         );
-      }
-      const result = await quantizeModel(dir, { onnxFile: opts.onnxFile, output: opts.output, embeddings: opts.embeddings });
-      process.stdout.write(
-        `${result.path}: ${result.matmuls} weight matrices${result.embeddingTable ? ' and the embedding table' : ''} in int8, ` +
-          `${(result.bytesAfter / 1e6).toFixed(1)} MB (float32: ${(result.bytesBefore / 1e6).toFixed(1)} MB)\n`,
-      );
-    });
+      },
+    );
   cmd
     .command('serve')
     .description('serve the model over HTTP: OpenAI-compatible /v1/embeddings, /embed, /tokenize, /health, /metrics')
