@@ -276,7 +276,7 @@ export async function quantizeModel(dir: string, options: QuantizeOptions = {}):
         if (!table || w.dims[0] > table.weight.dims[0]) table = { node: n.index, weight: w, ids: inputs[1], output: outputs[0] };
       }
     }
-    let layerOf = (_: number) => Infinity;
+    let layerOf: (i: number) => number = () => Infinity;
     if (float32Layers > 0) {
       const found = await matmulLayers(candidates, root, source);
       if (float32Layers > found.layers)
