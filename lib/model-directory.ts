@@ -12,6 +12,8 @@ import { cacheRoot } from './cache-dir';
 
 // This sentvec's version (optimized-model cache keys change with it).
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- package.json sits outside the TypeScript root
+// The largest model that ONNX Runtime's format (a flatbuffer) can hold.
+const ORT_FORMAT_LIMIT = 2 ** 31;
 const SENTVEC_VERSION: string = (require('../../package.json') as { version: string }).version;
 import { InvalidArgumentError, ModelFileError } from './errors';
 import type { SchedulerOptions } from './scheduler';
@@ -63,7 +65,8 @@ export interface LoadOptions {
    * takes longer and writes a file about the model's size. `true`: in sentvec's cache folder
    * ($SENTVEC_CACHE, else $XDG_CACHE_HOME/sentvec, else ~/.cache/sentvec) under optimized/; a
    * string: in that folder. Keyed by the model file, ONNX Runtime, sentvec, the providers and the
-   * CPU. Default false. A model over 2 GB (the limit of ONNX Runtime's format) is not cached: it loads as usual.
+   * CPU. Default false. A model of 2 GiB or more, with its external weights (the limit of ONNX
+   * Runtime's format), is not cached: it loads as usual, without a save attempt.
    * (On Windows the cache is written but not mapped.)
    */
   optimizedCache?: boolean | string;
@@ -619,9 +622,14 @@ export async function resolveModelDirectory(dir: string, options: LoadOptions): 
       )
       .digest('hex')
       .slice(0, 24);
-    // A folder that cannot be made or written only costs the cache: the load goes on without it.
-    await mkdir(folder, { recursive: true }).catch(() => undefined);
-    optimizedCache = join(folder, `${key}.ort`);
+    // ONNX Runtime's format holds at most 2 GB (flatbuffers' offsets): a larger model would fail
+    // its save on every load, after the time it takes, so it is not tried.
+    const data = await stat(`${onnxPath}_data`).catch(() => undefined);
+    if ((file?.size ?? 0) + (data?.size ?? 0) < ORT_FORMAT_LIMIT) {
+      // A folder that cannot be made or written only costs the cache: the load goes on without it.
+      await mkdir(folder, { recursive: true }).catch(() => undefined);
+      optimizedCache = join(folder, `${key}.ort`);
+    }
   }
   if (options.spinning !== undefined && typeof options.spinning !== 'boolean')
     throw new InvalidArgumentError(`Expected a boolean for spinning but received ${describe(options.spinning)}`);

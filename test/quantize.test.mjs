@@ -2,7 +2,7 @@
 import test from 'ava';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -140,6 +140,24 @@ test('sentvec quantize, then --precision int8', async (t) => {
   const bad = await run(['quantize', dir, '--float32-layers', 'x']);
   t.is(bad.code, 2);
   t.regex(bad.stderr, /--float32-layers.*expected an integer from 0 to 1,000/);
+});
+
+test('optimizedCache: a model of 2 GiB or more with its external weights is loaded without a save attempt', async (t) => {
+  const dir = copy(t, tinyModel());
+  const cache = mkdtempSync(join(tmpdir(), 'sentvec-optimized-'));
+  t.teardown(() => rmSync(cache, { recursive: true, force: true }));
+  // A sparse file: 2 GiB by its size, no blocks on disk. The tiny model does not read it; the size is what counts.
+  writeFileSync(join(dir, 'onnx/model.onnx_data'), '');
+  truncateSync(join(dir, 'onnx/model.onnx_data'), 2 ** 31);
+  for (let i = 0; i < 2; i++) {
+    const m = await Model.load(dir, { optimizedCache: cache });
+    t.false(m.info.fromCache);
+    m.dispose();
+  }
+  t.deepEqual(readdirSync(cache), [], 'nothing written, nothing tried');
+  truncateSync(join(dir, 'onnx/model.onnx_data'), 2 ** 31 - 1 - statSync(join(dir, 'onnx/model.onnx')).size);
+  (await Model.load(dir, { optimizedCache: cache })).dispose();
+  t.is(readdirSync(cache).length, 1, 'just under the limit: cached');
 });
 
 test('optimizedCache: the first load writes the optimized model, later loads map it and give the same vectors', async (t) => {
