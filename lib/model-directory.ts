@@ -10,10 +10,10 @@ import { readSafetensors } from './safetensors';
 import { binding } from './binding';
 import { cacheRoot } from './cache-dir';
 
-// This sentvec's version (optimized-model cache keys change with it).
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- package.json sits outside the TypeScript root
 // The largest model that ONNX Runtime's format (a flatbuffer) can hold.
 const ORT_FORMAT_LIMIT = 2 ** 31;
+// This sentvec's version (optimized-model cache keys change with it).
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- package.json sits outside the TypeScript root
 const SENTVEC_VERSION: string = (require('../../package.json') as { version: string }).version;
 import { InvalidArgumentError, ModelFileError } from './errors';
 import type { SchedulerOptions } from './scheduler';
