@@ -16,6 +16,18 @@ export const MODELS = {
   'mpnet-base-twin': () => ensureModel('mpnet-base-twin', TWINS['mpnet-base-twin']),
 };
 
+/** Of the ids in each query's `truth`, the share that `got` found too. */
+export function recall(got, truth) {
+  let hits = 0;
+  let total = 0;
+  got.forEach((r, q) => {
+    const want = new Set(truth[q].ids);
+    for (const id of r.ids) hits += want.has(id);
+    total += truth[q].ids.length;
+  });
+  return hits / total;
+}
+
 export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Median milliseconds of `rounds` runs after one warm-up run. */

@@ -6,7 +6,7 @@
 // each block of the corpus while it is in cache, so batched searches exceed the memory bandwidth;
 // "1-query" columns time single-query searches, which stream the corpus from memory.
 import { parseArgs } from 'node:util';
-import { measure, require, sentvec, time } from './common.mjs';
+import { measure, recall, require, sentvec, time } from './common.mjs';
 
 const usearch = require('usearch');
 
@@ -41,16 +41,6 @@ function jsTopK(corpus, n, dim, query, k) {
   return idx.sort((a, b) => scores[b] - scores[a]).slice(0, k);
 }
 
-function recall(got, truth) {
-  let hits = 0;
-  let total = 0;
-  got.forEach((r, q) => {
-    const want = new Set(truth[q].ids);
-    for (const id of r.ids) hits += want.has(id);
-    total += truth[q].ids.length;
-  });
-  return hits / total;
-}
 
 export async function run(args) {
   const { values } = parseArgs({ args, options: {

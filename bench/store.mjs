@@ -9,21 +9,18 @@
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { startCluster } from '../scripts/postgres-cluster.mjs';
-import { sentvec } from './common.mjs';
+import { recall, sentvec } from './common.mjs';
+import { uniform } from '../scripts/model/onnx.mjs';
 
 const require = createRequire(import.meta.url);
 const pg = require('pg');
 const pgvector = require('pgvector');
 
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
-  };
-}
+// Seeded uniform numbers in [-0.5, 0.5).
+const rng = (seed) => {
+  const next = uniform(seed);
+  return () => next() - 0.5;
+};
 
 function gauss(r) {
   return Math.sqrt(-2 * Math.log(r() + 0.5 + 1e-12)) * Math.cos(2 * Math.PI * (r() + 0.5));
@@ -78,16 +75,6 @@ async function queryRates(search, queries, clients = 4) {
   return { qps: (queries.length / serial.ms) * 1000, qpsParallel: (queries.length / parallel.ms) * 1000, results };
 }
 
-function recall(got, truth) {
-  let hits = 0;
-  let total = 0;
-  got.forEach((r, q) => {
-    const want = new Set(truth[q].ids);
-    for (const id of r.ids) hits += want.has(id);
-    total += truth[q].ids.length;
-  });
-  return hits / total;
-}
 
 export async function run(args) {
   const { values } = parseArgs({

@@ -57,7 +57,8 @@ export interface SearchResult {
   scores: Float32Array;
 }
 
-type Vectors = Float32Array | readonly Float32Array[] | Embeddings;
+/** Vectors as `add` and `search` take them: one flat Float32Array, an array of rows, or `encode()`'s result. */
+export type Vectors = Float32Array | readonly Float32Array[] | Embeddings;
 
 const INDEX_OPTIONS = new Set(['dimension', 'metric', 'precision', 'rescore', 'threads']);
 const SEARCH_OPTIONS = new Set(['topK', 'filter', 'oversample']);
@@ -89,17 +90,17 @@ export function toIds(ids: unknown, name: string): BigUint64Array {
   return out;
 }
 
-/** Flattens vectors into one row-major Float32Array, checking each row's width. */
-function flatten(vectors: Vectors, dimension: number, name: string): Float32Array {
+/** Flattens vectors into one row-major Float32Array, checking each row's width against `owner`'s (the index, the store). */
+export function flatten(vectors: Vectors, dimension: number, name: string, owner = 'index'): Float32Array {
   if (vectors instanceof Embeddings) {
     if (vectors.dimension !== dimension) {
-      throw new InvalidArgumentError(`${name} have dimension ${vectors.dimension}; this index has dimension ${dimension}`);
+      throw new InvalidArgumentError(`${name} have dimension ${vectors.dimension}; this ${owner} has dimension ${dimension}`);
     }
     return vectors.data;
   }
   if (vectors instanceof Float32Array) {
     if (vectors.length % dimension !== 0) {
-      throw new InvalidArgumentError(`${name} has ${vectors.length} values, not a multiple of the index dimension ${dimension}`);
+      throw new InvalidArgumentError(`${name} has ${vectors.length} values, not a multiple of the ${owner}'s dimension ${dimension}`);
     }
     return vectors;
   }
@@ -113,7 +114,7 @@ function flatten(vectors: Vectors, dimension: number, name: string): Float32Arra
     if (!(v instanceof Float32Array))
       throw new InvalidArgumentError(`Expected a Float32Array for ${name}[${i}] but received ${describe(v)}`);
     if (v.length !== dimension)
-      throw new InvalidArgumentError(`${name}[${i}] has ${v.length} values; this index has dimension ${dimension}`);
+      throw new InvalidArgumentError(`${name}[${i}] has ${v.length} values; this ${owner} has dimension ${dimension}`);
     flat.set(v, i * dimension);
   });
   return flat;

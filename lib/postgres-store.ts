@@ -11,8 +11,8 @@ import {
   StoreConnectionError,
   StoreError,
 } from './errors';
-import { Embeddings } from './embeddings';
-import { toIds, type Ids, type Metric, type SearchResult } from './index';
+import type { Embeddings } from './embeddings';
+import { flatten, toIds, type Ids, type Metric, type SearchResult, type Vectors } from './index';
 import { describe, integerIn, integerOption, oneOf, optionsObject, rejectUnknownOptions } from './validate';
 
 // ---- the driver, structurally (so that sentvec's types do not depend on @types/pg) ----
@@ -137,8 +137,6 @@ export interface StoreAddOptions {
   metadata?: readonly (Record<string, unknown> | null)[];
 }
 
-type Vectors = Float32Array | readonly Float32Array[] | Embeddings;
-
 const OPEN_OPTIONS = new Set(['connection', 'table', 'dimension', 'metric', 'index', 'hnsw', 'retries']);
 const HNSW_OPTIONS = new Set(['m', 'efConstruction', 'efSearch']);
 const SEARCH_OPTIONS = new Set(['topK', 'filter', 'exact', 'efSearch', 'include']);
@@ -175,29 +173,7 @@ function quoteIdentifier(name: string, option: string): string {
 
 /** Float32 rows of `dimension`, checked (finite values), normalized for 'cosine'. */
 function rows(vectors: Vectors, dimension: number, metric: Metric, name: string): Float32Array {
-  let flat: Float32Array;
-  if (vectors instanceof Embeddings) {
-    if (vectors.dimension !== dimension)
-      throw new InvalidArgumentError(`${name} have dimension ${vectors.dimension}; this store has dimension ${dimension}`);
-    flat = vectors.data;
-  } else if (vectors instanceof Float32Array) {
-    if (vectors.length % dimension !== 0)
-      throw new InvalidArgumentError(`${name} has ${vectors.length} values, not a multiple of the store's dimension ${dimension}`);
-    flat = vectors;
-  } else if (Array.isArray(vectors)) {
-    flat = new Float32Array(vectors.length * dimension);
-    vectors.forEach((v: unknown, i: number) => {
-      if (!(v instanceof Float32Array))
-        throw new InvalidArgumentError(`Expected a Float32Array for ${name}[${i}] but received ${describe(v)}`);
-      if (v.length !== dimension)
-        throw new InvalidArgumentError(`${name}[${i}] has ${v.length} values; this store has dimension ${dimension}`);
-      flat.set(v, i * dimension);
-    });
-  } else {
-    throw new InvalidArgumentError(
-      `Expected a Float32Array, an array of Float32Array or Embeddings for ${name} but received ${describe(vectors)}`,
-    );
-  }
+  const flat = flatten(vectors, dimension, name, 'store');
   for (let i = 0; i < flat.length; i++) {
     if (!Number.isFinite(flat[i]))
       throw new InvalidArgumentError(
@@ -283,13 +259,15 @@ function extras(options: StoreAddOptions, count: number): { texts?: readonly (st
 
 const COPY_SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 
-function* copyRows(
-  flat: Float32Array,
-  dimension: number,
-  ids: BigUint64Array,
-  texts: readonly (string | null)[] | undefined,
-  metadata: readonly (string | null)[] | undefined,
-): Generator<Buffer> {
+/** Rows of one write: vectors (checked, normalized), ids, and the texts and metadata (JSON) if given. */
+interface Batch {
+  flat: Float32Array;
+  ids: BigUint64Array;
+  texts?: readonly (string | null)[];
+  metadata?: readonly (string | null)[];
+}
+
+function* copyRows({ flat, ids, texts, metadata }: Batch, dimension: number): Generator<Buffer> {
   const header = Buffer.alloc(COPY_SIGNATURE.length + 8);
   COPY_SIGNATURE.copy(header);
   let parts: Buffer[] = [header];
@@ -548,7 +526,7 @@ export class PostgresStore {
         if (upsert) {
           await client.query(`CREATE TEMP TABLE sentvec_stage (LIKE ${this.#table}) ON COMMIT DROP`);
         }
-        await this.#copy(client, target, flat, given, texts, metadata);
+        await this.#copy(client, target, { flat, ids: given, texts, metadata });
         if (upsert) {
           const repeated = await client.query('SELECT id FROM sentvec_stage GROUP BY id HAVING count(*) > 1 LIMIT 1');
           if (repeated.rows.length) throw new DuplicateIdError(`id ${repeated.rows[0].id} is repeated in this call`);
@@ -561,14 +539,7 @@ export class PostgresStore {
     );
   }
 
-  async #copy(
-    client: PgClient,
-    target: string,
-    flat: Float32Array,
-    ids: BigUint64Array,
-    texts: readonly (string | null)[] | undefined,
-    metadata: readonly (string | null)[] | undefined,
-  ): Promise<void> {
+  async #copy(client: PgClient, target: string, batch: Batch): Promise<void> {
     const stream = client.query(
       loadDrivers().copyFrom(`COPY ${target} (id, embedding, text, metadata) FROM STDIN (FORMAT binary)`),
     ) as unknown as NodeJS.WritableStream;
@@ -582,7 +553,7 @@ export class PostgresStore {
       stream.on('finish', () => {
         if (!failed) resolveCopy();
       });
-      const chunks = copyRows(flat, this.#dimension, ids, texts, metadata);
+      const chunks = copyRows(batch, this.#dimension);
       const pump = () => {
         for (;;) {
           if (failed) return;
@@ -733,7 +704,7 @@ export class PostgresStore {
         await client.query(`SELECT 1 FROM ${CATALOG} WHERE table_name = $1 FOR UPDATE`, [this.#name]);
         // DELETE, not TRUNCATE: TRUNCATE would block every reader until the commit.
         await client.query(`DELETE FROM ${this.#table}`);
-        if (count > 0) await this.#copy(client, this.#table, flat, list, texts, metadata);
+        if (count > 0) await this.#copy(client, this.#table, { flat, ids: list, texts, metadata });
         let largest = -1n;
         for (const id of list) if (id > largest) largest = id;
         await client.query(`UPDATE ${CATALOG} SET next_id = $2, properties = $3 WHERE table_name = $1`, [

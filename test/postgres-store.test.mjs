@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { startCluster } from '../scripts/postgres-cluster.mjs';
 import { sentvec } from './helpers/sentvec.mjs';
+import { randomVectors } from './helpers/random.mjs';
 
 const require = createRequire(import.meta.url);
 const pg = require('pg');
@@ -27,19 +28,6 @@ test.before(() => {
 });
 test.after.always(() => cluster?.stop());
 
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
-  };
-}
-const randomVectors = (n, dim, seed) => {
-  const r = rng(seed);
-  return Array.from({ length: n }, () => Float32Array.from({ length: dim }, r));
-};
 let tables = 0;
 const open = (options = {}) =>
   PostgresStore.open({ connection: cluster.connectionString, table: `t${++tables}`, dimension: 32, ...options });

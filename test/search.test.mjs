@@ -4,22 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tinyModel } from './helpers/models.mjs';
 import { sentvec } from './helpers/sentvec.mjs';
+import { randomVectors } from './helpers/random.mjs';
 
 const { Index, semanticSearch, InvalidArgumentError, DuplicateIdError, IndexFileError, Model } = sentvec;
 
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
-  };
-}
-const randomVectors = (n, dim, seed) => {
-  const r = rng(seed);
-  return Array.from({ length: n }, () => Float32Array.from({ length: dim }, r));
-};
 const unit = (v) => {
   const n = Math.hypot(...v);
   return n === 0 ? v.map(() => 0) : v.map((x) => x / n);
