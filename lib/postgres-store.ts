@@ -13,7 +13,7 @@ import {
 } from './errors';
 import type { Embeddings } from './embeddings';
 import { flatten, toIds, type Ids, type Metric, type SearchResult, type Vectors } from './index';
-import { describe, integerIn, integerOption, oneOf, optionsObject, rejectUnknownOptions } from './validate';
+import { describe, integerOption, oneOf, optionsObject, rejectUnknownOptions } from './validate';
 
 // ---- the driver, structurally (so that sentvec's types do not depend on @types/pg) ----
 
@@ -141,13 +141,14 @@ const OPEN_OPTIONS = new Set(['connection', 'table', 'dimension', 'metric', 'ind
 const HNSW_OPTIONS = new Set(['m', 'efConstruction', 'efSearch']);
 const SEARCH_OPTIONS = new Set(['topK', 'filter', 'exact', 'efSearch', 'include']);
 const ADD_OPTIONS = new Set(['texts', 'metadata']);
-const MAX_DIMENSION = 16_000;
 const MAX_HNSW_DIMENSION = 2_000;
 // 8 + 4 × 1,900 bytes, with the row header and id, fit a PostgreSQL page (8,160 bytes).
 const PLAIN_MAX_DIMENSION = 1_900;
 const I64_MAX = (1n << 63n) - 1n;
+// As Index (native/core/index.h): larger norms could overflow float32 scores.
+const MAX_DOT_NORM = 9.2e18;
 const CATALOG = 'sentvec_stores';
-// Rows per COPY message: bounds the memory of one write while keeping round trips few.
+// Bytes per COPY message: bounds the memory of one write while keeping messages few.
 const COPY_CHUNK_BYTES = 1 << 20;
 
 // SQLSTATEs of a connection that is gone or going (class 08, and the server shutting down).
@@ -171,24 +172,31 @@ function quoteIdentifier(name: string, option: string): string {
   return parts.map((p) => `"${p}"`).join('.');
 }
 
-/** Float32 rows of `dimension`, checked (finite values), normalized for 'cosine'. */
+/**
+ * Float32 rows of `dimension`, checked as Index checks them (finite values; with 'dot', norms below
+ * MAX_DOT_NORM so that scores stay finite) and, for 'cosine', normalized by Index's rule,
+ * x / max(‖x‖, 1e-12): unit vectors make cosine an inner product, which pgvector computes fastest
+ * (`<#>`), and a zero vector scores 0.
+ */
 function rows(vectors: Vectors, dimension: number, metric: Metric, name: string): Float32Array {
   const flat = flatten(vectors, dimension, name, 'store');
-  for (let i = 0; i < flat.length; i++) {
-    if (!Number.isFinite(flat[i]))
-      throw new InvalidArgumentError(
-        `${name}: value ${i % dimension} of vector ${Math.floor(i / dimension)} is ${flat[i]}; vectors must be finite`,
-      );
-  }
-  if (metric !== 'cosine') return flat;
-  // Unit vectors make cosine an inner product, which pgvector computes fastest (<#>); a zero
-  // vector stays zero and scores 0, as in Index.
-  const out = new Float32Array(flat.length);
+  const out = metric === 'cosine' ? new Float32Array(flat.length) : flat;
   for (let r = 0; r < flat.length; r += dimension) {
     let sum = 0;
-    for (let i = r; i < r + dimension; i++) sum += flat[i] * flat[i];
-    const scale = sum > 0 ? 1 / Math.sqrt(sum) : 0;
-    for (let i = r; i < r + dimension; i++) out[i] = flat[i] * scale;
+    for (let i = r; i < r + dimension; i++) {
+      if (!Number.isFinite(flat[i]))
+        throw new InvalidArgumentError(`${name}: vector ${r / dimension} has ${flat[i]} at position ${i - r}; vectors must be finite`);
+      sum += flat[i] * flat[i];
+    }
+    const norm = Math.sqrt(sum);
+    if (metric === 'dot' && norm > MAX_DOT_NORM)
+      throw new InvalidArgumentError(
+        `${name}: vector ${r / dimension} has an L2 norm of ${norm.toExponential(3)}; with metric 'dot' norms must stay below ${MAX_DOT_NORM} so that scores stay finite. Scale the vectors down, or use metric 'cosine'`,
+      );
+    if (metric === 'cosine') {
+      const scale = 1 / Math.max(norm, 1e-12);
+      for (let i = r; i < r + dimension; i++) out[i] = flat[i] * scale;
+    }
   }
   return out;
 }
@@ -359,17 +367,18 @@ export class PostgresStore {
     const name = options.table ?? 'sentvec_vectors';
     if (typeof name !== 'string') throw new InvalidArgumentError(`Expected a string for table but received ${describe(name)}`);
     quoteIdentifier(name, 'table');
-    const dimension = integerIn(options.dimension, 1, MAX_DIMENSION, 'dimension');
+    const dimension = integerOption(options.dimension, 'storeDimension', 'dimension');
     const metric = oneOf(options.metric ?? 'cosine', ['cosine', 'dot'], 'metric');
     const index = oneOf(options.index ?? 'exact', ['exact', 'hnsw'], 'index');
     const hnsw = options.hnsw === undefined ? {} : optionsObject(options.hnsw, 'hnsw');
     rejectUnknownOptions(hnsw, HNSW_OPTIONS, 'hnsw');
-    const m = hnsw.m === undefined ? 16 : integerIn(hnsw.m, 2, 100, 'hnsw.m');
-    const efConstruction = hnsw.efConstruction === undefined ? 64 : integerIn(hnsw.efConstruction, 4, 1000, 'hnsw.efConstruction');
+    const m = hnsw.m === undefined ? 16 : integerOption(hnsw.m, 'hnswM', 'hnsw.m');
+    const efConstruction =
+      hnsw.efConstruction === undefined ? 64 : integerOption(hnsw.efConstruction, 'efConstruction', 'hnsw.efConstruction');
     if (efConstruction < 2 * m)
       throw new InvalidArgumentError(`hnsw.efConstruction (${efConstruction}) must be at least 2 × hnsw.m (${2 * m})`);
-    const efSearch = hnsw.efSearch === undefined ? 40 : integerIn(hnsw.efSearch, 1, 1000, 'hnsw.efSearch');
-    const retries = options.retries === undefined ? 2 : integerIn(options.retries, 0, 10, 'retries');
+    const efSearch = hnsw.efSearch === undefined ? 40 : integerOption(hnsw.efSearch, 'efSearch', 'hnsw.efSearch');
+    const retries = options.retries === undefined ? 2 : integerOption(options.retries, 'retries');
     if (index === 'hnsw' && dimension > MAX_HNSW_DIMENSION)
       throw new InvalidArgumentError(
         `pgvector's HNSW index holds vectors of at most ${MAX_HNSW_DIMENSION} dimensions; this store has ${dimension}: use index 'exact'`,
@@ -609,7 +618,7 @@ export class PostgresStore {
     const topK = options.topK === undefined ? 10 : integerOption(options.topK, 'topK');
     const exact = options.exact === undefined ? this.#index === 'exact' : options.exact;
     if (typeof exact !== 'boolean') throw new InvalidArgumentError(`Expected a boolean for exact but received ${describe(exact)}`);
-    const efSearch = options.efSearch === undefined ? this.#efSearch : integerIn(options.efSearch, 1, 1000, 'efSearch');
+    const efSearch = options.efSearch === undefined ? this.#efSearch : integerOption(options.efSearch, 'efSearch');
     const include = options.include ?? [];
     if (!Array.isArray(include) || include.some((f) => f !== 'text' && f !== 'metadata'))
       throw new InvalidArgumentError(`Expected an array of 'text' and 'metadata' for include but received ${describe(include)}`);

@@ -27,6 +27,11 @@ export const RANGES = {
   attempts: [1, 100],
   gpuMemLimit: [1, Number.MAX_SAFE_INTEGER],
   float32Layers: [0, 1000],
+  storeDimension: [1, 16_000],
+  hnswM: [2, 100],
+  efConstruction: [4, 1000],
+  efSearch: [1, 1000],
+  retries: [0, 10],
 } as const satisfies Record<string, readonly [number, number]>;
 
 export type RangedOption = keyof typeof RANGES;
