@@ -218,8 +218,11 @@ test('bad input: typed errors, nothing stored', async (t) => {
     });
     await t.throwsAsync(store.add([Float32Array.of(1, NaN, 3, 4)]), {
       instanceOf: InvalidArgumentError,
-      message: /value 1 of vector 0 is NaN/,
+      message: /vector 0 has NaN at position 1/,
     });
+    const dot = await open({ dimension: 2, metric: 'dot' });
+    await t.throwsAsync(dot.add([Float32Array.of(1e19, 0)]), { instanceOf: InvalidArgumentError, message: /L2 norm of 1\.000e\+19; with metric 'dot'/ });
+    await dot.close();
     await t.throwsAsync(store.add([Float32Array.of(1, 2, 3, 4)], [2n ** 63n]), { instanceOf: InvalidArgumentError, message: /2\^63/ });
     await t.throwsAsync(store.add([Float32Array.of(1, 2, 3, 4)], [1], { texts: [1] }), { instanceOf: InvalidArgumentError });
     await t.throwsAsync(store.add([Float32Array.of(1, 2, 3, 4)], [1], { texts: ['a', 'b'] }), { instanceOf: InvalidArgumentError });
