@@ -448,21 +448,12 @@ export class PostgresStore {
         `CREATE TABLE IF NOT EXISTS ${CATALOG} (table_name text PRIMARY KEY, dimension integer NOT NULL, metric text NOT NULL, next_id bigint NOT NULL DEFAULT 0, properties jsonb NOT NULL DEFAULT '{}')`,
       );
       const { rows } = await client.query(`SELECT dimension, metric FROM ${CATALOG} WHERE table_name = $1`, [this.#name]);
+      const exists = (await client.query('SELECT to_regclass($1) AS t', [this.#table])).rows[0].t !== null;
       if (rows.length === 0) {
-        const exists = await client.query('SELECT to_regclass($1) AS t', [this.#table]);
-        if (exists.rows[0].t !== null)
+        if (exists)
           throw new StoreError(
             `the table ${this.#name} exists but was not created by sentvec (it is not in ${CATALOG}): pick another table name`,
           );
-        await client.query(
-          `CREATE TABLE ${this.#table} (id bigint PRIMARY KEY, embedding vector(${this.#dimension}) NOT NULL, text text, metadata jsonb)`,
-        );
-        // A vector over ~2 KB (above 500 dimensions) would be moved out of line (TOAST), and an
-        // exact scan would then fetch each one through the TOAST index: 2.0 instead of 10.0 queries
-        // per second at 100k × 768 (npm run bench -- store). Inline, a row still fits a page up to
-        // PLAIN_MAX_DIMENSION.
-        if (this.#dimension <= PLAIN_MAX_DIMENSION)
-          await client.query(`ALTER TABLE ${this.#table} ALTER COLUMN embedding SET STORAGE PLAIN`);
         await client.query(`INSERT INTO ${CATALOG} (table_name, dimension, metric) VALUES ($1, $2, $3)`, [
           this.#name,
           this.#dimension,
@@ -478,6 +469,18 @@ export class PostgresStore {
           throw new DimensionMismatchError(
             `the table ${this.#name} was created for metric '${metric}', not '${this.#metric}': open it with metric '${metric}'`,
           );
+      }
+      // Also when the catalog still names a table that someone dropped: it is made again, empty.
+      if (!exists) {
+        await client.query(
+          `CREATE TABLE ${this.#table} (id bigint PRIMARY KEY, embedding vector(${this.#dimension}) NOT NULL, text text, metadata jsonb)`,
+        );
+        // A vector over ~2 KB (above 500 dimensions) would be moved out of line (TOAST), and an
+        // exact scan would then fetch each one through the TOAST index: 2.0 instead of 10.0 queries
+        // per second at 100k × 768 (npm run bench -- store). Inline, a row still fits a page up to
+        // PLAIN_MAX_DIMENSION.
+        if (this.#dimension <= PLAIN_MAX_DIMENSION)
+          await client.query(`ALTER TABLE ${this.#table} ALTER COLUMN embedding SET STORAGE PLAIN`);
       }
       if (this.#index === 'hnsw') {
         // Unit vectors (cosine) and dot products both search by inner product.

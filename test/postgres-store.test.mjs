@@ -257,6 +257,17 @@ test('an existing table of another dimension or metric is refused, a foreign tab
     instanceOf: StoreError,
     message: /not created by sentvec/,
   });
+  // A store's table dropped behind its back: a typed error, and the next open makes it again, empty.
+  const again = await PostgresStore.open({ connection: cluster.connectionString, table: store.table, dimension: 16 });
+  await again.add(randomVectors(3, 16, 1));
+  cluster.sql(`DROP TABLE ${store.table}`);
+  await t.throwsAsync(again.size(), { instanceOf: StoreError, message: /does not exist any more .*open the store again/ });
+  await again.close();
+  const remade = await PostgresStore.open({ connection: cluster.connectionString, table: store.table, dimension: 16 });
+  t.is(await remade.size(), 0);
+  await remade.add(randomVectors(1, 16, 2));
+  t.is(await remade.size(), 1);
+  await remade.close();
 });
 
 test('a server without pgvector (for this role) gives PgvectorMissingError', async (t) => {
