@@ -279,6 +279,17 @@ test('a server without pgvector (for this role) gives PgvectorMissingError', asy
   t.is(err.code, 'ERR_PGVECTOR_MISSING');
 });
 
+test("the application's own pg.Pool: used as it is, left open by close()", async (t) => {
+  const pool = new pg.Pool({ connectionString: cluster.connectionString, max: 2 });
+  t.teardown(() => pool.end());
+  const store = await PostgresStore.open({ connection: pool, table: `t${++tables}`, dimension: 4 });
+  await store.add(randomVectors(5, 4, 3));
+  t.is(await store.size(), 5);
+  await store.close();
+  await t.throwsAsync(store.search(Float32Array.of(1, 0, 0, 0)), { instanceOf: StoreError, message: /closed/ });
+  t.is((await pool.query(`SELECT count(*)::int AS n FROM ${store.table}`)).rows[0].n, 5, 'the pool still works');
+});
+
 test('many processes opening one new table at once: one creates it, all use it', async (t) => {
   const table = `race${Date.now() % 1e6}`;
   const stores = await Promise.all(
