@@ -265,12 +265,12 @@ interface Corpus {
 }
 
 /** What the vectors of a corpus depend on: the model, the text and the options that shape them. */
-async function corpusFingerprint(model: Model, modelDir: string, text: string, options: Options): Promise<string> {
+function corpusFingerprint(model: Model, modelFingerprint: string, text: string, options: Options): string {
   return createHash('sha256')
     .update(
       JSON.stringify({
         format: 1,
-        model: await fingerprintModel(modelDir, model.onnxPath),
+        model: modelFingerprint,
         corpus: createHash('sha256').update(text).digest('hex'),
         minLength: options.minLength,
         split: SPLIT_RULES_VERSION,
@@ -306,7 +306,7 @@ function indexCorpus(index: Index, sentences: string[]): Corpus {
 
 /** The corpus index: from --index when it matches this model, corpus and options, else built (and saved). */
 async function corpusIndex(model: Model, modelDir: string, text: string, options: Options): Promise<Corpus> {
-  const fingerprint = options.index ? await corpusFingerprint(model, modelDir, text, options) : '';
+  const fingerprint = options.index ? corpusFingerprint(model, await fingerprintModel(modelDir, model.onnxPath), text, options) : '';
   if (options.index && existsSync(options.index) && existsSync(`${options.index}.json`)) {
     try {
       const meta = JSON.parse(readFileSync(`${options.index}.json`, 'utf8')) as { fingerprint: string; sentences: string[] };
@@ -351,12 +351,10 @@ async function corpusStore(model: Model, modelDir: string, text: string | undefi
     }
     if (text === undefined) {
       if (size === 0) throw new UsageError(`the ${where} is empty: fill it first with -i <file>`);
-      if (properties.modelFingerprint !== modelFingerprint) {
-        throw new UsageError(`the ${where} was filled with another model (${properties.model}): pass --model ${properties.model}`);
-      }
+      checkStoreModel(properties, modelFingerprint, where);
       log(options, `Answering from the ${where} (${size} sentences).`);
     } else {
-      const fingerprint = await corpusFingerprint(model, modelDir, text, options);
+      const fingerprint = corpusFingerprint(model, modelFingerprint, text, options);
       if (properties.fingerprint === fingerprint) {
         log(options, `Using the ${where} (${size} sentences).`);
       } else {
@@ -383,16 +381,22 @@ async function corpusStore(model: Model, modelDir: string, text: string | undefi
   };
 }
 
+/** A table that `sentvec -i` filled answers only questions embedded by the same model. */
+function checkStoreModel(properties: { modelFingerprint?: string; model?: string }, modelFingerprint: string, where: string): void {
+  if (properties.modelFingerprint !== modelFingerprint)
+    throw new UsageError(`the ${where} was filled with another model (${properties.model}): pass --model ${properties.model}`);
+}
+
 /** The store of `serve --store`: of the model's dimension and, when `sentvec -i` filled it, filled by this model. */
 async function servingStore(model: Model, modelDir: string, url: string, table: string): Promise<PostgresStore> {
   const store = await PostgresStore.open({ connection: url, table, dimension: model.dimension });
-  const properties = (await store.properties().catch(async (err) => {
+  try {
+    const properties = (await store.properties()) as { modelFingerprint?: string; model?: string };
+    if (properties.modelFingerprint !== undefined)
+      checkStoreModel(properties, await fingerprintModel(modelDir, model.onnxPath), `table ${table} of --store`);
+  } catch (err) {
     await store.close();
     throw err;
-  })) as { modelFingerprint?: string; model?: string };
-  if (properties.modelFingerprint !== undefined && properties.modelFingerprint !== (await fingerprintModel(modelDir, model.onnxPath))) {
-    await store.close();
-    throw new UsageError(`table ${table} of --store was filled with another model (${properties.model}): pass --model ${properties.model}`);
   }
   return store;
 }
