@@ -276,40 +276,45 @@ interface Batch {
 }
 
 function* copyRows({ flat, ids, texts, metadata }: Batch, dimension: number): Generator<Buffer> {
-  const header = Buffer.alloc(COPY_SIGNATURE.length + 8);
-  COPY_SIGNATURE.copy(header);
-  let parts: Buffer[] = [header];
-  let bytes = header.length;
   const vectorBytes = 4 + 4 * dimension;
+  // Each row is written straight into one chunk, handed to the stream when full.
+  let chunk = Buffer.allocUnsafe(COPY_CHUNK_BYTES);
+  let o = COPY_SIGNATURE.copy(chunk);
+  o = chunk.writeInt32BE(0, o); // flags
+  o = chunk.writeInt32BE(0, o); // header extension
   for (let r = 0; r < ids.length; r++) {
-    const text = texts?.[r] == null ? null : Buffer.from(texts[r] as string, 'utf8');
-    const meta = metadata?.[r] == null ? null : Buffer.from(`\x01${metadata[r]}`, 'utf8');
-    const row = Buffer.allocUnsafe(2 + 4 + 8 + 4 + vectorBytes + 4 + 4);
-    let o = row.writeInt16BE(4, 0);
-    o = row.writeInt32BE(8, o);
-    o = row.writeBigInt64BE(BigInt.asIntN(64, ids[r]), o);
-    o = row.writeInt32BE(vectorBytes, o);
-    o = row.writeInt16BE(dimension, o);
-    o = row.writeInt16BE(0, o);
-    for (let i = r * dimension; i < (r + 1) * dimension; i++) o = row.writeFloatBE(flat[i], o);
-    o = row.writeInt32BE(text ? text.length : -1, o);
-    parts.push(row.subarray(0, o));
-    if (text) parts.push(text);
-    const tail = Buffer.allocUnsafe(4);
-    tail.writeInt32BE(meta ? meta.length : -1, 0);
-    parts.push(tail);
-    if (meta) parts.push(meta);
-    bytes += o + (text?.length ?? 0) + 4 + (meta?.length ?? 0);
-    if (bytes >= COPY_CHUNK_BYTES) {
-      yield Buffer.concat(parts);
-      parts = [];
-      bytes = 0;
+    const text = texts?.[r] ?? null;
+    const meta = metadata?.[r] ?? null;
+    const textBytes = text === null ? 0 : Buffer.byteLength(text, 'utf8');
+    const metaBytes = meta === null ? 0 : 1 + Buffer.byteLength(meta, 'utf8');
+    const rowBytes = 2 + 4 + 8 + 4 + vectorBytes + 4 + textBytes + 4 + metaBytes;
+    if (o + rowBytes > chunk.length) {
+      yield chunk.subarray(0, o);
+      chunk = Buffer.allocUnsafe(Math.max(COPY_CHUNK_BYTES, rowBytes + 2));
+      o = 0;
+    }
+    o = chunk.writeInt16BE(4, o); // fields
+    o = chunk.writeInt32BE(8, o);
+    o = chunk.writeBigInt64BE(BigInt.asIntN(64, ids[r]), o);
+    o = chunk.writeInt32BE(vectorBytes, o);
+    o = chunk.writeInt16BE(dimension, o);
+    o = chunk.writeInt16BE(0, o);
+    for (let i = r * dimension; i < (r + 1) * dimension; i++) o = chunk.writeFloatBE(flat[i], o);
+    o = chunk.writeInt32BE(text === null ? -1 : textBytes, o);
+    if (text !== null) o += chunk.write(text, o, 'utf8');
+    o = chunk.writeInt32BE(meta === null ? -1 : metaBytes, o);
+    if (meta !== null) {
+      o = chunk.writeUInt8(1, o); // jsonb's binary format: a version byte, then the JSON text
+      o += chunk.write(meta, o, 'utf8');
     }
   }
-  const trailer = Buffer.alloc(2);
-  trailer.writeInt16BE(-1, 0);
-  parts.push(trailer);
-  yield Buffer.concat(parts);
+  if (o + 2 > chunk.length) {
+    yield chunk.subarray(0, o);
+    chunk = Buffer.allocUnsafe(2);
+    o = 0;
+  }
+  o = chunk.writeInt16BE(-1, o); // trailer
+  yield chunk.subarray(0, o);
 }
 
 /**

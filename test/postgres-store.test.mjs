@@ -151,6 +151,17 @@ test('texts and metadata round-trip, metadata filters', async (t) => {
     const de = await store.search(vectors[0], { topK: 50, filter: { metadata: { lang: 'de' } }, include: ['metadata'] });
     t.is(de.ids.length, 25);
     t.true(de.metadata.every((m) => m.lang === 'de'));
+    // Several COPY chunks (1 MiB each): 3,000 rows of about 1.2 KB, and one row larger than a chunk.
+    const many = randomVectors(3000, 8, 4);
+    const long = many.map((_, i) => `${i} ${'ü東'.repeat(200)}`);
+    long[1234] = 'x'.repeat(3 << 20);
+    await store.add(many, many.map((_, i) => 1000 + i), { texts: long, metadata: many.map((_, i) => ({ i })) });
+    t.is(await store.size(), 3050);
+    for (const i of [0, 1234, 1999, 2999]) {
+      const hit = await store.search(many[i], { topK: 1, filter: [1000 + i], include: ['text', 'metadata'] });
+      t.is(hit.texts[0], long[i]);
+      t.deepEqual(hit.metadata[0], { i });
+    }
   } finally {
     await store.close();
   }
