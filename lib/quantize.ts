@@ -141,6 +141,9 @@ function perRow(w: Float32Array, v: number, h: number): { codes: Int8Array; scal
   return { codes, scales };
 }
 
+// `layer.3`, `layers_3`, `layer/3` inside a node or weight name.
+const LAYER_NAME = /(?:^|[^a-z])layers?[._/](\d+)(?![0-9])/i;
+
 /**
  * The encoder layer of each weight MatMul: the number in its node's or weight's name
  * (`/encoder/layer.3/…`, `layer.3.query.weight`, `transformer.layer.3…`), else, when every layer
@@ -152,7 +155,7 @@ async function matmulLayers(
   source: string,
 ): Promise<{ layerOf: (i: number) => number; layers: number }> {
   const named = candidates.map((c) => {
-    const m = /(?:^|[^a-z])layers?[._/](\d+)(?![0-9])/i.exec(c.name) ?? /(?:^|[^a-z])layers?[._/](\d+)(?![0-9])/i.exec(c.weight.name);
+    const m = LAYER_NAME.exec(c.name) ?? LAYER_NAME.exec(c.weight.name);
     return m ? Number(m[1]) : undefined;
   });
   // MatMuls without a number (a pooler after the encoder) are outside its layers.
