@@ -4,7 +4,8 @@ import { resolve } from 'node:path';
 import { binding, type NativeIndex, type NativeIndexInfo } from './binding';
 import { describe, integerOption, rejectUnknownOptions } from './validate';
 import { Embeddings } from './embeddings';
-import { InvalidArgumentError } from './errors';
+import { DisposedError, InvalidArgumentError } from './errors';
+import { CallOrder } from './call-order';
 
 export type Metric = 'cosine' | 'dot';
 export type Precision = 'f32' | 'int8' | 'binary';
@@ -122,8 +123,9 @@ export function flatten(vectors: Vectors, dimension: number, name: string, owner
 
 /**
  * Exact top-k search over vectors in native memory. Searches run off the event loop, in parallel
- * over `threads`; `add` and `remove` wait for running searches, and searches started meanwhile
- * wait for them, so a search sees each change wholly or not at all.
+ * over `threads`. Calls take effect in the order they were made, awaited or not: a call waits for
+ * the `add`/`remove` made before it, and `add`/`remove` wait for the calls made before them, while
+ * searches (and saves) made together run at once. A search sees each change wholly or not at all.
  *
  * ```ts
  * const index = new Index({ dimension: model.dimension });
@@ -134,6 +136,8 @@ export function flatten(vectors: Vectors, dimension: number, name: string, owner
 export class Index {
   readonly #native: NativeIndex;
   readonly #info: NativeIndexInfo;
+  readonly #order = new CallOrder();
+  #disposed = false;
 
   constructor(options: IndexOptions) {
     if (adopting) {
@@ -199,7 +203,12 @@ export class Index {
   }
 
   #live(): NativeIndexInfo {
+    this.#check();
     return this.#native.info();
+  }
+
+  #check(): void {
+    if (this.#disposed) throw new DisposedError('the index was disposed');
   }
 
   /**
@@ -209,19 +218,25 @@ export class Index {
    * the call and adds none.
    */
   async add(vectors: Vectors, ids?: Ids): Promise<void> {
-    const flat = flatten(vectors, this.dimension, 'vectors');
+    this.#check();
+    let flat = flatten(vectors, this.dimension, 'vectors');
     const count = flat.length / this.dimension;
     let list: BigUint64Array | undefined;
     if (ids !== undefined) {
       list = toIds(ids, 'ids');
       if (list.length !== count) throw new InvalidArgumentError(`Expected ${count} ids (one per vector) but received ${list.length}`);
     }
-    await this.#native.add(flat, list);
+    // A call that waits takes its inputs as they are now, not as the caller may change them meanwhile.
+    if (this.#order.waits('write')) [flat, list] = [flat.slice(), list?.slice()];
+    await this.#order.run('write', () => this.#native.add(flat, list));
   }
 
   /** Removes vectors by id; returns how many were in the index. */
   async remove(ids: Ids): Promise<number> {
-    return await this.#native.remove(toIds(ids, 'ids'));
+    this.#check();
+    let list = toIds(ids, 'ids');
+    if (this.#order.waits('write')) list = list.slice();
+    return await this.#order.run('write', () => this.#native.remove(list));
   }
 
   /** The `topK` nearest vectors to one query (a Float32Array of `dimension`), or to each of several. */
@@ -231,6 +246,7 @@ export class Index {
     queries: Float32Array | readonly Float32Array[] | Embeddings,
     options: SearchOptions = {},
   ): Promise<SearchResult | SearchResult[]> {
+    this.#check();
     if (options === null || typeof options !== 'object')
       throw new InvalidArgumentError(`Expected an object for options but received ${describe(options)}`);
     rejectUnknownOptions(options, SEARCH_OPTIONS, 'search()');
@@ -240,7 +256,7 @@ export class Index {
         `the query has ${queries.length} values; this index has dimension ${this.dimension} (pass several queries as an array of Float32Array)`,
       );
     }
-    const flat = flatten(queries, this.dimension, 'queries');
+    let flat = flatten(queries, this.dimension, 'queries');
     const topK = options.topK === undefined ? 10 : integerOption(options.topK, 'topK');
     const oversample = options.oversample === undefined ? 10 : integerOption(options.oversample, 'oversample');
     let filter: { ids?: BigUint64Array; bitmap?: Uint8Array } | undefined;
@@ -254,7 +270,11 @@ export class Index {
         filter = { ids: toIds(f, 'filter') };
       }
     }
-    const raw = await this.#native.search(flat, topK, filter, oversample);
+    if (this.#order.waits('read')) {
+      flat = flat.slice();
+      if (filter) filter = { ids: filter.ids?.slice(), bitmap: filter.bitmap?.slice() };
+    }
+    const raw = await this.#order.run('read', () => this.#native.search(flat, topK, filter, oversample));
     const results: SearchResult[] = Array.from(raw.counts, (n, q) => ({
       ids: raw.ids.subarray(q * raw.k, q * raw.k + n),
       scores: raw.scores.subarray(q * raw.k, q * raw.k + n),
@@ -262,9 +282,14 @@ export class Index {
     return single ? results[0] : results;
   }
 
-  /** Frees the vectors now (rather than at garbage collection). Calls in flight finish first; later calls throw DisposedError. */
+  /**
+   * Frees the vectors now (rather than at garbage collection), or once the calls made before it
+   * have finished; later calls throw DisposedError.
+   */
   dispose(): void {
-    this.#native.dispose();
+    if (this.#disposed) return;
+    this.#disposed = true;
+    void this.#order.run('write', async () => this.#native.dispose());
   }
 
   [Symbol.dispose](): void {
@@ -275,7 +300,10 @@ export class Index {
   async save(path: string): Promise<void> {
     if (typeof path !== 'string' || path === '')
       throw new InvalidArgumentError(`Expected a file path for path but received ${describe(path)}`);
-    await this.#native.save(resolve(path));
+    this.#check();
+    const target = resolve(path);
+    // Saving reads the contents: it runs beside searches, after the writes made before it.
+    await this.#order.run('read', () => this.#native.save(target));
   }
 }
 

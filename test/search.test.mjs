@@ -252,6 +252,73 @@ test('searches running during add see the index before or after it, never in bet
   t.is((await index.search(query, { topK: 1 })).ids[0], 2123n);
 });
 
+test('calls take effect in the order they were made, awaited or not (10 rounds)', async (t) => {
+  const dim = 64;
+  // A large add keeps the worker busy long enough that a call racing it would overtake it.
+  const batch = randomVectors(20000, dim, 51);
+  const flat = new Float32Array(batch.length * dim);
+  batch.forEach((v, i) => flat.set(v, i * dim));
+  const query = batch[777];
+  const dir = mkdtempSync(join(tmpdir(), 'sentvec-order-'));
+  try {
+    for (let round = 0; round < 10; round++) {
+      const index = new Index({ dimension: dim, threads: 1 });
+      const added = index.add(flat);
+      const found = index.search(query, { topK: 1 });
+      const saved = index.save(join(dir, `r${round}.idx`));
+      const removed = index.remove([777]);
+      const after = index.search(query, { topK: 1 });
+      const refused = index.add([query], [5]); // id 5 is taken: rejected, and nothing after it waits on it
+      const readded = index.add([query], [777]);
+      const last = index.search(query, { topK: 1 });
+      await added;
+      t.is((await found).ids[0], 777n, `round ${round}: the search made after add sees the vector`);
+      await saved;
+      t.is((await removed), 1, `round ${round}: remove made after add removes the vector`);
+      t.not((await after).ids[0], 777n, `round ${round}: the search made after remove no longer sees it`);
+      await t.throwsAsync(refused, { instanceOf: DuplicateIdError });
+      await readded;
+      t.is((await last).ids[0], 777n, `round ${round}: the search made after the re-add sees it again`);
+      t.is(index.size, 20000);
+      const loaded = await Index.load(join(dir, `r${round}.idx`));
+      t.is(loaded.size, 20000, `round ${round}: save made after add writes the vectors`);
+      loaded.dispose();
+      index.dispose();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('searches made together run at once; a write waits for the searches made before it', async (t) => {
+  const dim = 64;
+  const index = new Index({ dimension: dim, threads: 1 });
+  await index.add(randomVectors(20000, dim, 61));
+  const settled = [];
+  const slow = index.search(randomVectors(1500, dim, 62), { topK: 5 }).then((r) => (settled.push('slow'), r));
+  const quick = index.search(randomVectors(1, dim, 63)[0], { topK: 5 }).then((r) => (settled.push('quick'), r));
+  const removed = index.remove([0, 1, 2]).then((n) => (settled.push('remove'), n));
+  await Promise.all([slow, quick, removed]);
+  t.deepEqual(settled, ['quick', 'slow', 'remove'], 'the small search does not wait for the large one; remove waits for both');
+  t.is(await removed, 3);
+});
+
+test('a call that waits takes its inputs as they were when it was made', async (t) => {
+  const dim = 64;
+  const index = new Index({ dimension: dim });
+  const v = new Float32Array(dim).fill(1);
+  const ids = new BigUint64Array([50000n]);
+  const busy = index.add(randomVectors(20000, dim, 71));
+  const added = index.add(v, ids);
+  v.fill(-1);
+  ids[0] = 50001n;
+  await Promise.all([busy, added]);
+  const hit = await index.search(new Float32Array(dim).fill(1), { topK: 1 });
+  t.is(hit.ids[0], 50000n);
+  t.true(Math.abs(hit.scores[0] - 1) < 1e-5, `score ${hit.scores[0]}`);
+  index.dispose();
+});
+
 test('encode() output goes straight in, and semanticSearch is shaped like util.semantic_search', async (t) => {
   const model = await Model.load(tinyModel());
   const corpus = ['The train leaves at seven.', 'Il pleut à Lyon.', '電車は七時に出発します。', 'Der Zug fährt um sieben.'];
@@ -275,8 +342,12 @@ test('dispose frees the index; later calls throw DisposedError', async (t) => {
   const index = new Index({ dimension: 2 });
   await index.add([new Float32Array([1, 0])]);
   const pending = index.search(new Float32Array([1, 0]));
+  const adding = index.add([new Float32Array([0, 1])]);
+  const after = index.search(new Float32Array([0, 1]));
   index.dispose();
   t.is((await pending).ids.length, 1, 'a search in flight finishes');
+  await adding;
+  t.is((await after).ids.length, 2, 'a search made before dispose, behind an add, still runs');
   await t.throwsAsync(index.search(new Float32Array([1, 0])), { instanceOf: sentvec.DisposedError, message: /index was disposed/ });
   await t.throwsAsync(index.add([new Float32Array([1, 0])]), { instanceOf: sentvec.DisposedError });
   t.throws(() => index.size, { instanceOf: sentvec.DisposedError });
