@@ -11,6 +11,7 @@ import {
   StoreConnectionError,
   StoreError,
 } from './errors';
+import { createHash } from 'node:crypto';
 import type { Embeddings } from './embeddings';
 import { flatten, toIds, type Ids, type Metric, type SearchResult, type Vectors } from './index';
 import { describe, integerOption, oneOf, optionsObject, rejectUnknownOptions } from './validate';
@@ -150,6 +151,10 @@ const MAX_DOT_NORM = 9.2e18;
 const CATALOG = 'sentvec_stores';
 // Bytes per COPY message: bounds the memory of one write while keeping messages few.
 const COPY_CHUNK_BYTES = 1 << 20;
+// upsert's staging table: in this session's own schema, under a name that no store table can have
+// (table names are letters, digits and _), so it never shadows the store's table nor meets an
+// application's table, whatever the search_path.
+const STAGE = 'pg_temp."sentvec-stage"';
 
 // SQLSTATEs of a connection that is gone or going (class 08, and the server shutting down).
 const CONNECTION_STATES = new Set(['57P01', '57P02', '57P03', '53300']);
@@ -170,6 +175,16 @@ function quoteIdentifier(name: string, option: string): string {
     );
   }
   return parts.map((p) => `"${p}"`).join('.');
+}
+
+/**
+ * The HNSW index's name: "<table>_hnsw_<8 hex of the name as given>", within PostgreSQL's 63 bytes
+ * (names are ASCII), so that a long table name is not cut back to the table's own.
+ */
+function hnswIndexName(name: string): string {
+  const table = name.split('.').pop() as string;
+  const hash = createHash('sha256').update(name).digest('hex').slice(0, 8);
+  return `${table.slice(0, 63 - '_hnsw_'.length - hash.length)}_hnsw_${hash}`;
 }
 
 /**
@@ -487,13 +502,33 @@ export class PostgresStore {
         if (this.#dimension <= PLAIN_MAX_DIMENSION)
           await client.query(`ALTER TABLE ${this.#table} ALTER COLUMN embedding SET STORAGE PLAIN`);
       }
-      if (this.#index === 'hnsw') {
+      if (this.#index === 'hnsw' && !(await this.#hasHnsw(client))) {
+        const name = hnswIndexName(this.#name);
+        // Someone else's relation of that name in the table's schema: PostgreSQL then picks a free name.
+        const { rows: taken } = await client.query(
+          'SELECT 1 FROM pg_class WHERE relname = $2 AND relnamespace = (SELECT relnamespace FROM pg_class WHERE oid = $1::regclass)',
+          [this.#table, name],
+        );
         // Unit vectors (cosine) and dot products both search by inner product.
         await client.query(
-          `CREATE INDEX IF NOT EXISTS "${this.#name.split('.').pop()}_hnsw" ON ${this.#table} USING hnsw (embedding vector_ip_ops) WITH (m = ${m}, ef_construction = ${efConstruction})`,
+          `CREATE INDEX ${taken.length ? '' : `"${name}"`} ON ${this.#table} USING hnsw (embedding vector_ip_ops) WITH (m = ${m}, ef_construction = ${efConstruction})`,
         );
+        if (!(await this.#hasHnsw(client)))
+          throw new StoreError(`the HNSW index of ${this.#name} was not created: open the store with index 'exact', or create it by hand`);
       }
     });
+  }
+
+  /** Whether the table has an HNSW index that inner-product searches on embedding can use (whatever its name). */
+  async #hasHnsw(client: PgClient): Promise<boolean> {
+    const { rows } = await client.query(
+      `SELECT 1 FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am a ON a.oid = ic.relam ` +
+        `JOIN pg_opclass o ON o.oid = i.indclass[0] JOIN pg_attribute att ON att.attrelid = i.indrelid AND att.attnum = i.indkey[0] ` +
+        `WHERE i.indrelid = $1::regclass AND a.amname = 'hnsw' AND o.opcname = 'vector_ip_ops' AND att.attname = 'embedding' ` +
+        `AND i.indnatts = 1 AND i.indisvalid AND i.indpred IS NULL`,
+      [this.#table],
+    );
+    return rows.length > 0;
   }
 
   /**
@@ -539,16 +574,16 @@ export class PostgresStore {
         let largest = -1n;
         for (const id of given) if (id > largest) largest = id;
         if (largest + 1n > next) next = largest + 1n;
-        const target = upsert ? 'sentvec_stage' : this.#table;
+        const target = upsert ? STAGE : this.#table;
         if (upsert) {
-          await client.query(`CREATE TEMP TABLE sentvec_stage (LIKE ${this.#table}) ON COMMIT DROP`);
+          await client.query(`CREATE TEMP TABLE ${STAGE} (LIKE ${this.#table}) ON COMMIT DROP`);
         }
         await this.#copy(client, target, { flat, ids: given, texts, metadata });
         if (upsert) {
-          const repeated = await client.query('SELECT id FROM sentvec_stage GROUP BY id HAVING count(*) > 1 LIMIT 1');
+          const repeated = await client.query(`SELECT id FROM ${STAGE} GROUP BY id HAVING count(*) > 1 LIMIT 1`);
           if (repeated.rows.length) throw new DuplicateIdError(`id ${repeated.rows[0].id} is repeated in this call`);
           await client.query(
-            `INSERT INTO ${this.#table} SELECT * FROM sentvec_stage ON CONFLICT (id) DO UPDATE SET embedding = EXCLUDED.embedding, text = EXCLUDED.text, metadata = EXCLUDED.metadata`,
+            `INSERT INTO ${this.#table} SELECT * FROM ${STAGE} ON CONFLICT (id) DO UPDATE SET embedding = EXCLUDED.embedding, text = EXCLUDED.text, metadata = EXCLUDED.metadata`,
           );
         }
         await client.query(`UPDATE ${CATALOG} SET next_id = $2 WHERE table_name = $1`, [this.#name, next.toString()]);

@@ -311,6 +311,73 @@ test('many processes opening one new table at once: one creates it, all use it',
   await Promise.all(stores.map((s) => s.close()));
 });
 
+// The table's HNSW indexes on embedding (valid, whole-table), as the planner can use them.
+const hnswIndexes = (table) =>
+  cluster
+    .sql(
+      `SELECT ic.relname FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am a ON a.oid = ic.relam ` +
+        `WHERE i.indrelid = '${table}'::regclass AND a.amname = 'hnsw' AND i.indisvalid AND i.indpred IS NULL`,
+    )
+    .split('\n')
+    .filter(Boolean);
+
+test('hnsw: the index is built whatever the table is called and whatever else holds <table>_hnsw', async (t) => {
+  // 63 characters: "<table>_hnsw" would be cut back to the table's own name.
+  const long = `long${'x'.repeat(55)}${Date.now() % 1e4}`.padEnd(63, 'y').slice(0, 63);
+  // "<table>_hnsw" already taken by a user's table.
+  const taken = `taken${Date.now() % 1e6}`;
+  cluster.sql(`CREATE TABLE ${taken}_hnsw (id int)`);
+  // A schema-qualified table.
+  cluster.sql('CREATE SCHEMA IF NOT EXISTS docs');
+  const qualified = `docs.q${Date.now() % 1e6}`;
+  for (const table of [long, taken, qualified]) {
+    const store = await PostgresStore.open({ connection: cluster.connectionString, table, dimension: 8, index: 'hnsw' });
+    await store.add(randomVectors(20, 8, 5));
+    await store.close();
+    t.is(hnswIndexes(table).length, 1, `${table}: one HNSW index`);
+    for (const name of hnswIndexes(table)) t.true(Buffer.byteLength(name) <= 63, name);
+    // Opened again (by this or an older version): no second index.
+    const again = await PostgresStore.open({ connection: cluster.connectionString, table, dimension: 8, index: 'hnsw' });
+    await again.close();
+    t.is(hnswIndexes(table).length, 1, `${table}: still one after opening again`);
+  }
+  // A table whose HNSW index an older version made as "<table>_hnsw" keeps that one.
+  const old = `old${Date.now() % 1e6}`;
+  (await PostgresStore.open({ connection: cluster.connectionString, table: old, dimension: 8 })).close();
+  cluster.sql(`CREATE INDEX ${old}_hnsw ON ${old} USING hnsw (embedding vector_ip_ops)`);
+  await (await PostgresStore.open({ connection: cluster.connectionString, table: old, dimension: 8, index: 'hnsw' })).close();
+  t.deepEqual(hnswIndexes(old), [`${old}_hnsw`]);
+});
+
+test("upsert's staging table never meets the application's tables", async (t) => {
+  // A store whose own table is called like the staging table once was.
+  const named = await PostgresStore.open({ connection: cluster.connectionString, table: 'sentvec_stage', dimension: 4, metric: 'dot' });
+  try {
+    await named.upsert([Float32Array.of(1, 0, 0, 0), Float32Array.of(2, 0, 0, 0)], [1, 2]);
+    await named.upsert([Float32Array.of(3, 0, 0, 0)], [2]);
+    t.is(await named.size(), 2);
+    t.deepEqual(Array.from((await named.search(Float32Array.of(1, 0, 0, 0), { topK: 2 })).scores), [3, 1]);
+  } finally {
+    await named.close();
+  }
+  // An application's own sentvec_stage, on connections that look in pg_temp last.
+  cluster.sql('CREATE SCHEMA IF NOT EXISTS app');
+  cluster.sql('CREATE TABLE app.sentvec_stage (id bigint, embedding vector(4), text text, metadata jsonb)');
+  const store = await PostgresStore.open({
+    connection: { connectionString: cluster.connectionString, options: '-c search_path=app,public,pg_temp' },
+    table: `t${++tables}`,
+    dimension: 4,
+  });
+  try {
+    await store.upsert(randomVectors(3, 4, 8), [1, 2, 3]);
+    await store.upsert(randomVectors(2, 4, 9), [3, 4]);
+    t.is(await store.size(), 4);
+    t.is(cluster.sql('SELECT count(*) FROM app.sentvec_stage'), '0', "the application's table is untouched");
+  } finally {
+    await store.close();
+  }
+});
+
 test('hnsw: recall@10 against exact, filters still fill topK, efSearch above topK', async (t) => {
   const dimension = 32;
   const store = await open({ dimension, index: 'hnsw', hnsw: { m: 16, efConstruction: 64, efSearch: 64 } });
