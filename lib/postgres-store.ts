@@ -13,6 +13,7 @@ import {
 } from './errors';
 import { createHash } from 'node:crypto';
 import type { Embeddings } from './embeddings';
+import { CallOrder } from './call-order';
 import { flatten, toIds, type Ids, type Metric, type SearchResult, type Vectors } from './index';
 import { describe, integerOption, oneOf, optionsObject, rejectUnknownOptions } from './validate';
 
@@ -354,6 +355,7 @@ export class PostgresStore {
   readonly #index: 'exact' | 'hnsw';
   readonly #efSearch: number;
   readonly #retries: number;
+  readonly #order = new CallOrder();
   #closed = false;
 
   private constructor(
@@ -548,46 +550,50 @@ export class PostgresStore {
 
   async #write(vectors: Vectors, ids: Ids | undefined, options: StoreAddOptions, upsert: boolean): Promise<void> {
     this.#open();
-    const flat = rows(vectors, this.#dimension, this.#metric, 'vectors');
+    let flat = rows(vectors, this.#dimension, this.#metric, 'vectors');
     const count = flat.length / this.#dimension;
     let list: BigUint64Array | undefined;
     if (ids !== undefined) {
       list = storeIds(ids, 'ids');
       if (list.length !== count) throw new InvalidArgumentError(`Expected ${count} ids (one per vector) but received ${list.length}`);
     }
-    const { texts, metadata } = extras(options, count);
+    let { texts, metadata } = extras(options, count);
     if (count === 0) return;
-    await this.#retry('write', () =>
-      this.#transaction('write', async (client) => {
-        // The catalog row is the lock that orders writers and the record of the next free id.
-        const { rows: catalog } = await client.query(`SELECT next_id FROM ${CATALOG} WHERE table_name = $1 FOR UPDATE`, [this.#name]);
-        if (catalog.length === 0)
-          throw new StoreError(`the table ${this.#name} is no longer in ${CATALOG}: it was dropped; open the store again`);
-        let next = BigInt(catalog[0].next_id as string);
-        let given = list;
-        if (!given) {
-          if (next + BigInt(count) - 1n > I64_MAX)
-            throw new InvalidArgumentError('automatic ids are used up (2^63 − 1 reached): give ids explicitly');
-          given = new BigUint64Array(count);
-          for (let i = 0; i < count; i++) given[i] = next + BigInt(i);
-        }
-        let largest = -1n;
-        for (const id of given) if (id > largest) largest = id;
-        if (largest + 1n > next) next = largest + 1n;
-        const target = upsert ? STAGE : this.#table;
-        if (upsert) {
-          await client.query(`CREATE TEMP TABLE ${STAGE} (LIKE ${this.#table}) ON COMMIT DROP`);
-        }
-        await this.#copy(client, target, { flat, ids: given, texts, metadata });
-        if (upsert) {
-          const repeated = await client.query(`SELECT id FROM ${STAGE} GROUP BY id HAVING count(*) > 1 LIMIT 1`);
-          if (repeated.rows.length) throw new DuplicateIdError(`id ${repeated.rows[0].id} is repeated in this call`);
-          await client.query(
-            `INSERT INTO ${this.#table} SELECT * FROM ${STAGE} ON CONFLICT (id) DO UPDATE SET embedding = EXCLUDED.embedding, text = EXCLUDED.text, metadata = EXCLUDED.metadata`,
-          );
-        }
-        await client.query(`UPDATE ${CATALOG} SET next_id = $2 WHERE table_name = $1`, [this.#name, next.toString()]);
-      }),
+    // A call that waits takes its inputs as they are now, not as the caller may change them meanwhile.
+    if (this.#order.waits('write')) [flat, list, texts, metadata] = [flat.slice(), list?.slice(), texts?.slice(), metadata?.slice()];
+    await this.#order.run('write', () =>
+      this.#retry('write', () =>
+        this.#transaction('write', async (client) => {
+          // The catalog row is the lock that orders writers and the record of the next free id.
+          const { rows: catalog } = await client.query(`SELECT next_id FROM ${CATALOG} WHERE table_name = $1 FOR UPDATE`, [this.#name]);
+          if (catalog.length === 0)
+            throw new StoreError(`the table ${this.#name} is no longer in ${CATALOG}: it was dropped; open the store again`);
+          let next = BigInt(catalog[0].next_id as string);
+          let given = list;
+          if (!given) {
+            if (next + BigInt(count) - 1n > I64_MAX)
+              throw new InvalidArgumentError('automatic ids are used up (2^63 − 1 reached): give ids explicitly');
+            given = new BigUint64Array(count);
+            for (let i = 0; i < count; i++) given[i] = next + BigInt(i);
+          }
+          let largest = -1n;
+          for (const id of given) if (id > largest) largest = id;
+          if (largest + 1n > next) next = largest + 1n;
+          const target = upsert ? STAGE : this.#table;
+          if (upsert) {
+            await client.query(`CREATE TEMP TABLE ${STAGE} (LIKE ${this.#table}) ON COMMIT DROP`);
+          }
+          await this.#copy(client, target, { flat, ids: given, texts, metadata });
+          if (upsert) {
+            const repeated = await client.query(`SELECT id FROM ${STAGE} GROUP BY id HAVING count(*) > 1 LIMIT 1`);
+            if (repeated.rows.length) throw new DuplicateIdError(`id ${repeated.rows[0].id} is repeated in this call`);
+            await client.query(
+              `INSERT INTO ${this.#table} SELECT * FROM ${STAGE} ON CONFLICT (id) DO UPDATE SET embedding = EXCLUDED.embedding, text = EXCLUDED.text, metadata = EXCLUDED.metadata`,
+            );
+          }
+          await client.query(`UPDATE ${CATALOG} SET next_id = $2 WHERE table_name = $1`, [this.#name, next.toString()]);
+        }),
+      ),
     );
   }
 
@@ -623,21 +629,26 @@ export class PostgresStore {
     this.#open();
     const list = storeIds(ids, 'ids');
     if (list.length === 0) return 0;
-    return await this.#retry('write', () =>
-      this.#transaction('write', async (client) => {
-        const r = await client.query(`DELETE FROM ${this.#table} WHERE id = ANY($1::bigint[])`, [Array.from(list, String)]);
-        return r.rowCount ?? 0;
-      }),
+    const values = Array.from(list, String);
+    return await this.#order.run('write', () =>
+      this.#retry('write', () =>
+        this.#transaction('write', async (client) => {
+          const r = await client.query(`DELETE FROM ${this.#table} WHERE id = ANY($1::bigint[])`, [values]);
+          return r.rowCount ?? 0;
+        }),
+      ),
     );
   }
 
   /** Number of vectors. */
   async size(): Promise<number> {
     this.#open();
-    return await this.#retry('read', async () => {
-      const { rows } = await this.#query(`SELECT count(*) AS n FROM ${this.#table}`);
-      return Number(rows[0].n);
-    });
+    return await this.#order.run('read', () =>
+      this.#retry('read', async () => {
+        const { rows } = await this.#query(`SELECT count(*) AS n FROM ${this.#table}`);
+        return Number(rows[0].n);
+      }),
+    );
   }
 
   /** The `topK` nearest vectors to one query (a Float32Array of `dimension`), or to each of several. */
@@ -694,7 +705,8 @@ export class PostgresStore {
       `SELECT q.ord AS q, ${columns.join(', ')} FROM unnest(ARRAY[${vectors.join(',')}]::vector[]) WITH ORDINALITY AS q(v, ord) ` +
       `CROSS JOIN LATERAL (SELECT id, -(embedding <#> q.v) AS score${include.map((f) => `, ${f}`).join('')} FROM ${this.#table}${where} ` +
       `ORDER BY embedding <#> q.v${exact ? ', id' : ''} LIMIT ${Math.min(topK, 2 ** 62)}) r ORDER BY q.ord, r.score DESC, r.id`;
-    const replies = (await this.#retry('read', () => this.#query(sql))) as unknown as QueryResult | QueryResult[];
+    const replies = (await this.#order.run('read', () => this.#retry('read', () => this.#query(sql)))) as unknown as
+      QueryResult | QueryResult[];
     const result = Array.isArray(replies) ? replies[replies.length - 1] : replies;
     const grouped: Record<string, unknown>[][] = Array.from({ length: count }, () => []);
     for (const row of result.rows) grouped[Number(row.q) - 1].push(row);
@@ -732,10 +744,12 @@ export class PostgresStore {
   /** Properties the application keeps with the table (a JSON object), e.g. what its vectors were made from. */
   async properties(): Promise<Record<string, unknown>> {
     this.#open();
-    return await this.#retry('read', async () => {
-      const { rows } = await this.#query(`SELECT properties FROM ${CATALOG} WHERE table_name = $1`, [this.#name]);
-      return (rows[0]?.properties as Record<string, unknown>) ?? {};
-    });
+    return await this.#order.run('read', () =>
+      this.#retry('read', async () => {
+        const { rows } = await this.#query(`SELECT properties FROM ${CATALOG} WHERE table_name = $1`, [this.#name]);
+        return (rows[0]?.properties as Record<string, unknown>) ?? {};
+      }),
+    );
   }
 
   /**
@@ -746,33 +760,41 @@ export class PostgresStore {
     this.#open();
     const { properties, ...rest } = optionsObject(options) as StoreAddOptions & { properties?: Record<string, unknown> };
     const propertiesJson = properties === undefined ? '{}' : jsonObject(properties, 'properties');
-    const flat = rows(vectors, this.#dimension, this.#metric, 'vectors');
+    let flat = rows(vectors, this.#dimension, this.#metric, 'vectors');
     const count = flat.length / this.#dimension;
-    const list = ids === undefined ? BigUint64Array.from({ length: count }, (_, i) => BigInt(i)) : storeIds(ids, 'ids');
+    let list = ids === undefined ? BigUint64Array.from({ length: count }, (_, i) => BigInt(i)) : storeIds(ids, 'ids');
     if (list.length !== count) throw new InvalidArgumentError(`Expected ${count} ids (one per vector) but received ${list.length}`);
-    const { texts, metadata } = extras(rest, count);
-    await this.#retry('write', () =>
-      this.#transaction('write', async (client) => {
-        await client.query(`SELECT 1 FROM ${CATALOG} WHERE table_name = $1 FOR UPDATE`, [this.#name]);
-        // DELETE, not TRUNCATE: TRUNCATE would block every reader until the commit.
-        await client.query(`DELETE FROM ${this.#table}`);
-        if (count > 0) await this.#copy(client, this.#table, { flat, ids: list, texts, metadata });
-        let largest = -1n;
-        for (const id of list) if (id > largest) largest = id;
-        await client.query(`UPDATE ${CATALOG} SET next_id = $2, properties = $3 WHERE table_name = $1`, [
-          this.#name,
-          (largest + 1n).toString(),
-          propertiesJson,
-        ]);
-      }),
+    let { texts, metadata } = extras(rest, count);
+    if (this.#order.waits('write')) [flat, list, texts, metadata] = [flat.slice(), list.slice(), texts?.slice(), metadata?.slice()];
+    await this.#order.run('write', () =>
+      this.#retry('write', () =>
+        this.#transaction('write', async (client) => {
+          await client.query(`SELECT 1 FROM ${CATALOG} WHERE table_name = $1 FOR UPDATE`, [this.#name]);
+          // DELETE, not TRUNCATE: TRUNCATE would block every reader until the commit.
+          await client.query(`DELETE FROM ${this.#table}`);
+          if (count > 0) await this.#copy(client, this.#table, { flat, ids: list, texts, metadata });
+          let largest = -1n;
+          for (const id of list) if (id > largest) largest = id;
+          await client.query(`UPDATE ${CATALOG} SET next_id = $2, properties = $3 WHERE table_name = $1`, [
+            this.#name,
+            (largest + 1n).toString(),
+            propertiesJson,
+          ]);
+        }),
+      ),
     );
   }
 
-  /** Closes the pool this store opened (a pool passed in stays open). Later calls throw. */
+  /**
+   * Closes the pool this store opened (a pool passed in stays open) once the calls made before
+   * have finished. Later calls throw.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#ownsPool) await this.#pool.end();
+    await this.#order.run('write', async () => {
+      if (this.#ownsPool) await this.#pool.end();
+    });
   }
 
   #open(): void {

@@ -378,6 +378,47 @@ test("upsert's staging table never meets the application's tables", async (t) =>
   }
 });
 
+test('calls on one store take effect in the order they were made, awaited or not (10 rounds)', async (t) => {
+  const dimension = 16;
+  const store = await open({ dimension });
+  try {
+    let vectors;
+    for (let round = 0; round < 10; round++) {
+      vectors = randomVectors(2000, dimension, 21 + round);
+      const base = BigInt(round * 10_000);
+      const ids = BigUint64Array.from(vectors, (_, i) => base + BigInt(i));
+      const added = store.add(vectors, ids);
+      const found = store.search(vectors[5], { topK: 1 });
+      const counted = store.size();
+      const removed = store.remove([base + 5n]);
+      const after = store.search(vectors[5], { topK: 1, filter: [base + 5n] });
+      // Taken: rejected, and nothing after it waits on it (the assertion is attached now, before it settles).
+      const refused = t.throwsAsync(store.add([vectors[0]], [base]), { instanceOf: DuplicateIdError });
+      const replaced = store.upsert([vectors[5]], [base + 5n], { texts: ['back'] });
+      const last = store.search(vectors[5], { topK: 1, include: ['text'] });
+      await added;
+      t.is((await found).ids[0], base + 5n, `round ${round}: the search made after add sees the vector`);
+      t.is(await counted, 2000 * (round + 1), `round ${round}: size() made after add counts it`);
+      t.is(await removed, 1, `round ${round}: remove made after add removes the vector`);
+      t.is((await after).ids.length, 0, `round ${round}: the search made after remove no longer sees it`);
+      await refused;
+      await replaced;
+      t.deepEqual((await last).texts, ['back'], `round ${round}: the search made after upsert sees it`);
+    }
+    // close() made after a write lets it finish; calls made after close() are refused.
+    const lastWrite = store.add([vectors[1]], [999_999]);
+    const closing = store.close();
+    await t.throwsAsync(store.size(), { instanceOf: StoreError, message: /closed/ });
+    await lastWrite;
+    await closing;
+  } finally {
+    await store.close();
+  }
+  const reopened = await PostgresStore.open({ connection: cluster.connectionString, table: store.table, dimension });
+  t.is(await reopened.size(), 20_001);
+  await reopened.close();
+});
+
 test('hnsw: recall@10 against exact, filters still fill topK, efSearch above topK', async (t) => {
   const dimension = 32;
   const store = await open({ dimension, index: 'hnsw', hnsw: { m: 16, efConstruction: 64, efSearch: 64 } });

@@ -268,7 +268,8 @@ test('calls take effect in the order they were made, awaited or not (10 rounds)'
       const saved = index.save(join(dir, `r${round}.idx`));
       const removed = index.remove([777]);
       const after = index.search(query, { topK: 1 });
-      const refused = index.add([query], [5]); // id 5 is taken: rejected, and nothing after it waits on it
+      // Id 5 is taken: rejected, and nothing after it waits on it (the assertion is attached now, before it settles).
+      const refused = t.throwsAsync(index.add([query], [5]), { instanceOf: DuplicateIdError });
       const readded = index.add([query], [777]);
       const last = index.search(query, { topK: 1 });
       await added;
@@ -276,7 +277,7 @@ test('calls take effect in the order they were made, awaited or not (10 rounds)'
       await saved;
       t.is((await removed), 1, `round ${round}: remove made after add removes the vector`);
       t.not((await after).ids[0], 777n, `round ${round}: the search made after remove no longer sees it`);
-      await t.throwsAsync(refused, { instanceOf: DuplicateIdError });
+      await refused;
       await readded;
       t.is((await last).ids[0], 777n, `round ${round}: the search made after the re-add sees it again`);
       t.is(index.size, 20000);
