@@ -1,14 +1,15 @@
 // Reads a model directory (the sentence-transformers repository layout) into the native model
 // configuration. Every problem names the file and what was expected.
 import { readFileSync } from 'node:fs';
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { cpus } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import type { DenseActivation, NativeDense, NativeModelConfig, NativeWordPiece, PoolingMode } from './binding';
 import { readSafetensors } from './safetensors';
 import { binding } from './binding';
 import { cacheRoot } from './cache-dir';
+import { inside, ModelFolder, type ModelFileKind } from './model-file';
 
 // The largest model that ONNX Runtime's format (a flatbuffer) can hold.
 const ORT_FORMAT_LIMIT = 2 ** 31;
@@ -141,26 +142,19 @@ const LOAD_OPTIONS = new Set([
   'optimizedCache',
 ]);
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
+async function readJson(
+  folder: ModelFolder,
+  path: string,
+  expected: string,
+  required: boolean,
+  kind: ModelFileKind = 'json',
+): Promise<Record<string, unknown> | unknown[] | undefined> {
+  const bytes = await folder.read(path, kind);
+  if (bytes === undefined) {
+    if (!required) return undefined;
+    throw new ModelFileError(path, `cannot read ${path} (ENOENT); expected ${expected}`);
   }
-}
-
-async function readJson(path: string, expected: string, required: boolean): Promise<Record<string, unknown> | unknown[] | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !required) return undefined;
-    throw new ModelFileError(
-      path,
-      `cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); expected ${expected}`,
-    );
-  }
+  const text = bytes.toString('utf8');
   if (text.trim() === '') throw new ModelFileError(path, `${path} is empty; expected ${expected}. Download it again.`);
   try {
     const value = JSON.parse(text) as unknown;
@@ -226,13 +220,15 @@ const ACTIVATIONS: Record<string, DenseActivation> = {
 };
 
 /** A Dense module (sentence_transformers.models.Dense): its config.json and the weights in its model.safetensors. */
-async function readDense(root: string, folder: string): Promise<NativeDense> {
-  const dir = join(root, folder);
+async function readDense(files: ModelFolder, folder: string, modulesPath: string): Promise<NativeDense> {
+  const dir = files.path(folder, modulesPath);
   const configPath = join(dir, 'config.json');
-  const config = (await readJson(configPath, 'the Dense module (in_features, out_features, bias, activation_function)', true)) as Record<
-    string,
-    unknown
-  >;
+  const config = (await readJson(
+    files,
+    configPath,
+    'the Dense module (in_features, out_features, bias, activation_function)',
+    true,
+  )) as Record<string, unknown>;
   const inFeatures = integerField(config, 'in_features', configPath);
   const outFeatures = integerField(config, 'out_features', configPath);
   if (!inFeatures || !outFeatures) throw new ModelFileError(configPath, `${configPath}: in_features and out_features are required`);
@@ -244,9 +240,15 @@ async function readDense(root: string, folder: string): Promise<NativeDense> {
       `${configPath}: activation_function ${activationName} is not supported (supported: ${Object.keys(ACTIVATIONS).join(', ')})`,
     );
   const weightsPath = join(dir, 'model.safetensors');
-  if (!(await exists(weightsPath))) {
+  const weightBytes = await files.read(weightsPath, 'dense');
+  if (weightBytes === undefined) {
     const bin = join(dir, 'pytorch_model.bin');
-    if (await exists(bin)) {
+    if (
+      await stat(bin).then(
+        () => true,
+        () => false,
+      )
+    ) {
       throw new ModelFileError(
         bin,
         `${dir} has its weights in pytorch_model.bin only, which sentvec does not read (it runs no Python pickle); convert it once with ` +
@@ -258,7 +260,7 @@ async function readDense(root: string, folder: string): Promise<NativeDense> {
       `cannot read ${weightsPath}: the Dense module's weights are missing; download ${folder}/model.safetensors`,
     );
   }
-  const tensors = await readSafetensors(weightsPath);
+  const tensors = await readSafetensors(weightsPath, weightBytes);
   const weight = tensors.get('linear.weight');
   const bias = tensors.get('linear.bias');
   if (!weight || weight.shape.length !== 2 || weight.shape[0] !== outFeatures || weight.shape[1] !== inFeatures)
@@ -323,9 +325,13 @@ function tokenName(value: unknown, fallback: string): string {
  * else from vocab.txt and tokenizer_config.json as BertTokenizer reads them. Undefined when the
  * folder has neither; an unsupported tokenizer.json is a ModelFileError that names what it has.
  */
-async function readWordPiece(root: string, tc: Record<string, unknown>): Promise<{ options: NativeWordPiece; file: string } | undefined> {
+async function readWordPiece(
+  files: ModelFolder,
+  tc: Record<string, unknown>,
+): Promise<{ options: NativeWordPiece; file: string } | undefined> {
+  const root = files.root;
   const jsonPath = join(root, 'tokenizer.json');
-  const tj = (await readJson(jsonPath, 'the Hugging Face tokenizer', false)) as Record<string, unknown> | undefined;
+  const tj = (await readJson(files, jsonPath, 'the Hugging Face tokenizer', false, 'tokenizer')) as Record<string, unknown> | undefined;
   const obj = (v: unknown) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined);
   if (tj) {
     const model = obj(tj.model);
@@ -404,12 +410,9 @@ async function readWordPiece(root: string, tc: Record<string, unknown>): Promise
     };
   }
   const vocabPath = join(root, 'vocab.txt');
-  let text: string;
-  try {
-    text = await readFile(vocabPath, 'utf8');
-  } catch {
-    return undefined;
-  }
+  const bytes = await files.read(vocabPath, 'tokenizer');
+  if (bytes === undefined) return undefined;
+  const text = bytes.toString('utf8');
   // BertTokenizer: one token per line, ids in order.
   const vocab = text.split('\n');
   if (vocab[vocab.length - 1] === '') vocab.pop();
@@ -454,9 +457,10 @@ export async function resolveModelDirectory(dir: string, options: LoadOptions): 
     );
   }
   if (!info.isDirectory()) throw new ModelFileError(root, `${root} is not a directory; expected a sentence-transformers model folder`);
+  const files = await ModelFolder.open(root);
 
   const configPath = join(root, 'config.json');
-  const config = (await readJson(configPath, 'the transformer configuration (model_type, hidden_size, …)', true)) as Record<
+  const config = (await readJson(files, configPath, 'the transformer configuration (model_type, hidden_size, …)', true)) as Record<
     string,
     unknown
   >;
@@ -475,14 +479,14 @@ export async function resolveModelDirectory(dir: string, options: LoadOptions): 
   const maxPositionEmbeddings = integerField(config, 'max_position_embeddings', configPath);
   const maxPositions = maxPositionEmbeddings ? maxPositionEmbeddings - RESERVED_POSITIONS[modelType as ModelType] : 0;
   const stPath = join(root, 'sentence_bert_config.json');
-  const st = ((await readJson(stPath, 'max_seq_length and do_lower_case', false)) ?? {}) as Record<string, unknown>;
+  const st = ((await readJson(files, stPath, 'max_seq_length and do_lower_case', false)) ?? {}) as Record<string, unknown>;
   const tcPath = join(root, 'tokenizer_config.json');
-  const tc = ((await readJson(tcPath, 'the tokenizer configuration', false)) ?? {}) as Record<string, unknown>;
-  await readJson(join(root, 'special_tokens_map.json'), 'the special tokens map', false);
+  const tc = ((await readJson(files, tcPath, 'the tokenizer configuration', false)) ?? {}) as Record<string, unknown>;
+  await readJson(files, join(root, 'special_tokens_map.json'), 'the special tokens map', false);
 
   const spmPath = join(root, 'sentencepiece.bpe.model');
-  // The tokenizer: XLM-R's SentencePiece model when there is one, else BERT's WordPiece.
-  const wordPiece = (await exists(spmPath)) ? undefined : await readWordPiece(root, tc);
+  // The tokenizer: XLM-R's SentencePiece model when there is one (native code reads it), else BERT's WordPiece.
+  const wordPiece = (await files.check(spmPath, 'tokenizer')) ? undefined : await readWordPiece(files, tc);
 
   let maxSeqLength =
     options.maxSeqLength !== undefined
@@ -505,7 +509,7 @@ export async function resolveModelDirectory(dir: string, options: LoadOptions): 
 
   // modules.json: Transformer → Pooling → Dense modules → optional Normalize.
   const modulesPath = join(root, 'modules.json');
-  const modules = await readJson(modulesPath, 'the list of sentence-transformers modules', false);
+  const modules = await readJson(files, modulesPath, 'the list of sentence-transformers modules', false);
   let poolingDir = '1_Pooling';
   let normalize = false;
   const dense: NativeDense[] = [];
@@ -516,11 +520,11 @@ export async function resolveModelDirectory(dir: string, options: LoadOptions): 
       const kind = type.split('.').pop();
       if (kind === 'Transformer') continue;
       if (kind === 'Pooling') {
-        if (typeof m.path === 'string' && m.path !== '') poolingDir = m.path;
+        if (typeof m.path === 'string' && m.path !== '') poolingDir = relative(root, files.path(m.path, modulesPath));
       } else if (kind === 'Dense' && typeof m.path === 'string' && m.path !== '') {
         if (normalize)
           throw new ModelFileError(modulesPath, `${modulesPath} lists a Dense module after Normalize, which sentvec does not support`);
-        dense.push(await readDense(root, m.path));
+        dense.push(await readDense(files, m.path, modulesPath));
       } else if (kind === 'Normalize') {
         normalize = true;
       } else {
@@ -537,7 +541,7 @@ export async function resolveModelDirectory(dir: string, options: LoadOptions): 
     normalize = options.normalize;
   }
   const poolingPath = join(root, poolingDir, 'config.json');
-  const pc = (await readJson(poolingPath, 'the pooling configuration (pooling_mode_mean_tokens, …)', false)) as
+  const pc = (await readJson(files, poolingPath, 'the pooling configuration (pooling_mode_mean_tokens, …)', false)) as
     Record<string, unknown> | undefined;
   const pooling: PoolingMode[] =
     options.pooling !== undefined ? checkPooling(options.pooling) : pc ? poolingFromConfig(pc, poolingPath) : ['mean'];
@@ -545,7 +549,7 @@ export async function resolveModelDirectory(dir: string, options: LoadOptions): 
 
   // config_sentence_transformers.json: prompts, default_prompt_name, truncate_dim.
   const stcPath = join(root, 'config_sentence_transformers.json');
-  const stc = ((await readJson(stcPath, 'prompts, default_prompt_name and truncate_dim', false)) ?? {}) as Record<string, unknown>;
+  const stc = ((await readJson(files, stcPath, 'prompts, default_prompt_name and truncate_dim', false)) ?? {}) as Record<string, unknown>;
   const isPromptMap = (v: unknown): v is Record<string, string> =>
     v !== null && typeof v === 'object' && !Array.isArray(v) && Object.values(v).every((p) => typeof p === 'string');
   let prompts: Record<string, string> = {};
@@ -584,10 +588,16 @@ export async function resolveModelDirectory(dir: string, options: LoadOptions): 
     if (options.precision !== undefined)
       throw new InvalidArgumentError('Expected onnxFile or precision, not both: onnxFile names the file itself');
     onnxPath = resolve(root, options.onnxFile);
+    if (!inside(root, onnxPath))
+      throw new InvalidArgumentError(
+        `Expected a file inside the model folder ${root} for onnxFile but received ${describe(options.onnxFile)}`,
+      );
+    // (A missing one is reported by the load itself.)
+    await files.check(onnxPath, 'onnx');
   } else {
     const candidates = (precision === 'int8' ? int8Files() : ['onnx/model.onnx', 'model.onnx']).map((f) => join(root, f));
     const found = [];
-    for (const c of candidates) if (await exists(c)) found.push(c);
+    for (const c of candidates) if (await files.check(c, 'onnx')) found.push(c);
     if (found.length === 0) {
       throw new ModelFileError(
         candidates[0],
@@ -598,6 +608,8 @@ export async function resolveModelDirectory(dir: string, options: LoadOptions): 
     }
     onnxPath = found[0];
   }
+  // ONNX Runtime reads the external weights of exports over 2 GB from beside the model.
+  await files.check(`${onnxPath}_data`, 'onnxData');
   let threads = 0;
   if (options.threads !== undefined) threads = integerOption(options.threads, 'threads');
   const providers =

@@ -18,14 +18,17 @@ function half(bits: number): number {
   return sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
 }
 
-/** The tensors of a safetensors file, as float32, with their shapes. Every problem is a ModelFileError naming the file. */
-export async function readSafetensors(path: string): Promise<Map<string, { shape: number[]; data: Float32Array }>> {
+/**
+ * The tensors of a safetensors file, as float32, with their shapes. Every problem is a
+ * ModelFileError naming the file. `contents`: its bytes, when the caller has read them already.
+ */
+export async function readSafetensors(path: string, contents?: Buffer): Promise<Map<string, { shape: number[]; data: Float32Array }>> {
   const bad = (why: string): never => {
     throw new ModelFileError(path, `${path}: ${why}; the file may be truncated or corrupt: download it again`);
   };
   let bytes: Buffer;
   try {
-    bytes = await readFile(path);
+    bytes = contents ?? (await readFile(path));
   } catch (err) {
     throw new ModelFileError(path, `cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
