@@ -115,6 +115,10 @@ export interface ResolvedConfig {
 }
 
 const POOLING_ORDER: PoolingMode[] = ['cls', 'max', 'mean', 'mean_sqrt_len'];
+// The longest input sentvec takes, in tokens.
+const MAX_SEQ_LENGTH = 1 << 20;
+// A length read from a model's files this large says "no limit" (Hugging Face's VERY_LARGE_INTEGER is 1e30).
+const UNSET_LENGTH = 1e18;
 
 /**
  * The encoder architectures sentvec runs, and the rows of their position table that no token
@@ -478,6 +482,12 @@ export async function resolveModelDirectory(dir: string, options: LoadOptions): 
   const hiddenSize = integerField(config, modelType === 'distilbert' ? 'dim' : 'hidden_size', configPath) ?? 0;
   const maxPositionEmbeddings = integerField(config, 'max_position_embeddings', configPath);
   const maxPositions = maxPositionEmbeddings ? maxPositionEmbeddings - RESERVED_POSITIONS[modelType as ModelType] : 0;
+  if (maxPositionEmbeddings !== undefined && maxPositions < 2)
+    throw new ModelFileError(
+      configPath,
+      `${configPath}: "max_position_embeddings" is ${maxPositionEmbeddings}, which leaves ${maxPositions} positions for tokens ` +
+        `(a ${modelType} model numbers them from ${RESERVED_POSITIONS[modelType as ModelType]}); an input needs at least 2 (<s> and </s>)`,
+    );
   const stPath = join(root, 'sentence_bert_config.json');
   const st = ((await readJson(files, stPath, 'max_seq_length and do_lower_case', false)) ?? {}) as Record<string, unknown>;
   const tcPath = join(root, 'tokenizer_config.json');
@@ -488,13 +498,26 @@ export async function resolveModelDirectory(dir: string, options: LoadOptions): 
   // The tokenizer: XLM-R's SentencePiece model when there is one (native code reads it), else BERT's WordPiece.
   const wordPiece = (await files.check(spmPath, 'tokenizer')) ? undefined : await readWordPiece(files, tc);
 
-  let maxSeqLength =
-    options.maxSeqLength !== undefined
-      ? integerIn(options.maxSeqLength, 2, 1 << 20, 'maxSeqLength')
-      : (integerField(st, 'max_seq_length', stPath) ?? integerField(tc, 'model_max_length', tcPath) ?? 512);
-  if (options.maxSeqLength === undefined && maxPositions > 0) maxSeqLength = Math.min(maxSeqLength, maxPositions);
-  if (maxSeqLength < 2)
-    throw new InvalidArgumentError(`Expected at least 2 for maxSeqLength (it counts <s> and </s>) but received ${maxSeqLength}`);
+  let maxSeqLength: number;
+  if (options.maxSeqLength !== undefined) maxSeqLength = integerIn(options.maxSeqLength, 2, MAX_SEQ_LENGTH, 'maxSeqLength');
+  else {
+    // Hugging Face writes model_max_length 1e30 (int(1e30)) when a tokenizer has no limit: unset.
+    const modelMaxLength = integerField(tc, 'model_max_length', tcPath);
+    const [value, file, field] =
+      st.max_seq_length !== undefined && st.max_seq_length !== null
+        ? [integerField(st, 'max_seq_length', stPath), stPath, 'max_seq_length']
+        : modelMaxLength !== undefined && modelMaxLength < UNSET_LENGTH
+          ? [modelMaxLength, tcPath, 'model_max_length']
+          : [undefined, '', ''];
+    maxSeqLength = value ?? 512;
+    if (maxPositions > 0) maxSeqLength = Math.min(maxSeqLength, maxPositions);
+    if (value !== undefined && (maxSeqLength < 2 || maxSeqLength > MAX_SEQ_LENGTH))
+      throw new ModelFileError(
+        file,
+        `${file}: "${field}" is ${value}; sentvec takes 2 (<s> and </s>) to ${MAX_SEQ_LENGTH} tokens. ` +
+          'Correct the file, or pass maxSeqLength to Model.load()',
+      );
+  }
   if (maxPositions > 0 && maxSeqLength > maxPositions) {
     throw new InvalidArgumentError(
       `maxSeqLength ${maxSeqLength} exceeds the ${maxPositions} tokens this model's position embeddings allow (config.json max_position_embeddings ${maxPositionEmbeddings})`,

@@ -138,3 +138,38 @@ test('a Hugging Face cache snapshot (links into ../../blobs) loads; a link into 
   await t.throwsAsync(Model.load(snapshot), { instanceOf: ModelFileError, message: /outside the model folder/ });
 });
 
+test('model_max_length 1e30 (Hugging Face\'s "no limit") is unset; limits in the files that cannot work are the files\' errors', async (t) => {
+  const dir = copyModel(t);
+  const config = join(dir, 'config.json');
+  const tc = join(dir, 'tokenizer_config.json');
+  const st = join(dir, 'sentence_bert_config.json');
+  const original = readFileSync(config, 'utf8');
+  editJson(config, ({ max_position_embeddings, ...rest }) => rest);
+  editJson(st, ({ max_seq_length, ...rest }) => rest);
+  // As transformers writes it: int(1e30).
+  writeFileSync(tc, readFileSync(tc, 'utf8').replace(/"model_max_length":\s*\d+/, '"model_max_length": 1000000000000000019884624838656'));
+  const m = await Model.load(dir);
+  t.is(m.maxSeqLength, 512);
+  m.dispose();
+  writeFileSync(config, original);
+  const withPositions = await Model.load(dir);
+  t.is(withPositions.maxSeqLength, 512, '514 positions of XLM-R');
+  withPositions.dispose();
+  editJson(config, (c) => ({ ...c, max_position_embeddings: 3 }));
+  const positions = await t.throwsAsync(Model.load(dir), { instanceOf: ModelFileError });
+  t.is(positions.file, config);
+  t.regex(positions.message, /"max_position_embeddings" is 3, which leaves 1 positions/);
+  writeFileSync(config, original);
+  editJson(st, (c) => ({ ...c, max_seq_length: 1 }));
+  const seq = await t.throwsAsync(Model.load(dir), { instanceOf: ModelFileError });
+  t.is(seq.file, st);
+  t.regex(seq.message, /"max_seq_length" is 1; sentvec takes 2/);
+  editJson(st, ({ max_seq_length, ...rest }) => rest);
+  editJson(config, ({ max_position_embeddings, ...rest }) => rest);
+  editJson(tc, (c) => ({ ...c, model_max_length: 2 ** 24 }));
+  const huge = await t.throwsAsync(Model.load(dir), { instanceOf: ModelFileError });
+  t.is(huge.file, tc);
+  t.regex(huge.message, /"model_max_length" is 16777216/);
+  // An option is still the caller's to get wrong.
+  await t.throwsAsync(Model.load(dir, { maxSeqLength: 1 }), { instanceOf: InvalidArgumentError });
+});
