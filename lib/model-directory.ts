@@ -112,6 +112,10 @@ export interface ResolvedConfig {
   /** Pooling's include_prompt: false leaves prompt tokens out of mean and max pooling. */
   includePrompt: boolean;
   truncateDim: number | undefined;
+  /** Rows of the token embedding table (config.json vocab_size), when the file says. */
+  embeddingRows: number | undefined;
+  /** config.json, where embeddingRows comes from. */
+  configPath: string;
 }
 
 const POOLING_ORDER: PoolingMode[] = ['cls', 'max', 'mean', 'mean_sqrt_len'];
@@ -488,6 +492,7 @@ export async function resolveModelDirectory(dir: string, options: LoadOptions): 
       `${configPath}: "max_position_embeddings" is ${maxPositionEmbeddings}, which leaves ${maxPositions} positions for tokens ` +
         `(a ${modelType} model numbers them from ${RESERVED_POSITIONS[modelType as ModelType]}); an input needs at least 2 (<s> and </s>)`,
     );
+  const embeddingRows = integerField(config, 'vocab_size', configPath);
   const stPath = join(root, 'sentence_bert_config.json');
   const st = ((await readJson(files, stPath, 'max_seq_length and do_lower_case', false)) ?? {}) as Record<string, unknown>;
   const tcPath = join(root, 'tokenizer_config.json');
@@ -700,5 +705,7 @@ export async function resolveModelDirectory(dir: string, options: LoadOptions): 
     defaultPromptName,
     includePrompt,
     truncateDim,
+    embeddingRows,
+    configPath,
   };
 }

@@ -3,7 +3,7 @@ import { binding, type NativeModel, type NativeModelInfo, type PoolingMode } fro
 import { resolveModelDirectory, type LoadOptions, type ResolvedConfig } from './model-directory';
 import { booleanOption, describe, integerIn, integerOption, rejectUnknownOptions } from './validate';
 import { Embeddings } from './embeddings';
-import { DisposedError, InputTooLongError, InvalidArgumentError } from './errors';
+import { DisposedError, InputTooLongError, InvalidArgumentError, ModelFileError } from './errors';
 import { normalizeRow, Scheduler, schedulerOptions, type SchedulerOptions } from './scheduler';
 
 /** Options of {@link Model.encode}. */
@@ -166,6 +166,16 @@ export class Model {
       throw new InvalidArgumentError(`truncateDim ${config.truncateDim} exceeds the model's dimension ${this.#info.dimension}`);
     }
     this.#truncateDim = config.truncateDim;
+    // A token id past the embedding table fails the whole batch it runs in, whoever sent it.
+    if (config.embeddingRows !== undefined && config.embeddingRows < this.#info.vocabSize) {
+      native.dispose();
+      throw new ModelFileError(
+        config.configPath,
+        `${config.configPath} says vocab_size ${config.embeddingRows}, but the tokenizer (${config.native.tokenizerPath}) has ` +
+          `${this.#info.vocabSize} tokens: ids from ${config.embeddingRows} on have no row in the embedding table. ` +
+          'The tokenizer and the model do not belong together: download them from one repository',
+      );
+    }
     if (scheduler !== false) {
       this.#scheduler = new Scheduler(native, this.#info.dimension, scheduler === true ? {} : scheduler);
       this.#scheduler.onIdle = () => this.#release();

@@ -5,7 +5,7 @@
 // made in one turn of the event loop are tokenized by one native call, so that a burst of
 // thousands of one-text calls costs the event loop a few completions, not thousands.
 import type { NativeModel, NativeTokenized } from './binding';
-import { SentvecError } from './errors';
+import { DisposedError, SentvecError } from './errors';
 import { integerOption, optionsObject, rejectUnknownOptions } from './validate';
 
 /** The scheduler's queue is full (`ERR_QUEUE_FULL`): retry later. */
@@ -261,13 +261,7 @@ export class Scheduler {
           });
           this.onBatch?.({ size: batch.length, paddedTokens: longest * batch.length, seconds: (performance.now() - started) / 1000 });
         },
-        (err) =>
-          batch.forEach(({ request }) => {
-            if (!request.settled) {
-              request.settled = true;
-              request.reject(err);
-            }
-          }),
+        (err) => this.#retryAlone(batch, err),
       )
       .finally(() => {
         this.#inFlight--;
@@ -277,6 +271,48 @@ export class Scheduler {
     // More than one batch waiting: start the next one now (up to maxInFlight).
     if (this.#ready()) this.#dispatch();
     else this.#schedule();
+  }
+
+  // A failed batch that held several requests' inputs: each request runs again on its own (in
+  // this batch's in-flight slot, one after another), so that only the request whose input fails
+  // gets the error, never one that merely shared its batch.
+  async #retryAlone(batch: Item[], err: unknown) {
+    const groups = new Map<Request, Item[]>();
+    for (const item of batch) {
+      if (item.request.settled) continue;
+      const group = groups.get(item.request);
+      if (group) group.push(item);
+      else groups.set(item.request, [item]);
+    }
+    const fail = (request: Request, error: unknown) => {
+      if (request.settled) return;
+      request.settled = true;
+      request.reject(error);
+    };
+    if (groups.size <= 1 || err instanceof DisposedError) {
+      for (const request of groups.keys()) fail(request, err);
+      return;
+    }
+    for (const [request, items] of groups) {
+      if (request.settled) continue;
+      const offsets = new Uint32Array(items.length + 1);
+      items.forEach((item, i) => (offsets[i + 1] = offsets[i] + item.ids.length));
+      const ids = new Int32Array(offsets[items.length]);
+      items.forEach((item, i) => ids.set(item.ids, offsets[i]));
+      const poolFrom = items.some((item) => item.poolFrom > 0) ? Uint32Array.from(items, (item) => item.poolFrom) : undefined;
+      try {
+        const data = await this.#native.encodeTokens(ids, offsets, { batchSize: items.length, normalize: false, poolFrom });
+        const d = this.#dimension;
+        items.forEach(({ row }, i) => (request.rows[row] = data.subarray(i * d, (i + 1) * d)));
+        request.remaining -= items.length;
+        if (request.remaining === 0 && !request.settled) {
+          request.settled = true;
+          request.resolve(request.rows);
+        }
+      } catch (error) {
+        fail(request, error);
+      }
+    }
   }
 }
 

@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
+import { ensureModel } from '../scripts/model/generate.mjs';
 import { tinyModel } from './helpers/models.mjs';
 import { sentvec } from './helpers/sentvec.mjs';
 
@@ -25,6 +26,37 @@ function copyModel(t, source = tinyModel()) {
 }
 
 const editJson = (file, change) => writeFileSync(file, JSON.stringify(change(JSON.parse(readFileSync(file, 'utf8')))));
+
+// 1,200 tokenizer ids over an embedding table of 1,000 rows.
+const smallTableModel = () => ensureModel('tiny-small-table', { embeddingTableRows: 1000 });
+
+test('an embedding table smaller than the tokenizer (config.json vocab_size) is refused, naming both files and numbers', async (t) => {
+  const dir = smallTableModel();
+  const err = await t.throwsAsync(Model.load(dir), { instanceOf: ModelFileError });
+  t.is(err.file, join(dir, 'config.json'));
+  t.regex(err.message, /config\.json says vocab_size 1000, but the tokenizer \(.*sentencepiece\.bpe\.model\) has \d{4} tokens/);
+});
+
+test('one request with an id past the embedding table fails alone, not the requests batched beside it', async (t) => {
+  // Without vocab_size the table's size is not known at load: the guilty input reaches ONNX Runtime.
+  const dir = copyModel(t, smallTableModel());
+  editJson(join(dir, 'config.json'), ({ vocab_size, ...rest }) => rest);
+  const model = await Model.load(dir, { scheduler: { maxWaitMicros: 200000 } });
+  t.teardown(() => model.dispose());
+  const innocent = [[0, 100, 200, 2], [0, 300, 2]];
+  const [a, guilty, b] = await Promise.allSettled([
+    model.encodeTokens(innocent),
+    model.encodeTokens([[0, 1100, 2]]),
+    model.encodeTokens([[0, 400, 2]]),
+  ]);
+  t.is(a.status, 'fulfilled', String(a.reason));
+  t.is(b.status, 'fulfilled', String(b.reason));
+  t.is(guilty.status, 'rejected');
+  t.true(guilty.reason instanceof sentvec.SentvecError, String(guilty.reason));
+  const alone = await Model.load(dir, { scheduler: false });
+  t.teardown(() => alone.dispose());
+  t.deepEqual(Array.from(a.value.data), Array.from((await alone.encodeTokens(innocent)).data));
+});
 
 test('modules.json naming a folder outside the model folder is refused (Dense and Pooling)', async (t) => {
   const dir = copyModel(t);

@@ -149,7 +149,9 @@ export function generateModel(dir, options = {}) {
     if (spec.vocabPieces) padVocabulary(tmp, spec.vocabPieces);
     ({ json, vocabSize } = tokenizerJson(readFileSync(join(tmp, 'sentencepiece.bpe.model'))));
   }
-  const rows = Math.max(vocabSize, spec.embeddingRows ?? 0);
+  // embeddingTableRows: a table of exactly that many rows, even fewer than the tokenizer has ids
+  // (a broken model, for the tests that it is refused or contained).
+  const rows = spec.embeddingTableRows ?? Math.max(vocabSize, spec.embeddingRows ?? 0);
   // With externalData, the weights go to model.onnx_data, as in exports over 2 GB (e5-large, bge-m3).
   const writeOnnx = (file, fp16) => {
     const { model, data } = buildOnnx(spec, rows, fp16, spec.externalData ? `${file}_data` : undefined);
