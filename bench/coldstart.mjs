@@ -1,5 +1,5 @@
 // Cold start on the base-size twin: load to first vector, and RSS then, each in a fresh process —
-// sentvec, sentvec with optimizedCache (the load that writes it, then one that maps it), and
+// sentvec, sentvec with optimizedCache (the load that writes it, then one that reads it), and
 // transformers.js's feature-extraction pipeline — all in the same run.
 //   npm run bench -- coldstart [--model mpnet-base-twin]
 import { execFileSync } from 'node:child_process';
@@ -36,7 +36,7 @@ export async function run(args) {
   const runs = [
     ['sentvec', child(sentvec({ scheduler: false }))],
     ['sentvec, optimizedCache: first load (writes it)', child(sentvec({ scheduler: false, optimizedCache: cache }))],
-    ['sentvec, optimizedCache: later load (maps it)', child(sentvec({ scheduler: false, optimizedCache: cache }))],
+    ['sentvec, optimizedCache: later load (reads it)', child(sentvec({ scheduler: false, optimizedCache: cache }))],
     ['transformers.js 4.3.1', child(hf)],
   ];
   rmSync(cache, { recursive: true, force: true });
@@ -56,7 +56,9 @@ export async function run(args) {
     rows,
     targets: [
       { name: `later loads ≤ 0.5× the first (optimizedCache, ${values.model})`, value: 0.5 / (later.ms / base.ms), goal: 1 },
-      { name: `RSS after a later load ≤ 1.1× the weights (${values.model})`, value: 1.1 / (later.rss / weights), goal: 1 },
+      // A later load holds the whole checked file in its own memory (README: Cold start), so the
+      // cache saves time, not memory: it must cost no more than a plain load.
+      { name: `RSS after a later load ≤ 1.1× a plain load's (${values.model})`, value: 1.1 / (later.rss / base.rss), goal: 1 },
       { name: `load → first vector faster than transformers.js (${values.model})`, value: runs[3][1].ms / later.ms, goal: 1 },
     ],
     notes: { firstCachedLoadMs: Math.round(first.ms) },

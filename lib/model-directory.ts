@@ -60,15 +60,17 @@ export interface LoadOptions {
    */
   precision?: 'float32' | 'int8';
   /**
-   * Cache the optimized model in ONNX Runtime's own format, so that later loads map it into memory
-   * and run it in place: no parsing, no graph optimization, no second copy of the weights (on the
-   * mpnet-size twin: 0.5 s instead of 2.2–3.0 s, 786 MB RSS instead of 1,437 MB). The first load
+   * Cache the optimized model in ONNX Runtime's own format, so that later loads read it into memory
+   * of their own and run it in place: no parsing, no graph optimization, no second copy of the
+   * weights (on the mpnet-size twin: 0.6× the time of a plain load, as much memory). The first load
    * takes longer and writes a file about the model's size. `true`: in sentvec's cache folder
    * ($SENTVEC_CACHE, else $XDG_CACHE_HOME/sentvec, else ~/.cache/sentvec) under optimized/; a
    * string: in that folder. Keyed by the model file, ONNX Runtime, sentvec, the providers and the
    * CPU. Default false. A model of 2 GiB or more, with its external weights (the limit of ONNX
-   * Runtime's format), is not cached: it loads as usual, without a save attempt.
-   * (On Windows the cache is written but not mapped.)
+   * Runtime's format), is not cached: it loads as usual, without a save attempt. Only files that
+   * sentvec wrote and sealed are used (others are rebuilt); a folder that belongs to another user
+   * or that others may write is refused with an InvalidArgumentError (README: Cold start).
+   * (On Windows the cache is not used.)
    */
   optimizedCache?: boolean | string;
   /** ONNX file, relative to the model directory. Default: onnx/model.onnx, else model.onnx. */
@@ -667,7 +669,8 @@ export async function resolveModelDirectory(dir: string, options: LoadOptions): 
     const data = await stat(`${onnxPath}_data`).catch(() => undefined);
     if ((file?.size ?? 0) + (data?.size ?? 0) < ORT_FORMAT_LIMIT) {
       // A folder that cannot be made or written only costs the cache: the load goes on without it.
-      await mkdir(folder, { recursive: true }).catch(() => undefined);
+      // Private, as the load requires of it (a group-writable one is refused): umask may allow more.
+      await mkdir(folder, { recursive: true, mode: 0o700 }).catch(() => undefined);
       optimizedCache = join(folder, `${key}.ort`);
     }
   }

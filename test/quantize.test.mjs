@@ -160,7 +160,7 @@ test('optimizedCache: a model of 2 GiB or more with its external weights is load
   t.is(readdirSync(cache).length, 1, 'just under the limit: cached');
 });
 
-test('optimizedCache: the first load writes the optimized model, later loads map it and give the same vectors', async (t) => {
+test('optimizedCache: the first load writes the optimized model, later loads read it and give the same vectors', async (t) => {
   const dir = copy(t, tinyModel());
   const cache = mkdtempSync(join(tmpdir(), 'sentvec-optimized-'));
   t.teardown(() => rmSync(cache, { recursive: true, force: true }));

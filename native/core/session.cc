@@ -3,18 +3,13 @@
 #include <cstdio>
 #include <fstream>
 #include <mutex>
-#include <random>
 
 #include "error.h"
 #include "onnxruntime_cxx_api.h"
+#include "optimized_cache.h"
 #include "ort_env.h"
 #include "providers.h"
 #include "system.h"
-#if !defined(_WIN32)
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <unistd.h>
-#endif
 
 namespace sentvec {
 
@@ -50,48 +45,9 @@ class WidenedOutput : public SessionOutput {
 
 }  // namespace
 
-// A file mapped read-only into memory, for as long as the session runs on its bytes.
-class MappedFile {
- public:
-  static std::unique_ptr<MappedFile> Open(const std::string& path) {
-#if defined(_WIN32)
-    (void)path;
-    return nullptr;
-#else
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return nullptr;
-    // (lseek rather than fstat: fstat would need glibc 2.33, above ONNX Runtime's floor of 2.28.)
-    const off_t size = ::lseek(fd, 0, SEEK_END);
-    if (size <= 0) {
-      ::close(fd);
-      return nullptr;
-    }
-    void* data = ::mmap(nullptr, static_cast<size_t>(size), PROT_READ, MAP_PRIVATE, fd, 0);
-    ::close(fd);
-    if (data == MAP_FAILED) return nullptr;
-    std::unique_ptr<MappedFile> file(new MappedFile());
-    file->data_ = data;
-    file->size_ = static_cast<size_t>(size);
-    return file;
-#endif
-  }
-  ~MappedFile() {
-#if !defined(_WIN32)
-    if (data_) ::munmap(data_, size_);
-#endif
-  }
-  const void* data() const { return data_; }
-  size_t size() const { return size_; }
-
- private:
-  MappedFile() = default;
-  void* data_ = nullptr;
-  size_t size_ = 0;
-};
-
 struct Session::Impl {
-  // Declared first, so destroyed last: the session may run on the mapped bytes.
-  std::unique_ptr<MappedFile> mapped;
+  // Declared first, so destroyed last: a session from the cache runs on these bytes.
+  std::unique_ptr<CachedModel> cached;
   std::unique_ptr<Ort::Session> session;
   std::vector<std::string> inputNames;
   std::vector<Feed> feeds;
@@ -157,33 +113,34 @@ std::unique_ptr<Session> Session::Load(const std::string& path, const SessionOpt
               "add 'cpu' to the list to fall back to the CPU",
           providers.back().name);
     }
-    if (!options.optimizedCache.empty()) {
-      if (auto mapped = MappedFile::Open(options.optimizedCache)) {
-        // The cached model: already optimized, its weights used where they are mapped.
+    std::unique_ptr<OptimizedCache> cache;
+    if (!options.optimizedCache.empty()) cache = OptimizedCache::Open(options.optimizedCache);
+    if (cache) {
+      if (auto cached = cache->Read()) {
+        // The cached model: already optimized, its weights used where they lie in the buffer.
         try {
-          Ort::SessionOptions cached = so.Clone();
-          cached.SetGraphOptimizationLevel(GraphOptimizationLevel::ORT_DISABLE_ALL);
-          cached.AddConfigEntry("session.load_model_format", "ORT");
-          cached.AddConfigEntry("session.use_ort_model_bytes_directly", "1");
-          cached.AddConfigEntry("session.use_ort_model_bytes_for_initializers", "1");
-          s->impl_->session = std::make_unique<Ort::Session>(OrtEnvironment(), mapped->data(), mapped->size(), cached);
-          s->impl_->mapped = std::move(mapped);
+          Ort::SessionOptions fromCache = so.Clone();
+          fromCache.SetGraphOptimizationLevel(GraphOptimizationLevel::ORT_DISABLE_ALL);
+          fromCache.AddConfigEntry("session.load_model_format", "ORT");
+          fromCache.AddConfigEntry("session.use_ort_model_bytes_directly", "1");
+          fromCache.AddConfigEntry("session.use_ort_model_bytes_for_initializers", "1");
+          s->impl_->session =
+              std::make_unique<Ort::Session>(OrtEnvironment(), cached->data(), cached->size(), fromCache);
+          s->impl_->cached = std::move(cached);
           s->fromCache_ = true;
         } catch (const Ort::Exception&) {
-          // A cache from another ONNX Runtime, or damaged: optimize again and replace it.
+          // Sealed by another ONNX Runtime that reads it no more: optimize again and replace it.
           s->impl_->session.reset();
         }
       }
       if (!s->impl_->session) {
-        // Unique across processes that load the same model at once; the rename is atomic.
-        std::random_device rd;
-        const std::string tmp = options.optimizedCache + ".tmp-" + std::to_string(rd()) + std::to_string(rd());
+        const std::string tmp = cache->TemporaryPath();
         Ort::SessionOptions saving = so.Clone();
         saving.AddConfigEntry("session.save_model_format", "ORT");
         saving.SetOptimizedModelFilePath(tmp.c_str());
         try {
           s->impl_->session = std::make_unique<Ort::Session>(OrtEnvironment(), path.c_str(), saving);
-          if (std::rename(tmp.c_str(), options.optimizedCache.c_str()) != 0) std::remove(tmp.c_str());
+          cache->Commit(tmp);
         } catch (const Ort::Exception&) {
           // Saving failed (a folder that cannot be written, a full disk): load without the cache;
           // a model that cannot be loaded at all fails below with its own error.

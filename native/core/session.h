@@ -23,9 +23,10 @@ struct SessionOptions {
   // grows with every new largest shape and never shrinks; without it, memory goes back after each
   // run, so peak memory is that of the largest single batch.
   bool memoryArena = true;
-  // A file for the optimized model in ONNX Runtime's own format (empty: none). When it exists it
-  // is mapped into memory and run in place — no parsing, no graph optimization, no second copy of
-  // the weights; when it does not, the model is optimized as usual and saved there (atomically).
+  // A file for the optimized model in ONNX Runtime's own format (empty: none). When it holds an
+  // entry sentvec sealed, that is read into memory and run in place — no parsing, no graph
+  // optimization, no second copy of the weights; otherwise the model is optimized as usual and
+  // saved there (atomically). The rules it must meet: optimized_cache.h.
   std::string optimizedCache;
 };
 
