@@ -62,7 +62,7 @@ export interface LoadOptions {
   /**
    * Cache the optimized model in ONNX Runtime's own format, so that later loads read it into memory
    * of their own and run it in place: no parsing, no graph optimization, no second copy of the
-   * weights (on the mpnet-size twin: 0.6× the time of a plain load, as much memory). The first load
+   * weights (on the mpnet-size twin: 0.55–0.7× the time of a plain load, as much memory). The first load
    * takes longer and writes a file about the model's size. `true`: in sentvec's cache folder
    * ($SENTVEC_CACHE, else $XDG_CACHE_HOME/sentvec, else ~/.cache/sentvec) under optimized/; a
    * string: in that folder. Keyed by the model file, ONNX Runtime, sentvec, the providers and the
