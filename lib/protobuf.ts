@@ -24,6 +24,17 @@ function readVarint(bytes: Uint8Array, at: number): [bigint, number] {
   throw new ProtobufError(`a truncated or overlong varint at byte ${at}`);
 }
 
+/** The values of a packed repeated varint field. */
+export function packedVarints(bytes: Uint8Array): bigint[] {
+  const values: bigint[] = [];
+  for (let at = 0; at < bytes.length;) {
+    const [value, next] = readVarint(bytes, at);
+    values.push(value);
+    at = next;
+  }
+  return values;
+}
+
 /** The fields of one message. Throws ProtobufError on malformed input. */
 export function decode(bytes: Uint8Array): Field[] {
   const fields: Field[] = [];
@@ -98,7 +109,24 @@ export function encode(fields: Field[]): Uint8Array {
   return out;
 }
 
-export const text = (value: bigint | Uint8Array): string => Buffer.from(value as Uint8Array).toString('utf8');
+const WIRE_NAMES = { 0: 'a varint', 1: 'a fixed64', 2: 'bytes', 5: 'a fixed32' };
+
+/** The bytes of a string, bytes or message field ('' for an absent one); ProtobufError for a field of another wire type. */
+export function payload(f: Field | undefined): Uint8Array {
+  if (f === undefined) return new Uint8Array();
+  if (f.wire !== 2) throw new ProtobufError(`field ${f.number} is ${WIRE_NAMES[f.wire]} where bytes are expected`);
+  return f.value as Uint8Array;
+}
+/** The fields of a nested message field. */
+export const fieldsOf = (f: Field): Field[] => decode(payload(f));
+/** A string field's text ('' when absent). */
+export const text = (f: Field | undefined): string => Buffer.from(payload(f)).toString('utf8');
+/** A varint field's value (`absent` when there is none); ProtobufError for a field of another wire type. */
+export function number(f: Field | undefined, absent: bigint): bigint {
+  if (f === undefined) return absent;
+  if (f.wire !== 0) throw new ProtobufError(`field ${f.number} is ${WIRE_NAMES[f.wire]} where a varint is expected`);
+  return f.value as bigint;
+}
 export const bytesOf = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'utf8'));
 /** A string field. */
 export const str = (number: number, s: string): Field => ({ number, wire: 2, value: bytesOf(s) });

@@ -3,11 +3,12 @@
 // DynamicQuantizeMatMul (activations are quantized at run time by its integer kernels), and the
 // word-embedding table becomes int8 rows with per-row scales, dequantized after the lookup.
 // Everything else in the file is written back byte for byte.
+import { constants } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { writeFileAtomically } from './atomic-file';
 import { InvalidArgumentError, ModelFileError } from './errors';
-import { decode, encode, int, msg, ProtobufError, raw, str, text, type Field } from './protobuf';
+import { decode, encode, fieldsOf, int, msg, number, packedVarints, payload, ProtobufError, raw, str, text, type Field } from './protobuf';
 import { describe, integerOption, rejectUnknownOptions } from './validate';
 
 export interface QuantizeOptions {
@@ -54,60 +55,82 @@ interface Tensor {
   data: Float32Array | undefined;
 }
 
+// Tensors larger than this cannot be made int8 in one ONNX file (2 GiB, the protobuf limit) anyway.
+const MAX_TENSOR_BYTES = 2 ** 33;
+
 function dimsOf(fields: Field[]): number[] {
-  const dims: number[] = [];
+  const values: bigint[] = [];
   for (const f of fields) {
     if (f.number !== T.dims) continue;
-    if (f.wire === 0) dims.push(Number(f.value));
-    else {
-      // Packed: varints back to back.
-      const bytes = f.value as Uint8Array;
-      let value = 0;
-      let scale = 1;
-      for (const b of bytes) {
-        value += (b & 0x7f) * scale;
-        if (b & 0x80) scale *= 128;
-        else {
-          dims.push(value);
-          value = 0;
-          scale = 1;
-        }
-      }
-    }
+    // Repeated varints, or packed: varints back to back in one bytes field.
+    if (f.wire === 2) values.push(...packedVarints(f.value as Uint8Array));
+    else values.push(number(f, 0n));
   }
-  return dims;
+  return values.map((d) => {
+    // int64 on the wire: a negative dimension arrives as 2^64 - n.
+    if (d > BigInt(Number.MAX_SAFE_INTEGER)) throw new ProtobufError(`a dimension of ${BigInt.asIntN(64, d)}`);
+    return Number(d);
+  });
+}
+
+// A byte count or offset of external_data: a decimal integer.
+function externalNumber(value: string | undefined, key: string, absent: number): number {
+  if (value === undefined) return absent;
+  if (!/^\d{1,16}$/.test(value) || Number(value) > Number.MAX_SAFE_INTEGER)
+    throw new ProtobufError(`external_data ${key} is ${JSON.stringify(value.slice(0, 40))}, not a byte count`);
+  return Number(value);
 }
 
 // The float values of an initializer: raw_data, float_data or external data beside the model.
-async function floats(fields: Field[], dims: number[], modelDir: string, where: string): Promise<Float32Array | undefined> {
+// Problems are ProtobufErrors, which the caller names the tensor in.
+async function floats(fields: Field[], dims: number[], modelDir: string): Promise<Float32Array | undefined> {
   const count = dims.reduce((a, b) => a * b, 1);
   const rawField = fields.find((f) => f.number === T.rawData);
   const copy = (bytes: Uint8Array) => {
-    if (bytes.length !== count * 4) throw new ModelFileError(where, `${where}: a tensor holds ${bytes.length} bytes for ${count} floats`);
+    if (bytes.length !== count * 4) throw new ProtobufError(`it holds ${bytes.length} bytes for ${count} floats`);
     return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
   };
-  if (rawField) return copy(rawField.value as Uint8Array);
+  if (rawField) return copy(payload(rawField));
   const packed = fields.filter((f) => f.number === T.floatData && f.wire === 2);
-  if (packed.length > 0) return copy(Buffer.concat(packed.map((f) => f.value as Uint8Array)));
-  if (fields.some((f) => f.number === T.dataLocation && f.value === 1n)) {
+  if (packed.length > 0) return copy(Buffer.concat(packed.map((f) => payload(f))));
+  if (
+    number(
+      fields.find((f) => f.number === T.dataLocation),
+      0n,
+    ) === 1n
+  ) {
     const entries = new Map<string, string>();
     for (const f of fields.filter((x) => x.number === T.externalData)) {
-      const kv = decode(f.value as Uint8Array);
-      entries.set(
-        text(kv.find((x) => x.number === 1)?.value ?? new Uint8Array()),
-        text(kv.find((x) => x.number === 2)?.value ?? new Uint8Array()),
-      );
+      const kv = fieldsOf(f);
+      entries.set(text(kv.find((x) => x.number === 1)), text(kv.find((x) => x.number === 2)));
     }
     const location = entries.get('location') ?? '';
     if (location === '' || location.includes('..') || location.startsWith('/'))
-      throw new ModelFileError(where, `${where}: an external tensor names the file ${JSON.stringify(location)}`);
-    const offset = Number(entries.get('offset') ?? 0);
-    const length = Number(entries.get('length') ?? count * 4);
-    const file = await open(join(modelDir, location), 'r');
+      throw new ProtobufError(`external data names the file ${JSON.stringify(location)}`);
+    const offset = externalNumber(entries.get('offset'), 'offset', 0);
+    const length = externalNumber(entries.get('length'), 'length', count * 4);
+    if (length !== count * 4 || length > MAX_TENSOR_BYTES) throw new ProtobufError(`external data of ${length} bytes for ${count} floats`);
+    let file;
     try {
+      // Non-blocking, so that a FIFO in the weights' place fails the check below instead of hanging.
+      file = await open(join(modelDir, location), constants.O_RDONLY | constants.O_NONBLOCK);
+    } catch (err) {
+      throw new ProtobufError(
+        `cannot open its external data ${location} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      );
+    }
+    try {
+      const info = await file.stat();
+      if (!info.isFile()) throw new ProtobufError(`its external data ${location} is not a regular file`);
+      if (offset + length > info.size)
+        throw new ProtobufError(`its external data ends at byte ${offset + length} of ${location}, which holds ${info.size}`);
       const bytes = new Uint8Array(length);
-      const { bytesRead } = await file.read(bytes, 0, length, offset);
-      if (bytesRead !== length) throw new ModelFileError(where, `${where}: ${location} is shorter than its tensors say`);
+      // fs reads at most 2 GiB at once.
+      for (let done = 0; done < length;) {
+        const { bytesRead } = await file.read(bytes, done, Math.min(length - done, 2 ** 30), offset + done);
+        if (bytesRead === 0) throw new ProtobufError(`${location} is shorter than its tensors say`);
+        done += bytesRead;
+      }
       return copy(bytes);
     } finally {
       await file.close();
@@ -215,6 +238,18 @@ export async function quantizeModel(dir: string, options: QuantizeOptions = {}):
       `cannot read ${source} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); expected the float32 ONNX export`,
     );
   }
+  // A malformed tensor is named, so that the error says where in the file to look.
+  const tensorPart = <R>(what: string, read: () => R): R => {
+    try {
+      return read();
+    } catch (err) {
+      if (!(err instanceof ProtobufError)) throw err;
+      throw new ModelFileError(
+        source,
+        `${source}: ${what} is not a valid ONNX tensor (${err.message}); export or download the model again`,
+      );
+    }
+  };
   let bytesBefore = bytes.length;
   try {
     bytesBefore += (await stat(`${source}_data`)).size;
@@ -225,25 +260,39 @@ export async function quantizeModel(dir: string, options: QuantizeOptions = {}):
     const model = decode(bytes);
     const graphIndex = model.findIndex((f) => f.number === M.graph);
     if (graphIndex < 0) throw new ModelFileError(source, `${source}: no graph; expected an ONNX model`);
-    const graph = decode(model[graphIndex].value as Uint8Array);
+    const graph = fieldsOf(model[graphIndex]);
     // Initializers by name, and how many nodes use each.
     const initializers = new Map<string, { index: number; fields: Field[] }>();
+    let ordinal = 0;
     graph.forEach((f, index) => {
       if (f.number !== G.initializer) return;
-      const fields = decode(f.value as Uint8Array);
-      initializers.set(text(fields.find((x) => x.number === T.name)?.value ?? new Uint8Array()), { index, fields });
+      const fields = tensorPart(`initializer #${++ordinal}`, () => fieldsOf(f));
+      const name = tensorPart(`initializer #${ordinal}`, () => text(fields.find((x) => x.number === T.name)));
+      initializers.set(name, { index, fields });
     });
-    const nodes = graph.map((f, index) => (f.number === G.node ? { index, fields: decode(f.value as Uint8Array) } : undefined));
+    const nodes = graph.map((f, index) => (f.number === G.node ? { index, fields: fieldsOf(f) } : undefined));
     const uses = new Map<string, number>();
-    for (const n of nodes)
-      for (const f of n?.fields ?? []) if (f.number === N.input) uses.set(text(f.value), (uses.get(text(f.value)) ?? 0) + 1);
+    for (const n of nodes) for (const f of n?.fields ?? []) if (f.number === N.input) uses.set(text(f), (uses.get(text(f)) ?? 0) + 1);
     const floatMatrix = async (name: string): Promise<Tensor | undefined> => {
       const init = initializers.get(name);
       if (!init || uses.get(name) !== 1) return undefined;
-      const dims = dimsOf(init.fields);
-      const dataType = Number(init.fields.find((x) => x.number === T.dataType)?.value ?? 0);
+      const what = `initializer ${JSON.stringify(name)}`;
+      const dims = tensorPart(what, () => dimsOf(init.fields));
+      const dataType = tensorPart(what, () =>
+        Number(
+          number(
+            init.fields.find((x) => x.number === T.dataType),
+            0n,
+          ),
+        ),
+      );
       if (dims.length !== 2 || dataType !== FLOAT) return undefined;
-      return { name, dims, dataType, data: await floats(init.fields, dims, dirname(source), source) };
+      const data = await floats(init.fields, dims, dirname(source)).catch((err: unknown) =>
+        tensorPart(what, () => {
+          throw err;
+        }),
+      );
+      return { name, dims, dataType, data };
     };
 
     const replaced = new Map<number, Field[]>(); // graph field index → fields in its place
@@ -253,24 +302,22 @@ export async function quantizeModel(dir: string, options: QuantizeOptions = {}):
     const candidates: { node: number; name: string; weight: Tensor; inputs: string[]; outputs: string[] }[] = [];
     for (const n of nodes) {
       if (!n) continue;
-      const op = text(n.fields.find((f) => f.number === N.opType)?.value ?? new Uint8Array());
-      const domain = text(n.fields.find((f) => f.number === N.domain)?.value ?? new Uint8Array());
+      const op = text(n.fields.find((f) => f.number === N.opType));
+      const domain = text(n.fields.find((f) => f.number === N.domain));
       if (domain !== '' && domain !== 'ai.onnx') continue;
-      const inputs = n.fields.filter((f) => f.number === N.input).map((f) => text(f.value));
-      const outputs = n.fields.filter((f) => f.number === N.output).map((f) => text(f.value));
+      const inputs = n.fields.filter((f) => f.number === N.input).map((f) => text(f));
+      const outputs = n.fields.filter((f) => f.number === N.output).map((f) => text(f));
       if (op === 'MatMul' && inputs.length === 2) {
         const w = await floatMatrix(inputs[1]);
         if (!w?.data) continue;
-        const name = text(n.fields.find((f) => f.number === N.name)?.value ?? new Uint8Array());
+        const name = text(n.fields.find((f) => f.number === N.name));
         candidates.push({ node: n.index, name, weight: w, inputs, outputs });
       } else if (op === 'Gather' && options.embeddings !== false && inputs.length === 2) {
         const axis = n.fields
           .filter((f) => f.number === N.attribute)
           .some((f) => {
-            const a = decode(f.value as Uint8Array);
-            return (
-              text(a.find((x) => x.number === 1)?.value ?? new Uint8Array()) === 'axis' && a.some((x) => x.number === 3 && x.value !== 0n)
-            );
+            const a = fieldsOf(f);
+            return text(a.find((x) => x.number === 1)) === 'axis' && a.some((x) => x.number === 3 && number(x, 0n) !== 0n);
           });
         if (axis) continue;
         const w = await floatMatrix(inputs[0]);
@@ -332,8 +379,8 @@ export async function quantizeModel(dir: string, options: QuantizeOptions = {}):
       for (const g of instead) (g.number === G.initializer ? added : out).push(g);
     });
     const newGraph = [...out, ...added];
-    const opsets = model.filter((f) => f.number === M.opsetImport).map((f) => decode(f.value as Uint8Array));
-    const hasMs = opsets.some((o) => text(o.find((x) => x.number === 1)?.value ?? new Uint8Array()) === 'com.microsoft');
+    const opsets = model.filter((f) => f.number === M.opsetImport).map((f) => fieldsOf(f));
+    const hasMs = opsets.some((o) => text(o.find((x) => x.number === 1)) === 'com.microsoft');
     const newModel = model.map((f, i) => (i === graphIndex ? msg(M.graph, newGraph) : f));
     if (!hasMs) newModel.push(msg(M.opsetImport, [str(1, 'com.microsoft'), int(2, 1)]));
     const written = encode(newModel);

@@ -3,6 +3,7 @@ import test from 'ava';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -203,4 +204,41 @@ test('an optimizedCache folder that cannot be made or written does not stop the 
     t.is((await model.encode('still works')).length, 1);
     model.dispose();
   }
+});
+
+// A one-MatMul ONNX model written field by field, so that single fields can be made wrong.
+const pb = createRequire(import.meta.url)('../dist/lib/protobuf.js');
+function oneMatMul({ weight = [], externalLength } = {}) {
+  const { encode, int, msg, raw, str } = pb;
+  // Fields given in `weight` replace the default ones of that number.
+  const defaults = [int(1, 2), int(1, 2), int(2, 1), str(8, 'W')].filter((f) => !weight.some((w) => w.number === f.number));
+  const data =
+    externalLength === undefined
+      ? [raw(9, new Uint8Array(16))]
+      : [int(14, 1), msg(13, [str(1, 'location'), str(2, 'w.bin')]), msg(13, [str(1, 'length'), str(2, String(externalLength))])];
+  const init = msg(5, [...defaults, ...data, ...weight]);
+  const node = msg(1, [str(1, 'X'), str(1, 'W'), str(2, 'Y'), str(3, 'mm'), str(4, 'MatMul')]);
+  return encode([int(1, 8), msg(7, [node, init]), msg(8, [str(1, ''), int(2, 17)])]);
+}
+
+test('a field of the wrong wire type or an external length of 2^40 is a ModelFileError naming the tensor', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sentvec-quantize-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'w.bin'), new Uint8Array(16));
+  const cases = {
+    'a varint name': oneMatMul({ weight: [pb.int(8, 7)] }),
+    'raw data as a varint': pb.encode([pb.int(1, 8), pb.msg(7, [pb.msg(1, [pb.str(1, 'X'), pb.str(1, 'W'), pb.str(2, 'Y'), pb.str(4, 'MatMul')]), pb.msg(5, [pb.int(1, 2), pb.int(1, 2), pb.int(2, 1), pb.str(8, 'W'), pb.int(9, 5)])])]),
+    'dims as fixed32': oneMatMul({ weight: [{ number: 1, wire: 5, value: new Uint8Array(4) }, pb.int(1, 2)] }),
+    'a dimension of 2^63': oneMatMul({ weight: [pb.int(1, 2n ** 63n), pb.int(1, 2)] }),
+    'data type as bytes': oneMatMul({ weight: [pb.str(2, 'x')] }),
+    'external length 2^40': oneMatMul({ externalLength: 2 ** 40 }),
+    'external length -1': oneMatMul({ externalLength: -1 }),
+  };
+  for (const [what, bytes] of Object.entries(cases)) {
+    writeFileSync(join(dir, 'model.onnx'), bytes);
+    const err = await t.throwsAsync(quantizeModel(dir, { onnxFile: 'model.onnx', output: 'out.onnx' }), { instanceOf: ModelFileError }, what);
+    if (what !== 'a varint name') t.regex(err?.message ?? '', /initializer "W"/, what);
+    t.regex(err?.message ?? '', /model\.onnx/, what);
+  }
+  t.false(existsSync(join(dir, 'out.onnx')));
 });
