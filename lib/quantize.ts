@@ -3,7 +3,7 @@
 // DynamicQuantizeMatMul (activations are quantized at run time by its integer kernels), and the
 // word-embedding table becomes int8 rows with per-row scales, dequantized after the lookup.
 // Everything else in the file is written back byte for byte.
-import { constants } from 'node:fs';
+import { constants, createReadStream } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { writeFileAtomically } from './atomic-file';
@@ -214,6 +214,54 @@ const node = (op: string, inputs: string[], outputs: string[], name: string, dom
   ]);
 const bytesOf = (a: Int8Array | Float32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
+// The files an export's initializers keep their weights in (external_data locations).
+function externalFiles(graph: Field[], modelDir: string): Set<string> {
+  const files = new Set<string>();
+  for (const f of graph) {
+    if (f.number !== G.initializer) continue;
+    for (const g of fieldsOf(f)) {
+      if (g.number !== T.externalData) continue;
+      const kv = fieldsOf(g);
+      if (text(kv.find((x) => x.number === 1)) === 'location') files.add(resolve(modelDir, text(kv.find((x) => x.number === 2))));
+    }
+  }
+  return files;
+}
+
+const OWN_MARK = Buffer.from('_sentvec_int8');
+
+// Whether a regular file holds the names quantizeModel gives what it writes.
+async function writtenByQuantize(path: string): Promise<boolean> {
+  let tail = Buffer.alloc(0);
+  for await (const chunk of createReadStream(path, { highWaterMark: 2 ** 20 })) {
+    const window = Buffer.concat([tail, chunk as Buffer]);
+    if (window.includes(OWN_MARK)) return true;
+    tail = window.subarray(Math.max(0, window.length - OWN_MARK.length + 1));
+  }
+  return false;
+}
+
+/**
+ * Refuses an output that would replace one of the model's files: the same file as one of
+ * `keep` (compared by device and inode, so a link or a folder alias is caught), or any existing
+ * file that is not an earlier int8 export of quantizeModel's.
+ */
+async function refuseModelFile(target: string, keep: Iterable<string>): Promise<void> {
+  const existing = await stat(target).catch(() => undefined);
+  if (existing === undefined) return;
+  for (const file of keep) {
+    const kept = await stat(file).catch(() => undefined);
+    if (kept && kept.dev === existing.dev && kept.ino === existing.ino)
+      throw new InvalidArgumentError(
+        `output ${target} is the model's own ${file}, which quantizeModel keeps: choose another output, e.g. onnx/model_qint8.onnx`,
+      );
+  }
+  if (!existing.isFile() || !(await writtenByQuantize(target)))
+    throw new InvalidArgumentError(
+      `output ${target} exists and is not an int8 export that quantizeModel wrote: it may be one of the model's files, so it is kept; choose another output, or remove that file first`,
+    );
+}
+
 /**
  * Writes an int8 copy of a model directory's float32 export (see the file's header) and returns
  * what it did. The float32 file is left as it is; the output is written atomically.
@@ -228,7 +276,11 @@ export async function quantizeModel(dir: string, options: QuantizeOptions = {}):
   const root = resolve(dir);
   const source = resolve(root, options.onnxFile ?? 'onnx/model.onnx');
   const target = resolve(root, options.output ?? 'onnx/model_qint8.onnx');
-  if (source === target) throw new InvalidArgumentError('output must differ from onnxFile: the float32 export is kept');
+  if (!target.endsWith('.onnx'))
+    throw new InvalidArgumentError(
+      `output must name an .onnx file (received ${JSON.stringify(options.output)}): the model's other files are never overwritten`,
+    );
+  await refuseModelFile(target, [source, `${source}_data`]);
   let bytes: Uint8Array;
   try {
     bytes = await readFile(source);
@@ -386,6 +438,7 @@ export async function quantizeModel(dir: string, options: QuantizeOptions = {}):
     const written = encode(newModel);
     if (written.length >= 2 ** 31)
       throw new ModelFileError(source, `${source}: the int8 model would be ${written.length} bytes, more than one ONNX file holds`);
+    await refuseModelFile(target, [...externalFiles(graph, dirname(source))]);
     await writeFileAtomically(target, written);
     return { path: target, bytesBefore, bytesAfter: written.length, matmuls, float32Matmuls, embeddingTable };
   } catch (err) {

@@ -2,7 +2,7 @@
 import test from 'ava';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, linkSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -115,7 +115,7 @@ test('quantizing a file that is not ONNX, or has nothing to quantize, is a Model
     instanceOf: ModelFileError,
     message: /no float32 MatMul weight or embedding table to quantize/,
   });
-  await t.throwsAsync(quantizeModel(dir, { output: 'onnx/model.onnx' }), { instanceOf: InvalidArgumentError, message: /output must differ/ });
+  await t.throwsAsync(quantizeModel(dir, { output: 'onnx/model.onnx' }), { instanceOf: InvalidArgumentError, message: /is the model's own .*model\.onnx/ });
   await t.throwsAsync(quantizeModel(dir, { bits: 4 }), { instanceOf: InvalidArgumentError, message: /Unknown option/ });
   t.false(existsSync(join(dir, 'onnx/again.onnx')));
 });
@@ -241,4 +241,30 @@ test('a field of the wrong wire type or an external length of 2^40 is a ModelFil
     t.regex(err?.message ?? '', /model\.onnx/, what);
   }
   t.false(existsSync(join(dir, 'out.onnx')));
+});
+
+test('the output is never one of the model\'s files: not its config, weights or export, by another name or through a link', async (t) => {
+  const dir = copy(t, tinyModel());
+  const before = Object.fromEntries(readdirSync(dir, { recursive: true }).filter((f) => statSync(join(dir, f)).isFile()).map((f) => [f, sha(join(dir, f))]));
+  symlinkSync('onnx', join(dir, 'alias'));
+  linkSync(join(dir, 'onnx/model.onnx'), join(dir, 'hard.onnx'));
+  copyFileSync(join(dir, 'onnx/model.onnx'), join(dir, 'onnx/model_fp16.onnx'));
+  writeFileSync(join(dir, 'onnx/model.onnx_data'), 'weights');
+  const cases = {
+    'config.json': /must name an \.onnx file/,
+    'onnx/model.onnx_data': /must name an \.onnx file/,
+    'alias/model.onnx': /is the model's own .*onnx\/model\.onnx/,
+    'hard.onnx': /is the model's own .*onnx\/model\.onnx/,
+    'onnx/model_fp16.onnx': /exists and is not an int8 export that quantizeModel wrote/,
+  };
+  for (const [output, message] of Object.entries(cases)) {
+    await t.throwsAsync(quantizeModel(dir, { output }), { instanceOf: InvalidArgumentError, message }, output);
+  }
+  for (const [f, hash] of Object.entries(before)) t.is(sha(join(dir, f)), hash, f);
+  const m = await Model.load(dir, { scheduler: false });
+  t.is(m.dimension, 32, 'the float32 model still loads');
+  m.dispose();
+  // An earlier int8 export of its own is replaced, through a link too.
+  const first = await quantizeModel(dir);
+  t.is((await quantizeModel(dir, { output: 'alias/model_qint8.onnx' })).bytesAfter, first.bytesAfter);
 });
