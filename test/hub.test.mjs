@@ -51,6 +51,27 @@ test('a connection dropped mid-file is resumed with a Range request', async (t) 
   t.true(Number(ranged[0].range.match(/\d+/)[0]) > 0, 'resumed after the bytes already there');
 });
 
+test('revisions are git refs or commit hashes: each has its own cache folder, and ".." is refused', async (t) => {
+  const hub = await startHub(model);
+  t.teardown(hub.close);
+  const cacheDir = tmpCache(t);
+  for (const bad of ['..', '.', 'a/../b', 'a..b', '.hidden', 'x/.y', 'v1.lock', 'a b', 'a:b', 'a~1', 'a^', 'a?', 'a*', 'a[b', 'a\\b', '@', 'a@{1}', '/a', 'a/', 'a//b', 'a.', '', 'x\n', 'é'.repeat(200), 5]) {
+    await t.throwsAsync(downloadModel(hub.repo, { endpoint: hub.endpoint, cacheDir, revision: bad }), { instanceOf: DownloadError, message: /is not a branch, tag or commit \(.+\); give a git ref such as main, v1\.0 or refs\/pr\/1/ }, JSON.stringify(bad));
+  }
+  t.deepEqual(readdirSync(cacheDir), [], 'nothing written for a refused revision');
+  // Two repositories with one revision never share a folder, nor two revisions of one repository.
+  const folders = new Set();
+  for (const revision of ['main', 'v1.0', 'refs/pr/1', 'refs_pr_1', 'refs%2Fpr%2F1', 'a'.repeat(40), 'feature/x-y_z', 'ünïcödé']) {
+    const dir = await downloadModel(hub.repo, { endpoint: hub.endpoint, cacheDir, revision });
+    t.true(dir.startsWith(join(cacheDir, 'models', 'acme--tiny-model') + '/'), dir);
+    folders.add(dir);
+  }
+  t.is(folders.size, 8);
+  t.true(hub.requests.some((r) => r.path === '/acme/tiny-model/resolve/refs%2Fpr%2F1/config.json'), 'the revision is one path segment');
+  await t.throwsAsync(downloadModel('acme--x/tiny', { endpoint: hub.endpoint, cacheDir }), { instanceOf: DownloadError, message: /not a hub repository id/ });
+  await t.throwsAsync(downloadModel('acme/..', { endpoint: hub.endpoint, cacheDir }), { instanceOf: DownloadError, message: /not a hub repository id/ });
+});
+
 test('HTTP 500 is retried; persistent 500 fails with the status', async (t) => {
   const hub = await startHub(model, { faults: { 'config.json': 'error500' } });
   t.teardown(hub.close);

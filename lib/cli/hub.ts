@@ -159,10 +159,36 @@ export function isHubId(value: string): boolean {
   return /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/.test(value) && !value.startsWith('.') && !existsSync(value);
 }
 
-/** The cache folder of one repository revision. */
+// The rules of `git check-ref-format` (one level allowed), each with what breaks it.
+const REF_RULES: Array<[(r: string) => boolean, string]> = [
+  [(r) => r === '', 'it is empty'],
+  [(r) => /[\x00-\x20\x7f~^:?*[\\]/.test(r), 'it holds a space, a control character or one of ~ ^ : ? * [ \\'],
+  [(r) => r.includes('..'), 'it holds ".."'],
+  [(r) => r === '@' || r.includes('@{'), 'it is "@" or holds "@{"'],
+  [(r) => r.startsWith('/') || r.endsWith('/') || r.includes('//'), 'it begins or ends with "/" or holds "//"'],
+  [(r) => r.endsWith('.'), 'it ends with "."'],
+  [(r) => r.split('/').some((part) => part.startsWith('.') || part.endsWith('.lock')), 'a part of it begins with "." or ends with ".lock"'],
+  // Its cache folder's name must fit in 255 bytes.
+  [(r) => encodeURIComponent(r).length > 255, 'it is too long'],
+];
+
+/**
+ * Checks a revision: a commit hash, or a branch or tag name by the rules of `git check-ref-format`
+ * (`main`, `v1.0`, `refs/pr/1`). Such a name cannot climb out of its cache folder.
+ */
+export function checkRevision(revision: unknown): string {
+  const broken = typeof revision === 'string' ? REF_RULES.find(([breaks]) => breaks(revision)) : [, 'it is not a string'];
+  if (broken)
+    throw new DownloadError(
+      `revision ${JSON.stringify(revision)} is not a branch, tag or commit (${broken[1]}); give a git ref such as main, v1.0 or refs/pr/1, or a 40-character commit hash`,
+    );
+  return revision as string;
+}
+
+/** The cache folder of one repository revision: one folder per revision, never shared (a "/" is written %2F). */
 export function modelCacheDir(repo: string, options: DownloadOptions = {}): string {
-  const revision = options.revision ?? 'main';
-  return join(cacheRoot(options), 'models', repo.replace('/', '--'), revision.replace(/[^\w.-]/g, '_'));
+  const revision = checkRevision(options.revision ?? 'main');
+  return join(cacheRoot(options), 'models', repo.replace('/', '--'), encodeURIComponent(revision));
 }
 
 const truthy = (v: string | undefined) => v === '1' || v === 'true' || v === 'yes';
@@ -359,7 +385,8 @@ async function downloadFile(repo: string, file: string, dest: string, options: D
  * without contacting the hub; otherwise the missing files are downloaded into sentvec's cache.
  */
 export async function downloadModel(repo: string, options: DownloadOptions = {}): Promise<string> {
-  if (!/^[\w.-]+\/[\w.-]+$/.test(repo))
+  // As the hub has them: no "--" or ".." (so that owner--name folders cannot collide), no leading or trailing "-" or ".".
+  if (!/^[\w.-]+\/[\w.-]+$/.test(repo) || /--|\.\.|(^|\/)[-.]|[-.]($|\/)/.test(repo))
     throw new DownloadError(`"${repo}" is not a hub repository id (owner/name) nor an existing directory`);
   const dir = modelCacheDir(repo, options);
   const endpoint = options.endpoint ?? process.env.HF_ENDPOINT ?? 'https://huggingface.co';
