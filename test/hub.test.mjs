@@ -51,6 +51,23 @@ test('a connection dropped mid-file is resumed with a Range request', async (t) 
   t.true(Number(ranged[0].range.match(/\d+/)[0]) > 0, 'resumed after the bytes already there');
 });
 
+test('connections dropped on every small file are resumed and never crash the process', async (t) => {
+  // A drop lands while the last chunk is still being written to disk: the file stream used to be
+  // destroyed under that write and raise an unhandled ERR_STREAM_DESTROYED (about one drop in three).
+  const small = ['config.json', 'modules.json', '1_Pooling/config.json', 'tokenizer_config.json', 'special_tokens_map.json', 'sentence_bert_config.json', 'tokenizer.json'];
+  for (let round = 0; round < 4; round++) {
+    const hub = await startHub(model, { faults: Object.fromEntries(small.map((f) => [f, 'drop'])) });
+    const cacheDir = tmpCache(t);
+    try {
+      const dir = await downloadModel(hub.repo, { endpoint: hub.endpoint, cacheDir });
+      for (const f of small) t.is(sha(join(dir, f)), sha(join(model, f)), f);
+      t.deepEqual(leftovers(dir), []);
+    } finally {
+      await hub.close();
+    }
+  }
+});
+
 test('revisions are git refs or commit hashes: each has its own cache folder, and ".." is refused', async (t) => {
   const hub = await startHub(model);
   t.teardown(hub.close);

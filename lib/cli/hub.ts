@@ -1,10 +1,13 @@
 // Downloading sentence-transformers repositories from the Hugging Face hub (or a mirror) into a
 // local cache, with resume, SHA-256 verification, atomic placement and a lock per file.
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { writeFileAtomically } from '../atomic-file';
 import { cacheRoot } from '../cache-dir';
 import { SentvecError } from '../errors';
@@ -261,7 +264,12 @@ async function withLock<T>(target: string, fn: () => Promise<T>): Promise<T> {
 interface Opened {
   response: Response;
   sha256: string | undefined;
+  /** The file's size as the hub's first answer states it (X-Linked-Size of an LFS file). */
+  size: number | undefined;
 }
+
+const byteCount = (value: string | null | undefined): number | undefined =>
+  value && /^\d{1,15}$/.test(value.trim()) ? Number(value.trim()) : undefined;
 
 // GET with manual redirects, so that the hub's first answer (which names the LFS checksum) is
 // seen, and the token is only sent to the hub itself.
@@ -269,17 +277,19 @@ async function get(url: string, headers: Record<string, string>, token: string |
   let current = url;
   const origin = new URL(url).origin;
   let sha256: string | undefined;
+  let size: number | undefined;
   for (let hop = 0; hop < 6; hop++) {
     const h: Record<string, string> = { ...headers };
     if (token && new URL(current).origin === origin) h.authorization = `Bearer ${token}`;
     const response = await fetch(current, { headers: h, redirect: 'manual' });
     sha256 ??= expectedSha256(response.headers);
+    size ??= byteCount(response.headers.get('x-linked-size'));
     if (response.status >= 300 && response.status < 400 && response.headers.get('location')) {
       await response.body?.cancel();
       current = new URL(response.headers.get('location')!, current).toString();
       continue;
     }
-    return { response, sha256 };
+    return { response, sha256, size };
   }
   throw new DownloadError(`too many redirects for ${url}`);
 }
@@ -341,25 +351,39 @@ async function downloadFile(repo: string, file: string, dest: string, options: D
       throw lastError;
     } else {
       const append = status === 206;
-      const total = Number(response.headers.get('content-length') ?? NaN) + (append ? have : 0);
+      const start = append ? have : 0;
+      // The file's size: what the hub stated first, else Content-Range's total, else Content-Length.
+      const length = byteCount(response.headers.get('content-length'));
+      const total =
+        opened.size ??
+        (append ? byteCount(response.headers.get('content-range')?.match(/\/(\d+)$/)?.[1]) : undefined) ??
+        (length === undefined ? undefined : start + length);
+      let received = start;
       const out = createWriteStream(partial, { flags: append ? 'a' : 'w' });
-      let received = append ? have : 0;
       try {
-        for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-          if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
-          received += chunk.length;
-          options.onProgress?.({ file, received, total: Number.isFinite(total) ? total : undefined });
-        }
-        await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+        await pipeline(
+          Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>),
+          async function* (chunks: AsyncIterable<Buffer>) {
+            for await (const chunk of chunks) {
+              received += chunk.length;
+              options.onProgress?.({ file, received, total });
+              yield chunk;
+            }
+          },
+          out,
+        );
       } catch (err) {
-        out.destroy();
+        // Every stream of the pipeline is destroyed; the file is closed before it is resumed.
+        if (!out.closed) await once(out, 'close').catch(() => undefined);
+        if ((err as NodeJS.ErrnoException).syscall !== undefined)
+          throw new DownloadError(`cannot write ${partial} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
         lastError = new DownloadError(
           `the connection dropped while downloading ${repo}/${file} (${(err as Error).message}); ${attempt < attempts ? 'resuming' : 'run the command again to resume'}`,
         );
         if (attempt < attempts) await sleep(200 * attempt);
         continue;
       }
-      if (Number.isFinite(total) && received !== total) {
+      if (total !== undefined && received !== total) {
         lastError = new DownloadError(`${repo}/${file} ended after ${received} of ${total} bytes`);
         continue;
       }
