@@ -9,7 +9,7 @@ import { startHub } from './helpers/hub-server.mjs';
 import { tinyFp16Model, tinyModel } from './helpers/models.mjs';
 import { sentvec } from './helpers/sentvec.mjs';
 
-const { downloadModel, DownloadError, modelCacheDir } = createRequire(import.meta.url)('../dist/lib/cli/hub.js');
+const { downloadModel, DownloadError, modelCacheDir, undeclaredLimit } = createRequire(import.meta.url)('../dist/lib/cli/hub.js');
 const model = tinyModel();
 const sha = (p) => createHash('sha256').update(readFileSync(p)).digest('hex');
 
@@ -66,6 +66,27 @@ test('connections dropped on every small file are resumed and never crash the pr
       await hub.close();
     }
   }
+});
+
+test('an endless body is cut at the size the hub stated, else at a stated limit, and leaves nothing in the cache', async (t) => {
+  const hub = await startHub(model, { faults: { 'config.json': 'endless' } });
+  t.teardown(hub.close);
+  const cacheDir = tmpCache(t);
+  let err = await t.throwsAsync(downloadModel(hub.repo, { endpoint: hub.endpoint, cacheDir }), { instanceOf: DownloadError });
+  t.regex(err.message, /acme\/tiny-model\/config\.json: .* sent more than 67108864 bytes without stating the file's size.*the partial file was deleted/);
+  t.is(undeclaredLimit('config.json'), 64 * 2 ** 20);
+  t.is(undeclaredLimit('onnx/model.onnx'), 2 ** 31);
+  const dir = modelCacheDir(hub.repo, { cacheDir });
+  t.false(existsSync(join(dir, 'config.json')));
+  t.deepEqual(leftovers(dir), []);
+  t.true(hub.requests.filter((r) => r.path.endsWith('/config.json')).length === 1, 'not retried');
+  // An LFS file: the hub's redirect states its size (X-Linked-Size), and the body may not pass it.
+  const lfs = await startHub(model, { faults: { 'onnx/model.onnx': 'endless' } });
+  t.teardown(lfs.close);
+  const size = statSync(join(model, 'onnx/model.onnx')).size;
+  err = await t.throwsAsync(downloadModel(lfs.repo, { endpoint: lfs.endpoint, cacheDir: tmpCache(t) }), { instanceOf: DownloadError });
+  t.regex(err.message, new RegExp(`onnx/model\\.onnx: .* sent more than the ${size} bytes it stated for the file`));
+  t.true(lfs.sent.get('onnx/model.onnx') < 64 * 2 ** 20, `${lfs.sent.get('onnx/model.onnx')} bytes sent before the client hung up`);
 });
 
 test('revisions are git refs or commit hashes: each has its own cache folder, and ".." is refused', async (t) => {

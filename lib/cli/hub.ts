@@ -302,6 +302,17 @@ function describeFetchError(err: unknown, endpoint: string): string {
   return `cannot reach ${endpoint} (${code ?? cause?.message ?? (err as Error)?.message ?? err})`;
 }
 
+class OverLimit extends Error {}
+
+/**
+ * The most bytes taken for a file whose size the hub does not state: JSON and text files (configs,
+ * tokenizers, vocabularies) are a few MB; an ONNX file holds at most 2 GiB, and larger weights files
+ * come from the hub's LFS storage, which states their size.
+ */
+export function undeclaredLimit(file: string): number {
+  return /\.(json|txt)$/.test(file) ? 64 * 2 ** 20 : 2 ** 31;
+}
+
 /** Downloads one file of a repository into `dest` (resuming `dest.incomplete`). Returns false on 404. */
 async function downloadFile(repo: string, file: string, dest: string, options: DownloadOptions, endpoint: string): Promise<boolean> {
   const revision = options.revision ?? 'main';
@@ -358,6 +369,7 @@ async function downloadFile(repo: string, file: string, dest: string, options: D
         opened.size ??
         (append ? byteCount(response.headers.get('content-range')?.match(/\/(\d+)$/)?.[1]) : undefined) ??
         (length === undefined ? undefined : start + length);
+      const limit = total ?? undeclaredLimit(file);
       let received = start;
       const out = createWriteStream(partial, { flags: append ? 'a' : 'w' });
       try {
@@ -366,6 +378,7 @@ async function downloadFile(repo: string, file: string, dest: string, options: D
           async function* (chunks: AsyncIterable<Buffer>) {
             for await (const chunk of chunks) {
               received += chunk.length;
+              if (received > limit) throw new OverLimit();
               options.onProgress?.({ file, received, total });
               yield chunk;
             }
@@ -373,8 +386,16 @@ async function downloadFile(repo: string, file: string, dest: string, options: D
           out,
         );
       } catch (err) {
-        // Every stream of the pipeline is destroyed; the file is closed before it is resumed.
+        // Every stream of the pipeline is destroyed; the file is closed before it is resumed or removed.
         if (!out.closed) await once(out, 'close').catch(() => undefined);
+        if (err instanceof OverLimit) {
+          await rm(partial, { force: true });
+          throw new DownloadError(
+            total === undefined
+              ? `${repo}/${file}: ${endpoint} sent more than ${limit} bytes without stating the file's size, more than sentvec takes for such a file; the partial file was deleted. A hub states sizes (Content-Length or X-Linked-Size): check HF_ENDPOINT`
+              : `${repo}/${file}: ${endpoint} sent more than the ${total} bytes it stated for the file; the partial file was deleted, try again`,
+          );
+        }
         if ((err as NodeJS.ErrnoException).syscall !== undefined)
           throw new DownloadError(`cannot write ${partial} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
         lastError = new DownloadError(

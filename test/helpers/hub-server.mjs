@@ -4,6 +4,7 @@
 //   drop: the first transfer stops half-way (connection destroyed)
 //   error500: the first two answers are HTTP 500
 //   badsha: X-Linked-Etag names a wrong checksum
+//   endless: no Content-Length, and bytes without end (`sent` counts them per file)
 //   missing: 404;  unauthorized: 401
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -13,6 +14,7 @@ import { join } from 'node:path';
 export async function startHub(modelDir, { repo = 'acme/tiny-model', faults = {}, lfs = ['onnx/model.onnx', 'sentencepiece.bpe.model'] } = {}) {
   const requests = [];
   const counts = new Map();
+  const sent = new Map();
   let cdnOrigin = '';
   const handler = (req, res) => {
     const url = new URL(req.url, 'http://x');
@@ -32,6 +34,20 @@ export async function startHub(modelDir, { repo = 'acme/tiny-model', faults = {}
     if (hub && lfs.includes(file)) {
       const sha = fault === 'badsha' ? 'f'.repeat(64) : createHash('sha256').update(body).digest('hex');
       return res.writeHead(302, { location: `${cdnOrigin}/cdn/${encodeURIComponent(file)}`, 'x-linked-etag': `"${sha}"`, 'x-linked-size': body.length }).end();
+    }
+    if (fault === 'endless') {
+      // No Content-Length: chunked bytes until the client hangs up.
+      res.writeHead(200);
+      const block = Buffer.alloc(1 << 16, 0x20);
+      const pump = () => {
+        while (!res.destroyed) {
+          const more = res.write(block);
+          sent.set(file, (sent.get(file) ?? 0) + block.length);
+          if (!more) return res.once('drain', pump);
+        }
+      };
+      pump();
+      return;
     }
     let start = 0;
     const range = req.headers.range?.match(/^bytes=(\d+)-$/);
@@ -53,5 +69,5 @@ export async function startHub(modelDir, { repo = 'acme/tiny-model', faults = {}
   cdnOrigin = `http://127.0.0.1:${cdn.address().port}`;
   const endpoint = `http://127.0.0.1:${server.address().port}`;
   const close = () => Promise.all([server, cdn].map((s) => new Promise((r) => { s.closeAllConnections?.(); s.close(r); })));
-  return { endpoint, repo, requests, close };
+  return { endpoint, repo, requests, sent, close };
 }
