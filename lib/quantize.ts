@@ -359,12 +359,12 @@ export async function quantizeModel(dir: string, options: QuantizeOptions = {}):
       if (domain !== '' && domain !== 'ai.onnx') continue;
       const inputs = n.fields.filter((f) => f.number === N.input).map((f) => text(f));
       const outputs = n.fields.filter((f) => f.number === N.output).map((f) => text(f));
-      if (op === 'MatMul' && inputs.length === 2) {
+      if (op === 'MatMul' && inputs.length === 2 && outputs.length === 1) {
         const w = await floatMatrix(inputs[1]);
         if (!w?.data) continue;
         const name = text(n.fields.find((f) => f.number === N.name));
         candidates.push({ node: n.index, name, weight: w, inputs, outputs });
-      } else if (op === 'Gather' && options.embeddings !== false && inputs.length === 2) {
+      } else if (op === 'Gather' && options.embeddings !== false && inputs.length === 2 && outputs.length === 1) {
         const axis = n.fields
           .filter((f) => f.number === N.attribute)
           .some((f) => {

@@ -241,6 +241,11 @@ test('a field of the wrong wire type or an external length of 2^40 is a ModelFil
     t.regex(err?.message ?? '', /model\.onnx/, what);
   }
   t.false(existsSync(join(dir, 'out.onnx')));
+  // Found by the fuzz test (model-files.property): a MatMul without an output was a TypeError.
+  const { encode, int, msg, raw, str } = pb;
+  const init = msg(5, [int(1, 2), int(1, 2), int(2, 1), str(8, 'W'), raw(9, new Uint8Array(16))]);
+  writeFileSync(join(dir, 'model.onnx'), encode([int(1, 8), msg(7, [msg(1, [str(1, 'X'), str(1, 'W'), str(4, 'MatMul')]), init])]));
+  await t.throwsAsync(quantizeModel(dir, { onnxFile: 'model.onnx', output: 'out.onnx' }), { instanceOf: ModelFileError, message: /no float32 MatMul weight/ });
 });
 
 test('the output is never one of the model\'s files: not its config, weights or export, by another name or through a link', async (t) => {
