@@ -4,7 +4,7 @@
 // word-embedding table becomes int8 rows with per-row scales, dequantized after the lookup.
 // Everything else in the file is written back byte for byte.
 import { constants, createReadStream } from 'node:fs';
-import { open, readFile, stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { writeFileAtomically } from './atomic-file';
 import { InvalidArgumentError, ModelFileError } from './errors';
@@ -186,7 +186,7 @@ async function matmulLayers(
     return { layerOf: (i) => named[i] ?? Infinity, layers: Math.max(...named.map((l) => (l === undefined ? 0 : l + 1))) };
   let layers: number | undefined;
   try {
-    const config = JSON.parse(await readFile(join(root, 'config.json'), 'utf8')) as Record<string, unknown>;
+    const config = JSON.parse((await readRegularFile(join(root, 'config.json'))).toString('utf8')) as Record<string, unknown>;
     const n = config.num_hidden_layers ?? config.n_layers ?? config.num_layers;
     if (Number.isInteger(n) && (n as number) > 0) layers = n as number;
   } catch {
@@ -226,6 +226,18 @@ function externalFiles(graph: Field[], modelDir: string): Set<string> {
     }
   }
   return files;
+}
+
+// Opened non-blocking and checked to be a regular file: a FIFO or a device in a model file's place
+// is refused instead of hanging the read or reading without end.
+async function readRegularFile(path: string): Promise<Buffer> {
+  const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    if (!(await handle.stat()).isFile()) throw new Error('not a regular file');
+    return await handle.readFile();
+  } finally {
+    await handle.close();
+  }
 }
 
 const OWN_MARK = Buffer.from('_sentvec_int8');
@@ -283,7 +295,7 @@ export async function quantizeModel(dir: string, options: QuantizeOptions = {}):
   await refuseModelFile(target, [source, `${source}_data`]);
   let bytes: Uint8Array;
   try {
-    bytes = await readFile(source);
+    bytes = await readRegularFile(source);
   } catch (err) {
     throw new ModelFileError(
       source,

@@ -1,6 +1,6 @@
 // int8 quantization in-process (lib/quantize.ts) and Model.load's precision: 'int8'.
 import test from 'ava';
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, cpSync, existsSync, linkSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -110,6 +110,11 @@ test('quantizing a file that is not ONNX, or has nothing to quantize, is a Model
   writeFileSync(join(dir, 'onnx/broken.onnx'), Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 1, 2]));
   await t.throwsAsync(quantizeModel(dir, { onnxFile: 'onnx/broken.onnx' }), { instanceOf: ModelFileError, message: /broken\.onnx is not a valid ONNX file/ });
   await t.throwsAsync(quantizeModel(dir, { onnxFile: 'onnx/missing.onnx' }), { instanceOf: ModelFileError, message: /cannot read .*missing\.onnx/ });
+  // A FIFO or a device in the export's place is refused, not read without end.
+  execFileSync('mkfifo', [join(dir, 'onnx/fifo.onnx')]);
+  symlinkSync('/dev/zero', join(dir, 'onnx/zero.onnx'));
+  for (const onnxFile of ['onnx/fifo.onnx', 'onnx/zero.onnx'])
+    await t.throwsAsync(quantizeModel(dir, { onnxFile }), { instanceOf: ModelFileError, message: /cannot read .*\.onnx \(not a regular file\)/ }, onnxFile);
   await quantizeModel(dir);
   await t.throwsAsync(quantizeModel(dir, { onnxFile: 'onnx/model_qint8.onnx', output: 'onnx/again.onnx' }), {
     instanceOf: ModelFileError,
