@@ -18,7 +18,7 @@ import { integerOption, optionsObject, rejectUnknownOptions } from './validate';
 export interface ServerOptions {
   /** Name reported in responses' `model` field. Default 'sentvec'. */
   modelName?: string;
-  /** Require `Authorization: Bearer <apiKey>` (a non-empty string). Default: no authentication. */
+  /** Require `Authorization: Bearer <apiKey>` (printable ASCII, no space at either end). Default: no authentication. */
   apiKey?: string;
   /** Inputs per request, 1 to 1,000,000. Default 2048 (OpenAI's limit). */
   maxInputs?: number;
@@ -197,6 +197,14 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
   if (options.apiKey !== undefined && (typeof options.apiKey !== 'string' || options.apiKey === '')) {
     throw new InvalidArgumentError(
       'Expected a non-empty string for apiKey: an empty key would turn authentication off. Leave apiKey out to serve without authentication.',
+    );
+  }
+  // A header carries bytes, which Node reads as latin1 while clients encode other characters as
+  // they please (UTF-8, latin1, or not at all): such a key could never be matched reliably. The
+  // header's value is trimmed, so spaces at the ends could never match either.
+  if (options.apiKey !== undefined && (!/^[\x20-\x7e]+$/.test(options.apiKey) || options.apiKey.trim() !== options.apiKey)) {
+    throw new InvalidArgumentError(
+      'Expected printable ASCII characters (codes 32 to 126, no space at either end) for apiKey: a header cannot carry other characters reliably. Choose a key such as the output of `openssl rand -hex 32`.',
     );
   }
   const modelName = options.modelName ?? 'sentvec';

@@ -225,6 +225,16 @@ test('an empty API key is refused instead of turning authentication off; the Bea
   t.regex(stderr, /--api-key is empty/);
 });
 
+test('an API key a header cannot carry (non-ASCII, a space at an end) is refused at start, not left never to match', async (t) => {
+  const model = await Model.load(tinyModel());
+  t.teardown(() => model.dispose());
+  for (const apiKey of ['clé-secrète', 'sk-日本', ' sk-padded', 'sk-tab\t']) {
+    await t.throwsAsync(createServer(model, { apiKey }), { instanceOf: sentvec.InvalidArgumentError, message: /printable ASCII/ }, JSON.stringify(apiKey));
+  }
+  const { post } = await start(t, { apiKey: 'sk with ~ inner spaces!' });
+  t.is((await post('/v1/embeddings', { input: 'x' }, { authorization: 'Bearer sk with ~ inner spaces!' })).status, 200);
+});
+
 test('unknown routes get 404 in OpenAI\'s error shape', async (t) => {
   const { post, url } = await start(t);
   for (const r of [await post('/v2/embeddings', { input: 'x' }), await fetch(`${url}/nothing-here`, { headers: { authorization: 'Bearer sk-test' } })]) {
