@@ -96,6 +96,8 @@ export class Scheduler {
   #tokenizing = false;
   /** Called after every batch (for metrics). */
   onBatch: ((event: BatchEvent) => void) | undefined;
+  // Each server on the model adds its own and removes only its own when it closes.
+  #batchListeners = new Set<(event: BatchEvent) => void>();
   /** Called whenever the scheduler runs out of work (nothing queued, tokenizing or in flight). */
   onIdle: (() => void) | undefined;
 
@@ -103,6 +105,15 @@ export class Scheduler {
     this.#native = native;
     this.#dimension = dimension;
     this.options = schedulerOptions(options);
+  }
+
+  /** Calls `listener` after every batch, beside onBatch, until removeBatchListener(listener). */
+  addBatchListener(listener: (event: BatchEvent) => void): void {
+    this.#batchListeners.add(listener);
+  }
+
+  removeBatchListener(listener: (event: BatchEvent) => void): void {
+    this.#batchListeners.delete(listener);
   }
 
   /** Inputs waiting for a batch. */
@@ -259,7 +270,9 @@ export class Scheduler {
               request.resolve(request.rows);
             }
           });
-          this.onBatch?.({ size: batch.length, paddedTokens: longest * batch.length, seconds: (performance.now() - started) / 1000 });
+          const event = { size: batch.length, paddedTokens: longest * batch.length, seconds: (performance.now() - started) / 1000 };
+          this.onBatch?.(event);
+          for (const listener of this.#batchListeners) listener(event);
         },
         (err) => this.#retryAlone(batch, err),
       )

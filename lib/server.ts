@@ -11,7 +11,7 @@ import { Counter, Gauge, Histogram, Registry } from './metrics';
 import { InvalidArgumentError, SentvecError, StoreConnectionError } from './errors';
 import type { Model } from './model';
 import type { StoreSearchOptions, StoreSearchResult } from './postgres-store';
-import { normalizeRow, QueueFullError } from './scheduler';
+import { type BatchEvent, normalizeRow, QueueFullError } from './scheduler';
 import { integerOption, optionsObject, rejectUnknownOptions } from './validate';
 
 /** Options of {@link createServer}. */
@@ -228,13 +228,12 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
   }
   const m = metrics(model);
   const scheduler = model.scheduler;
-  const previousHook = scheduler.onBatch;
-  scheduler.onBatch = (e) => {
-    previousHook?.(e);
+  const onBatch = (e: BatchEvent) => {
     m.batchSize.observe(e.size);
     m.batchTokens.observe(e.paddedTokens);
     m.batchSeconds.observe(e.seconds);
   };
+  scheduler.addBatchListener(onBatch);
   // Node's own timers cut slow clients: the whole request within requestTimeout (checked every
   // second), headers within min(requestTimeout, 30 s).
   const serverFactory = (handler: RequestListener): Server =>
@@ -282,7 +281,7 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
   app.addHook('onClose', async () => {
     clearTimeout(deadline);
     m.loop.disable();
-    scheduler.onBatch = previousHook;
+    scheduler.removeBatchListener(onBatch);
   });
 
   const key = options.apiKey !== undefined ? Buffer.from(options.apiKey) : undefined;

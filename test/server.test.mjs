@@ -161,6 +161,21 @@ test('/embed, /tokenize, /health and /metrics', async (t) => {
   t.regex(metrics, /sentvec_requests_total\{route="\/embed",status="200"\} 2/);
 });
 
+test('two servers on one model: closing the first leaves the second\'s batch metrics counting', async (t) => {
+  const model = await Model.load(tinyModel());
+  t.teardown(() => model.dispose());
+  const first = await createServer(model);
+  const second = await createServer(model);
+  const url = await second.listen({ port: 0, host: '127.0.0.1' });
+  t.teardown(() => second.close());
+  await first.close();
+  const r = await fetch(`${url}/v1/embeddings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"input": ["one", "two"]}' });
+  t.is(r.status, 200);
+  const metrics = await (await fetch(`${url}/metrics`)).text();
+  t.regex(metrics, /^sentvec_batch_size_count [1-9]/m);
+  t.regex(metrics, /^sentvec_batch_size_sum 2$/m);
+});
+
 test('CORS is off by default and on when asked', async (t) => {
   const off = await start(t);
   const r1 = await fetch(`${off.url}/health`, { headers: { origin: 'https://example.org' } });
