@@ -431,7 +431,8 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
       // Another server may reach the database: a client with several should try it.
       status = 503;
       code = 'store_unavailable';
-      message = `The vector store cannot be reached (${error.message}); retry shortly.`;
+      // The detail (host, socket path, user) is the operator's, in the log; never the client's.
+      message = 'The vector store cannot be reached; retry shortly, or send the request to another instance.';
       reply.header('retry-after', '1');
       request.log.error(error);
     } else if (error instanceof SentvecError && error.code === 'ERR_INPUT_TOO_LONG') {
@@ -442,6 +443,8 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
       status = 400;
       type = 'invalid_request_error';
     } else {
+      // An unexpected failure's message may name files, tables or hosts: it stays in the log.
+      message = 'The server failed to answer this request (the detail is in its log); retry, and report it if it persists.';
       request.log.error(error);
     }
     m.errors.inc({ route: request.routeOptions.url ?? 'unknown', type });

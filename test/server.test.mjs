@@ -176,6 +176,30 @@ test('two servers on one model: closing the first leaves the second\'s batch met
   t.regex(metrics, /^sentvec_batch_size_sum 2$/m);
 });
 
+test('a failing store or an unexpected error tells the client nothing internal: no socket path, host or table', async (t) => {
+  const model = await Model.load(tinyModel());
+  t.teardown(() => model.dispose());
+  let failure;
+  const store = { dimension: model.dimension, search: async () => { throw failure; } };
+  const app = await createServer(model, { store });
+  t.teardown(() => app.close());
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  const search = () => fetch(`${url}/v1/search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": "x"}' });
+  failure = new sentvec.StoreConnectionError('connect ENOENT /var/run/secret-cluster/.s.PGSQL.5432');
+  let r = await search();
+  t.is(r.status, 503);
+  let body = await r.json();
+  t.is(body.error.code, 'store_unavailable');
+  t.notRegex(body.error.message, /secret-cluster|PGSQL|ENOENT/);
+  failure = new Error('relation "private_schema.passages" does not exist (/srv/sentvec/data)');
+  r = await search();
+  t.is(r.status, 500);
+  body = await r.json();
+  t.is(body.error.type, 'server_error');
+  t.notRegex(body.error.message, /private_schema|\/srv\//);
+  t.regex(body.error.message, /log/);
+});
+
 test('CORS is off by default and on when asked', async (t) => {
   const off = await start(t);
   const r1 = await fetch(`${off.url}/health`, { headers: { origin: 'https://example.org' } });
