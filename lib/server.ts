@@ -511,6 +511,20 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
     return { rows, tokens };
   }
 
+  // Every route that takes text checks it the same way, before any of it is tokenized.
+  function checkText(text: string, param: string, i: number): void {
+    if (text.length > maxInputChars)
+      throw new HttpError(
+        413,
+        `${param}[${i}] has ${text.length} characters; at most ${maxInputChars} are allowed.`,
+        'invalid_request_error',
+        `${param}[${i}]`,
+        'input_too_large',
+      );
+    if (!text.isWellFormed() || text.includes('\0'))
+      throw invalid(`${param}[${i}] contains a lone surrogate or a NUL character.`, `${param}[${i}]`);
+  }
+
   async function prepare(input: unknown, param: string, truncate: boolean, allowTokens: boolean, prompt = ''): Promise<Prepared> {
     let items: unknown[];
     if (typeof input === 'string') items = [input];
@@ -526,16 +540,7 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
     let truncated = 0;
     for (const [i, item] of items.entries()) {
       if (typeof item === 'string') {
-        if (item.length > maxInputChars)
-          throw new HttpError(
-            413,
-            `${param}[${i}] has ${item.length} characters; at most ${maxInputChars} are allowed.`,
-            'invalid_request_error',
-            `${param}[${i}]`,
-            'input_too_large',
-          );
-        if (!item.isWellFormed() || item.includes('\0'))
-          throw invalid(`${param}[${i}] contains a lone surrogate or a NUL character.`, `${param}[${i}]`);
+        checkText(item, param, i);
         texts.push(prompt + item);
         where.push(i);
       } else if (allowTokens && isTokenArray(item)) {
@@ -670,6 +675,7 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
       throw invalid(`'inputs' must be a string or a non-empty array of strings.`, 'inputs');
     if (inputs.length > maxInputs)
       throw invalid(`'inputs' has ${inputs.length} inputs; at most ${maxInputs} are allowed per request.`, 'inputs', 'too_many_inputs');
+    (inputs as string[]).forEach((text, i) => checkText(text, 'inputs', i));
     const special = new Set(model.info.specialTokenIds);
     return (await model.tokenize(inputs as string[])).map((t) => {
       const tokens = t.tokens;

@@ -112,6 +112,23 @@ test('limits: inputs per request, characters per input, body size → 400 / 413'
   t.is((await r.json()).error.code, 'request_too_large');
 });
 
+test('/tokenize applies the embedding routes\' input checks: characters per input (413), lone surrogates and NUL (400)', async (t) => {
+  const { post } = await start(t, { maxInputChars: 50 });
+  let r = await post('/tokenize', { inputs: ['fine', 'x'.repeat(51)] });
+  t.is(r.status, 413);
+  let { error } = await r.json();
+  t.is(error.code, 'input_too_large');
+  t.is(error.param, 'inputs[1]');
+  r = await post('/tokenize', { inputs: 'x'.repeat(51) });
+  t.is(r.status, 413);
+  r = await post('/tokenize', '{"inputs": ["ok", "\\ud800 lone"]}');
+  t.is(r.status, 400);
+  ({ error } = await r.json());
+  t.is(error.param, 'inputs[1]');
+  t.is((await post('/tokenize', { inputs: 'nul\u0000inside' })).status, 400);
+  t.is((await post('/tokenize', { inputs: 'x'.repeat(50) })).status, 200);
+});
+
 test('a full queue answers 429 with Retry-After instead of growing', async (t) => {
   const { post } = await start(t, {}, { scheduler: { maxQueuedTokens: 30, maxInFlight: 1, maxWaitMicros: 200000 } });
   const responses = await Promise.all(Array.from({ length: 6 }, (_, i) => post('/v1/embeddings', { input: `request ${i} with several words in it` })));
