@@ -27,9 +27,11 @@ export interface ServerOptions {
   /** Request body bytes, 1 to 2^31. Default 16 MiB; a larger body gets 413 before it is read. */
   bodyLimit?: number;
   /**
-   * Body bytes of all requests being received, parsed or embedded at once, 1 to 2^40; a request
-   * that would pass it gets 429 before its body is read. Bounds the server's memory under a flood
-   * of large requests. Default 64 MiB (at least bodyLimit).
+   * Body bytes of all requests being received, parsed or embedded at once, 1 to 2^40. Bytes count
+   * as they arrive, not as a Content-Length announces them. A request whose announced size would
+   * pass it gets 429 before its body is read; one that passes it while arriving is dropped and gets
+   * 429 once sent. Bounds the server's memory under a flood of large requests. Default 64 MiB (at
+   * least bodyLimit).
    */
   maxPendingBytes?: number;
   /** Milliseconds a client has to send a whole request (headers and body), 1 to 3,600,000; then 408. Default 60,000. */
@@ -262,7 +264,17 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
   let draining = false;
   let inFlight = 0;
   let lastConnection = 0;
+  // Body bytes received and not yet answered: all requests', and each request's.
   let pendingBytes = 0;
+  const holds = new WeakMap<FastifyRequest, { bytes: number }>();
+  const busy = (bytes: number) =>
+    new HttpError(
+      429,
+      `The server holds ${pendingBytes} bytes of requests being received or embedded; this one's ${bytes} would pass its limit of ${maxPendingBytes}. Retry shortly.`,
+      'rate_limit_error',
+      null,
+      'server_busy',
+    );
   let deadline: NodeJS.Timeout | undefined;
   app.server.on('connection', () => {
     lastConnection = performance.now();
@@ -288,10 +300,12 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
   app.addHook('onRequest', async (request, reply) => {
     (request as FastifyRequest & { started?: number }).started = performance.now();
     inFlight++;
-    let reserved = 0;
+    const held = { bytes: 0 };
+    holds.set(request, held);
     reply.raw.once('close', () => {
       inFlight--;
-      pendingBytes -= reserved;
+      pendingBytes -= held.bytes;
+      held.bytes = 0;
     });
     if (draining) {
       reply.header('connection', 'close');
@@ -317,27 +331,14 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
         );
       }
     }
-    // Admission by bytes, before the body is parsed: a refused body is never held in memory.
+    // Admission by bytes, before the body is read: a refused body is never held in memory. Only
+    // bytes received count against the budget, never bytes announced, so that a client announcing
+    // a large body and sending none of it holds nothing (preParsing counts them as they arrive).
     if (request.method === 'POST') {
       const declared = Number(request.headers['content-length']);
-      const bytes = Number.isFinite(declared) ? declared : bodyLimit;
+      const bytes = Number.isFinite(declared) ? declared : 1;
       if (bytes > bodyLimit) await refuseBeforeBody(request, reply, tooLarge(bodyLimit));
-      if (pendingBytes > 0 && pendingBytes + bytes > maxPendingBytes) {
-        reply.header('retry-after', '1');
-        await refuseBeforeBody(
-          request,
-          reply,
-          new HttpError(
-            429,
-            `The server is receiving ${pendingBytes} bytes of requests; this one's ${bytes} would pass its limit of ${maxPendingBytes}. Retry shortly.`,
-            'rate_limit_error',
-            null,
-            'server_busy',
-          ),
-        );
-      }
-      reserved = bytes;
-      pendingBytes += bytes;
+      if (pendingBytes > 0 && pendingBytes + bytes > maxPendingBytes) await refuseBeforeBody(request, reply, busy(bytes));
     }
   });
   app.addHook('onResponse', async (request, reply) => {
@@ -371,27 +372,38 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
     throw error;
   }
 
-  // A body of undeclared length (chunked) is measured as it arrives: past bodyLimit the rest is
-  // read and dropped, and the 413 goes out once the client has sent it all (as above).
+  // Body bytes are held from their arrival until the response is sent, and counted against
+  // maxPendingBytes as they arrive. A body that would pass the budget while others hold some of
+  // it (several admitted at once), or one of undeclared length (chunked) past bodyLimit, is read
+  // to its end and dropped, and refused once the client has sent it all (as above).
   app.addHook('preParsing', async (request, _reply, payload) => {
-    if (request.headers['content-length'] !== undefined) return payload;
+    if (request.method !== 'POST') return payload;
+    const held = holds.get(request)!;
     let seen = 0;
-    const limited = new Transform({
+    let refusal: HttpError | undefined;
+    const counted = new Transform({
       transform(chunk: Buffer, _encoding, callback) {
         seen += chunk.length;
         if (seen > DISCARD_LIMIT) request.raw.socket.destroy();
-        callback(null, seen > bodyLimit ? undefined : chunk);
+        if (refusal === undefined && seen > bodyLimit) refusal = tooLarge(bodyLimit);
+        if (refusal === undefined && pendingBytes > held.bytes && pendingBytes + chunk.length > maxPendingBytes)
+          refusal = busy(request.headers['content-length'] !== undefined ? Number(request.headers['content-length']) : seen);
+        if (refusal !== undefined) {
+          pendingBytes -= held.bytes;
+          held.bytes = 0;
+          callback();
+          return;
+        }
+        held.bytes += chunk.length;
+        pendingBytes += chunk.length;
+        callback(null, chunk);
       },
       flush(callback) {
-        callback(
-          seen > bodyLimit
-            ? Object.assign(new Error('body too large'), { code: 'FST_ERR_CTP_BODY_TOO_LARGE', statusCode: 413 })
-            : undefined,
-        );
+        callback(refusal);
       },
     });
-    payload.on('error', (err) => limited.destroy(err));
-    return payload.pipe(limited);
+    payload.on('error', (err) => counted.destroy(err));
+    return payload.pipe(counted);
   });
 
   app.setNotFoundHandler((request) => {
@@ -412,6 +424,7 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
     let message = error.message;
     if (error instanceof HttpError) {
       ({ status, type, param, code } = error);
+      if (status === 429) reply.header('retry-after', '1');
     } else if (error instanceof QueueFullError) {
       status = 429;
       type = 'rate_limit_error';

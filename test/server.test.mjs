@@ -351,7 +351,7 @@ test('a client sending 1 byte at a time is cut by the request timeout, and canno
   model.dispose();
 });
 
-test('a body over bodyLimit gets 413 with a JSON body, not a broken pipe; bodies over the pending-bytes budget get 429 before they are read', async (t) => {
+test('a body over bodyLimit gets 413 with a JSON body, not a broken pipe; bodies over the pending-bytes budget get 429', async (t) => {
   const { url } = await start(t, { bodyLimit: 1 << 20, maxPendingBytes: 3 << 20 }, { scheduler: { maxWaitMicros: 100000 } });
   const u = new URL(url);
   const send = (bytes, { declare = true } = {}) => new Promise((resolve) => {
@@ -388,6 +388,23 @@ test('a body over bodyLimit gets 413 with a JSON body, not a broken pipe; bodies
   const busy = flood.find((r) => r.status === 429);
   t.is(busy.json.error.code, 'server_busy');
   t.is(busy.retryAfter, '1');
+});
+
+test('clients that announce large bodies and send almost nothing hold no budget: other POSTs still get in', async (t) => {
+  const { url, post } = await start(t, { bodyLimit: 1 << 20, maxPendingBytes: 2 << 20 });
+  const u = new URL(url);
+  const silent = Array.from({ length: 4 }, () => {
+    const req = http.request({ host: u.hostname, port: u.port, path: '/v1/embeddings', method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer sk-test', 'content-length': String(1 << 20) } });
+    req.on('error', () => {});
+    req.write('{"input": "x');
+    return req;
+  });
+  t.teardown(() => silent.forEach((req) => req.destroy()));
+  await new Promise((r) => setTimeout(r, 300));
+  const r = await post('/v1/embeddings', { input: 'an honest request' });
+  t.is(r.status, 200, JSON.stringify(await r.clone().json()));
+  const big = await post('/v1/embeddings', JSON.stringify({ input: 'y' }).padEnd(900_000, ' '));
+  t.is(big.status, 200, 'a body near bodyLimit still fits beside 4 × 12 bytes received');
 });
 
 test('prompt_name on /v1/embeddings and /embed applies the model prompt (include_prompt: false honoured); unknown names are a 400', async (t) => {
