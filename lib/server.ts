@@ -46,6 +46,12 @@ export interface ServerOptions {
   /** Log requests (fastify's logger). Default false. */
   logger?: boolean;
   /**
+   * Bytes of one POST /v1/search answer, 1,024 to 2^28; an answer that would be larger gets 413
+   * `response_too_large` (the stored texts and metadata it returns are the user's, of any size).
+   * Default 64 MiB.
+   */
+  maxResponseBytes?: number;
+  /**
    * Serve POST /v1/search from this store (a `PostgresStore` of the model's dimension), so that
    * any number of servers answer from one corpus. Default: no /v1/search.
    */
@@ -70,10 +76,13 @@ const SERVER_OPTIONS = new Set([
   'cors',
   'logger',
   'store',
+  'maxResponseBytes',
 ]);
 const SEARCH_FIELDS = new Set(['query', 'top_k', 'filter', 'include', 'prompt_name', 'model']);
 // Most results per query over HTTP: a client wanting more pages through ids with filters.
 const MAX_TOP_K = 1000;
+// Rows /v1/search asks the store for at once (at least one query's): a page of 4 KB texts is 16 MB.
+const SEARCH_PAGE_ROWS = 4096;
 // After close(): the listener stays open until no connection has arrived for this long (and no
 // request is in flight), so that connections already queued by the kernel are answered rather
 // than reset.
@@ -219,6 +228,8 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
       : integerOption(options.maxPendingBytes, 'maxPendingBytes');
   const requestTimeout = options.requestTimeoutMs === undefined ? 60_000 : integerOption(options.requestTimeoutMs, 'requestTimeoutMs');
   const drainTimeout = options.drainTimeoutMs === undefined ? 10_000 : integerOption(options.drainTimeoutMs, 'drainTimeoutMs');
+  const maxResponseBytes =
+    options.maxResponseBytes === undefined ? 64 * 1024 * 1024 : integerOption(options.maxResponseBytes, 'maxResponseBytes');
   const store = options.store;
   if (store !== undefined) {
     if (store === null || typeof store !== 'object' || typeof store.search !== 'function')
@@ -699,7 +710,7 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
   // Search the store: the queries are embedded (with the model's 'query' prompt when it has one,
   // like the CLI) and their nearest stored vectors returned, best first.
   if (store) {
-    app.post('/v1/search', async (request) => {
+    app.post('/v1/search', async (request, reply) => {
       const b = body(request);
       for (const k of Object.keys(b))
         if (!SEARCH_FIELDS.has(k)) throw invalid(`Unknown field '${k}'; known: ${[...SEARCH_FIELDS].join(', ')}.`, k);
@@ -729,22 +740,41 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
       const prompt = promptOf({ prompt_name: b.prompt_name ?? (Object.hasOwn(model.prompts, 'query') ? 'query' : undefined) });
       const prepared = await prepare(b.query, 'query', true, false, prompt);
       const rows = (await scheduler.submit(prepared.ids, await poolFrom(prompt))).map((row) => shape(row, model.dimension, true));
-      const results = await store.search(rows, { topK: topK as number, filter, include: include as ('text' | 'metadata')[] });
-      return {
-        object: 'list',
-        data: results.map((r, index) => ({
-          index,
-          results: Array.from(r.ids, (id, k) => ({
-            // A JSON number loses integers above 2^53: those ids are sent as strings.
-            id: id <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(id) : String(id),
-            score: r.scores[k],
-            ...(r.texts ? { text: r.texts[k] } : {}),
-            ...(r.metadata ? { metadata: r.metadata[k] } : {}),
-          })),
-        })),
-        model: typeof b.model === 'string' ? b.model : modelName,
-        usage: { prompt_tokens: prepared.tokens, total_tokens: prepared.tokens },
-      };
+      // The store is asked a page of queries at a time and each query's results are serialized as
+      // they come, so that what the server holds is one page of rows plus the answer so far, and
+      // an answer past maxResponseBytes stops at the first query that passes it.
+      const perPage = Math.max(1, Math.floor(SEARCH_PAGE_ROWS / (topK as number)));
+      const parts: string[] = [];
+      let bytes = 0;
+      for (let first = 0; first < rows.length; first += perPage) {
+        const page = rows.slice(first, first + perPage);
+        const results = await store.search(page, { topK: topK as number, filter, include: include as ('text' | 'metadata')[] });
+        for (const [k, r] of results.entries()) {
+          const part = JSON.stringify({
+            index: first + k,
+            results: Array.from(r.ids, (id, j) => ({
+              // A JSON number loses integers above 2^53: those ids are sent as strings.
+              id: id <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(id) : String(id),
+              score: r.scores[j],
+              ...(r.texts ? { text: r.texts[j] } : {}),
+              ...(r.metadata ? { metadata: r.metadata[j] } : {}),
+            })),
+          });
+          bytes += Buffer.byteLength(part) + 1;
+          if (bytes > maxResponseBytes)
+            throw new HttpError(
+              413,
+              `The results of the first ${first + k + 1} of ${rows.length} queries already pass the server's limit of ${maxResponseBytes} bytes per answer (maxResponseBytes): ask for fewer results ('top_k'), fewer fields ('include': []), or send fewer queries per request.`,
+              'invalid_request_error',
+              null,
+              'response_too_large',
+            );
+          parts.push(part);
+        }
+      }
+      const usage = { prompt_tokens: prepared.tokens, total_tokens: prepared.tokens };
+      reply.type('application/json; charset=utf-8');
+      return `{"object":"list","data":[${parts.join(',')}],"model":${JSON.stringify(typeof b.model === 'string' ? b.model : modelName)},"usage":${JSON.stringify(usage)}}`;
     });
   }
 

@@ -18,6 +18,8 @@ export const RANGES = {
   maxInputChars: [1, 1 << 30],
   bodyLimit: [1, 2 ** 31],
   maxPendingBytes: [1, 2 ** 40],
+  maxResponseBytes: [1024, 2 ** 28],
+  maxResponseMiB: [1, 256],
   drainTimeoutMs: [0, 3_600_000],
   requestTimeoutMs: [1, 3_600_000],
   port: [0, 65535],

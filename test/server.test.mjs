@@ -217,6 +217,61 @@ test('a failing store or an unexpected error tells the client nothing internal: 
   t.regex(body.error.message, /log/);
 });
 
+// A store of `count` passages of 4 KB, answering like PostgresStore; it counts the rows it was asked for.
+function fakeStore(dimension, count = 1000) {
+  const texts = Array.from({ length: count }, (_, i) => `passage ${i} `.padEnd(4096, 'lorem ipsum '));
+  const store = {
+    dimension,
+    rowsAsked: 0,
+    largestCall: 0,
+    async search(queries, { topK, include }) {
+      const k = Math.min(topK, count);
+      store.rowsAsked += queries.length * k;
+      store.largestCall = Math.max(store.largestCall, queries.length * k);
+      return queries.map((_, q) => ({
+        ids: BigUint64Array.from({ length: k }, (_, i) => BigInt((q + i) % count)),
+        scores: Float32Array.from({ length: k }, (_, i) => 1 - i / k),
+        ...(include.includes('text') ? { texts: Array.from({ length: k }, (_, i) => texts[(q + i) % count]) } : {}),
+        ...(include.includes('metadata') ? { metadata: Array.from({ length: k }, (_, i) => ({ n: (q + i) % count })) } : {}),
+      }));
+    },
+  };
+  return store;
+}
+
+test('/v1/search bounds its answer by bytes (413 response_too_large, naming the limit) and asks the store a page at a time', async (t) => {
+  const model = await Model.load(tinyModel());
+  t.teardown(() => model.dispose());
+  const store = fakeStore(model.dimension);
+  const app = await createServer(model, { store, maxResponseBytes: 8 << 20 });
+  t.teardown(() => app.close());
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  const search = (body) => fetch(`${url}/v1/search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  // 20 queries × 1000 results × 4 KB = 80 MB of answer against a limit of 8 MiB.
+  const queries = Array.from({ length: 20 }, (_, i) => `query ${i}`);
+  let r = await search({ query: queries, top_k: 1000 });
+  t.is(r.status, 413);
+  const { error } = await r.json();
+  t.is(error.code, 'response_too_large');
+  t.regex(error.message, /maxResponseBytes/);
+  t.true(store.rowsAsked <= 8000, `the store was asked for ${store.rowsAsked} rows before the refusal`);
+  t.true(store.largestCall <= 4096, `one store call asked for ${store.largestCall} rows`);
+  // Within the limit: the same answer as one call would give, in order, ids, scores and texts.
+  store.rowsAsked = 0;
+  r = await search({ query: queries, top_k: 50, include: ['text', 'metadata'], model: 'm' });
+  t.is(r.status, 200);
+  t.regex(r.headers.get('content-type'), /^application\/json/);
+  const body = await r.json();
+  t.deepEqual(Object.keys(body), ['object', 'data', 'model', 'usage']);
+  t.is(body.model, 'm');
+  t.is(body.data.length, 20);
+  t.deepEqual(body.data.map((d) => d.index), queries.map((_, i) => i));
+  t.is(body.data[7].results.length, 50);
+  t.deepEqual(body.data[7].results[3], { id: 10, score: Math.fround(1 - 3 / 50), text: `passage 10 `.padEnd(4096, 'lorem ipsum '), metadata: { n: 10 } });
+  t.is(store.rowsAsked, 1000);
+  await t.throwsAsync(createServer(model, { store, maxResponseBytes: 100 }), { instanceOf: sentvec.InvalidArgumentError, message: /1,024 to 268,435,456 for maxResponseBytes/ });
+});
+
 test('CORS is off by default and on when asked', async (t) => {
   const off = await start(t);
   const r1 = await fetch(`${off.url}/health`, { headers: { origin: 'https://example.org' } });

@@ -618,6 +618,11 @@ export function program(): Command {
         .argParser(ranged('maxInputMiB'))
         .default(64),
     )
+    .addOption(
+      new Option('--max-response-mib <n>', 'MiB of one /v1/search answer; a larger one gets 413')
+        .argParser(ranged('maxResponseMiB'))
+        .default(64),
+    )
     .option('-q, --quiet', 'no notices on stderr')
     .action(
       async (opts: {
@@ -640,6 +645,7 @@ export function program(): Command {
         drainTimeout: number;
         requestTimeout: number;
         maxPendingMib: number;
+        maxResponseMib: number;
         store?: string;
         table: string;
       }) => {
@@ -673,6 +679,7 @@ export function program(): Command {
           drainTimeoutMs: opts.drainTimeout,
           requestTimeoutMs: opts.requestTimeout,
           maxPendingBytes: opts.maxPendingMib * 2 ** 20,
+          maxResponseBytes: opts.maxResponseMib * 2 ** 20,
         });
         const address = await app.listen({ port: opts.port, host: opts.host });
         log(
