@@ -90,6 +90,21 @@ const QUIET_MS = 100;
 // Most bytes of a refused body read (and dropped) so that its client can read the refusal.
 const DISCARD_LIMIT = 256 * 1024 * 1024;
 
+const JSON_TYPE = 'application/json; charset=utf-8';
+// Answers are serialized this many elements at a time, with the event loop let in between: a
+// maximal answer in one piece (2,048 inputs' tokens or vectors) would hold it for hundreds of ms.
+const SERIALIZE_SLICE = 128;
+
+/** `items` as a JSON array, each element `toJson(item)`. */
+async function jsonArray<T>(items: readonly T[], toJson: (item: T, index: number) => unknown): Promise<string> {
+  const parts = new Array<string>(items.length);
+  for (let i = 0; i < items.length; i++) {
+    if (i > 0 && i % SERIALIZE_SLICE === 0) await new Promise(setImmediate);
+    parts[i] = JSON.stringify(toJson(items[i], i));
+  }
+  return `[${parts.join(',')}]`;
+}
+
 type ErrorType = 'invalid_request_error' | 'authentication_error' | 'rate_limit_error' | 'server_error' | 'not_found_error';
 
 class HttpError extends Error {
@@ -655,19 +670,17 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
           tokens: prepared.tokens,
         };
     if (prepared.truncated && !chunk) reply.header('x-sentvec-truncated-inputs', String(prepared.truncated));
-    return {
-      object: 'list',
-      data: rows.map((row, index) => {
-        const v = shape(row, dimensions, true);
-        return {
-          object: 'embedding',
-          index,
-          embedding: format === 'base64' ? Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') : Array.from(v),
-        };
-      }),
-      model: typeof b.model === 'string' ? b.model : modelName,
-      usage: { prompt_tokens: tokens, total_tokens: tokens },
-    };
+    const data = await jsonArray(rows, (row, index) => {
+      const v = shape(row, dimensions, true);
+      return {
+        object: 'embedding',
+        index,
+        embedding: format === 'base64' ? Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') : Array.from(v),
+      };
+    });
+    const usage = { prompt_tokens: tokens, total_tokens: tokens };
+    reply.type(JSON_TYPE);
+    return `{"object":"list","data":${data},"model":${JSON.stringify(typeof b.model === 'string' ? b.model : modelName)},"usage":${JSON.stringify(usage)}}`;
   });
 
   app.post('/embed', async (request, reply) => {
@@ -689,10 +702,11 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
       : await scheduler.submit(prepared.ids, await poolFrom(prompt));
     if (prepared.truncated && !chunk) reply.header('x-sentvec-truncated-inputs', String(prepared.truncated));
     const normalize = (b.normalize as boolean | undefined) ?? true;
-    return rows.map((row) => Array.from(shape(row, dimensions, normalize)));
+    reply.type(JSON_TYPE);
+    return jsonArray(rows, (row) => Array.from(shape(row, dimensions, normalize)));
   });
 
-  app.post('/tokenize', async (request) => {
+  app.post('/tokenize', async (request, reply) => {
     const b = body(request);
     const inputs = typeof b.inputs === 'string' ? [b.inputs] : b.inputs;
     if (!Array.isArray(inputs) || inputs.length === 0 || !inputs.every((x) => typeof x === 'string'))
@@ -701,7 +715,9 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
       throw invalid(`'inputs' has ${inputs.length} inputs; at most ${maxInputs} are allowed per request.`, 'inputs', 'too_many_inputs');
     (inputs as string[]).forEach((text, i) => checkText(text, 'inputs', i));
     const special = new Set(model.info.specialTokenIds);
-    return (await model.tokenize(inputs as string[])).map((t) => {
+    const tokenized = await model.tokenize(inputs as string[]);
+    reply.type(JSON_TYPE);
+    return jsonArray(tokenized, (t) => {
       const tokens = t.tokens;
       return Array.from(t.ids, (id, k) => ({ id, text: tokens[k], special: special.has(id) }));
     });
@@ -771,9 +787,12 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
             );
           parts.push(part);
         }
+        // A store answering without I/O (in memory, cached) would keep the event loop from
+        // /health and every other request until the last page: let them in between pages.
+        await new Promise(setImmediate);
       }
       const usage = { prompt_tokens: prepared.tokens, total_tokens: prepared.tokens };
-      reply.type('application/json; charset=utf-8');
+      reply.type(JSON_TYPE);
       return `{"object":"list","data":[${parts.join(',')}],"model":${JSON.stringify(typeof b.model === 'string' ? b.model : modelName)},"usage":${JSON.stringify(usage)}}`;
     });
   }
