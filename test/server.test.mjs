@@ -4,6 +4,7 @@ import http from 'node:http';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import OpenAI from 'openai';
+import { fakeStore } from './helpers/fake-store.mjs';
 import { tinyModel } from './helpers/models.mjs';
 import { sentvec, server } from './helpers/sentvec.mjs';
 
@@ -216,28 +217,6 @@ test('a failing store or an unexpected error tells the client nothing internal: 
   t.notRegex(body.error.message, /private_schema|\/srv\//);
   t.regex(body.error.message, /log/);
 });
-
-// A store of `count` passages of 4 KB, answering like PostgresStore; it counts the rows it was asked for.
-function fakeStore(dimension, count = 1000) {
-  const texts = Array.from({ length: count }, (_, i) => `passage ${i} `.padEnd(4096, 'lorem ipsum '));
-  const store = {
-    dimension,
-    rowsAsked: 0,
-    largestCall: 0,
-    async search(queries, { topK, include }) {
-      const k = Math.min(topK, count);
-      store.rowsAsked += queries.length * k;
-      store.largestCall = Math.max(store.largestCall, queries.length * k);
-      return queries.map((_, q) => ({
-        ids: BigUint64Array.from({ length: k }, (_, i) => BigInt((q + i) % count)),
-        scores: Float32Array.from({ length: k }, (_, i) => 1 - i / k),
-        ...(include.includes('text') ? { texts: Array.from({ length: k }, (_, i) => texts[(q + i) % count]) } : {}),
-        ...(include.includes('metadata') ? { metadata: Array.from({ length: k }, (_, i) => ({ n: (q + i) % count })) } : {}),
-      }));
-    },
-  };
-  return store;
-}
 
 test('/v1/search bounds its answer by bytes (413 response_too_large, naming the limit) and asks the store a page at a time', async (t) => {
   const model = await Model.load(tinyModel());
