@@ -118,12 +118,13 @@ test.serial('floods, slow and silent senders and maximal requests on every route
   t.true(flood.unauthenticated.every((s) => s === 401));
   t.true(flood.malformed.every((s) => s === 400));
 
-  // Slow senders (a byte every 100 ms) and silent ones (16 MiB announced, 12 bytes sent): an
+  // Silent senders (16 MiB announced, 12 bytes sent) and slow ones (a byte every 100 ms): an
   // honest request beside them is answered, a large one too.
-  await phase('50 slow + 50 silent senders', async () => {
-    const slow = Array.from({ length: 50 }, () => trickle(url, { announce: 1000, first: '{"input": "', everyMs: 100 }));
+  await phase('50 silent + 50 slow senders', async () => {
     const silent = Array.from({ length: 50 }, () => trickle(url, { announce: 16 * MiB, first: '{"input": "x' }));
-    await new Promise((r) => setTimeout(r, 1500));
+    await new Promise((r) => setTimeout(r, 500));
+    const slow = Array.from({ length: 50 }, () => trickle(url, { announce: 1000, first: '{"input": "', everyMs: 100 }));
+    await new Promise((r) => setTimeout(r, 1000));
     const small = await post(url, '/v1/embeddings', { input: 'an honest request' });
     const large = await post(url, '/v1/embeddings', { input: Array.from({ length: 100 }, (_, i) => words(i, 80_000)) });
     [...slow, ...silent].forEach((close) => close());
