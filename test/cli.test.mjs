@@ -82,6 +82,7 @@ test('errors are one line with a non-zero exit code and no stack trace (unless -
     [['serve', '--model', model, '--threads', '1000000'], /--threads <n>' argument '1000000' is invalid\. expected an integer from 1 to 256/, 2],
     [['serve', '--model', model, '--max-in-flight', '0'], /expected an integer from 1 to 64, not "0"/, 2],
     [['serve', '--model', model, '--drain-timeout', '-1'], /--drain-timeout <ms>' argument '-1' is invalid/, 2],
+    [['serve', '--model', model, '--max-response-mib', '300'], /--max-response-mib <n>' argument '300' is invalid\. expected an integer from 1 to 256/, 2],
     [['-i', join(dir, 'input.txt'), '--model', join(dir, 'no-such-model'), '-p', 'x'], /no such directory, and not a hub id/, 2],
     [['-i', join(dir, 'input.txt'), '--model', dir, '-p', 'x'], /config\.json/, 1],
     [['-i', join(dir, 'input.txt'), '--model', model, '--provider', 'gpu', '-p', 'x'], /expected cpu, cuda, tensorrt, coreml or nnapi/, 2],
