@@ -132,13 +132,13 @@ test.serial('two stateless servers answer /v1/search from one table, the same as
     // The database goes away: 503 with Retry-After, the server stays up, and answers again when it is back.
     cluster.stopServer('fast');
     const away = await search(servers[0].url, { query: 'x' });
+    const awayBody = await away.text();
+    cluster.startServer();
     t.is(away.status, 503);
     t.is(away.headers.get('retry-after'), '1');
-    const awayBody = await away.text();
     t.is(JSON.parse(awayBody).error.code, 'store_unavailable');
     t.false(awayBody.includes(cluster.socketDir), `the socket path stays in the server's log: ${awayBody}`);
     t.false(awayBody.includes('PGSQL'), awayBody);
-    cluster.startServer();
     t.is((await search(servers[0].url, { query: 'x' })).status, 200);
   } finally {
     for (const s of servers) s.child.kill('SIGTERM');
