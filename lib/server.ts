@@ -12,7 +12,7 @@ import { InvalidArgumentError, SentvecError, StoreConnectionError } from './erro
 import type { Model } from './model';
 import type { StoreSearchOptions, StoreSearchResult } from './postgres-store';
 import { type BatchEvent, normalizeRow, QueueFullError } from './scheduler';
-import { integerOption, optionsObject, rejectUnknownOptions } from './validate';
+import { describe, integerOption, optionsObject, rejectUnknownOptions } from './validate';
 
 /** Options of {@link createServer}. */
 export interface ServerOptions {
@@ -43,8 +43,11 @@ export interface ServerOptions {
   drainTimeoutMs?: number;
   /** Allow cross-origin requests from these origins (true: any). Default: off. */
   cors?: boolean | string | string[];
-  /** Log requests (fastify's logger). Default false. */
-  logger?: boolean;
+  /**
+   * true: log every request (fastify's logger, JSON lines on stdout); 'errors': only failures whose
+   * detail the client is not told (500, 503), as JSON lines on stderr. Default false.
+   */
+  logger?: boolean | 'errors';
   /**
    * Bytes of one POST /v1/search answer, 1,024 to 2^28; an answer that would be larger gets 413
    * `response_too_large` (the stored texts and metadata it returns are the user's, of any size).
@@ -233,6 +236,8 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
       'Expected printable ASCII characters (codes 32 to 126, no space at either end) for apiKey: a header cannot carry other characters reliably. Choose a key such as the output of `openssl rand -hex 32`.',
     );
   }
+  if (options.logger !== undefined && typeof options.logger !== 'boolean' && options.logger !== 'errors')
+    throw new InvalidArgumentError(`Expected true, false or 'errors' for logger but received ${describe(options.logger)}`);
   const modelName = options.modelName ?? 'sentvec';
   const maxInputs = options.maxInputs === undefined ? 2048 : integerOption(options.maxInputs, 'maxInputs');
   const maxInputChars = options.maxInputChars === undefined ? 100_000 : integerOption(options.maxInputChars, 'maxInputChars');
@@ -275,7 +280,7 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
       handler,
     );
   const app = Fastify({
-    logger: options.logger ?? false,
+    logger: options.logger === 'errors' ? { level: 'error', stream: process.stderr } : (options.logger ?? false),
     bodyLimit,
     return503OnClosing: false,
     forceCloseConnections: false,

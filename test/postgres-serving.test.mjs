@@ -139,6 +139,7 @@ test.serial('two stateless servers answer /v1/search from one table, the same as
     t.is(JSON.parse(awayBody).error.code, 'store_unavailable');
     t.false(awayBody.includes(cluster.socketDir), `the socket path stays in the server's log: ${awayBody}`);
     t.false(awayBody.includes('PGSQL'), awayBody);
+    t.true(servers[0].stderr().includes(cluster.socketDir), 'the server logs the detail on stderr');
     t.is((await search(servers[0].url, { query: 'x' })).status, 200);
   } finally {
     for (const s of servers) s.child.kill('SIGTERM');

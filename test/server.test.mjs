@@ -216,6 +216,7 @@ test('a failing store or an unexpected error tells the client nothing internal: 
   t.is(body.error.type, 'server_error');
   t.notRegex(body.error.message, /private_schema|\/srv\//);
   t.regex(body.error.message, /log/);
+  await t.throwsAsync(createServer(model, { logger: 'all' }), { instanceOf: sentvec.InvalidArgumentError, message: /true, false or 'errors' for logger/ });
 });
 
 test('/v1/search bounds its answer by bytes (413 response_too_large, naming the limit) and asks the store a page at a time', async (t) => {

@@ -680,6 +680,8 @@ export function program(): Command {
           requestTimeoutMs: opts.requestTimeout,
           maxPendingBytes: opts.maxPendingMib * 2 ** 20,
           maxResponseBytes: opts.maxResponseMib * 2 ** 20,
+          // What a client is not told of a failure (the database's socket path) the operator reads here.
+          logger: 'errors',
         });
         const address = await app.listen({ port: opts.port, host: opts.host });
         log(
