@@ -4,6 +4,7 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, w
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import protobuf from 'protobufjs';
 import { tinyModel } from './helpers/models.mjs';
 import { sentvec } from './helpers/sentvec.mjs';
 
@@ -145,6 +146,41 @@ test('a file that is not a SentencePiece model', async (t) => {
   t.is(missing.file, spm);
   rmSync(join(dir, 'tokenizer.json'));
   await t.throwsAsync(Model.load(dir), { instanceOf: ModelFileError, message: /cannot read .*sentencepiece\.bpe\.model/ });
+  await stillWorks(t);
+});
+
+// The model's normalization rules (normalizer_spec.precompiled_charsmap), replaced by appending
+// another normalizer_spec: protobuf merges it into the first, the later charsmap winning.
+function withCharsmap(dir, charsmap) {
+  const spm = join(dir, 'sentencepiece.bpe.model');
+  const spec = protobuf.Writer.create().uint32(26).fork().uint32(18).bytes(charsmap).ldelim().finish();
+  writeFileSync(spm, Buffer.concat([readFileSync(spm), spec]));
+  return spm;
+}
+const charsmap = (trieSize, units, outputs) => {
+  const header = Buffer.alloc(4);
+  header.writeUInt32LE(trieSize);
+  return Buffer.concat([header, Buffer.from(Uint32Array.from(units).buffer), Buffer.from(outputs)]);
+};
+
+test('damaged normalization rules in the SentencePiece model: a ModelFileError naming them, or rules that match nothing', async (t) => {
+  for (const [what, blob] of [
+    ['outputs that are not UTF-8', charsmap(4, [0], [0x61, 0xff, 0xfe, 0])],
+    ['a trie size that is not whole units', charsmap(6, [0, 0], [0x61, 0])],
+  ]) {
+    const dir = copyModel(t);
+    const spm = withCharsmap(dir, blob);
+    const err = await t.throwsAsync(Model.load(dir), { instanceOf: ModelFileError }, what);
+    t.is(err.file, spm);
+    t.regex(err.message, /normalization rules \(normalizer_spec\.precompiled_charsmap\) are malformed/);
+  }
+  // A trie whose units point outside it: every lookup ends there, and the text passes unchanged.
+  const dir = copyModel(t);
+  withCharsmap(dir, charsmap(8, [0xfffffc00, 0xffffffff], [0x61, 0]));
+  const damaged = await Model.load(dir);
+  const [ids] = await damaged.tokenize(['ﬁ①\u0301 still tokenized']);
+  t.true(ids.ids.length > 4);
+  damaged.dispose();
   await stillWorks(t);
 });
 

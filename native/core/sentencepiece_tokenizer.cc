@@ -7,6 +7,7 @@
 
 #include "aligned_text.h"
 #include "error.h"
+#include "precompiled_charsmap.h"
 #include "sentencepiece_model.pb.h"
 #include "sentencepiece_processor.h"
 #include "third_party/darts_clone/darts.h"
@@ -45,33 +46,11 @@ std::vector<int32_t> Decode(std::string_view text) {
   return cps;
 }
 
-// Characters that the XLM-R Precompiled normalizer (nmt_nfkc) deletes or turns into a space,
-// as transformers.js applies them.
-bool IsRemovedControl(int32_t c) {
-  return (c >= 0x01 && c <= 0x08) || c == 0x0B || (c >= 0x0E && c <= 0x1F) || c == 0x7F || c == 0x8F || c == 0x9F;
-}
-bool IsMappedToSpace(int32_t c) {
-  return c == 0x09 || c == 0x0A || c == 0x0C || c == 0x0D || c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200F) ||
-         c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x2581 || c == 0x3000 || c == 0xFEFF ||
-         c == 0xFFFD;
-}
 // ECMAScript WhiteSpace + LineTerminator: what String.prototype.trimEnd removes.
 bool IsJsWhitespace(int32_t c) {
   return c == 0x09 || c == 0x0A || c == 0x0B || c == 0x0C || c == 0x0D || c == 0x20 || c == 0xA0 || c == 0x1680 ||
          (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000 ||
          c == 0xFEFF;
-}
-
-std::string Nfkc(std::string_view text) {
-  if (text.empty()) return {};
-  utf8proc_uint8_t* out = nullptr;
-  const auto n =
-      utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(text.data()), static_cast<utf8proc_ssize_t>(text.size()),
-                   &out, static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT));
-  if (n < 0) throw Error(ErrorCode::InvalidArgument, utf8proc_errmsg(n));
-  std::string result(reinterpret_cast<char*>(out), static_cast<size_t>(n));
-  free(out);
-  return result;
 }
 
 std::string ReadFile(const std::string& path, const char* what) {
@@ -90,56 +69,6 @@ std::string ReadFile(const std::string& path, const char* what) {
 struct SentencePieceTokenizer::Trie {
   Darts::DoubleArray array;
 };
-
-// NFKC of `chunk` (bytes [from, to) of `src`) appended to `out` with the origin of its bytes.
-// NFKC is applied to the whole chunk, as before; for the origins the chunk is cut into units —
-// a starter and the marks after it, merged with the next unit wherever NFKC composes across them
-// (Hangul jamo, a few vowel signs) — whose NFKC, concatenated, must equal the whole one; each
-// unit's output comes from that unit's input. Should that ever not hold, the chunk's output comes
-// from the whole chunk.
-void SentencePieceTokenizer::AppendNfkc(const AlignedText& src, size_t from, size_t to, AlignedText* out) {
-  const std::string_view chunk = std::string_view(src.text).substr(from, to - from);
-  if (chunk.empty()) return;
-  const std::string whole = Nfkc(chunk);
-  if (!src.track) {
-    out->text += whole;
-    return;
-  }
-  // Starters (combining class 0) open a group; the marks after them stay in it.
-  std::vector<size_t> groups;
-  for (const auto& c : DecodeAt(chunk)) {
-    if (groups.empty() || utf8proc_get_property(c.cp)->combining_class == 0) groups.push_back(c.at);
-  }
-  groups.push_back(chunk.size());
-  // Units: runs of groups that NFKC treats apart from their neighbours. A unit stops growing at 64
-  // bytes, which only a pathological run of composing jamo reaches (then the final check decides).
-  struct Unit {
-    size_t from, to;
-    std::string nfkc;
-  };
-  std::vector<Unit> units;
-  for (size_t g = 0; g + 1 < groups.size(); ++g) {
-    const std::string_view group = chunk.substr(groups[g], groups[g + 1] - groups[g]);
-    std::string alone = Nfkc(group);
-    if (!units.empty() && units.back().to - units.back().from < 64) {
-      Unit& last = units.back();
-      std::string joined = Nfkc(chunk.substr(last.from, groups[g + 1] - last.from));
-      if (joined != last.nfkc + alone) {
-        last.to = groups[g + 1];
-        last.nfkc = std::move(joined);
-        continue;
-      }
-    }
-    units.push_back({groups[g], groups[g + 1], std::move(alone)});
-  }
-  std::string concatenated;
-  for (const auto& u : units) concatenated += u.nfkc;
-  if (concatenated != whole) {
-    out->Append(whole, src.begin[from], src.end[to - 1]);
-    return;
-  }
-  for (const auto& u : units) out->Append(u.nfkc, src.begin[from + u.from], src.end[from + u.to - 1]);
-}
 
 SentencePieceTokenizer::~SentencePieceTokenizer() = default;
 
@@ -198,6 +127,7 @@ std::unique_ptr<SentencePieceTokenizer> SentencePieceTokenizer::FromBytes(const 
 
   std::unique_ptr<SentencePieceTokenizer> tok(new SentencePieceTokenizer());
   tok->options_ = options;
+  tok->charsmap_ = PrecompiledCharsmap::Parse(proto.normalizer_spec().precompiled_charsmap(), path);
   // HF's XLM-R vocabulary: four specials, the spm pieces after <unk> <s> </s> (id = spm id + 1),
   // then <mask>.
   const int n = proto.pieces_size();
@@ -259,40 +189,18 @@ const std::string& SentencePieceTokenizer::IdToToken(int32_t id) const {
 }
 
 AlignedText SentencePieceTokenizer::Normalize(const AlignedText& src, size_t start, size_t length) const {
-  // The Precompiled step: drop controls, map space-like characters to " ", then NFKC, except that
-  // U+FF5E (full-width tilde) is kept and NFKC does not compose across it.
-  const std::string_view text = std::string_view(src.text).substr(start, length);
-  AlignedText cleaned;
-  cleaned.track = src.track;
-  cleaned.text.reserve(text.size());
-  for (const auto& c : DecodeAt(text)) {
-    if (IsRemovedControl(c.cp)) continue;
-    const uint32_t from = src.Begin(start + c.at), to = src.End(start + c.at + c.length - 1);
-    if (IsMappedToSpace(c.cp)) {
-      cleaned.Append(" ", from, to);
-    } else {
-      cleaned.Append(text.substr(c.at, c.length), from, to);
-    }
-  }
-  constexpr std::string_view kTilde = "\xEF\xBD\x9E";
-  AlignedText nfkc;
-  nfkc.track = src.track;
-  nfkc.text.reserve(cleaned.text.size());
-  size_t from = 0;
-  while (true) {
-    const size_t pos = cleaned.text.find(kTilde, from);
-    AppendNfkc(cleaned, from, pos == std::string::npos ? cleaned.text.size() : pos, &nfkc);
-    if (pos == std::string::npos) break;
-    nfkc.Append(kTilde, cleaned.Begin(pos), cleaned.End(pos));
-    from = pos + kTilde.size();
-  }
+  // The Precompiled step (the model's charsmap, cluster by cluster, as Rust applies it).
+  AlignedText mapped;
+  mapped.track = src.track;
+  mapped.text.reserve(length);
+  charsmap_.Apply(src, start, length, &mapped);
   // Replace(" {2,}", " ").
   AlignedText out;
   out.track = src.track;
-  out.text.reserve(nfkc.text.size());
-  for (size_t i = 0; i < nfkc.text.size(); ++i) {
-    if (nfkc.text[i] == ' ' && !out.text.empty() && out.text.back() == ' ') continue;
-    out.Append(std::string_view(nfkc.text).substr(i, 1), nfkc.Begin(i), nfkc.End(i));
+  out.text.reserve(mapped.text.size());
+  for (size_t i = 0; i < mapped.text.size(); ++i) {
+    if (mapped.text[i] == ' ' && !out.text.empty() && out.text.back() == ' ') continue;
+    out.Append(std::string_view(mapped.text).substr(i, 1), mapped.Begin(i), mapped.End(i));
   }
   return out;
 }

@@ -1,8 +1,9 @@
-// XLM-RoBERTa tokenization over a SentencePiece unigram model, reproducing the Hugging Face fast
-// tokenizer (tokenizer.json of an XLM-R model, as run by transformers.js and sentence-transformers):
-//   special-token split → Precompiled normalizer (NFKC + control/space rules) → collapse runs of
-//   spaces → Metaspace ("▁", prepended) → unigram Viterbi with HF's lattice rules → fuse unknowns
-//   → <s> … </s> with truncation that keeps both. Optionally each piece's range in the input.
+// XLM-RoBERTa tokenization over a SentencePiece unigram model, reproducing Hugging Face's Rust
+// tokenizer (tokenizer.json of an XLM-R model, as sentence-transformers runs it):
+//   special-token split → Precompiled normalizer (the model's charsmap, grapheme cluster by
+//   cluster: precompiled_charsmap.h) → collapse runs of spaces → Metaspace ("▁", prepended) →
+//   unigram Viterbi with HF's lattice rules → fuse unknowns → <s> … </s> with truncation that
+//   keeps both. Optionally each piece's range in the input.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "aligned_text.h"
+#include "precompiled_charsmap.h"
 #include "tokenizer.h"
 
 namespace sentvec {
@@ -46,7 +48,6 @@ class SentencePieceTokenizer : public Tokenizer {
 
  private:
   SentencePieceTokenizer() = default;
-  static void AppendNfkc(const AlignedText& src, size_t from, size_t to, AlignedText* out);
   AlignedText Normalize(const AlignedText& text, size_t start, size_t length) const;
   // Appends the pieces of one Metaspace-processed segment (and, when `spans` is given, each
   // piece's [begin, end) bytes in the segment); returns false once `limit` is exceeded.
@@ -55,6 +56,7 @@ class SentencePieceTokenizer : public Tokenizer {
   void Viterbi(std::string_view word, size_t at, std::vector<int32_t>* out, std::vector<uint32_t>* spans) const;
 
   SentencePieceOptions options_;
+  PrecompiledCharsmap charsmap_;
   std::vector<std::string> vocab_;
   std::vector<double> scores_;
   struct Trie;
