@@ -1,16 +1,18 @@
 // The tested models: for each real model of the XLM-R tokenizer family, a generated twin with its
 // repository's config files, vocabulary, layers and heads (scripts/model/generate.mjs REAL_MODELS,
 // testTwin). sentvec must read each as sentence-transformers does (architecture, position limit,
-// pooling, Normalize, max_seq_length, prompts) and match transformers.js on the same files: token
-// ids identical, vectors within 1e-5.
+// pooling, Normalize, max_seq_length, prompts) and match the references on the same files: token
+// ids identical to Hugging Face's Rust tokenizer (what Python runs), vectors within 1e-5 of
+// transformers.js running the model on those ids.
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { AutoModel, AutoTokenizer, Tensor, env, mean_pooling } from '@huggingface/transformers';
+import { AutoModel, Tensor, env, mean_pooling } from '@huggingface/transformers';
 import { parityCorpus } from './fixtures/parity-corpus.mjs';
 import { REAL_MODELS, ensureModel, testTwin } from '../scripts/model/generate.mjs';
+import { rustIds } from './helpers/rust-tokenizer.mjs';
 import { sentvec } from './helpers/sentvec.mjs';
 
 env.allowRemoteModels = false;
@@ -41,18 +43,6 @@ function denseLayer(dir) {
   return { weight: tensor('linear.weight'), bias: tensor('linear.bias') };
 }
 
-// transformers.js departs from Hugging Face's Rust tokenizer (what Python runs) in two ways these
-// texts meet: its BertNormalizer lower-cases with JavaScript's final-sigma rule and skips CJK
-// ideographs outside the BMP. The reference applies Rust's rules to the text first.
-function asRust(text, real) {
-  if (real.tokenizer !== 'wordpiece') return text;
-  let out = text.replace(/[\u{20000}-\u{2A6DF}\u{2A700}-\u{2B73F}\u{2B740}-\u{2B81F}\u{2B920}-\u{2CEAF}\u{2F800}-\u{2FA1F}]/gu, ' $& ');
-  // sentence-transformers' do_lower_case (Python's str.lower(), final sigma included) comes first.
-  if (real.doLowerCase) out = out.toLowerCase();
-  if (!real.cased) out = out.replace(/Σ/g, 'σ');
-  return out;
-}
-
 // SENTVEC_FULL_TWINS=1 runs the same checks on twins of the real widths (several GB; not in CI).
 const fullShape = process.env.SENTVEC_FULL_TWINS === '1';
 const twinDir = (id) => ensureModel(`twin-${id.replace('/', '_')}${fullShape ? '-full' : ''}`, testTwin(id, { fullShape }));
@@ -63,14 +53,10 @@ const texts = [...parityCorpus.filter((_, i) => i % 4 === 0), parityCorpus.slice
 
 async function reference(dir, id, maxSeqLength) {
   env.localModelPath = `${dirname(dir)}/`;
-  const tokenizer = await AutoTokenizer.from_pretrained(basename(dir));
   const real = REAL_MODELS[id];
   const model = await AutoModel.from_pretrained(basename(dir), { dtype: 'fp32', use_external_data_format: real.externalData === true });
-  // HF's fast tokenizer truncation (keep the start token, the first maxSeqLength − 2 pieces, the end token); see parity.test.mjs.
-  const ids = texts.map((text) => {
-    const all = tokenizer(asRust(text, real)).input_ids.tolist()[0].map(Number);
-    return all.length <= maxSeqLength ? all : [...all.slice(0, maxSeqLength - 1), all[all.length - 1]];
-  });
+  // Rust truncates as sentence-transformers does; do_lower_case lower-cases in Python first.
+  const ids = (await rustIds(dir, texts, { maxLength: maxSeqLength, lowerCase: real.doLowerCase === true })).map((r) => r.ids);
   const vectors = [];
   for (const [i, row] of ids.entries()) {
     const seq = row.length;
@@ -104,7 +90,7 @@ async function reference(dir, id, maxSeqLength) {
 }
 
 for (const id of Object.keys(REAL_MODELS)) {
-  test.serial(`${id}: read as sentence-transformers does, token ids and vectors equal transformers.js`, async (t) => {
+  test.serial(`${id}: read as sentence-transformers does, token ids equal Rust's, vectors transformers.js's`, async (t) => {
     const dir = twinDir(id);
     const real = REAL_MODELS[id];
     const want = expected[id];
