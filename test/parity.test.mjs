@@ -95,6 +95,7 @@ for (const [name, modelDir, lowerCase] of tokenizerModels) {
         mismatches.push(`${i} ${show(lines[i])} + ${show(lines[i + 1])}`);
       }
     }
+    t.log(`${pairs.length} pairs`);
     t.true(pairs.length > 500);
     t.deepEqual(mismatches, [], `${mismatches.length} of ${pairs.length} pairs differ:\n${mismatches.slice(0, 5).join('\n')}`);
     model.dispose();
