@@ -6,10 +6,10 @@ import { createHash } from 'node:crypto';
 import { cpus } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import type { DenseActivation, NativeDense, NativeModelConfig, NativeWordPiece, PoolingMode } from './binding';
-import { readSafetensors } from './safetensors';
+import { parseSafetensors } from './safetensors';
 import { binding } from './binding';
 import { cacheRoot } from './cache-dir';
-import { inside, ModelFolder, type ModelFileKind } from './model-file';
+import { ModelFolder, optionFile, type ModelFileKind } from './model-file';
 
 // The largest model that ONNX Runtime's format (a flatbuffer) can hold.
 const ORT_FORMAT_LIMIT = 2 ** 31;
@@ -270,7 +270,7 @@ async function readDense(files: ModelFolder, folder: string, modulesPath: string
       `cannot read ${weightsPath}: the Dense module's weights are missing; download ${folder}/model.safetensors`,
     );
   }
-  const tensors = await readSafetensors(weightsPath, weightBytes);
+  const tensors = parseSafetensors(weightsPath, weightBytes);
   const weight = tensors.get('linear.weight');
   const bias = tensors.get('linear.bias');
   if (!weight || weight.shape.length !== 2 || weight.shape[0] !== outFeatures || weight.shape[1] !== inFeatures)
@@ -617,11 +617,7 @@ export async function resolveModelDirectory(dir: string, options: LoadOptions): 
       throw new InvalidArgumentError(`Expected a file name for onnxFile but received ${describe(options.onnxFile)}`);
     if (options.precision !== undefined)
       throw new InvalidArgumentError('Expected onnxFile or precision, not both: onnxFile names the file itself');
-    onnxPath = resolve(root, options.onnxFile);
-    if (!inside(root, onnxPath))
-      throw new InvalidArgumentError(
-        `Expected a file inside the model folder ${root} for onnxFile but received ${describe(options.onnxFile)}`,
-      );
+    onnxPath = optionFile(root, options.onnxFile, 'onnxFile');
     // (A missing one is reported by the load itself.)
     await files.check(onnxPath, 'onnx');
   } else {

@@ -6,7 +6,8 @@
 import { constants } from 'node:fs';
 import { open, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { ModelFileError } from './errors';
+import { InvalidArgumentError, ModelFileError } from './errors';
+import { describe } from './validate';
 
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;
@@ -33,6 +34,14 @@ const READ_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
 export function inside(folder: string, path: string): boolean {
   const rel = relative(folder, path);
   return rel !== '' && rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
+}
+
+/** The absolute path of a file named by option `option`, which must lie inside the model folder `root`. */
+export function optionFile(root: string, name: string, option: string): string {
+  const path = resolve(root, name);
+  if (!inside(root, path))
+    throw new InvalidArgumentError(`Expected a file inside the model folder ${root} for ${option} but received ${describe(name)}`);
+  return path;
 }
 
 function megabytes(bytes: number): string {
@@ -90,8 +99,11 @@ export class ModelFolder {
     return { size: info.size };
   }
 
-  /** The bytes of the file at `path` (absolute, inside the folder); undefined when it does not exist. */
-  async read(path: string, kind: ModelFileKind): Promise<Buffer | undefined> {
+  /**
+   * The bytes of the file at `path` (absolute, inside the folder); undefined when it does not
+   * exist. `range`: only `length` bytes from `offset` (fewer when the file ends sooner).
+   */
+  async read(path: string, kind: ModelFileKind, range?: { offset: number; length: number }): Promise<Buffer | undefined> {
     const real = await this.#real(path);
     if (real === undefined) return undefined;
     let handle;
@@ -104,11 +116,13 @@ export class ModelFolder {
       const info = await handle.stat();
       if (!info.isFile()) throw this.#notFile(path);
       this.#checkSize(path, info.size, kind);
+      const offset = range?.offset ?? 0;
       // Never more than the size checked above, even should the file grow meanwhile.
-      const bytes = Buffer.allocUnsafe(info.size);
+      const bytes = Buffer.allocUnsafe(Math.max(0, Math.min(info.size - offset, range?.length ?? Infinity)));
       let filled = 0;
       while (filled < bytes.length) {
-        const { bytesRead } = await handle.read(bytes, filled, bytes.length - filled, filled);
+        // fs reads at most 2 GiB at once.
+        const { bytesRead } = await handle.read(bytes, filled, Math.min(bytes.length - filled, GiB), offset + filled);
         if (bytesRead === 0) break;
         filled += bytesRead;
       }

@@ -3,11 +3,12 @@
 // DynamicQuantizeMatMul (activations are quantized at run time by its integer kernels), and the
 // word-embedding table becomes int8 rows with per-row scales, dequantized after the lookup.
 // Everything else in the file is written back byte for byte.
-import { constants, createReadStream } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { writeFileAtomically } from './atomic-file';
 import { InvalidArgumentError, ModelFileError } from './errors';
+import { ModelFolder, optionFile } from './model-file';
 import { decode, encode, fieldsOf, int, msg, number, packedVarints, payload, ProtobufError, raw, str, text, type Field } from './protobuf';
 import { describe, integerOption, rejectUnknownOptions } from './validate';
 
@@ -83,7 +84,7 @@ function externalNumber(value: string | undefined, key: string, absent: number):
 
 // The float values of an initializer: raw_data, float_data or external data beside the model.
 // Problems are ProtobufErrors, which the caller names the tensor in.
-async function floats(fields: Field[], dims: number[], modelDir: string): Promise<Float32Array | undefined> {
+async function floats(fields: Field[], dims: number[], files: ModelFolder, modelDir: string): Promise<Float32Array | undefined> {
   const count = dims.reduce((a, b) => a * b, 1);
   const rawField = fields.find((f) => f.number === T.rawData);
   const copy = (bytes: Uint8Array) => {
@@ -110,31 +111,11 @@ async function floats(fields: Field[], dims: number[], modelDir: string): Promis
     const offset = externalNumber(entries.get('offset'), 'offset', 0);
     const length = externalNumber(entries.get('length'), 'length', count * 4);
     if (length !== count * 4 || length > MAX_TENSOR_BYTES) throw new ProtobufError(`external data of ${length} bytes for ${count} floats`);
-    let file;
-    try {
-      // Non-blocking, so that a FIFO in the weights' place fails the check below instead of hanging.
-      file = await open(join(modelDir, location), constants.O_RDONLY | constants.O_NONBLOCK);
-    } catch (err) {
-      throw new ProtobufError(
-        `cannot open its external data ${location} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
-      );
-    }
-    try {
-      const info = await file.stat();
-      if (!info.isFile()) throw new ProtobufError(`its external data ${location} is not a regular file`);
-      if (offset + length > info.size)
-        throw new ProtobufError(`its external data ends at byte ${offset + length} of ${location}, which holds ${info.size}`);
-      const bytes = new Uint8Array(length);
-      // fs reads at most 2 GiB at once.
-      for (let done = 0; done < length;) {
-        const { bytesRead } = await file.read(bytes, done, Math.min(length - done, 2 ** 30), offset + done);
-        if (bytesRead === 0) throw new ProtobufError(`${location} is shorter than its tensors say`);
-        done += bytesRead;
-      }
-      return copy(bytes);
-    } finally {
-      await file.close();
-    }
+    const bytes = await files.read(join(modelDir, location), 'onnxData', { offset, length });
+    if (bytes === undefined) throw new ProtobufError(`its external data ${location} does not exist`);
+    if (bytes.length !== length)
+      throw new ProtobufError(`its external data ends at byte ${offset + length} of ${location}, which is shorter`);
+    return copy(bytes);
   }
   return undefined;
 }
@@ -174,7 +155,7 @@ const LAYER_NAME = /(?:^|[^a-z])layers?[._/](\d+)(?![0-9])/i;
  */
 async function matmulLayers(
   candidates: { name: string; weight: Tensor }[],
-  root: string,
+  files: ModelFolder,
   source: string,
 ): Promise<{ layerOf: (i: number) => number; layers: number }> {
   const named = candidates.map((c) => {
@@ -186,7 +167,10 @@ async function matmulLayers(
     return { layerOf: (i) => named[i] ?? Infinity, layers: Math.max(...named.map((l) => (l === undefined ? 0 : l + 1))) };
   let layers: number | undefined;
   try {
-    const config = JSON.parse((await readRegularFile(join(root, 'config.json'))).toString('utf8')) as Record<string, unknown>;
+    const config = JSON.parse((await files.read(join(files.root, 'config.json'), 'json'))?.toString('utf8') ?? '') as Record<
+      string,
+      unknown
+    >;
     const n = config.num_hidden_layers ?? config.n_layers ?? config.num_layers;
     if (Number.isInteger(n) && (n as number) > 0) layers = n as number;
   } catch {
@@ -226,18 +210,6 @@ function externalFiles(graph: Field[], modelDir: string): Set<string> {
     }
   }
   return files;
-}
-
-// Opened non-blocking and checked to be a regular file: a FIFO or a device in a model file's place
-// is refused instead of hanging the read or reading without end.
-async function readRegularFile(path: string): Promise<Buffer> {
-  const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  try {
-    if (!(await handle.stat()).isFile()) throw new Error('not a regular file');
-    return await handle.readFile();
-  } finally {
-    await handle.close();
-  }
 }
 
 const OWN_MARK = Buffer.from('_sentvec_int8');
@@ -286,22 +258,24 @@ export async function quantizeModel(dir: string, options: QuantizeOptions = {}):
   rejectUnknownOptions(options, new Set(['onnxFile', 'output', 'embeddings', 'float32Layers']), 'quantizeModel()');
   const float32Layers = options.float32Layers === undefined ? 0 : integerOption(options.float32Layers, 'float32Layers');
   const root = resolve(dir);
-  const source = resolve(root, options.onnxFile ?? 'onnx/model.onnx');
+  const source = optionFile(root, options.onnxFile ?? 'onnx/model.onnx', 'onnxFile');
   const target = resolve(root, options.output ?? 'onnx/model_qint8.onnx');
   if (!target.endsWith('.onnx'))
     throw new InvalidArgumentError(
       `output must name an .onnx file (received ${JSON.stringify(options.output)}): the model's other files are never overwritten`,
     );
   await refuseModelFile(target, [source, `${source}_data`]);
-  let bytes: Uint8Array;
+  let files: ModelFolder;
   try {
-    bytes = await readRegularFile(source);
+    files = await ModelFolder.open(root);
   } catch (err) {
     throw new ModelFileError(
-      source,
-      `cannot read ${source} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); expected the float32 ONNX export`,
+      root,
+      `cannot read the model directory ${root} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
     );
   }
+  const bytes = await files.read(source, 'onnx');
+  if (bytes === undefined) throw new ModelFileError(source, `cannot read ${source} (ENOENT); expected the float32 ONNX export`);
   // A malformed tensor is named, so that the error says where in the file to look.
   const tensorPart = <R>(what: string, read: () => R): R => {
     try {
@@ -351,7 +325,7 @@ export async function quantizeModel(dir: string, options: QuantizeOptions = {}):
         ),
       );
       if (dims.length !== 2 || dataType !== FLOAT) return undefined;
-      const data = await floats(init.fields, dims, dirname(source)).catch((err: unknown) =>
+      const data = await floats(init.fields, dims, files, dirname(source)).catch((err: unknown) =>
         tensorPart(what, () => {
           throw err;
         }),
@@ -392,7 +366,7 @@ export async function quantizeModel(dir: string, options: QuantizeOptions = {}):
     }
     let layerOf: (i: number) => number = () => Infinity;
     if (float32Layers > 0) {
-      const found = await matmulLayers(candidates, root, source);
+      const found = await matmulLayers(candidates, files, source);
       if (float32Layers > found.layers)
         throw new InvalidArgumentError(`float32Layers is ${float32Layers}, but this model has ${found.layers} layers`);
       layerOf = found.layerOf;

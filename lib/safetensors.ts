@@ -1,8 +1,7 @@
 // The safetensors format, as sentence-transformers saves a Dense module's weights: an 8-byte
 // little-endian header length, a JSON header naming each tensor's dtype, shape and byte range, then
-// the raw little-endian data. Read here in full (Dense weights are a few MB), checked, and widened
-// to float32.
-import { readFile } from 'node:fs/promises';
+// the raw little-endian data. Parsed here from bytes the caller read whole (through ModelFolder, under
+// its size limit for Dense weights: they are a few MB), checked, and widened to float32.
 import { ModelFileError } from './errors';
 
 const WIDTH: Record<string, number> = { F64: 8, F32: 4, F16: 2, BF16: 2 };
@@ -19,19 +18,13 @@ function half(bits: number): number {
 }
 
 /**
- * The tensors of a safetensors file, as float32, with their shapes. Every problem is a
- * ModelFileError naming the file. `contents`: its bytes, when the caller has read them already.
+ * The tensors of the safetensors file at `path`, whose bytes are `bytes`, as float32, with their
+ * shapes. Every problem is a ModelFileError naming the file.
  */
-export async function readSafetensors(path: string, contents?: Buffer): Promise<Map<string, { shape: number[]; data: Float32Array }>> {
+export function parseSafetensors(path: string, bytes: Buffer): Map<string, { shape: number[]; data: Float32Array }> {
   const bad = (why: string): never => {
     throw new ModelFileError(path, `${path}: ${why}; the file may be truncated or corrupt: download it again`);
   };
-  let bytes: Buffer;
-  try {
-    bytes = contents ?? (await readFile(path));
-  } catch (err) {
-    throw new ModelFileError(path, `cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-  }
   if (bytes.length < 8) bad(`${bytes.length} bytes is shorter than a safetensors header`);
   const headerBytes = bytes.readBigUInt64LE(0);
   if (headerBytes > BigInt(bytes.length - 8) || headerBytes > 100n * 2n ** 20n) bad('the header length is larger than the file');

@@ -127,6 +127,16 @@ test('files over their kind\'s size limit are refused without being read', async
   const spm = join(dir, 'sentencepiece.bpe.model');
   truncateSync(spm, 64 * 2 ** 20 + 1);
   await t.throwsAsync(Model.load(dir), { instanceOf: ModelFileError, message: /sentencepiece\.bpe\.model is 67108865 bytes, more than the 64 MiB/ });
+  rmSync(spm);
+  cpSync(join(tinyModel(), 'sentencepiece.bpe.model'), spm);
+  // A Dense module's weights are read whole, so they too stop at their limit.
+  const modules = join(dir, 'modules.json');
+  writeFileSync(modules, JSON.stringify([...JSON.parse(readFileSync(modules, 'utf8')).slice(0, 2), { idx: 2, name: '2', path: '2_Dense', type: 'sentence_transformers.models.Dense' }]));
+  mkdirSync(join(dir, '2_Dense'));
+  writeFileSync(join(dir, '2_Dense/config.json'), JSON.stringify({ in_features: 32, out_features: 8, bias: true }));
+  writeFileSync(join(dir, '2_Dense/model.safetensors'), '');
+  truncateSync(join(dir, '2_Dense/model.safetensors'), 512 * 2 ** 20 + 1);
+  await t.throwsAsync(Model.load(dir), { instanceOf: ModelFileError, message: /2_Dense\/model\.safetensors is 536870913 bytes, more than the 512 MiB/ });
 });
 
 test('onnxFile outside the model folder is refused', async (t) => {

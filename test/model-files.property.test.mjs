@@ -15,7 +15,7 @@ import { buildOnnx } from '../scripts/model/onnx.mjs';
 
 const require = createRequire(import.meta.url);
 const pb = require('../dist/lib/protobuf.js');
-const { readSafetensors } = require('../dist/lib/safetensors.js');
+const { parseSafetensors } = require('../dist/lib/safetensors.js');
 const { quantizeModel } = require('../dist/lib/quantize.js');
 const { ModelFileError } = require('../dist/lib/errors.js');
 
@@ -221,9 +221,8 @@ const tensorInfo = fc.record(
   { requiredKeys: [] },
 );
 
-test('readSafetensors: random, generated and mutated files give tensors or a ModelFileError', async (t) => {
-  const dir = tmp(t);
-  const file = join(dir, 'model.safetensors');
+test('parseSafetensors: random, generated and mutated files give tensors or a ModelFileError', async (t) => {
+  const file = 'model.safetensors';
   const valid = [denseSafetensors(8, 4, 1), denseSafetensors(3, 5, 2)];
   let runs = 0;
   let read = 0;
@@ -252,9 +251,8 @@ test('readSafetensors: random, generated and mutated files give tensors or a Mod
   await fc.assert(
     fc.asyncProperty(input, async (bytes) => {
       runs++;
-      writeFileSync(file, bytes);
       try {
-        const tensors = await readSafetensors(file);
+        const tensors = parseSafetensors(file, Buffer.from(bytes));
         read++;
         for (const [, { shape, data }] of tensors) if (data.length !== shape.reduce((a, b) => a * b, 1)) throw new Error(`a ${shape} tensor of ${data.length} values`);
       } catch (err) {

@@ -114,7 +114,7 @@ test('quantizing a file that is not ONNX, or has nothing to quantize, is a Model
   execFileSync('mkfifo', [join(dir, 'onnx/fifo.onnx')]);
   symlinkSync('/dev/zero', join(dir, 'onnx/zero.onnx'));
   for (const onnxFile of ['onnx/fifo.onnx', 'onnx/zero.onnx'])
-    await t.throwsAsync(quantizeModel(dir, { onnxFile }), { instanceOf: ModelFileError, message: /cannot read .*\.onnx \(not a regular file\)/ }, onnxFile);
+    await t.throwsAsync(quantizeModel(dir, { onnxFile }), { instanceOf: ModelFileError, message: /\.onnx (is not a regular file|leads to \/dev\/zero, outside the model folder)/ }, onnxFile);
   await quantizeModel(dir);
   await t.throwsAsync(quantizeModel(dir, { onnxFile: 'onnx/model_qint8.onnx', output: 'onnx/again.onnx' }), {
     instanceOf: ModelFileError,
@@ -251,6 +251,30 @@ test('a field of the wrong wire type or an external length of 2^40 is a ModelFil
   const init = msg(5, [int(1, 2), int(1, 2), int(2, 1), str(8, 'W'), raw(9, new Uint8Array(16))]);
   writeFileSync(join(dir, 'model.onnx'), encode([int(1, 8), msg(7, [msg(1, [str(1, 'X'), str(1, 'W'), str(4, 'MatMul')]), init])]));
   await t.throwsAsync(quantizeModel(dir, { onnxFile: 'model.onnx', output: 'out.onnx' }), { instanceOf: ModelFileError, message: /no float32 MatMul weight/ });
+});
+
+test('the quantizer reads a model\'s files by the loader\'s rules: an export or external weights linked from outside the folder are refused', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sentvec-quantize-'));
+  const elsewhere = mkdtempSync(join(tmpdir(), 'sentvec-quantize-elsewhere-'));
+  t.teardown(() => {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(elsewhere, { recursive: true, force: true });
+  });
+  writeFileSync(join(elsewhere, 'w.bin'), new Uint8Array(16));
+  symlinkSync(join(elsewhere, 'w.bin'), join(dir, 'w.bin'));
+  writeFileSync(join(dir, 'model.onnx'), oneMatMul({ externalLength: 16 }));
+  await t.throwsAsync(quantizeModel(dir, { onnxFile: 'model.onnx', output: 'out.onnx' }), {
+    instanceOf: ModelFileError,
+    message: /w\.bin leads to .*w\.bin, outside the model folder/,
+  });
+  writeFileSync(join(elsewhere, 'model.onnx'), oneMatMul());
+  symlinkSync(join(elsewhere, 'model.onnx'), join(dir, 'linked.onnx'));
+  await t.throwsAsync(quantizeModel(dir, { onnxFile: 'linked.onnx', output: 'out.onnx' }), {
+    instanceOf: ModelFileError,
+    message: /linked\.onnx leads to .*model\.onnx, outside the model folder/,
+  });
+  await t.throwsAsync(quantizeModel(dir, { onnxFile: '../x.onnx', output: 'out.onnx' }), { instanceOf: InvalidArgumentError, message: /a file inside the model folder .* for onnxFile/ });
+  t.false(existsSync(join(dir, 'out.onnx')));
 });
 
 test('the output is never one of the model\'s files: not its config, weights or export, by another name or through a link', async (t) => {
