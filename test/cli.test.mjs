@@ -2,7 +2,7 @@
 // loop driven through a pseudo-terminal (util-linux `script`).
 import test from 'ava';
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -278,4 +278,45 @@ test('--long-inputs chunk embeds long sentences whole, in windows', async (t) =>
   t.true(Math.abs(hit.similarity - q.reduce((s, x, i) => s + x * d[i], 0)) < 1e-5);
   const bad = await run([...args, '--long-inputs', 'split']);
   t.is(bad.code, 2);
+});
+
+// The cache's one entry, as it stands on disk.
+function optimizedEntry(cache) {
+  const files = readdirSync(join(cache, 'optimized')).filter((f) => f.endsWith('.ort'));
+  if (files.length !== 1) return { files };
+  const { ino, mtimeMs, size } = statSync(join(cache, 'optimized', files[0]));
+  return { files, ino, mtimeMs, size };
+}
+
+// `sentvec serve` until it listens, then SIGTERM: its stderr.
+async function serveOnce(args, env) {
+  const child = spawn(process.execPath, [bin, 'serve', '--port', '0', ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += d; });
+  const exited = new Promise((r) => child.on('exit', (code) => r(code)));
+  const deadline = Date.now() + 30_000;
+  while (!/sentvec serving/.test(stderr) && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  child.kill('SIGTERM');
+  return { code: await exited, stderr };
+}
+
+test('--optimized-cache keeps the optimized model in the cache folder, and the next run (or serve restart) starts from it', async (t) => {
+  const dir = workdir(t);
+  const cache = join(dir, 'cache');
+  const args = ['-i', join(dir, 'input.txt'), '--model', model, '-p', 'When does the train leave?', '--optimized-cache'];
+  const first = await run(args, { env: { SENTVEC_CACHE: cache } });
+  t.is(first.code, 0, first.stderr);
+  t.notRegex(first.stderr, /optimized model from the cache/);
+  const written = optimizedEntry(cache);
+  t.is(written.files.length, 1, 'one cache entry after the first run');
+  const second = await run(args, { env: { SENTVEC_CACHE: cache } });
+  t.is(second.code, 0, second.stderr);
+  t.regex(second.stderr, /Using the optimized model from the cache\./);
+  t.is(second.stdout, first.stdout);
+  t.deepEqual(optimizedEntry(cache), written, 'read, not written again');
+  // serve finds the same entry (same model, same providers).
+  const served = await serveOnce(['--model', model, '--optimized-cache'], { SENTVEC_CACHE: cache });
+  t.is(served.code, 0, served.stderr);
+  t.regex(served.stderr, /Using the optimized model from the cache\.\n.*sentvec serving/s);
+  t.deepEqual(optimizedEntry(cache), written);
 });

@@ -57,6 +57,13 @@ function onnxChoice(options: { onnxFile?: string; precision?: 'float32' | 'int8'
   return options.precision ? { precision: options.precision } : {};
 }
 
+const OPTIMIZED_CACHE_HELP = 'keep the optimized model in the cache folder: later runs start in a fraction of the time';
+
+// Says where the session came from, so that a user can see the cache at work (or not).
+function cacheNotice(options: { quiet?: boolean; optimizedCache?: boolean }, model: Model) {
+  if (options.optimizedCache && model.info.fromCache) log(options, 'Using the optimized model from the cache.');
+}
+
 // The prompt options for one side of a search: the --*-prompt-name flag ('none': no prompt, not
 // even the model's default), else the first of `conventional` the model defines (sentence-
 // transformers' names), else the model's default prompt if it has one.
@@ -450,7 +457,8 @@ async function run(options: Options) {
     text = decodeText(bytes, options.input);
   }
   const { dir } = await resolveModel(options);
-  const model = await Model.load(dir, { providers: [provider], ...onnxChoice(options) });
+  const model = await Model.load(dir, { providers: [provider], ...onnxChoice(options), optimizedCache: options.optimizedCache ?? false });
+  cacheNotice(options, model);
   if (options.precision === 'int8') log(options, `Using ${model.onnxPath} (int8).`);
   try {
     // Checked before the corpus is embedded: a wrong flag should not cost a whole run.
@@ -514,6 +522,7 @@ export function program(): Command {
     .addOption(
       new Option('--max-input-mib <n>', 'refuse an input file larger than this many MiB').argParser(ranged('maxInputMiB')).default(256),
     )
+    .option('--optimized-cache', OPTIMIZED_CACHE_HELP)
     .option('-q, --quiet', 'no progress or notices on stderr')
     .option('--verbose', 'stack traces on errors')
     .action(async (options: Options) => run(options));
@@ -602,6 +611,7 @@ export function program(): Command {
     )
     .addOption(new Option('--max-in-flight <n>', 'batches in native code at once').argParser(ranged('maxInFlight')).default(1))
     .addOption(new Option('--threads <n>', 'ONNX Runtime intra-op threads (default: physical cores)').argParser(ranged('threads')))
+    .option('--optimized-cache', `${OPTIMIZED_CACHE_HELP} (here: restarts)`)
     .option('--spinning', 'let idle ONNX Runtime threads spin between batches (off for serving: they would take CPU from HTTP)')
     .addOption(
       new Option('--drain-timeout <ms>', 'on SIGTERM/SIGINT, how long requests in flight may take before every connection is closed')
@@ -641,6 +651,7 @@ export function program(): Command {
         maxInFlight: number;
         threads?: number;
         spinning?: boolean;
+        optimizedCache?: boolean;
         quiet?: boolean;
         drainTimeout: number;
         requestTimeout: number;
@@ -662,6 +673,7 @@ export function program(): Command {
           ...onnxChoice(opts),
           ...(opts.threads ? { threads: opts.threads } : {}),
           spinning: opts.spinning ?? false,
+          optimizedCache: opts.optimizedCache ?? false,
           scheduler: {
             maxBatchTokens: opts.maxBatchTokens,
             maxBatchSize: opts.maxBatchSize,
@@ -669,6 +681,7 @@ export function program(): Command {
             maxInFlight: opts.maxInFlight,
           },
         });
+        cacheNotice(opts, model);
         const store = opts.store ? await servingStore(model, dir, opts.store, opts.table) : undefined;
         const { createServer } = await import('../server');
         const app = await createServer(model, {
