@@ -82,6 +82,16 @@ interface Item {
   poolFrom: number;
 }
 
+// The arguments of one NativeModel.encodeTokens call for `items`: their ids back to back.
+function nativeBatch(items: readonly Item[]) {
+  const offsets = new Uint32Array(items.length + 1);
+  items.forEach((item, i) => (offsets[i + 1] = offsets[i] + item.ids.length));
+  const ids = new Int32Array(offsets[items.length]);
+  items.forEach((item, i) => ids.set(item.ids, offsets[i]));
+  const poolFrom = items.some((item) => item.poolFrom > 0) ? Uint32Array.from(items, (item) => item.poolFrom) : undefined;
+  return { ids, offsets, options: { batchSize: items.length, normalize: false, poolFrom } };
+}
+
 export class Scheduler {
   readonly options: Required<SchedulerOptions>;
   #native: NativeModel;
@@ -94,10 +104,9 @@ export class Scheduler {
   #timer: NodeJS.Timeout | undefined;
   #texts: TextRequest[] = [];
   #tokenizing = false;
-  /** Called after every batch (for metrics). */
-  onBatch: ((event: BatchEvent) => void) | undefined;
   // Each server on the model adds its own and removes only its own when it closes.
   #batchListeners = new Set<(event: BatchEvent) => void>();
+  #onBatch: ((event: BatchEvent) => void) | undefined;
   /** Called whenever the scheduler runs out of work (nothing queued, tokenizing or in flight). */
   onIdle: (() => void) | undefined;
 
@@ -107,7 +116,21 @@ export class Scheduler {
     this.options = schedulerOptions(options);
   }
 
-  /** Calls `listener` after every batch, beside onBatch, until removeBatchListener(listener). */
+  /**
+   * Called after every batch (for metrics): one batch listener, replaced by the next assignment.
+   * Where several parties listen, each should use addBatchListener instead.
+   */
+  get onBatch(): ((event: BatchEvent) => void) | undefined {
+    return this.#onBatch;
+  }
+
+  set onBatch(listener: ((event: BatchEvent) => void) | undefined) {
+    if (this.#onBatch) this.#batchListeners.delete(this.#onBatch);
+    this.#onBatch = listener;
+    if (listener) this.#batchListeners.add(listener);
+  }
+
+  /** Calls `listener` after every batch until removeBatchListener(listener). */
   addBatchListener(listener: (event: BatchEvent) => void): void {
     this.#batchListeners.add(listener);
   }
@@ -241,21 +264,13 @@ export class Scheduler {
     this.#queue.splice(0, taken);
     this.#queueLongest = 0;
     for (const item of this.#queue) if (item.ids.length > this.#queueLongest) this.#queueLongest = item.ids.length;
-    let total = 0;
-    for (const item of batch) total += item.ids.length;
-    this.#queuedTokens -= total;
-    const ids = new Int32Array(total);
-    const offsets = new Uint32Array(batch.length + 1);
-    batch.forEach((item, i) => {
-      ids.set(item.ids, offsets[i]);
-      offsets[i + 1] = offsets[i] + item.ids.length;
-    });
+    const { ids, offsets, options } = nativeBatch(batch);
+    this.#queuedTokens -= ids.length;
     this.#inFlight++;
     const started = performance.now();
     let running: Promise<Float32Array>;
     try {
-      const poolFrom = batch.some((item) => item.poolFrom > 0) ? Uint32Array.from(batch, (item) => item.poolFrom) : undefined;
-      running = this.#native.encodeTokens(ids, offsets, { batchSize: batch.length, normalize: false, poolFrom });
+      running = this.#native.encodeTokens(ids, offsets, options);
     } catch (err) {
       running = Promise.reject(err); // e.g. the model was disposed while inputs waited
     }
@@ -270,9 +285,7 @@ export class Scheduler {
               request.resolve(request.rows);
             }
           });
-          const event = { size: batch.length, paddedTokens: longest * batch.length, seconds: (performance.now() - started) / 1000 };
-          this.onBatch?.(event);
-          for (const listener of this.#batchListeners) listener(event);
+          this.#emitBatch({ size: batch.length, paddedTokens: longest * batch.length, seconds: (performance.now() - started) / 1000 });
         },
         (err) => this.#retryAlone(batch, err),
       )
@@ -284,6 +297,20 @@ export class Scheduler {
     // More than one batch waiting: start the next one now (up to maxInFlight).
     if (this.#ready()) this.#dispatch();
     else this.#schedule();
+  }
+
+  // A listener that throws neither stops the others nor the scheduler (whose requests are settled
+  // already): its error becomes a process warning.
+  #emitBatch(event: BatchEvent) {
+    for (const listener of this.#batchListeners) {
+      try {
+        listener(event);
+      } catch (err) {
+        process.emitWarning(`a batch listener threw: ${err instanceof Error ? err.message : String(err)}`, {
+          code: 'SENTVEC_BATCH_LISTENER',
+        });
+      }
+    }
   }
 
   // A failed batch that held several requests' inputs: each request runs again on its own (in
@@ -308,13 +335,9 @@ export class Scheduler {
     }
     for (const [request, items] of groups) {
       if (request.settled) continue;
-      const offsets = new Uint32Array(items.length + 1);
-      items.forEach((item, i) => (offsets[i + 1] = offsets[i] + item.ids.length));
-      const ids = new Int32Array(offsets[items.length]);
-      items.forEach((item, i) => ids.set(item.ids, offsets[i]));
-      const poolFrom = items.some((item) => item.poolFrom > 0) ? Uint32Array.from(items, (item) => item.poolFrom) : undefined;
+      const { ids, offsets, options } = nativeBatch(items);
       try {
-        const data = await this.#native.encodeTokens(ids, offsets, { batchSize: items.length, normalize: false, poolFrom });
+        const data = await this.#native.encodeTokens(ids, offsets, options);
         const d = this.#dimension;
         items.forEach(({ row }, i) => (request.rows[row] = data.subarray(i * d, (i + 1) * d)));
         request.remaining -= items.length;

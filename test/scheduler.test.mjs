@@ -91,3 +91,28 @@ test('scheduler options are checked: unknown keys and values outside their range
     await t.throwsAsync(Model.load(tinyModel(), { scheduler }), { instanceOf: sentvec.InvalidArgumentError, message }, JSON.stringify(scheduler));
   }
 });
+
+test('onBatch is one batch listener among the others, replaced by the next assignment; one that throws stops neither the rest nor the scheduler', async (t) => {
+  const model = await Model.load(tinyModel());
+  t.teardown(() => model.dispose());
+  const warnings = [];
+  const onWarning = (w) => warnings.push(w);
+  process.on('warning', onWarning);
+  t.teardown(() => process.off('warning', onWarning));
+  const seen = [];
+  model.scheduler.onBatch = () => {
+    throw new Error('metrics broke');
+  };
+  model.scheduler.addBatchListener((e) => seen.push(e.size));
+  t.is((await model.encode(['one', 'two'])).length, 2);
+  t.deepEqual(seen, [2], 'the listener after the throwing one still ran');
+  await new Promise((r) => setImmediate(r));
+  t.true(warnings.some((w) => w.code === 'SENTVEC_BATCH_LISTENER' && /metrics broke/.test(w.message)));
+  model.scheduler.onBatch = (e) => seen.push(-e.size);
+  await model.encode(['three']);
+  t.deepEqual(seen, [2, 1, -1], 'the throwing onBatch was replaced');
+  model.scheduler.onBatch = undefined;
+  t.is(model.scheduler.onBatch, undefined);
+  await model.encode(['four']);
+  t.deepEqual(seen, [2, 1, -1, 1]);
+});
