@@ -46,6 +46,13 @@ std::vector<int32_t> Decode(std::string_view text) {
   return cps;
 }
 
+// Characters that a Precompiled charsmap commonly turns into a space (nmt_nfkc's list): no
+// window is cut right after one. Only cut points use it; fewer cut points never change an id.
+bool MayMapToSpace(int32_t c) {
+  return c == 0x09 || c == 0x0A || c == 0x0C || c == 0x0D || c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200F) ||
+         c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x2581 || c == 0x3000 || c == 0xFEFF ||
+         c == 0xFFFD;
+}
 // ECMAScript WhiteSpace + LineTerminator: what String.prototype.trimEnd removes.
 bool IsJsWhitespace(int32_t c) {
   return c == 0x09 || c == 0x0A || c == 0x0B || c == 0x0C || c == 0x0D || c == 0x20 || c == 0xA0 || c == 0x1680 ||
@@ -145,6 +152,7 @@ std::unique_ptr<SentencePieceTokenizer> SentencePieceTokenizer::FromBytes(const 
     minScore = std::min(minScore, static_cast<double>(piece.score()));
     const auto pos = piece.piece().find(kMetaspace, 1);
     if (pos != std::string::npos) tok->wordsIndependent_ = false;
+    tok->longestPiece_ = std::max(tok->longestPiece_, piece.piece().size());
   }
   tok->vocab_.emplace_back(kMaskToken);
   tok->scores_.push_back(0.0);
@@ -205,103 +213,244 @@ AlignedText SentencePieceTokenizer::Normalize(const AlignedText& src, size_t sta
   return out;
 }
 
-void SentencePieceTokenizer::Viterbi(std::string_view word, size_t at, std::vector<int32_t>* out,
-                                     std::vector<uint32_t>* spans) const {
-  // HF's lattice: every vocabulary match starting at each character, plus an <unk> node of one
-  // character where no single-character piece exists; ties keep the node that starts earliest.
-  const size_t n = word.size();
-  constexpr double kUnset = -std::numeric_limits<double>::infinity();
+// The pieces of one segment (the Metaspace-processed text between two special tokens), fed window
+// by window as it is normalized. Hugging Face runs the unigram Viterbi over each word (from a "▁"
+// to the next; over the whole segment when a piece holds "▁" inside). Here it runs in parts, each
+// exactly as the whole would run it: a word's end starts a fresh lattice, as Hugging Face does; and
+// a position that no vocabulary match crosses, where every path through the lattice passes, ends
+// a part whose best path is then final, the next part starting from that position's score, so that
+// every sum and every tie is the one the whole lattice computes. Pieces come out as soon as they
+// are final: tokenization stops once the limit is passed, and only the text since the last such
+// position is kept (for a word that no position splits, the whole word: 16 bytes per byte).
+class SentencePieceTokenizer::Stream {
+ public:
+  Stream(const SentencePieceTokenizer& tok, std::vector<int32_t>* out, std::vector<uint32_t>* spans, size_t limit)
+      : tok_(tok), out_(out), spans_(spans), limit_(limit) {
+    text_.track = spans != nullptr;
+  }
+
+  // Appends normalized text (Normalize's output) to the open segment.
+  void Feed(const AlignedText& normalized) {
+    if (first_ == kNone) first_ = out_->size();
+    for (size_t i = 0; i < normalized.text.size(); ++i) {
+      const char ch = normalized.text[i];
+      // Normalize collapses runs of spaces within what it is given; this, across windows.
+      if (ch == ' ' && lastSpace_) continue;
+      // Metaspace: one "▁" prepended unless the text starts with a space (it stands for no
+      // character: an empty range where the text starts).
+      if (!started_ && ch != ' ') text_.Append(kMetaspace, normalized.Begin(0), normalized.Begin(0));
+      started_ = true;
+      text_.Append(ch == ' ' ? kMetaspace : std::string_view(&normalized.text[i], 1), normalized.Begin(i),
+                   normalized.End(i));
+      lastSpace_ = ch == ' ';
+    }
+  }
+
+  // Segments what the text fed so far decides (all of it when `finished`); false once the pieces
+  // are past the limit.
+  bool Process(bool finished) {
+    const std::string_view text = text_.text;
+    while (next_ < text.size()) {
+      const size_t b = next_;
+      size_t end = finished ? text.size() : kNone;
+      if (tok_.wordsIndependent_) {
+        if (wordEnd_ == kNone) {
+          wordEnd_ = text.find(kMetaspace, searchFrom_);
+          // Text is fed in whole characters: no "▁" is cut off at the end.
+          if (wordEnd_ == std::string_view::npos) wordEnd_ = kNone, searchFrom_ = text.size();
+        }
+        if (b == wordEnd_) {
+          if (!Emit(b, 0.0)) return false;
+          wordEnd_ = kNone;
+          searchFrom_ = b + kMetaspace.size();
+          continue;
+        }
+        if (wordEnd_ != kNone) end = wordEnd_;
+      }
+      if (end == kNone) {
+        // Every match from b must be in view before b is expanded.
+        if (text.size() - b < tok_.longestPiece_) break;
+        end = text.size();
+      }
+      if (b > base_ && reach_ <= b && b - base_ < best_.size() && best_[b - base_].id >= 0 &&
+          !Emit(b, best_[b - base_].score))
+        return false;
+      Expand(b, end);
+    }
+    Compact();
+    return true;
+  }
+
+  // Ends the segment; false once the pieces are past the limit.
+  bool Finish() {
+    bool within = Process(true);
+    if (within && text_.text.size() > base_) within = Emit(text_.text.size(), 0.0);
+    const bool track = text_.track;
+    text_ = AlignedText();
+    text_.track = track;
+    best_.clear();
+    started_ = lastSpace_ = false;
+    base_ = next_ = reach_ = searchFrom_ = 0;
+    wordEnd_ = first_ = kNone;
+    return within;
+  }
+
+ private:
+  static constexpr size_t kNone = std::numeric_limits<size_t>::max();
   struct Best {
     double score;
-    size_t begin;
-    int32_t id;
-    bool set;
+    uint32_t begin;  // relative to base_
+    int32_t id;      // -1: not reached yet
   };
-  // Reused across calls on the same thread: a call per word would otherwise allocate twice.
-  thread_local std::vector<Best> best;
-  thread_local std::vector<Darts::DoubleArray::result_pair_type> matches(64);
-  best.assign(n + 1, Best{kUnset, 0, 0, false});
-  best[0] = Best{0.0, 0, 0, true};
-  for (size_t b = 0; b < n;) {
-    const size_t charLen = std::min(Utf8Length(static_cast<unsigned char>(word[b])), n - b);
-    if (best[b].set) {
-      size_t found;
-      while ((found = trie_->array.commonPrefixSearch(word.data() + b, matches.data(), matches.size(), n - b)) >
-             matches.size()) {
-        matches.resize(found);
-      }
-      bool single = false;
-      auto relax = [&](size_t len, int32_t id, double score) {
-        const double candidate = best[b].score + score;
-        Best& e = best[b + len];
-        if (!e.set || candidate > e.score) e = Best{candidate, b, id, true};
-      };
-      for (size_t i = 0; i < found; ++i) {
-        const auto id = static_cast<int32_t>(matches[i].value);
-        relax(matches[i].length, id, scores_[static_cast<size_t>(id)]);
-        if (matches[i].length == charLen) single = true;
-      }
-      if (!single) relax(charLen, kUnkId, scores_[kUnkId]);
-    }
-    b += charLen;
-  }
-  std::vector<size_t> ends;
-  for (size_t e = n; e > 0; e = best[e].begin) ends.push_back(e);
-  for (auto it = ends.rbegin(); it != ends.rend(); ++it) {
-    const int32_t id = best[*it].id;
-    // fuse_unk: a run of unknown pieces is one <unk>.
-    if (id == kUnkId && !out->empty() && out->back() == kUnkId) {
-      if (spans) spans->back() = static_cast<uint32_t>(at + *it);
-      continue;
-    }
-    out->push_back(id);
-    if (spans) {
-      spans->push_back(static_cast<uint32_t>(at + best[*it].begin));
-      spans->push_back(static_cast<uint32_t>(at + *it));
-    }
-  }
-}
 
-bool SentencePieceTokenizer::AppendPieces(std::string_view segment, size_t limit, std::vector<int32_t>* out,
-                                          std::vector<uint32_t>* spans) const {
-  // Unknown pieces fuse within a segment only: a sentinel keeps them from fusing with a
-  // preceding <unk> special token.
-  const size_t base = out->size();
-  out->push_back(-1);
-  if (spans) spans->insert(spans->end(), {0, 0});
-  bool within = true;
-  if (!wordsIndependent_) {
-    Viterbi(segment, 0, out, spans);
-  } else {
-    for (size_t start = 0; start < segment.size() && within;) {
-      size_t next = segment.find(kMetaspace, start + kMetaspace.size());
-      if (next == std::string_view::npos) next = segment.size();
-      Viterbi(segment.substr(start, next - start), start, out, spans);
-      within = out->size() - base - 1 <= limit;
-      start = next;
+  void Expand(size_t b, size_t end) {
+    const std::string_view text = text_.text;
+    const size_t charLen = std::min(Utf8Length(static_cast<unsigned char>(text[b])), end - b);
+    if (best_.empty()) best_.push_back(Best{0.0, 0, 0});
+    const size_t at = b - base_;
+    if (at < best_.size() && best_[at].id >= 0) {
+      const double score = best_[at].score;
+      size_t found;
+      while ((found = tok_.trie_->array.commonPrefixSearch(text.data() + b, matches_.data(), matches_.size(),
+                                                           end - b)) > matches_.size()) {
+        matches_.resize(found);
+      }
+      // HF's lattice: every vocabulary match starting here, plus an <unk> node of one character
+      // where no single-character piece exists; ties keep the node that starts earliest.
+      auto relax = [&](size_t len, int32_t id, double pieceScore) {
+        if (best_.size() <= at + len) best_.resize(at + len + 1, Best{0.0, 0, -1});
+        const double candidate = score + pieceScore;
+        Best& e = best_[at + len];
+        if (e.id < 0 || candidate > e.score) e = Best{candidate, static_cast<uint32_t>(at), id};
+        reach_ = std::max(reach_, b + len);
+      };
+      bool single = false;
+      for (size_t i = 0; i < found; ++i) {
+        const auto id = static_cast<int32_t>(matches_[i].value);
+        relax(matches_[i].length, id, tok_.scores_[static_cast<size_t>(id)]);
+        if (matches_[i].length == charLen) single = true;
+      }
+      if (!single) relax(charLen, kUnkId, tok_.scores_[kUnkId]);
     }
+    next_ = b + charLen;
   }
-  out->erase(out->begin() + static_cast<std::ptrdiff_t>(base));
-  if (spans)
-    spans->erase(spans->begin() + static_cast<std::ptrdiff_t>(2 * base),
-                 spans->begin() + static_cast<std::ptrdiff_t>(2 * base + 2));
-  return out->size() - base <= limit;
+
+  // Appends the best path's pieces up to `at`, where the next part starts, with `score`.
+  bool Emit(size_t at, double score) {
+    std::vector<size_t> ends;
+    for (size_t e = at - base_; e > 0; e = best_[e].begin) ends.push_back(e);
+    for (auto it = ends.rbegin(); it != ends.rend(); ++it) {
+      const int32_t id = best_[*it].id;
+      const size_t from = base_ + best_[*it].begin, to = base_ + *it;
+      // fuse_unk: a run of unknown pieces is one <unk> (within a segment: not with a preceding
+      // <unk> special token).
+      if (id == kUnkId && out_->size() > first_ && out_->back() == kUnkId) {
+        if (spans_) spans_->back() = text_.End(to - 1);
+        continue;
+      }
+      out_->push_back(id);
+      if (spans_) spans_->insert(spans_->end(), {text_.Begin(from), text_.End(to - 1)});
+    }
+    base_ = reach_ = at;
+    best_.assign(1, Best{score, 0, 0});
+    return out_->size() <= limit_;
+  }
+
+  // Drops the text before the current part once it is most of what is held.
+  void Compact() {
+    if (base_ < 4096 || base_ < text_.text.size() / 2) return;
+    text_.text.erase(0, base_);
+    if (text_.track) {
+      text_.begin.erase(text_.begin.begin(), text_.begin.begin() + static_cast<std::ptrdiff_t>(base_));
+      text_.end.erase(text_.end.begin(), text_.end.begin() + static_cast<std::ptrdiff_t>(base_));
+    }
+    next_ -= base_;
+    reach_ -= base_;
+    if (wordEnd_ != kNone) wordEnd_ -= base_;
+    // No "▁" lies before next_ in the current word (it would have ended it).
+    searchFrom_ = std::max(searchFrom_, base_) - base_;
+    base_ = 0;
+  }
+
+  const SentencePieceTokenizer& tok_;
+  std::vector<int32_t>* out_;
+  std::vector<uint32_t>* spans_;
+  const size_t limit_;
+  size_t first_ = kNone;  // out_->size() where the segment's pieces start
+  AlignedText text_;      // the segment's Metaspace-processed bytes, from the last compaction on
+  bool started_ = false;  // whether the segment has text yet
+  bool lastSpace_ = false;
+  size_t base_ = 0;         // where the current part of the lattice starts, in text_
+  size_t next_ = 0;         // the next position to expand
+  size_t reach_ = 0;        // the furthest end of a match from the part's expanded positions
+  size_t wordEnd_ = kNone;  // with words apart: where the current word ends, once seen
+  size_t searchFrom_ = 0;   // where to look for it
+  std::vector<Best> best_;  // by position - base_
+  std::vector<Darts::DoubleArray::result_pair_type> matches_ = std::vector<Darts::DoubleArray::result_pair_type>(64);
+};
+
+namespace {
+const std::vector<std::string> kSpecialStrings = {"<s>", "<pad>", "</s>", "<unk>", "<mask>"};
+
+bool IsCjk(int32_t c) {
+  // CJK ideographs, hiragana, katakana, Hangul syllables: never the second character of a
+  // composition, never cased, nothing a special token holds.
+  return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) || (c >= 0x3041 && c <= 0x3096) ||
+         (c >= 0x30A1 && c <= 0x30FA) || (c >= 0xAC00 && c <= 0xD7A3);
+}
+}  // namespace
+
+// A cut point is a place where the text before and after it are normalized apart exactly as
+// together: the character after it is a space, a printable ASCII character or a CJK one, at a grapheme-cluster boundary
+// (the charsmap is applied cluster by cluster, so no replacement reaches across it); the character before it is no
+// whitespace (so the whitespace that <mask> strips before it is never split off), no Σ when lower-casing (its final
+// form looks at the next character), and no special token is cut.
+bool SentencePieceTokenizer::IsCutPoint(std::string_view input, size_t cut) const {
+  auto decode = [&](size_t at) {
+    utf8proc_int32_t cp = -1;
+    utf8proc_iterate(reinterpret_cast<const utf8proc_uint8_t*>(input.data() + at),
+                     static_cast<utf8proc_ssize_t>(input.size() - at), &cp);
+    return cp;
+  };
+  const int32_t cp = decode(cut), prev = decode(CharStart(input, cut - 1));
+  if (cp < 0 || prev < 0) return false;
+  if (!(cp == 0x20 || (cp >= 0x21 && cp <= 0x7E) || IsCjk(cp))) return false;
+  if (IsJsWhitespace(prev) || MayMapToSpace(prev) || (options_.doLowerCase && prev == 0x3A3)) return false;
+  if (!utf8proc_grapheme_break(prev, cp)) return false;
+  return !SpansSpecial(input, cut, kSpecialStrings, options_.doLowerCase);
 }
 
 Encoding SentencePieceTokenizer::Encode(std::string_view input, size_t maxLength, bool withOffsets) const {
   if (maxLength < 2) throw Error(ErrorCode::InvalidArgument, "maxLength must be at least 2");
-  AlignedText lowered;
-  if (options_.doLowerCase) {
-    lowered = PythonLower(input, withOffsets);
-  } else {
-    lowered = Unchanged(input, withOffsets);
-  }
-  const std::string_view utf8 = lowered.text;
   const size_t limit = maxLength - 2;
   std::vector<int32_t> pieces;
   // With offsets: per piece, its [begin, end) bytes in the input.
   std::vector<uint32_t> ranges;
   std::vector<uint32_t>* spans = withOffsets ? &ranges : nullptr;
+  Stream stream(*this, &pieces, spans, limit);
+
+  // Window by window, each cut at a cut point: the pieces are those of the whole input, and the
+  // windows after the one that passes the limit are never read.
+  bool within = true;
+  for (size_t pos = 0; pos < input.size() && within;) {
+    size_t cut = std::min(input.size(), pos + std::max<size_t>(windowBytes_, 1));
+    while (cut < input.size() && ((static_cast<unsigned char>(input[cut]) & 0xC0) == 0x80 || !IsCutPoint(input, cut)))
+      ++cut;
+    within = EncodeWindow(input, pos, cut, limit, &stream, &pieces, spans);
+    pos = cut;
+  }
+  if (within) stream.Finish();
+  return Frame(std::move(pieces), std::move(ranges), limit, specialIds(), withOffsets, input.size());
+}
+
+bool SentencePieceTokenizer::EncodeWindow(std::string_view input, size_t pos, size_t cut, size_t limit, Stream* stream,
+                                          std::vector<int32_t>* pieces, std::vector<uint32_t>* spans) const {
+  const std::string_view window = input.substr(pos, cut - pos);
+  AlignedText lowered =
+      options_.doLowerCase ? PythonLower(window, spans != nullptr) : Unchanged(window, spans != nullptr);
+  for (auto& b : lowered.begin) b += static_cast<uint32_t>(pos);
+  for (auto& e : lowered.end) e += static_cast<uint32_t>(pos);
+  const std::string_view utf8 = lowered.text;
 
   // Split on the special tokens' text, left to right; <mask> (lstrip) eats whitespace before it.
   struct Section {
@@ -341,42 +490,19 @@ Encoding SentencePieceTokenizer::Encode(std::string_view input, size_t maxLength
     }
   }
 
-  bool within = true;
   for (const auto& section : sections) {
     if (section.special >= 0) {
-      pieces.push_back(section.special);
+      if (!stream->Finish()) return false;
+      pieces->push_back(section.special);
       if (spans)
         spans->insert(spans->end(), {lowered.Begin(section.start), lowered.End(section.start + section.length - 1)});
-      if (pieces.size() > limit) within = false;
+      if (pieces->size() > limit) return false;
     } else if (section.length > 0) {
-      const AlignedText normalized = Normalize(lowered, section.start, section.length);
-      if (normalized.text.empty()) continue;
-      // Metaspace: spaces become "▁", and one is prepended unless already there (it stands for
-      // no character: an empty range where the text starts).
-      AlignedText segment;
-      segment.track = withOffsets;
-      segment.text.reserve(normalized.text.size() + 8);
-      if (normalized.text[0] != ' ') segment.Append(kMetaspace, normalized.Begin(0), normalized.Begin(0));
-      for (size_t i = 0; i < normalized.text.size(); ++i) {
-        const char ch = normalized.text[i];
-        segment.Append(ch == ' ' ? kMetaspace : std::string_view(&normalized.text[i], 1), normalized.Begin(i),
-                       normalized.End(i));
-      }
-      const size_t first = pieces.size();
-      within =
-          AppendPieces(segment.text, limit - std::min(limit, pieces.size()), &pieces, spans) && pieces.size() <= limit;
-      if (spans) {
-        // Segment bytes → input bytes.
-        for (size_t k = first; k < pieces.size(); ++k) {
-          const uint32_t b = (*spans)[2 * k], e = (*spans)[2 * k + 1];
-          (*spans)[2 * k] = segment.Begin(b);
-          (*spans)[2 * k + 1] = segment.End(e - 1);
-        }
-      }
+      stream->Feed(Normalize(lowered, section.start, section.length));
+      if (!stream->Process(false)) return false;
     }
-    if (!within) break;
   }
-  return Frame(std::move(pieces), std::move(ranges), limit, specialIds(), withOffsets, input.size());
+  return true;
 }
 
 }  // namespace sentvec

@@ -49,11 +49,12 @@ class SentencePieceTokenizer : public Tokenizer {
  private:
   SentencePieceTokenizer() = default;
   AlignedText Normalize(const AlignedText& text, size_t start, size_t length) const;
-  // Appends the pieces of one Metaspace-processed segment (and, when `spans` is given, each
-  // piece's [begin, end) bytes in the segment); returns false once `limit` is exceeded.
-  bool AppendPieces(std::string_view segment, size_t limit, std::vector<int32_t>* out,
-                    std::vector<uint32_t>* spans) const;
-  void Viterbi(std::string_view word, size_t at, std::vector<int32_t>* out, std::vector<uint32_t>* spans) const;
+  class Stream;
+  // Whether the input may be cut before byte `cut` (see IsCutPoint in the .cc).
+  bool IsCutPoint(std::string_view input, size_t cut) const;
+  // Tokenizes bytes [pos, cut) of `input` into `stream`; false once the pieces are past `limit`.
+  bool EncodeWindow(std::string_view input, size_t pos, size_t cut, size_t limit, Stream* stream,
+                    std::vector<int32_t>* pieces, std::vector<uint32_t>* spans) const;
 
   SentencePieceOptions options_;
   PrecompiledCharsmap charsmap_;
@@ -61,9 +62,10 @@ class SentencePieceTokenizer : public Tokenizer {
   std::vector<double> scores_;
   struct Trie;
   std::unique_ptr<Trie> trie_;
-  // True when no piece holds "▁" after its first character: then words can be segmented one at a
-  // time (same result as the whole segment) and long inputs stop as soon as the limit is reached.
+  // True when no piece holds "▁" after its first character: then words are segmented one at a
+  // time, as Hugging Face's Metaspace pre-tokenizer splits them.
   bool wordsIndependent_ = true;
+  size_t longestPiece_ = 4;  // bytes of the longest vocabulary entry, at least a character's 4
 };
 
 }  // namespace sentvec

@@ -48,6 +48,28 @@ class Tokenizer {
   virtual SpecialIds specialIds() const = 0;
   // Every id that stands for a special token rather than text (the above, <mask> / [MASK], …).
   virtual std::vector<int32_t> specialTokenIds() const = 0;
+
+  // Encode reads its input window by window: a window ends at the first cut point (a place where
+  // cutting cannot change any id, see the implementations) at least this many bytes after its
+  // start, and tokenization stops at the first window that brings the pieces past the limit. So
+  // the working memory is bounded by the window (not the input), and a 100 MB input truncated to
+  // 128 tokens reads about one window. Tests and fuzzers set it small to cut at every cut point
+  // (before any Encode: Encode may run on several threads).
+  void SetWindowBytes(size_t bytes) { windowBytes_ = bytes; }
+
+ protected:
+  size_t windowBytes_ = size_t{1} << 16;
 };
+
+// Whether an occurrence of one of `specials` in `text` (after Python's str.lower() when
+// `lowerCase`, as the tokenizers match them) holds both the character before byte `cut` and the
+// one at it: then the input may not be cut there.
+bool SpansSpecial(std::string_view text, size_t cut, const std::vector<std::string>& specials, bool lowerCase);
+
+// The start of the character that holds byte `i` of UTF-8 `text` (i itself when it starts one).
+inline size_t CharStart(std::string_view text, size_t i) {
+  while (i > 0 && i < text.size() && (static_cast<unsigned char>(text[i]) & 0xC0) == 0x80) --i;
+  return i;
+}
 
 }  // namespace sentvec

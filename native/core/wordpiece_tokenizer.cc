@@ -208,14 +208,51 @@ void WordPieceTokenizer::AppendWord(const std::string& text, size_t from, size_t
   }
 }
 
+// A cut point is a place where the text before and after it are tokenized apart exactly as
+// together: the character after it ends a word (whitespace that the normalizer keeps, ASCII
+// punctuation, a CJK ideograph when those are split out) and starts anew everything the normalizer
+// does per character (it is no mark, and NFD never moves one across it); the character before it
+// is no Σ when lower-casing (its final form looks at the next character); and no added token is cut.
+bool WordPieceTokenizer::IsCutPoint(std::string_view input, size_t cut) const {
+  utf8proc_int32_t cp = -1, prev = -1;
+  utf8proc_iterate(reinterpret_cast<const utf8proc_uint8_t*>(input.data() + cut),
+                   static_cast<utf8proc_ssize_t>(input.size() - cut), &cp);
+  const size_t before = CharStart(input, cut - 1);
+  utf8proc_iterate(reinterpret_cast<const utf8proc_uint8_t*>(input.data() + before),
+                   static_cast<utf8proc_ssize_t>(input.size() - before), &prev);
+  if (cp < 0 || prev < 0) return false;
+  const bool ends = (IsWhitespace(cp) && !IsControl(cp)) || (cp < 0x80 && IsPunctuation(cp)) ||
+                    (options_.handleChineseChars && IsChinese(cp));
+  if (!ends || (options_.doLowerCase && prev == 0x3A3)) return false;
+  return !SpansSpecial(input, cut, options_.specialTokens, options_.doLowerCase);
+}
+
 Encoding WordPieceTokenizer::Encode(std::string_view input, size_t maxLength, bool withOffsets) const {
   if (maxLength < 2) throw Error(ErrorCode::InvalidArgument, "maxLength must be at least 2");
   const size_t limit = maxLength - 2;
   std::vector<int32_t> pieces;
   std::vector<uint32_t> ranges;  // per piece, [begin, end) bytes of the input (withOffsets)
   std::vector<uint32_t>* spans = withOffsets ? &ranges : nullptr;
+  // Window by window, each cut at a cut point: the pieces are those of the whole input, and the
+  // windows after the one that passes the limit are never read.
+  for (size_t pos = 0; pos < input.size() && pieces.size() <= limit;) {
+    size_t cut = std::min(input.size(), pos + std::max<size_t>(windowBytes_, 1));
+    while (cut < input.size() && ((static_cast<unsigned char>(input[cut]) & 0xC0) == 0x80 || !IsCutPoint(input, cut)))
+      ++cut;
+    EncodeWindow(input, pos, cut, limit, &pieces, spans);
+    pos = cut;
+  }
+  return Frame(std::move(pieces), std::move(ranges), limit, ids_, withOffsets, input.size());
+}
 
-  const AlignedText source = options_.doLowerCase ? PythonLower(input, withOffsets) : Unchanged(input, withOffsets);
+void WordPieceTokenizer::EncodeWindow(std::string_view input, size_t pos, size_t cut, size_t limit,
+                                      std::vector<int32_t>* piecesOut, std::vector<uint32_t>* spans) const {
+  std::vector<int32_t>& pieces = *piecesOut;
+  const bool withOffsets = spans != nullptr;
+  const std::string_view window = input.substr(pos, cut - pos);
+  AlignedText source = options_.doLowerCase ? PythonLower(window, withOffsets) : Unchanged(window, withOffsets);
+  for (auto& b : source.begin) b += static_cast<uint32_t>(pos);
+  for (auto& e : source.end) e += static_cast<uint32_t>(pos);
   const std::string_view raw = source.text;
   // Added tokens first, on the raw text: at each position the longest one that matches.
   auto special = [&](size_t i) -> std::pair<int32_t, size_t> {
@@ -270,8 +307,6 @@ Encoding WordPieceTokenizer::Encode(std::string_view input, size_t maxLength, bo
     start = i;
   }
   if (pieces.size() <= limit) text(start, raw.size());
-
-  return Frame(std::move(pieces), std::move(ranges), limit, ids_, withOffsets, input.size());
 }
 
 }  // namespace sentvec

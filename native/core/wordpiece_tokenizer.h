@@ -54,6 +54,12 @@ class WordPieceTokenizer : public Tokenizer {
   void AppendWord(const std::string& text, size_t from, size_t to, std::vector<int32_t>* ids,
                   std::vector<uint32_t>* spans) const;
 
+  // Whether the input may be cut before byte `cut` (see the .cc).
+  bool IsCutPoint(std::string_view input, size_t cut) const;
+  // Tokenizes bytes [pos, cut) of `input`, appending to `pieces` until they are past `limit`.
+  void EncodeWindow(std::string_view input, size_t pos, size_t cut, size_t limit, std::vector<int32_t>* pieces,
+                    std::vector<uint32_t>* spans) const;
+
   WordPieceOptions options_;
   std::unordered_map<std::string, int32_t> index_;
   SpecialIds ids_;
