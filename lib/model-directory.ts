@@ -322,6 +322,18 @@ export function int8Files(): string[] {
   ];
 }
 
+// model.max_input_chars_per_word: words longer than this are one unknown token (Hugging Face's
+// default 100 when absent).
+function maxInputCharsPerWord(value: unknown, file: string): number {
+  if (value === undefined || value === null) return 100;
+  if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > 1_000_000)
+    throw new ModelFileError(
+      file,
+      `${file}: model.max_input_chars_per_word is ${JSON.stringify(value)}; expected an integer from 1 to 1000000 (Hugging Face writes 100)`,
+    );
+  return value as number;
+}
+
 // The name of a special token in tokenizer_config.json: a string, or an AddedToken object.
 function tokenName(value: unknown, fallback: string): string {
   if (typeof value === 'string') return value;
@@ -414,7 +426,7 @@ async function readWordPiece(
         endToken,
         padToken: tokenName(tc.pad_token, '[PAD]'),
         continuingPrefix: typeof model.continuing_subword_prefix === 'string' ? model.continuing_subword_prefix : '##',
-        maxInputCharsPerWord: Number.isInteger(model.max_input_chars_per_word) ? (model.max_input_chars_per_word as number) : 100,
+        maxInputCharsPerWord: maxInputCharsPerWord(model.max_input_chars_per_word, jsonPath),
         specialTokens,
       },
     };
