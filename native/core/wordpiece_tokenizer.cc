@@ -79,7 +79,10 @@ std::unique_ptr<WordPieceTokenizer> WordPieceTokenizer::Create(WordPieceOptions 
   if (options.maxInputCharsPerWord == 0) options.maxInputCharsPerWord = 100;
   tok->index_.reserve(options.vocab.size());
   // As Hugging Face builds it from vocab.txt: a token listed twice keeps its last id.
-  for (size_t i = 0; i < options.vocab.size(); ++i) tok->index_[options.vocab[i]] = static_cast<int32_t>(i);
+  for (size_t i = 0; i < options.vocab.size(); ++i) {
+    tok->index_[options.vocab[i]] = static_cast<int32_t>(i);
+    tok->longestToken_ = std::max(tok->longestToken_, options.vocab[i].size());
+  }
   auto id = [&](const std::string& token, const char* role) {
     auto it = tok->index_.find(token);
     if (it == tok->index_.end()) {
@@ -183,9 +186,14 @@ void WordPieceTokenizer::AppendWord(const std::string& text, size_t from, size_t
   const size_t before = ids->size(), spansBefore = spans ? spans->size() : 0;
   std::string candidate;
   for (size_t start = 0; start < cps.size();) {
-    // Longest match first, shrinking one character at a time.
+    // Longest match first, shrinking one character at a time, from the longest candidate that a
+    // token could be (a model's max_input_chars_per_word may allow words of a million characters).
+    const size_t prefix = start > 0 ? options_.continuingPrefix.size() : 0;
+    auto bytesTo = [&](size_t end) { return (end < cps.size() ? cps[end].at : word.size()) - cps[start].at; };
+    size_t top = start;
+    while (top < cps.size() && prefix + bytesTo(top + 1) <= longestToken_) ++top;
     bool found = false;
-    for (size_t end = cps.size(); end > start; --end) {
+    for (size_t end = top; end > start; --end) {
       candidate.clear();
       if (start > 0) candidate = options_.continuingPrefix;
       const size_t a = cps[start].at, b = end < cps.size() ? cps[end].at : word.size();

@@ -62,6 +62,7 @@ class WordPieceTokenizer : public Tokenizer {
 
   WordPieceOptions options_;
   std::unordered_map<std::string, int32_t> index_;
+  size_t longestToken_ = 0;  // bytes
   SpecialIds ids_;
   std::vector<int32_t> specialIds_;  // of options_.specialTokens
 };
