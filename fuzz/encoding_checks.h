@@ -1,11 +1,13 @@
 // What every tokenizer's encoding must satisfy, for the tokenizer fuzzers: within the length
 // limit, framed by the start and end ids, every id in the vocabulary; with offsets, the same ids
-// and, per id, an ordered range inside the input. A broken rule aborts (the fuzzer's crash).
+// and, per id, an ordered range inside the input; and reading the text window by window changes
+// nothing. A broken rule aborts (the fuzzer's crash).
 #pragma once
 
 #include <cstdlib>
 #include <string_view>
 
+#include "../native/core/error.h"
 #include "../native/core/tokenizer.h"
 
 inline void CheckEncoding(const sentvec::Tokenizer& tok, std::string_view text, size_t maxLength) {
@@ -23,5 +25,21 @@ inline void CheckEncoding(const sentvec::Tokenizer& tok, std::string_view text, 
     const uint32_t begin = traced.offsets[2 * k], end = traced.offsets[2 * k + 1];
     if (begin > end || end > text.size()) std::abort();
     if (k > 0 && (begin < traced.offsets[2 * k - 2] || end < traced.offsets[2 * k - 1])) std::abort();
+  }
+}
+
+// `cut` is `whole` set to read 1-byte windows (Tokenizer::SetWindowBytes), so that it cuts the text
+// at every cut point: the same ids, truncation and offsets as `whole`, which reads it in one window.
+inline void CheckWindows(const sentvec::Tokenizer& whole, const sentvec::Tokenizer& cut, std::string_view text,
+                         size_t maxLength) {
+  for (bool offsets : {false, true}) {
+    sentvec::Encoding expected;
+    try {
+      expected = whole.Encode(text, maxLength, offsets);
+    } catch (const sentvec::Error&) {
+      continue;  // invalid UTF-8, which reading by windows may stop before
+    }
+    const auto got = cut.Encode(text, maxLength, offsets);
+    if (got.ids != expected.ids || got.truncated != expected.truncated || got.offsets != expected.offsets) std::abort();
   }
 }

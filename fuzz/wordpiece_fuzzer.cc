@@ -1,7 +1,8 @@
 // libFuzzer target: any bytes as text through the WordPiece tokenizer (BertNormalizer, special
 // tokens, BertPreTokenizer, greedy WordPiece, truncation), uncased, cased and with Python's
 // lower-casing first, at a length limit taken from the input; with offsets, the same ids and, per
-// id, an ordered range inside the input. The vocabulary comes from SENTVEC_FUZZ_WORDPIECE
+// id, an ordered range inside the input; read in one window or cut at every cut point, the same
+// encoding. The vocabulary comes from SENTVEC_FUZZ_WORDPIECE
 // (a vocab.txt; scripts/fuzz.sh sets it).
 #include <cstdint>
 #include <cstdlib>
@@ -15,7 +16,7 @@
 #include "encoding_checks.h"
 
 namespace {
-std::unique_ptr<sentvec::WordPieceTokenizer> variants[3];
+std::unique_ptr<sentvec::WordPieceTokenizer> variants[3], cuts[3];
 }
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
@@ -25,11 +26,15 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   sentvec::WordPieceOptions options;
   for (std::string line; std::getline(in, line);) options.vocab.push_back(line);
   options.specialTokens = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
-  variants[0] = sentvec::WordPieceTokenizer::Create(options, path);
-  options.lowercase = options.stripAccents = false;
-  variants[1] = sentvec::WordPieceTokenizer::Create(options, path);
-  options.doLowerCase = true;
-  variants[2] = sentvec::WordPieceTokenizer::Create(options, path);
+  for (int i = 0; i < 3; ++i) {
+    if (i == 1) options.lowercase = options.stripAccents = false;
+    if (i == 2) options.doLowerCase = true;
+    variants[i] = sentvec::WordPieceTokenizer::Create(options, path);
+    cuts[i] = sentvec::WordPieceTokenizer::Create(options, path);
+    // One window for the whole input (fuzz inputs are at most 64 KiB), and 1-byte windows.
+    variants[i]->SetWindowBytes(size_t{1} << 20);
+    cuts[i]->SetWindowBytes(1);
+  }
   return 0;
 }
 
@@ -37,9 +42,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const size_t maxLength = 2 + data[0];
   const auto& tok = *variants[data[0] % 3];
+  const auto& cut = *cuts[data[0] % 3];
   const std::string_view text(reinterpret_cast<const char*>(data + 1), size - 1);
   try {
     CheckEncoding(tok, text, maxLength);
+    CheckWindows(tok, cut, text, maxLength);
   } catch (const sentvec::Error&) {
     // A typed error (e.g. invalid UTF-8) is an answer, not a bug.
   }

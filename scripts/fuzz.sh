@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # Fuzzes the native parsers with libFuzzer under AddressSanitizer + UBSan: both tokenizers (any
-# bytes as text), the SentencePiece model loader, and the index file loader (fuzz/*.cc).
+# bytes as text), the SentencePiece model loader, the WordPiece vocabulary and options, and the
+# index file loader (fuzz/*.cc).
 #   bash scripts/fuzz.sh [seconds per target, default 60] [target …]
 # Each target first replays fuzz/regressions/<target>/ (every crash ever found), then fuzzes for
-# the given time from fuzz/corpus/<target>/ plus seeds generated here (the test model's
-# SentencePiece model, saved indexes of every precision). A crash is copied into
-# fuzz/regressions/<target>/ (commit it) and the script exits 1. Builds go to build-fuzz/.
+# the given time from fuzz/corpus/<target>/ plus seeds generated here (the test models'
+# SentencePiece model and WordPiece vocabulary, saved indexes of every precision). A crash is
+# copied into fuzz/regressions/<target>/ (commit it) and the script exits 1. Builds go to build-fuzz/.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(tokenizer wordpiece sentencepiece_model index_file)
+[ ${#targets[@]} -gt 0 ] || targets=(tokenizer wordpiece wordpiece_vocab sentencepiece_model index_file)
 out=build-fuzz
 log() { printf '[sentvec fuzz] %s\n' "$*" >&2; }
 
@@ -63,9 +64,13 @@ done
 seeds=$out/seeds
 model=$(node --input-type=module -e "import('./scripts/model/generate.mjs').then((m) => console.log(m.ensureModel('tiny')))")
 wordpiece=$(node --input-type=module -e "import('./scripts/model/generate.mjs').then((m) => console.log(m.ensureModel('tiny-wordpiece-uncased', { architecture: 'bert', tokenizer: 'wordpiece', cased: false, vocabSize: 6000, maxPositions: 512, maxSeqLength: 128 })))")
-mkdir -p "$seeds/sentencepiece_model" "$seeds/index_file" "$seeds/tokenizer" "$seeds/wordpiece"
+mkdir -p "$seeds/sentencepiece_model" "$seeds/index_file" "$seeds/tokenizer" "$seeds/wordpiece" "$seeds/wordpiece_vocab"
 cp "$model/sentencepiece.bpe.model" "$seeds/sentencepiece_model/tiny.model"
 cp fuzz/corpus/tokenizer/* "$seeds/wordpiece/" 2>/dev/null || true
+# wordpiece_vocab: 4 bytes of options (uncased BertNormalizer, default roles, the first 5 lines as
+# added tokens, 100 characters a word), then the vocabulary, whole and its first 300 lines.
+{ printf '\x0f\x00\x1f\x64'; cat "$wordpiece/vocab.txt"; } >"$seeds/wordpiece_vocab/uncased"
+{ printf '\x2a\x00\x00\x08'; head -n 300 "$wordpiece/vocab.txt"; } >"$seeds/wordpiece_vocab/cased-300"
 node -e "
 const { Index } = require('.');
 (async () => {
