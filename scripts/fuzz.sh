@@ -16,10 +16,12 @@ targets=("$@")
 out=build-fuzz
 log() { printf '[sentvec fuzz] %s\n' "$*" >&2; }
 
-if ! command -v clang++ >/dev/null; then
+# clang alone (without recommends) lacks the sanitizer and libFuzzer runtimes: libclang-rt-dev.
+probe='extern "C" int LLVMFuzzerTestOneInput(const char*, unsigned long) { return 0; }'
+if ! command -v clang++ >/dev/null || ! clang++ -fsanitize=address,undefined,fuzzer -x c++ - -o /dev/null <<<"$probe" 2>/dev/null; then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  log "installing clang (libFuzzer)"
-  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends clang >/dev/null
+  log "installing clang and its runtimes (libFuzzer, sanitizers)"
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends clang libclang-rt-dev >/dev/null
 fi
 [ -f deps/sentencepiece/.stamp-0.1.97 ] || bash install/deps.sh
 sanitize="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
