@@ -3,9 +3,13 @@
 // to: 1.6 GB for 50 MB). Each measure runs in a fresh process, as peak RSS is per process.
 import test from 'ava';
 import { execFile } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ensureModel } from '../scripts/model/generate.mjs';
 import { tinyModel } from './helpers/models.mjs';
+import { sentvec } from './helpers/sentvec.mjs';
 
 const root = createRequire(import.meta.url).resolve('..');
 const MiB = 1024 * 1024;
@@ -36,16 +40,15 @@ const bytes = 50 * 1000 * 1000;
 // 64 MiB; whole-input normalization took some 30 bytes per byte.
 const bound = 2 * bytes + 64 * MiB;
 
+const wordPieceModel = () =>
+  ensureModel('tiny-wordpiece-uncased', { architecture: 'bert', tokenizer: 'wordpiece', cased: false, vocabSize: 6000, maxPositions: 512, maxSeqLength: 128 });
+
 const cases = [
   ['SentencePiece, words', tinyModel, "'alpha beta gamma delta '"],
   // No space for 600 KB at a time: windows end at CJK characters.
   ['SentencePiece, Japanese without spaces', tinyModel, "'日本語の文章です。東京は大きい都市だ。'.repeat(20000) + ' '"],
   ['SentencePiece, one 50 MB word', tinyModel, "'a'"],
-  [
-    'WordPiece',
-    () => ensureModel('tiny-wordpiece-uncased', { architecture: 'bert', tokenizer: 'wordpiece', cased: false, vocabSize: 6000, maxPositions: 512, maxSeqLength: 128 }),
-    "'The Quick brown fox, 日本語. '",
-  ],
+  ['WordPiece', wordPieceModel, "'The Quick brown fox, 日本語. '"],
 ];
 for (const [name, dir, unit] of cases) {
   test.serial(`a 50 MB input truncated to the model's length is tokenized in bounded memory: ${name}`, async (t) => {
@@ -56,3 +59,20 @@ for (const [name, dir, unit] of cases) {
     t.true(grownKiB * 1024 < bound, `peak RSS grew by ${Math.round(grownKiB / 1024)} MiB (bound ${Math.round(bound / MiB)} MiB)`);
   });
 }
+
+// WordPiece matches a word longest candidate first: trying every candidate, not only those as
+// long as a token can be, made a word of n characters cost n³ (a 20,000-character word: hours)
+// once a model's max_input_chars_per_word lets such words be split.
+test('a word of 20,000 characters, split because max_input_chars_per_word allows it, tokenizes at once', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sentvec-long-word-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  cpSync(wordPieceModel(), dir, { recursive: true });
+  const json = JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8'));
+  json.model.max_input_chars_per_word = 1000000;
+  writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(json));
+  const model = await sentvec.Model.load(dir);
+  t.teardown(() => model.dispose());
+  const { tokens, truncated } = await model.tokenize('x'.repeat(20000));
+  t.true(truncated);
+  t.deepEqual(tokens, ['[CLS]', 'x', ...Array(125).fill('##x'), '[SEP]']);
+});
