@@ -6,8 +6,9 @@ import { describe, integerOption, rejectUnknownOptions } from './validate';
 import { Embeddings } from './embeddings';
 import { DisposedError, InvalidArgumentError } from './errors';
 import { CallOrder } from './call-order';
+import { includeOption, type Ids, type Metric, type SearchResult, type VectorSearchOptions, type VectorStore } from './search-contract';
 
-export type Metric = 'cosine' | 'dot';
+export type { Ids, Metric, SearchResult } from './search-contract';
 export type Precision = 'f32' | 'int8' | 'binary';
 
 /** Options of `new Index()`. */
@@ -30,14 +31,8 @@ export interface IndexOptions {
   threads?: number;
 }
 
-/** Ids: non-negative integers (numbers up to 2^53 − 1, or bigints up to 2^64 − 1). */
-export type Ids =
-  readonly (number | bigint)[] | BigUint64Array | BigInt64Array | Uint32Array | Int32Array | Uint16Array | Uint8Array | Float64Array;
-
-/** Options of `index.search()`. */
-export interface SearchOptions {
-  /** Results per query, 1 to 4,294,967,295; fewer when the index (or the filter) holds fewer vectors. Default 10. */
-  topK?: number;
+/** Options of `index.search()`: the contract's (`include` returns nothing here: an Index keeps no texts or metadata), and `oversample`. */
+export interface SearchOptions extends Pick<VectorSearchOptions, 'topK' | 'include'> {
   /**
    * Restrict the search to these ids (ids not in the index are ignored), or to the ids whose bit
    * is set in a bitmap (bit i is `bitmap[i >> 3] >> (i & 7) & 1`).
@@ -50,19 +45,11 @@ export interface SearchOptions {
   oversample?: number;
 }
 
-/** The results of one query, best first (ties: lower id first). */
-export interface SearchResult {
-  /** Ids of the nearest vectors. `corpus[ids[i]]` works: bigint indexes are property keys too. */
-  ids: BigUint64Array;
-  /** Their scores: cosine similarity or dot product (int8 / binary without rescore: approximations). */
-  scores: Float32Array;
-}
-
 /** Vectors as `add` and `search` take them: one flat Float32Array, an array of rows, or `encode()`'s result. */
 export type Vectors = Float32Array | readonly Float32Array[] | Embeddings;
 
 const INDEX_OPTIONS = new Set(['dimension', 'metric', 'precision', 'rescore', 'threads']);
-const SEARCH_OPTIONS = new Set(['topK', 'filter', 'oversample']);
+const SEARCH_OPTIONS = new Set(['topK', 'filter', 'oversample', 'include']);
 const U64_MAX = (1n << 64n) - 1n;
 // Set only while Index.load() constructs the wrapper of the index it read.
 let adopting: NativeIndex | undefined;
@@ -126,6 +113,7 @@ export function flatten(vectors: Vectors, dimension: number, name: string, owner
  * over `threads`. Calls take effect in the order they were made, awaited or not: a call waits for
  * the `add`/`remove` made before it, and `add`/`remove` wait for the calls made before them, while
  * searches (and saves) made together run at once. A search sees each change wholly or not at all.
+ * A `VectorStore` that keeps vectors only: no texts or metadata (see `include`).
  *
  * ```ts
  * const index = new Index({ dimension: model.dimension });
@@ -133,7 +121,7 @@ export function flatten(vectors: Vectors, dimension: number, name: string, owner
  * const { ids, scores } = await index.search((await model.encode('query')).get(0), { topK: 5 });
  * ```
  */
-export class Index {
+export class Index implements VectorStore {
   readonly #native: NativeIndex;
   readonly #info: NativeIndexInfo;
   readonly #order = new CallOrder();
@@ -259,6 +247,7 @@ export class Index {
     let flat = flatten(queries, this.dimension, 'queries');
     const topK = options.topK === undefined ? 10 : integerOption(options.topK, 'topK');
     const oversample = options.oversample === undefined ? 10 : integerOption(options.oversample, 'oversample');
+    includeOption(options.include);
     let filter: { ids?: BigUint64Array; bitmap?: Uint8Array } | undefined;
     if (options.filter !== undefined) {
       const f = options.filter as unknown;
@@ -266,6 +255,10 @@ export class Index {
         if (!((f as { bitmap: unknown }).bitmap instanceof Uint8Array))
           throw new InvalidArgumentError('Expected a Uint8Array for filter.bitmap');
         filter = { bitmap: (f as { bitmap: Uint8Array }).bitmap };
+      } else if (f !== null && typeof f === 'object' && !ArrayBuffer.isView(f) && !Array.isArray(f) && 'metadata' in f) {
+        throw new InvalidArgumentError(
+          'an Index keeps no metadata, so it cannot filter by it: filter by ids or a bitmap, or search a PostgresStore',
+        );
       } else {
         filter = { ids: toIds(f, 'filter') };
       }

@@ -14,7 +14,15 @@ import {
 import { createHash } from 'node:crypto';
 import type { Embeddings } from './embeddings';
 import { CallOrder } from './call-order';
-import { flatten, toIds, type Ids, type Metric, type SearchResult, type Vectors } from './index';
+import { flatten, toIds, type Vectors } from './index';
+import {
+  includeOption,
+  type Ids,
+  type Metric,
+  type VectorSearchOptions,
+  type VectorSearchResult,
+  type VectorStore,
+} from './search-contract';
 import { describe, integerOption, oneOf, optionsObject, rejectUnknownOptions } from './validate';
 
 // ---- the driver, structurally (so that sentvec's types do not depend on @types/pg) ----
@@ -108,28 +116,16 @@ export interface PostgresStoreOptions {
   retries?: number;
 }
 
-/** Options of `store.search()`. */
-export interface StoreSearchOptions {
-  /** Results per query, 1 to 4,294,967,295; fewer when the store (or the filter) holds fewer vectors. Default 10. */
-  topK?: number;
-  /**
-   * Restrict the search to these ids, to the ids whose bit is set in a bitmap (as in `Index`), or to
-   * the rows whose metadata contains this object (PostgreSQL's jsonb `@>`).
-   */
-  filter?: Ids | { bitmap: Uint8Array } | { metadata: Record<string, unknown> };
+/** Options of `store.search()`: the contract's (a `{ metadata }` filter is PostgreSQL's jsonb `@>`), and how to search. */
+export interface StoreSearchOptions extends VectorSearchOptions {
   /** Scan every row even when the store has an HNSW index (exact scores and order). Default: exact unless the store's index is 'hnsw'. */
   exact?: boolean;
   /** HNSW candidates for this search, 1 to 1000 (raised to topK when smaller). Default: the store's efSearch. */
   efSearch?: number;
-  /** Also return each hit's text and/or metadata. */
-  include?: readonly ('text' | 'metadata')[];
 }
 
 /** Results of one query: as `Index`'s, plus the texts and metadata asked for with `include`. */
-export interface StoreSearchResult extends SearchResult {
-  texts?: (string | null)[];
-  metadata?: (Record<string, unknown> | null)[];
-}
+export type StoreSearchResult = VectorSearchResult;
 
 /** Per-vector extras of `add` and `upsert`. */
 export interface StoreAddOptions {
@@ -345,7 +341,7 @@ function* copyRows({ flat, ids, texts, metadata }: Batch, dimension: number): Ge
  * const { ids, scores, texts } = await store.search((await model.encode('query')).get(0), { topK: 5, include: ['text'] });
  * ```
  */
-export class PostgresStore {
+export class PostgresStore implements VectorStore {
   readonly #pool: PgPool;
   readonly #ownsPool: boolean;
   readonly #table: string;
@@ -673,9 +669,7 @@ export class PostgresStore {
     const exact = options.exact === undefined ? this.#index === 'exact' : options.exact;
     if (typeof exact !== 'boolean') throw new InvalidArgumentError(`Expected a boolean for exact but received ${describe(exact)}`);
     const efSearch = options.efSearch === undefined ? this.#efSearch : integerOption(options.efSearch, 'efSearch');
-    const include = options.include ?? [];
-    if (!Array.isArray(include) || include.some((f) => f !== 'text' && f !== 'metadata'))
-      throw new InvalidArgumentError(`Expected an array of 'text' and 'metadata' for include but received ${describe(include)}`);
+    const include = includeOption(options.include);
     const where = options.filter === undefined ? '' : ` WHERE ${this.#filterSql(options.filter)}`;
     if (count === 0) return [];
 

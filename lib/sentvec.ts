@@ -13,6 +13,7 @@ export {
   type Precision,
   type Ids,
 } from './index';
+export type { VectorStore, VectorSearchOptions, VectorSearchResult, DocumentField } from './search-contract';
 export {
   PostgresStore,
   type PostgresStoreOptions,

@@ -10,7 +10,7 @@ import { Transform } from 'node:stream';
 import { Counter, Gauge, Histogram, Registry } from './metrics';
 import { InvalidArgumentError, SentvecError, StoreConnectionError } from './errors';
 import type { Model } from './model';
-import type { StoreSearchOptions, StoreSearchResult } from './postgres-store';
+import type { DocumentField, VectorSearchOptions, VectorStore } from './search-contract';
 import { type BatchEvent, normalizeRow, QueueFullError } from './scheduler';
 import { describe, integerOption, optionsObject, rejectUnknownOptions } from './validate';
 
@@ -55,17 +55,15 @@ export interface ServerOptions {
    */
   maxResponseBytes?: number;
   /**
-   * Serve POST /v1/search from this store (a `PostgresStore` of the model's dimension), so that
-   * any number of servers answer from one corpus. Default: no /v1/search.
+   * Serve POST /v1/search from this store of the model's dimension: a `PostgresStore`, so that
+   * any number of servers answer from one corpus, or an `Index` (hits without texts or metadata).
+   * Default: no /v1/search.
    */
-  store?: SearchableStore;
+  store?: VectorStore;
 }
 
-/** What POST /v1/search needs of a store: `PostgresStore` has it. */
-export interface SearchableStore {
-  readonly dimension: number;
-  search(queries: readonly Float32Array[], options: StoreSearchOptions): Promise<StoreSearchResult[]>;
-}
+/** What POST /v1/search needs of a store. @deprecated The search contract's name is `VectorStore`. */
+export type SearchableStore = VectorStore;
 
 const SERVER_OPTIONS = new Set([
   'modelName',
@@ -253,7 +251,9 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
   const store = options.store;
   if (store !== undefined) {
     if (store === null || typeof store !== 'object' || typeof store.search !== 'function')
-      throw new InvalidArgumentError('Expected a PostgresStore (an object with search()) for store');
+      throw new InvalidArgumentError(
+        'Expected a VectorStore (an Index, a PostgresStore, or an object with dimension and search()) for store',
+      );
     if (store.dimension !== model.dimension)
       throw new InvalidArgumentError(
         `the store holds vectors of dimension ${store.dimension} but the model makes ${model.dimension}: fill the store with this model, or serve the model it was filled with`,
@@ -741,7 +741,7 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
       const include = b.include ?? ['text', 'metadata'];
       if (!Array.isArray(include) || !include.every((f) => f === 'text' || f === 'metadata'))
         throw invalid(`'include' must be an array of 'text' and 'metadata'.`, 'include');
-      let filter: StoreSearchOptions['filter'];
+      let filter: VectorSearchOptions['filter'];
       if (b.filter !== undefined) {
         const f = b.filter as Record<string, unknown>;
         const keys = f !== null && typeof f === 'object' && !Array.isArray(f) ? Object.keys(f) : [];
@@ -769,7 +769,7 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
       let bytes = 0;
       for (let first = 0; first < rows.length; first += perPage) {
         const page = rows.slice(first, first + perPage);
-        const results = await store.search(page, { topK: topK as number, filter, include: include as ('text' | 'metadata')[] });
+        const results = await store.search(page, { topK: topK as number, filter, include: include as DocumentField[] });
         for (const [k, r] of results.entries()) {
           const part = JSON.stringify({
             index: first + k,

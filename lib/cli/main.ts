@@ -17,6 +17,7 @@ import { Model } from '../model';
 import { PROVIDER_NAMES, type ProviderName } from '../providers';
 import { Index } from '../index';
 import { PostgresStore } from '../postgres-store';
+import type { VectorStore } from '../search-contract';
 import { decodeText, splitSentences } from './sentences';
 import { RANGES, type RangedOption } from '../validate';
 
@@ -267,7 +268,9 @@ async function embedCorpus(model: Model, sentences: string[], options: Options):
 
 /** The embedded corpus that questions are answered from: an in-memory Index or a PostgresStore. */
 interface Corpus {
-  search(query: Float32Array, topK: number): Promise<{ ids: BigUint64Array; scores: Float32Array; texts: string[] }>;
+  store: VectorStore;
+  /** The sentences by id, when the store keeps no texts (an Index). */
+  sentences?: readonly string[];
   close(): Promise<void>;
 }
 
@@ -300,15 +303,7 @@ function splitCorpus(text: string, options: Options): string[] {
 }
 
 function indexCorpus(index: Index, sentences: string[]): Corpus {
-  return {
-    async search(query, topK) {
-      const { ids, scores } = await index.search(query, { topK });
-      return { ids, scores, texts: Array.from(ids, (id) => sentences[Number(id)]) };
-    },
-    async close() {
-      index.dispose();
-    },
-  };
+  return { store: index, sentences, close: async () => index.dispose() };
 }
 
 /** The corpus index: from --index when it matches this model, corpus and options, else built (and saved). */
@@ -379,13 +374,7 @@ async function corpusStore(model: Model, modelDir: string, text: string | undefi
     await store.close();
     throw err;
   }
-  return {
-    async search(query, topK) {
-      const { ids, scores, texts } = await store.search(query, { topK, include: ['text'] });
-      return { ids, scores, texts: (texts ?? []).map((t) => t ?? '') };
-    },
-    close: () => store.close(),
-  };
+  return { store, close: () => store.close() };
 }
 
 /** A table that `sentvec -i` filled answers only questions embedded by the same model. */
@@ -410,7 +399,8 @@ async function servingStore(model: Model, modelDir: string, url: string, table: 
 
 async function answer(model: Model, corpus: Corpus, query: string, options: Options) {
   const embedded = await model.encode(query, { normalize: true, ...queryPrompt(model, options) });
-  const { ids, scores, texts } = await corpus.search(embedded.get(0), options.topK);
+  const [{ ids, scores, texts: stored }] = await corpus.store.search([embedded.get(0)], { topK: options.topK, include: ['text'] });
+  const texts = Array.from(ids, (id, i) => stored?.[i] ?? corpus.sentences?.[Number(id)] ?? '');
   if (options.json) {
     const results = Array.from(ids, (id, i) => ({
       text: texts[i],

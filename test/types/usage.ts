@@ -10,6 +10,9 @@ import {
   Tokenized,
   physicalCores,
   type StoreSearchResult,
+  Index,
+  type VectorStore,
+  type VectorSearchResult,
 } from '../../dist/lib/sentvec.js';
 
 async function usage(): Promise<void> {
@@ -64,3 +67,14 @@ async function storeUsage(model: Model): Promise<void> {
   await store.close();
 }
 void storeUsage;
+
+async function contractUsage(model: Model, store: PostgresStore): Promise<void> {
+  // Index and PostgresStore are both the search contract.
+  const stores: VectorStore[] = [new Index({ dimension: model.dimension }), store];
+  const results: VectorSearchResult[] = await stores[0].search([new Float32Array(model.dimension)], { topK: 1, include: ['text'] });
+  const texts: (string | null)[] | undefined = results[0].texts;
+  void texts;
+  // @ts-expect-error the contract's include names text and metadata only
+  await stores[1].search([new Float32Array(1)], { include: ['embedding'] });
+}
+void contractUsage;

@@ -1,0 +1,72 @@
+// The search contract: what every vector store answers — `Index` in memory, `PostgresStore` in
+// PostgreSQL, or an application's own — and all that the server's POST /v1/search and the CLI
+// ask of a corpus. Types and the one option check that the stores share; no store code.
+import { InvalidArgumentError } from './errors';
+import { describe } from './validate';
+
+export type Metric = 'cosine' | 'dot';
+
+/** Ids: non-negative integers (numbers up to 2^53 − 1, or bigints up to 2^64 − 1). */
+export type Ids =
+  readonly (number | bigint)[] | BigUint64Array | BigInt64Array | Uint32Array | Int32Array | Uint16Array | Uint8Array | Float64Array;
+
+/** The results of one query, best first (ties: lower id first). */
+export interface SearchResult {
+  /** Ids of the nearest vectors. `corpus[ids[i]]` works: bigint indexes are property keys too. */
+  ids: BigUint64Array;
+  /** Their scores: cosine similarity or dot product (int8 / binary without rescore: approximations). */
+  scores: Float32Array;
+}
+
+/** What a store may keep beside each vector: its text and a JSON metadata object. */
+export type DocumentField = 'text' | 'metadata';
+
+/** Options every store's `search` takes. */
+export interface VectorSearchOptions {
+  /** Results per query, 1 to 4,294,967,295; fewer when the store (or the filter) holds fewer vectors. Default 10. */
+  topK?: number;
+  /**
+   * Restrict the search to these ids, to the ids whose bit is set in a bitmap (bit i is
+   * `bitmap[i >> 3] >> (i & 7) & 1`), or to the vectors whose metadata contains this object. Only a
+   * store that keeps metadata takes `{ metadata }`: `Index` rejects it with InvalidArgumentError.
+   */
+  filter?: Ids | { bitmap: Uint8Array } | { metadata: Record<string, unknown> };
+  /**
+   * Also return each hit's text and/or metadata. A field comes back only when it is asked for and
+   * the store keeps it: `PostgresStore` keeps both; `Index` keeps neither (its results are ids and
+   * scores whatever `include` says; the application keeps the texts, e.g. an array by id).
+   */
+  include?: readonly DocumentField[];
+}
+
+/** The results of one query: ids and scores, plus the fields asked for with `include` that the store keeps. */
+export interface VectorSearchResult extends SearchResult {
+  /** One per hit, `null` where the vector was stored without a text. */
+  texts?: (string | null)[];
+  /** One per hit, `null` where the vector was stored without metadata. */
+  metadata?: (Record<string, unknown> | null)[];
+}
+
+/**
+ * A store of vectors searchable by nearest neighbour: implemented by `Index` and `PostgresStore`,
+ * served by `createServer({ store })` and asked by the CLI. The contract is the batch form, which
+ * every store answers; `Index` and `PostgresStore` also take one query (a Float32Array, answered
+ * with one result) and the `Embeddings` of `encode()`.
+ */
+export interface VectorStore {
+  /** Width of every vector. */
+  readonly dimension: number;
+  /**
+   * The `topK` nearest stored vectors to each query (a Float32Array of `dimension`), one result
+   * per query, in the queries' order. Bad options reject with InvalidArgumentError.
+   */
+  search(queries: readonly Float32Array[], options?: VectorSearchOptions): Promise<VectorSearchResult[]>;
+}
+
+/** The `include` option, checked: an array of 'text' and 'metadata' (default none). */
+export function includeOption(value: unknown): readonly DocumentField[] {
+  const include = value ?? [];
+  if (!Array.isArray(include) || include.some((f) => f !== 'text' && f !== 'metadata'))
+    throw new InvalidArgumentError(`Expected an array of 'text' and 'metadata' for include but received ${describe(include)}`);
+  return include as readonly DocumentField[];
+}
