@@ -1,0 +1,72 @@
+// Where the CLI's model comes from: a local folder, else the cache or the hub (--model, --revision).
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { open, readFile, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { DownloadError, downloadModel, isHubId } from './hub';
+import { progressBar } from './output';
+import { UsageError } from './usage-error';
+
+export const DEFAULT_MODEL = 'sentence-transformers/paraphrase-multilingual-mpnet-base-v2';
+
+export interface ModelSource {
+  model?: string;
+  revision: string;
+  onnxFile?: string;
+  quiet?: boolean;
+}
+
+/** A local model directory: as given, or from the cache / hub. */
+export async function resolveModel(options: ModelSource): Promise<{ dir: string }> {
+  const name = options.model ?? DEFAULT_MODEL;
+  if (existsSync(name)) return { dir: resolve(name) };
+  if (!isHubId(name)) throw new UsageError(`--model ${name}: no such directory, and not a hub id (owner/name)`);
+  const bar = progressBar(options, 'downloading {file} {bar} {percentage}% | {received}/{totalMB} MB');
+  let current = '';
+  try {
+    const dir = await downloadModel(name, {
+      revision: options.revision,
+      onnxFile: options.onnxFile,
+      onProgress: ({ file, received, total }) => {
+        if (!bar) return;
+        if (file !== current) {
+          if (current) bar.stop();
+          current = file;
+          bar.start(total ?? received, 0, { file, received: '0', totalMB: total ? (total / 1e6).toFixed(1) : '?' });
+        }
+        bar.update(received, { file, received: (received / 1e6).toFixed(1) });
+      },
+    });
+    bar?.stop();
+    return { dir };
+  } catch (err) {
+    bar?.stop();
+    if (options.model === undefined && err instanceof DownloadError) {
+      throw new DownloadError(
+        `could not get the default model ${DEFAULT_MODEL}: ${err.message}. Give a model directory with --model <dir>, or allow downloads (see README)`,
+        err.status,
+      );
+    }
+    throw err;
+  }
+}
+
+/** What identifies a model's vectors: its configuration files and its ONNX file. */
+export async function fingerprintModel(dir: string, onnxPath: string): Promise<string> {
+  const hash = createHash('sha256');
+  for (const f of ['config.json', 'sentencepiece.bpe.model', 'sentence_bert_config.json', 'modules.json', '1_Pooling/config.json']) {
+    hash.update(f);
+    hash.update(await readFile(join(dir, f)).catch(() => Buffer.alloc(0)));
+  }
+  // The ONNX file can be a gigabyte: its size and both ends identify it well enough.
+  const { size } = await stat(onnxPath);
+  const handle = await open(onnxPath, 'r');
+  const chunk = Buffer.alloc(Math.min(size, 1 << 20));
+  await handle.read(chunk, 0, chunk.length, 0);
+  hash.update(chunk);
+  await handle.read(chunk, 0, chunk.length, Math.max(0, size - chunk.length));
+  hash.update(chunk);
+  await handle.close();
+  hash.update(String(size));
+  return hash.digest('hex');
+}
