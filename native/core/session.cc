@@ -43,135 +43,153 @@ class WidenedOutput : public SessionOutput {
   size_t width_;
 };
 
-}  // namespace
+// The inputs the export declares, in its order, and what sentvec feeds each.
+struct Inputs {
+  std::vector<std::string> names;
+  std::vector<Feed> feeds;
+  std::vector<ONNXTensorElementDataType> types;
+};
 
-struct Session::Impl {
+// The output sentvec reads: pooled (batch × hidden) or token embeddings (batch × tokens × hidden).
+struct Output {
+  std::string name;
+  bool half = false;
+  bool pooled = false;
+  int64_t hidden = -1;
+};
+
+// An ONNX Runtime session and, when it runs from the optimized cache, the bytes it runs on.
+struct Opened {
   // Declared first, so destroyed last: a session from the cache runs on these bytes.
   std::unique_ptr<CachedModel> cached;
   std::unique_ptr<Ort::Session> session;
-  std::vector<std::string> inputNames;
-  std::vector<Feed> feeds;
-  std::vector<ONNXTensorElementDataType> inputTypes;
-  bool halfOutput = false;
-  Ort::MemoryInfo memory = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
+  bool fromCache = false;
 };
 
-Session::~Session() = default;
-
-std::unique_ptr<Session> Session::Load(const std::string& path, const SessionOptions& options) {
-  {
-    std::ifstream in(path, std::ios::binary | std::ios::ate);
-    if (!in) {
-      throw Error(ErrorCode::ModelFile,
-                  "cannot read " + path +
-                      ": the file is missing or unreadable; expected the ONNX "
-                      "export of the transformer (onnx/model.onnx)",
-                  path);
-    }
-    if (in.tellg() == 0) {
-      throw Error(ErrorCode::ModelFile, path + " is empty; expected an ONNX model. Download it again.", path);
-    }
-  }
-  std::unique_ptr<Session> s(new Session());
-  s->impl_ = std::make_unique<Impl>();
-  if (options.intraOpThreads < 0 || options.intraOpThreads > kMaxThreads) {
-    throw Error(ErrorCode::InvalidArgument, "threads must be from 1 to " + std::to_string(kMaxThreads));
-  }
-  s->threads_ = options.intraOpThreads > 0 ? options.intraOpThreads : PhysicalCores();
-  try {
-    Ort::SessionOptions so;
-    so.SetIntraOpNumThreads(s->threads_);
-    so.SetInterOpNumThreads(1);
-    so.SetExecutionMode(ExecutionMode::ORT_SEQUENTIAL);
-    so.SetGraphOptimizationLevel(GraphOptimizationLevel::ORT_ENABLE_ALL);
-    if (!options.memoryArena) so.DisableCpuMemArena();
-    so.AddConfigEntry("session.intra_op.allow_spinning", options.spinning ? "1" : "0");
-    std::vector<ProviderRequest> providers = options.providers;
-    if (providers.empty()) providers.push_back(ProviderRequest{"cpu", {}});
-    bool chosen = false;
-    for (size_t i = 0; i < providers.size() && !chosen; ++i) {
-      const std::string error = AppendProvider(so, providers[i]);
-      if (error.empty()) {
-        s->provider_ = providers[i].name;
-        chosen = true;
-        break;
-      }
-      const std::string message = "execution provider '" + providers[i].name + "' cannot be used: " + error +
-                                  ". To use it, " + ProviderHint(providers[i].name);
-      if (!options.fallback) throw Error(ErrorCode::Provider, message, providers[i].name);
-      s->warnings_.push_back(message + (i + 1 < providers.size() ? "; trying '" + providers[i + 1].name + "'" : ""));
-    }
-    if (!chosen) {
-      throw Error(
-          ErrorCode::Provider,
-          "none of the requested execution providers can be used:\n  " +
-              [&] {
-                std::string all;
-                for (const auto& w : s->warnings_) all += w + "\n  ";
-                return all;
-              }() +
-              "add 'cpu' to the list to fall back to the CPU",
-          providers.back().name);
-    }
-    std::unique_ptr<OptimizedCache> cache;
-    if (!options.optimizedCache.empty()) cache = OptimizedCache::Open(options.optimizedCache);
-    if (cache) {
-      if (auto cached = cache->Read()) {
-        // The cached model: already optimized, its weights used where they lie in the buffer.
-        try {
-          Ort::SessionOptions fromCache = so.Clone();
-          fromCache.SetGraphOptimizationLevel(GraphOptimizationLevel::ORT_DISABLE_ALL);
-          fromCache.AddConfigEntry("session.load_model_format", "ORT");
-          fromCache.AddConfigEntry("session.use_ort_model_bytes_directly", "1");
-          fromCache.AddConfigEntry("session.use_ort_model_bytes_for_initializers", "1");
-          s->impl_->session =
-              std::make_unique<Ort::Session>(OrtEnvironment(), cached->data(), cached->size(), fromCache);
-          s->impl_->cached = std::move(cached);
-          s->fromCache_ = true;
-        } catch (const Ort::Exception&) {
-          // Sealed by another ONNX Runtime that reads it no more: optimize again and replace it.
-          s->impl_->session.reset();
-        }
-      }
-      if (!s->impl_->session) {
-        const std::string tmp = cache->TemporaryPath();
-        Ort::SessionOptions saving = so.Clone();
-        saving.AddConfigEntry("session.save_model_format", "ORT");
-        saving.SetOptimizedModelFilePath(tmp.c_str());
-        try {
-          s->impl_->session = std::make_unique<Ort::Session>(OrtEnvironment(), path.c_str(), saving);
-          cache->Commit(tmp);
-        } catch (const Ort::Exception&) {
-          // Saving failed (a folder that cannot be written, a full disk): load without the cache;
-          // a model that cannot be loaded at all fails below with its own error.
-          std::remove(tmp.c_str());
-          s->impl_->session = std::make_unique<Ort::Session>(OrtEnvironment(), path.c_str(), so);
-        }
-      }
-    } else {
-      s->impl_->session = std::make_unique<Ort::Session>(OrtEnvironment(), path.c_str(), so);
-    }
-  } catch (const Error&) {
-    throw;
-  } catch (const Ort::Exception& e) {
-    // Exports over 2 GB keep their weights in a second file (model.onnx_data) that must sit beside.
-    const std::string what = e.what();
-    const std::string marker = "External data path does not exist: \"";
-    const size_t at = what.find(marker);
-    if (at != std::string::npos) {
-      const size_t from = at + marker.size(), to = what.find('"', from);
-      const std::string data = what.substr(from, to == std::string::npos ? std::string::npos : to - from);
-      throw Error(ErrorCode::ModelFile,
-                  path + " keeps its weights in " + data +
-                      ", which is missing: place that file beside it (`sentvec download` fetches both)",
-                  data);
-    }
+// A missing or empty file gets a message that says which file sentvec expected.
+void CheckModelFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) {
     throw Error(ErrorCode::ModelFile,
-                path + " could not be loaded as an ONNX model (" + e.what() +
-                    "); the file may be truncated or corrupt: download it again",
+                "cannot read " + path +
+                    ": the file is missing or unreadable; expected the ONNX "
+                    "export of the transformer (onnx/model.onnx)",
                 path);
   }
-  auto& session = *s->impl_->session;
+  if (in.tellg() == 0) {
+    throw Error(ErrorCode::ModelFile, path + " is empty; expected an ONNX model. Download it again.", path);
+  }
+}
+
+Ort::SessionOptions BaseOptions(const SessionOptions& options, int threads) {
+  Ort::SessionOptions so;
+  so.SetIntraOpNumThreads(threads);
+  so.SetInterOpNumThreads(1);
+  so.SetExecutionMode(ExecutionMode::ORT_SEQUENTIAL);
+  so.SetGraphOptimizationLevel(GraphOptimizationLevel::ORT_ENABLE_ALL);
+  if (!options.memoryArena) so.DisableCpuMemArena();
+  so.AddConfigEntry("session.intra_op.allow_spinning", options.spinning ? "1" : "0");
+  return so;
+}
+
+// Appends the first provider that can be used and returns its name; under fallback, the ones
+// skipped before it leave a warning each.
+std::string AppendProviders(Ort::SessionOptions& so, const SessionOptions& options,
+                            std::vector<std::string>& warnings) {
+  std::vector<ProviderRequest> providers = options.providers;
+  if (providers.empty()) providers.push_back(ProviderRequest{"cpu", {}});
+  for (size_t i = 0; i < providers.size(); ++i) {
+    const std::string error = AppendProvider(so, providers[i]);
+    if (error.empty()) return providers[i].name;
+    const std::string message = "execution provider '" + providers[i].name + "' cannot be used: " + error +
+                                ". To use it, " + ProviderHint(providers[i].name);
+    if (!options.fallback) throw Error(ErrorCode::Provider, message, providers[i].name);
+    warnings.push_back(message + (i + 1 < providers.size() ? "; trying '" + providers[i + 1].name + "'" : ""));
+  }
+  std::string all;
+  for (const auto& w : warnings) all += w + "\n  ";
+  throw Error(ErrorCode::Provider,
+              "none of the requested execution providers can be used:\n  " + all +
+                  "add 'cpu' to the list to fall back to the CPU",
+              providers.back().name);
+}
+
+// The cached model: already optimized, its weights used where they lie in the buffer. Empty
+// when the cache holds no entry, or one sealed by another ONNX Runtime that reads it no more.
+Opened FromCache(OptimizedCache& cache, const Ort::SessionOptions& so) {
+  Opened opened;
+  auto cached = cache.Read();
+  if (!cached) return opened;
+  try {
+    Ort::SessionOptions fromCache = so.Clone();
+    fromCache.SetGraphOptimizationLevel(GraphOptimizationLevel::ORT_DISABLE_ALL);
+    fromCache.AddConfigEntry("session.load_model_format", "ORT");
+    fromCache.AddConfigEntry("session.use_ort_model_bytes_directly", "1");
+    fromCache.AddConfigEntry("session.use_ort_model_bytes_for_initializers", "1");
+    opened.session = std::make_unique<Ort::Session>(OrtEnvironment(), cached->data(), cached->size(), fromCache);
+    opened.cached = std::move(cached);
+    opened.fromCache = true;
+  } catch (const Ort::Exception&) {
+    // Optimized again by the caller, which replaces the entry.
+    opened.session.reset();
+  }
+  return opened;
+}
+
+// Optimizes the model as usual and saves it into the cache (atomically).
+std::unique_ptr<Ort::Session> OptimizeIntoCache(const std::string& path, OptimizedCache& cache,
+                                                const Ort::SessionOptions& so) {
+  const std::string tmp = cache.TemporaryPath();
+  Ort::SessionOptions saving = so.Clone();
+  saving.AddConfigEntry("session.save_model_format", "ORT");
+  saving.SetOptimizedModelFilePath(tmp.c_str());
+  try {
+    auto session = std::make_unique<Ort::Session>(OrtEnvironment(), path.c_str(), saving);
+    cache.Commit(tmp);
+    return session;
+  } catch (const Ort::Exception&) {
+    // Saving failed (a folder that cannot be written, a full disk): load without the cache;
+    // a model that cannot be loaded at all fails here with its own error.
+    std::remove(tmp.c_str());
+    return std::make_unique<Ort::Session>(OrtEnvironment(), path.c_str(), so);
+  }
+}
+
+Opened OpenSession(const std::string& path, const Ort::SessionOptions& so, const std::string& cacheFile) {
+  std::unique_ptr<OptimizedCache> cache;
+  if (!cacheFile.empty()) cache = OptimizedCache::Open(cacheFile);
+  if (!cache) {
+    Opened opened;
+    opened.session = std::make_unique<Ort::Session>(OrtEnvironment(), path.c_str(), so);
+    return opened;
+  }
+  Opened opened = FromCache(*cache, so);
+  if (!opened.session) opened.session = OptimizeIntoCache(path, *cache, so);
+  return opened;
+}
+
+// ONNX Runtime's failure to load, as a ModelFile error that says what to do.
+Error LoadError(const std::string& path, const Ort::Exception& e) {
+  // Exports over 2 GB keep their weights in a second file (model.onnx_data) that must sit beside.
+  const std::string what = e.what();
+  const std::string marker = "External data path does not exist: \"";
+  const size_t at = what.find(marker);
+  if (at != std::string::npos) {
+    const size_t from = at + marker.size(), to = what.find('"', from);
+    const std::string data = what.substr(from, to == std::string::npos ? std::string::npos : to - from);
+    return Error(ErrorCode::ModelFile,
+                 path + " keeps its weights in " + data +
+                     ", which is missing: place that file beside it (`sentvec download` fetches both)",
+                 data);
+  }
+  return Error(ErrorCode::ModelFile,
+               path + " could not be loaded as an ONNX model (" + e.what() +
+                   "); the file may be truncated or corrupt: download it again",
+               path);
+}
+
+Inputs DiscoverInputs(Ort::Session& session, const std::string& path) {
+  Inputs inputs;
   Ort::AllocatorWithDefaultOptions allocator;
   for (size_t i = 0; i < session.GetInputCount(); ++i) {
     std::string name = session.GetInputNameAllocated(i, allocator).get();
@@ -195,16 +213,20 @@ std::unique_ptr<Session> Session::Load(const std::string& path, const SessionOpt
     if (type != ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64 && type != ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32) {
       throw Error(ErrorCode::ModelFile, path + ": input '" + name + "' must be int64 or int32", path);
     }
-    s->impl_->inputNames.push_back(std::move(name));
-    s->impl_->feeds.push_back(feed);
-    s->impl_->inputTypes.push_back(type);
+    inputs.names.push_back(std::move(name));
+    inputs.feeds.push_back(feed);
+    inputs.types.push_back(type);
   }
   bool hasIds = false;
-  for (auto f : s->impl_->feeds) hasIds = hasIds || f == Feed::InputIds;
+  for (auto f : inputs.feeds) hasIds = hasIds || f == Feed::InputIds;
   if (!hasIds) throw Error(ErrorCode::ModelFile, path + " has no input_ids input", path);
+  return inputs;
+}
 
-  // Prefer an already pooled output, then the token embeddings by their usual names, then the
-  // first output of rank 3.
+// Prefers an already pooled output, then the token embeddings by their usual names, then the
+// first output of rank 3.
+Output ChooseOutput(Ort::Session& session, const std::string& path) {
+  Ort::AllocatorWithDefaultOptions allocator;
   int chosen = -1;
   std::vector<std::string> names;
   for (size_t i = 0; i < session.GetOutputCount(); ++i) {
@@ -235,16 +257,59 @@ std::unique_ptr<Session> Session::Load(const std::string& path, const SessionOpt
   if (outputType != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT && outputType != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16) {
     throw Error(ErrorCode::ModelFile, path + ": output '" + names[chosen] + "' must be float32 or float16", path);
   }
-  s->impl_->halfOutput = outputType == ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16;
   const auto shape = info.GetShape();
-  s->pooled_ = shape.size() == 2;
   if (shape.size() != 2 && shape.size() != 3) {
     throw Error(
         ErrorCode::ModelFile,
         path + ": output '" + names[chosen] + "' has rank " + std::to_string(shape.size()) + "; expected 2 or 3", path);
   }
-  s->hidden_ = shape.back();
-  s->outputName_ = names[chosen];
+  Output output;
+  output.name = names[chosen];
+  output.half = outputType == ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16;
+  output.pooled = shape.size() == 2;
+  output.hidden = shape.back();
+  return output;
+}
+
+}  // namespace
+
+struct Session::Impl {
+  // Declared first, so destroyed last: a session from the cache runs on these bytes.
+  std::unique_ptr<CachedModel> cached;
+  std::unique_ptr<Ort::Session> session;
+  Inputs inputs;
+  bool halfOutput = false;
+  Ort::MemoryInfo memory = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
+};
+
+Session::~Session() = default;
+
+std::unique_ptr<Session> Session::Load(const std::string& path, const SessionOptions& options) {
+  CheckModelFile(path);
+  std::unique_ptr<Session> s(new Session());
+  s->impl_ = std::make_unique<Impl>();
+  if (options.intraOpThreads < 0 || options.intraOpThreads > kMaxThreads) {
+    throw Error(ErrorCode::InvalidArgument, "threads must be from 1 to " + std::to_string(kMaxThreads));
+  }
+  s->threads_ = options.intraOpThreads > 0 ? options.intraOpThreads : PhysicalCores();
+  try {
+    Ort::SessionOptions so = BaseOptions(options, s->threads_);
+    s->provider_ = AppendProviders(so, options, s->warnings_);
+    Opened opened = OpenSession(path, so, options.optimizedCache);
+    s->impl_->cached = std::move(opened.cached);
+    s->impl_->session = std::move(opened.session);
+    s->fromCache_ = opened.fromCache;
+  } catch (const Error&) {
+    throw;
+  } catch (const Ort::Exception& e) {
+    throw LoadError(path, e);
+  }
+  s->impl_->inputs = DiscoverInputs(*s->impl_->session, path);
+  const Output output = ChooseOutput(*s->impl_->session, path);
+  s->impl_->halfOutput = output.half;
+  s->pooled_ = output.pooled;
+  s->hidden_ = output.hidden;
+  s->outputName_ = output.name;
   return s;
 }
 
@@ -257,9 +322,9 @@ std::unique_ptr<SessionOutput> Session::Run(const std::vector<int64_t>& ids, con
   std::vector<Ort::Value> inputs;
   std::vector<const char*> inputNames;
   auto& impl = *impl_;
-  for (size_t i = 0; i < impl.feeds.size(); ++i) {
+  for (size_t i = 0; i < impl.inputs.feeds.size(); ++i) {
     const int64_t* src = nullptr;
-    switch (impl.feeds[i]) {
+    switch (impl.inputs.feeds[i]) {
       case Feed::InputIds:
         src = ids.data();
         break;
@@ -271,13 +336,13 @@ std::unique_ptr<SessionOutput> Session::Run(const std::vector<int64_t>& ids, con
         src = zeros.data();
         break;
     }
-    if (impl.inputTypes[i] == ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64) {
+    if (impl.inputs.types[i] == ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64) {
       inputs.push_back(Ort::Value::CreateTensor<int64_t>(impl.memory, const_cast<int64_t*>(src), count, shape, 2));
     } else {
       narrowed.emplace_back(src, src + count);
       inputs.push_back(Ort::Value::CreateTensor<int32_t>(impl.memory, narrowed.back().data(), count, shape, 2));
     }
-    inputNames.push_back(impl.inputNames[i].c_str());
+    inputNames.push_back(impl.inputs.names[i].c_str());
   }
   const char* outputName = outputName_.c_str();
   try {
