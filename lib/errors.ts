@@ -10,8 +10,12 @@ export class SentvecError extends Error {
 
 /** An argument has the wrong type or value (`ERR_INVALID_ARG`). */
 export class InvalidArgumentError extends SentvecError {
-  constructor(message: string) {
+  /** The input of the call that the error is about (its index), when it is about one. */
+  readonly index?: number;
+
+  constructor(message: string, index?: number) {
     super('ERR_INVALID_ARG', message);
+    if (index !== undefined) this.index = index;
   }
 }
 
@@ -27,8 +31,19 @@ export class ModelFileError extends SentvecError {
 
 /** An input is longer than `maxSeqLength` and `truncate: false` was asked (`ERR_INPUT_TOO_LONG`). */
 export class InputTooLongError extends SentvecError {
-  constructor(message: string) {
+  /** The input of the call that is too long (its index), when known. */
+  readonly index?: number;
+
+  constructor(message: string, index?: number) {
     super('ERR_INPUT_TOO_LONG', message);
+    if (index !== undefined) this.index = index;
+  }
+}
+
+/** The scheduler's queue is full (`ERR_QUEUE_FULL`): retry later. */
+export class QueueFullError extends SentvecError {
+  constructor(message: string) {
+    super('ERR_QUEUE_FULL', message);
   }
 }
 

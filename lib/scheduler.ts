@@ -5,15 +5,8 @@
 // made in one turn of the event loop are tokenized by one native call, so that a burst of
 // thousands of one-text calls costs the event loop a few completions, not thousands.
 import type { NativeModel, NativeTokenized } from './binding';
-import { DisposedError, SentvecError } from './errors';
+import { DisposedError, QueueFullError } from './errors';
 import { integerOption, optionsObject, rejectUnknownOptions } from './validate';
-
-/** The scheduler's queue is full (`ERR_QUEUE_FULL`): retry later. */
-export class QueueFullError extends SentvecError {
-  constructor(message: string) {
-    super('ERR_QUEUE_FULL', message);
-  }
-}
 
 /** Options of the batching scheduler (LoadOptions.scheduler, createServer). */
 export interface SchedulerOptions {
@@ -350,13 +343,4 @@ export class Scheduler {
       }
     }
   }
-}
-
-/** Scales `row` to unit length in place (a zero row stays zero). */
-export function normalizeRow(row: Float32Array): Float32Array {
-  let sum = 0;
-  for (let i = 0; i < row.length; i++) sum += row[i] * row[i];
-  const norm = Math.max(Math.sqrt(sum), 1e-12);
-  for (let i = 0; i < row.length; i++) row[i] /= norm;
-  return row;
 }

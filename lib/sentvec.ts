@@ -26,7 +26,7 @@ export {
 } from './postgres-store';
 export type { LoadOptions } from './model-directory';
 export { quantizeModel, type QuantizeOptions, type QuantizeResult } from './quantize';
-export { QueueFullError, type SchedulerOptions } from './scheduler';
+export type { SchedulerOptions } from './scheduler';
 export { availableProviders, PROVIDER_NAMES, type Provider, type ProviderName, type ProviderAvailability } from './providers';
 export { useNativeBinding, type PoolingMode } from './binding';
 export {
@@ -48,6 +48,7 @@ export {
   PgvectorMissingError,
   DimensionMismatchError,
   MissingDependencyError,
+  QueueFullError,
 } from './errors';
 import { binding } from './binding';
 

@@ -8,10 +8,11 @@ import { createServer as createHttpServer, type RequestListener, type Server } f
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Transform } from 'node:stream';
 import { Counter, Gauge, Histogram, Registry } from './metrics';
-import { InvalidArgumentError, SentvecError, StoreConnectionError } from './errors';
+import { InvalidArgumentError, QueueFullError, SentvecError, StoreConnectionError } from './errors';
 import type { Model } from './model';
 import type { DocumentField, VectorSearchOptions, VectorStore } from './search-contract';
-import { type BatchEvent, normalizeRow, QueueFullError } from './scheduler';
+import { normalizeRow } from './rows';
+import type { BatchEvent } from './scheduler';
 import { describe, integerOption, optionsObject, rejectUnknownOptions } from './validate';
 
 /** Options of {@link createServer}. */

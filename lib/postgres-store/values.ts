@@ -2,6 +2,7 @@
 // vectors (finite; normalized for 'cosine'), ids (bigint's range), texts and metadata (no NUL, no
 // lone surrogate: PostgreSQL's text and jsonb cannot hold them).
 import { InvalidArgumentError } from '../errors';
+import { normalizeRow } from '../rows';
 import { flatten, toIds, type Vectors } from '../index';
 import type { Ids, Metric } from '../search-contract';
 import { describe, optionsObject, rejectUnknownOptions } from '../validate';
@@ -19,7 +20,7 @@ const MAX_DOT_NORM = 9.2e18;
  */
 export function rows(vectors: Vectors, dimension: number, metric: Metric, name: string): Float32Array {
   const flat = flatten(vectors, dimension, name, 'store');
-  const out = metric === 'cosine' ? new Float32Array(flat.length) : flat;
+  const out = metric === 'cosine' ? flat.slice() : flat;
   for (let r = 0; r < flat.length; r += dimension) {
     let sum = 0;
     for (let i = r; i < r + dimension; i++) {
@@ -32,10 +33,7 @@ export function rows(vectors: Vectors, dimension: number, metric: Metric, name: 
       throw new InvalidArgumentError(
         `${name}: vector ${r / dimension} has an L2 norm of ${norm.toExponential(3)}; with metric 'dot' norms must stay below ${MAX_DOT_NORM} so that scores stay finite. Scale the vectors down, or use metric 'cosine'`,
       );
-    if (metric === 'cosine') {
-      const scale = 1 / Math.max(norm, 1e-12);
-      for (let i = r; i < r + dimension; i++) out[i] = flat[i] * scale;
-    }
+    if (metric === 'cosine') normalizeRow(out.subarray(r, r + dimension));
   }
   return out;
 }
