@@ -154,6 +154,20 @@ export class DimensionMismatchError extends SentvecError {
   }
 }
 
+/**
+ * A field of a request body that fails its check (`ERR_INVALID_ARG`): the server answers 400 with
+ * `param` (and `code`, when set), OpenAI's shape.
+ */
+export class FieldError extends InvalidArgumentError {
+  constructor(
+    message: string,
+    readonly param: string | null,
+    readonly fieldCode: string | null = null,
+  ) {
+    super(message);
+  }
+}
+
 /** An optional dependency is not installed (`ERR_MISSING_DEPENDENCY`); the message gives the npm command. */
 export class MissingDependencyError extends SentvecError {
   constructor(message: string) {

@@ -1,4 +1,4 @@
-// The library: models, embeddings, search. The HTTP server is `sentvec/server` (lib/server.ts),
+// The library: models, embeddings, search. The HTTP server is `sentvec/server` (lib/server/),
 // so that requiring sentvec loads no HTTP code; the CLI is bin/sentvec.js.
 export { Model, Tokenized, type EncodeOptions } from './model';
 export { Embeddings, type EmbeddingWindows } from './embeddings';

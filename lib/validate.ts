@@ -1,6 +1,6 @@
 // Every option check of the library, the CLI and the server: one message shape, "Expected X for
 // NAME but received Y", and one table of numeric ranges (RANGES), which the README documents.
-import { InvalidArgumentError } from './errors';
+import { FieldError, InvalidArgumentError } from './errors';
 
 /** The range of every numeric option, inclusive. */
 export const RANGES = {
@@ -89,4 +89,30 @@ export function rejectUnknownOptions(options: object, known: Set<string>, where:
       );
     }
   }
+}
+
+// Request fields (the server's bodies): the same checks, in the message shape of HTTP APIs,
+// "'FIELD' must be X.", as FieldError naming the field.
+
+/** A JSON object (a request body). */
+export function fieldObject(value: unknown): Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new FieldError('The request body must be a JSON object.', null);
+  return value as Record<string, unknown>;
+}
+
+export function fieldBoolean(value: unknown, param: string): boolean | undefined {
+  if (value !== undefined && typeof value !== 'boolean') throw new FieldError(`'${param}' must be a boolean.`, param);
+  return value;
+}
+
+export function fieldInteger(value: unknown, min: number, max: number, param: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
+    throw new FieldError(`'${param}' must be an integer from ${min} to ${max}.`, param);
+  return value;
+}
+
+export function fieldOneOf<T extends string>(value: unknown, allowed: readonly T[], param: string): T {
+  if (!allowed.includes(value as T)) throw new FieldError(`'${param}' must be ${allowed.map((a) => `'${a}'`).join(' or ')}.`, param);
+  return value as T;
 }

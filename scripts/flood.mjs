@@ -24,7 +24,7 @@ if (process.argv[2] === 'client') {
 
 const require = createRequire(import.meta.url);
 const { Model } = require('..');
-const { createServer } = require('../dist/lib/server.js');
+const { createServer } = require('../dist/lib/server/index.js');
 const [n, mb] = [Number(process.argv[2] ?? 200), Number(process.argv[3] ?? 14)];
 const model = await Model.load(ensureModel('tiny'), { spinning: false });
 const app = await createServer(model, {});

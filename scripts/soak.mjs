@@ -12,7 +12,7 @@ import { ensureModel } from './model/generate.mjs';
 
 const require = createRequire(import.meta.url);
 const { Model } = require('..');
-const { createServer } = require('../dist/lib/server.js');
+const { createServer } = require('../dist/lib/server/index.js');
 const { values } = parseArgs({ options: {
   cycles: { type: 'string', default: '10000' }, requests: { type: 'string', default: '100000' },
   concurrency: { type: 'string', default: '32' }, json: { type: 'boolean', default: false },

@@ -1,0 +1,199 @@
+// An HTTP server over one model: OpenAI-compatible POST /v1/embeddings, TEI-style POST /embed and
+// POST /tokenize, GET /health and Prometheus GET /metrics (routes.ts), POST /v1/search over a store
+// (search.ts). Requests share batches through the model's scheduler, by way of Model's calls
+// (request.ts); admission.ts decides which requests are taken, errors.ts how failures are answered.
+import cors from '@fastify/cors';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http';
+import { InvalidArgumentError } from '../errors';
+import type { Model } from '../model';
+import type { BatchEvent } from '../model';
+import { describe, integerOption, optionsObject, rejectUnknownOptions } from '../validate';
+import { installAdmission } from './admission';
+import { HttpError, installErrorHandler } from './errors';
+import { installRequestMetrics, serverMetrics } from './metrics';
+import { embeddingRoutes, serviceRoutes, type RouteContext } from './routes';
+import type { VectorStore } from '../search-contract';
+import { searchRoute, type SearchableStore } from './search';
+
+export type { SearchableStore };
+
+/** Options of {@link createServer}. */
+export interface ServerOptions {
+  /** Name reported in responses' `model` field. Default 'sentvec'. */
+  modelName?: string;
+  /** Require `Authorization: Bearer <apiKey>` (printable ASCII, no space at either end). Default: no authentication. */
+  apiKey?: string;
+  /** Inputs per request, 1 to 1,000,000. Default 2048 (OpenAI's limit). */
+  maxInputs?: number;
+  /** Characters per input, 1 to 2^30. Default 100,000. */
+  maxInputChars?: number;
+  /** Request body bytes, 1 to 2^31. Default 16 MiB; a larger body gets 413 before it is read. */
+  bodyLimit?: number;
+  /**
+   * Body bytes of all requests being received, parsed or embedded at once, 1 to 2^40. Bytes count
+   * as they arrive, not as a Content-Length announces them. A request whose announced size would
+   * pass it gets 429 before its body is read; one that passes it while arriving is dropped and gets
+   * 429 once sent. Bounds the server's memory under a flood of large requests. Default 64 MiB (at
+   * least bodyLimit).
+   */
+  maxPendingBytes?: number;
+  /** Milliseconds a client has to send a whole request (headers and body), 1 to 3,600,000; then 408. Default 60,000. */
+  requestTimeoutMs?: number;
+  /**
+   * Milliseconds `close()` waits for requests in flight before closing every connection,
+   * 0 to 3,600,000. Default 10,000.
+   */
+  drainTimeoutMs?: number;
+  /** Allow cross-origin requests from these origins (true: any). Default: off. */
+  cors?: boolean | string | string[];
+  /**
+   * true: log every request (fastify's logger, JSON lines on stdout); 'errors': only failures whose
+   * detail the client is not told (500, 503), as JSON lines on stderr. Default false.
+   */
+  logger?: boolean | 'errors';
+  /**
+   * Bytes of one POST /v1/search answer, 1,024 to 2^28; an answer that would be larger gets 413
+   * `response_too_large` (the stored texts and metadata it returns are the user's, of any size).
+   * Default 64 MiB.
+   */
+  maxResponseBytes?: number;
+  /**
+   * Serve POST /v1/search from this store of the model's dimension: a `PostgresStore`, so that
+   * any number of servers answer from one corpus, or an `Index` (hits without texts or metadata).
+   * Default: no /v1/search.
+   */
+  store?: VectorStore;
+}
+
+const SERVER_OPTIONS = new Set([
+  'modelName',
+  'apiKey',
+  'maxInputs',
+  'maxInputChars',
+  'bodyLimit',
+  'maxPendingBytes',
+  'requestTimeoutMs',
+  'drainTimeoutMs',
+  'cors',
+  'logger',
+  'store',
+  'maxResponseBytes',
+]);
+interface Resolved {
+  modelName: string;
+  maxInputs: number;
+  maxInputChars: number;
+  bodyLimit: number;
+  maxPendingBytes: number;
+  requestTimeout: number;
+  drainTimeout: number;
+  maxResponseBytes: number;
+}
+
+// The options checked, with their defaults.
+function serverOptions(model: Model, options: ServerOptions): Resolved {
+  optionsObject(options);
+  rejectUnknownOptions(options, SERVER_OPTIONS, 'createServer()');
+  if (!model.scheduler) throw new InvalidArgumentError('createServer needs a model loaded with its scheduler (the default)');
+  if (options.apiKey !== undefined && (typeof options.apiKey !== 'string' || options.apiKey === '')) {
+    throw new InvalidArgumentError(
+      'Expected a non-empty string for apiKey: an empty key would turn authentication off. Leave apiKey out to serve without authentication.',
+    );
+  }
+  // A header carries bytes, which Node reads as latin1 while clients encode other characters as
+  // they please (UTF-8, latin1, or not at all): such a key could never be matched reliably. The
+  // header's value is trimmed, so spaces at the ends could never match either.
+  if (options.apiKey !== undefined && (!/^[\x20-\x7e]+$/.test(options.apiKey) || options.apiKey.trim() !== options.apiKey)) {
+    throw new InvalidArgumentError(
+      'Expected printable ASCII characters (codes 32 to 126, no space at either end) for apiKey: a header cannot carry other characters reliably. Choose a key such as the output of `openssl rand -hex 32`.',
+    );
+  }
+  if (options.logger !== undefined && typeof options.logger !== 'boolean' && options.logger !== 'errors')
+    throw new InvalidArgumentError(`Expected true, false or 'errors' for logger but received ${describe(options.logger)}`);
+  const bodyLimit = options.bodyLimit === undefined ? 16 * 1024 * 1024 : integerOption(options.bodyLimit, 'bodyLimit');
+  const resolved: Resolved = {
+    modelName: options.modelName ?? 'sentvec',
+    maxInputs: options.maxInputs === undefined ? 2048 : integerOption(options.maxInputs, 'maxInputs'),
+    maxInputChars: options.maxInputChars === undefined ? 100_000 : integerOption(options.maxInputChars, 'maxInputChars'),
+    bodyLimit,
+    maxPendingBytes:
+      options.maxPendingBytes === undefined
+        ? Math.max(64 * 1024 * 1024, bodyLimit)
+        : integerOption(options.maxPendingBytes, 'maxPendingBytes'),
+    requestTimeout: options.requestTimeoutMs === undefined ? 60_000 : integerOption(options.requestTimeoutMs, 'requestTimeoutMs'),
+    drainTimeout: options.drainTimeoutMs === undefined ? 10_000 : integerOption(options.drainTimeoutMs, 'drainTimeoutMs'),
+    maxResponseBytes:
+      options.maxResponseBytes === undefined ? 64 * 1024 * 1024 : integerOption(options.maxResponseBytes, 'maxResponseBytes'),
+  };
+  const store = options.store;
+  if (store !== undefined) {
+    if (store === null || typeof store !== 'object' || typeof store.search !== 'function')
+      throw new InvalidArgumentError(
+        'Expected a VectorStore (an Index, a PostgresStore, or an object with dimension and search()) for store',
+      );
+    if (store.dimension !== model.dimension)
+      throw new InvalidArgumentError(
+        `the store holds vectors of dimension ${store.dimension} but the model makes ${model.dimension}: fill the store with this model, or serve the model it was filled with`,
+      );
+  }
+  return resolved;
+}
+
+/**
+ * Creates (but does not start) the server: `await server.listen({ port, host })`. Closing the
+ * server (`await server.close()`) lets requests in flight finish first; new ones get 503.
+ */
+export async function createServer(model: Model, options: ServerOptions = {}): Promise<FastifyInstance> {
+  const config = serverOptions(model, options);
+  const { store } = options;
+  const m = serverMetrics(model);
+  const scheduler = model.scheduler!;
+  const onBatch = (e: BatchEvent) => {
+    m.batchSize.observe(e.size);
+    m.batchTokens.observe(e.paddedTokens);
+    m.batchSeconds.observe(e.seconds);
+  };
+  scheduler.addBatchListener(onBatch);
+  // Node's own timers cut slow clients: the whole request within requestTimeout (checked every
+  // second), headers within min(requestTimeout, 30 s).
+  const serverFactory = (handler: RequestListener): Server =>
+    createHttpServer(
+      {
+        requestTimeout: config.requestTimeout,
+        headersTimeout: Math.min(config.requestTimeout, 30_000),
+        connectionsCheckingInterval: 1000,
+        keepAliveTimeout: 5000,
+      },
+      handler,
+    );
+  const app = Fastify({
+    logger: options.logger === 'errors' ? { level: 'error', stream: process.stderr } : (options.logger ?? false),
+    bodyLimit: config.bodyLimit,
+    return503OnClosing: false,
+    forceCloseConnections: false,
+    serverFactory,
+  });
+  if (options.cors) await app.register(cors, { origin: options.cors === true ? true : options.cors });
+  app.addHook('onClose', async () => {
+    m.loop.disable();
+    scheduler.removeBatchListener(onBatch);
+  });
+  installRequestMetrics(app, m);
+  const { draining } = installAdmission(app, { ...config, apiKey: options.apiKey });
+  app.setNotFoundHandler((request) => {
+    throw new HttpError(
+      404,
+      `There is no ${request.method} ${request.url.split('?')[0]}. Routes: POST /v1/embeddings, POST /embed, POST /tokenize, ${store ? 'POST /v1/search, ' : ''}GET /health, GET /metrics.`,
+      'not_found_error',
+      null,
+      'not_found',
+    );
+  });
+  installErrorHandler(app, config.bodyLimit, (route, type) => m.errors.inc({ route, type }));
+  const context: RouteContext = { model, modelName: config.modelName, limits: config, metrics: m, draining };
+  embeddingRoutes(app, context);
+  if (store) searchRoute(app, context, store, config.maxResponseBytes);
+  serviceRoutes(app, context);
+  return app;
+}

@@ -1,0 +1,114 @@
+// The routes over the model: POST /v1/embeddings (OpenAI), POST /embed and POST /tokenize (TEI),
+// GET /health and GET /metrics. Each turns a request into a Model call and its result into JSON.
+import type { FastifyInstance } from 'fastify';
+import type { Model } from '../model';
+import { fieldBoolean, fieldObject, fieldOneOf } from '../validate';
+import type { ServerMetrics } from './metrics';
+import { chunkField, checkText, dimensionsField, embed, promptField, type InputLimits } from './request';
+import { FieldError } from '../errors';
+
+export const JSON_TYPE = 'application/json; charset=utf-8';
+// Answers are serialized this many elements at a time, with the event loop let in between: a
+// maximal answer in one piece (2,048 inputs' tokens or vectors) would hold it for hundreds of ms.
+const SERIALIZE_SLICE = 128;
+
+/** `items` as a JSON array, each element `toJson(item)`. */
+export async function jsonArray<T>(items: Iterable<T> & { length: number }, toJson: (item: T, index: number) => unknown): Promise<string> {
+  const parts = new Array<string>(items.length);
+  let i = 0;
+  for (const item of items) {
+    if (i > 0 && i % SERIALIZE_SLICE === 0) await new Promise(setImmediate);
+    parts[i] = JSON.stringify(toJson(item, i));
+    i++;
+  }
+  return `[${parts.join(',')}]`;
+}
+
+/** The `model` field of an answer: the request's, else the server's name. */
+export function modelField(b: Record<string, unknown>, modelName: string): string {
+  return JSON.stringify(typeof b.model === 'string' ? b.model : modelName);
+}
+
+export interface RouteContext {
+  model: Model;
+  modelName: string;
+  limits: InputLimits;
+  metrics: ServerMetrics;
+  draining: () => boolean;
+}
+
+export function embeddingRoutes(app: FastifyInstance, { model, modelName, limits, metrics: m }: RouteContext): void {
+  const countTruncated = (n: number) => m.truncated.inc(n);
+
+  app.post('/v1/embeddings', async (request, reply) => {
+    const b = fieldObject(request.body);
+    const format = fieldOneOf(b.encoding_format ?? 'float', ['float', 'base64'], 'encoding_format');
+    const truncate = fieldBoolean(b.truncate, 'truncate') ?? true;
+    const dimensions = dimensionsField(model, b.dimensions);
+    const prompt = promptField(model, b.prompt_name, undefined);
+    const chunk = chunkField(model, b);
+    const call = { param: 'input', allowTokens: true, prompt, chunk, truncate, dimensions, normalize: true };
+    const { embeddings, tokens, truncated, chunked } = await embed(model, limits, b.input, call, countTruncated);
+    if (truncated && !chunked) reply.header('x-sentvec-truncated-inputs', String(truncated));
+    const data = await jsonArray(embeddings, (v, index) => ({
+      object: 'embedding',
+      index,
+      embedding: format === 'base64' ? Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') : Array.from(v),
+    }));
+    const usage = { prompt_tokens: tokens, total_tokens: tokens };
+    reply.type(JSON_TYPE);
+    return `{"object":"list","data":${data},"model":${modelField(b, modelName)},"usage":${JSON.stringify(usage)}}`;
+  });
+
+  app.post('/embed', async (request, reply) => {
+    const b = fieldObject(request.body);
+    const truncate = fieldBoolean(b.truncate, 'truncate') ?? false;
+    const normalize = fieldBoolean(b.normalize, 'normalize') ?? true;
+    const dimensions = dimensionsField(model, b.dimensions);
+    const prompt = promptField(model, b.prompt_name, undefined);
+    const chunk = chunkField(model, b);
+    const call = { param: 'inputs', allowTokens: false, prompt, chunk, truncate, dimensions, normalize };
+    const { embeddings, truncated, chunked } = await embed(model, limits, b.inputs, call, countTruncated);
+    if (truncated && !chunked) reply.header('x-sentvec-truncated-inputs', String(truncated));
+    reply.type(JSON_TYPE);
+    return jsonArray(embeddings, (row) => Array.from(row));
+  });
+
+  app.post('/tokenize', async (request, reply) => {
+    const b = fieldObject(request.body);
+    const inputs = typeof b.inputs === 'string' ? [b.inputs] : b.inputs;
+    if (!Array.isArray(inputs) || inputs.length === 0 || !inputs.every((x) => typeof x === 'string'))
+      throw new FieldError(`'inputs' must be a string or a non-empty array of strings.`, 'inputs');
+    if (inputs.length > limits.maxInputs)
+      throw new FieldError(
+        `'inputs' has ${inputs.length} inputs; at most ${limits.maxInputs} are allowed per request.`,
+        'inputs',
+        'too_many_inputs',
+      );
+    (inputs as string[]).forEach((text, i) => checkText(text, 'inputs', i, limits.maxInputChars));
+    const special = new Set(model.info.specialTokenIds);
+    const tokenized = await model.tokenize(inputs as string[]);
+    reply.type(JSON_TYPE);
+    return jsonArray(tokenized, (t) => {
+      const tokens = t.tokens;
+      return Array.from(t.ids, (id, k) => ({ id, text: tokens[k], special: special.has(id) }));
+    });
+  });
+}
+
+export function serviceRoutes(app: FastifyInstance, { model, modelName, metrics: m, draining }: RouteContext): void {
+  app.get('/health', async (_request, reply) => {
+    if (draining()) reply.status(503);
+    return {
+      status: draining() ? 'shutting_down' : 'ok',
+      model: modelName,
+      dimension: model.dimension,
+      maxSeqLength: model.maxSeqLength,
+    };
+  });
+
+  app.get('/metrics', async (_request, reply) => {
+    reply.header('content-type', m.registry.contentType);
+    return m.registry.metrics();
+  });
+}
