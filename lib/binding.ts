@@ -80,18 +80,14 @@ export interface NativeModelInfo {
 }
 
 export interface NativeModel {
-  /** dimensions: keep the first that many values (0: all); poolFrom: leading tokens pooling leaves out. */
+  /** Rows of the model's full dimension, unnormalized; poolFrom: leading tokens pooling leaves out. */
   encode(
     texts: string[],
-    options: { batchSize: number; normalize: boolean; truncate: boolean; dimensions?: number; poolFrom?: number },
+    options: { batchSize: number; truncate: boolean; poolFrom?: number },
   ): Promise<{ data: Float32Array; truncated: Uint8Array }>;
   /** maxLength: tokens per text with <s> and </s> (default maxSeqLength; more only to split long inputs into windows). */
   tokenize(texts: string[], options?: { maxLength?: number; spans?: boolean }): Promise<NativeTokenized>;
-  encodeTokens(
-    ids: Int32Array,
-    offsets: Uint32Array,
-    options: { batchSize: number; normalize: boolean; dimensions?: number; poolFrom?: Uint32Array },
-  ): Promise<Float32Array>;
+  encodeTokens(ids: Int32Array, offsets: Uint32Array, options: { batchSize: number; poolFrom?: Uint32Array }): Promise<Float32Array>;
   vocabulary(): string[];
   info(): NativeModelInfo;
   dispose(): void;

@@ -52,7 +52,6 @@ export class Executor {
       const width = this.#info.dimension;
       const { data, truncated } = await native.encode(texts, {
         batchSize: plan.batchSize,
-        normalize: false,
         truncate: plan.longInputs !== 'error',
         poolFrom,
       });
@@ -106,7 +105,7 @@ export class Executor {
     const flat = new Int32Array(offsets[ids.length]);
     ids.forEach((row, j) => flat.set(row, offsets[j]));
     const skip = poolFrom.some((n) => n > 0) ? Uint32Array.from(poolFrom) : undefined;
-    const data = await native.encodeTokens(flat, offsets, { batchSize: plan.batchSize, normalize: false, poolFrom: skip });
+    const data = await native.encodeTokens(flat, offsets, { batchSize: plan.batchSize, poolFrom: skip });
     const width = this.#info.dimension;
     return ids.map((_, j) => data.subarray(j * width, (j + 1) * width));
   }

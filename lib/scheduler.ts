@@ -82,7 +82,7 @@ function nativeBatch(items: readonly Item[]) {
   const ids = new Int32Array(offsets[items.length]);
   items.forEach((item, i) => ids.set(item.ids, offsets[i]));
   const poolFrom = items.some((item) => item.poolFrom > 0) ? Uint32Array.from(items, (item) => item.poolFrom) : undefined;
-  return { ids, offsets, options: { batchSize: items.length, normalize: false, poolFrom } };
+  return { ids, offsets, options: { batchSize: items.length, poolFrom } };
 }
 
 export class Scheduler {

@@ -27,25 +27,15 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     return model_;
   }
 
-  // The options encode and encodeTokens share: { batchSize, normalize, dimensions }.
+  // The option encode and encodeTokens share: { batchSize }. Rows come back at the model's full
+  // dimension, unnormalized: the cut to `dimensions` and normalization are lib/rows.ts's.
   static sentvec::EncodeOptions EncodeOptionsOf(const Napi::Object& opts) {
     sentvec::EncodeOptions options;
     options.batchSize = PositiveInteger(opts, "batchSize", options.batchSize);
-    options.normalize = Boolean(opts, "normalize", options.normalize);
-    options.dimensions = PositiveInteger(opts, "dimensions", 0);
     return options;
   }
 
-  // The core's OutputDimension on the JS thread, where its error must become a JavaScript one.
-  static size_t OutputDimension(Napi::Env env, const sentvec::Model& model, const sentvec::EncodeOptions& options) {
-    try {
-      return model.OutputDimension(options);
-    } catch (const sentvec::Error& e) {
-      throw MakeError(env, e.code(), e.what());
-    }
-  }
-
-  // encode(texts, { batchSize, normalize, truncate, dimensions, poolFrom })
+  // encode(texts, { batchSize, truncate, poolFrom })
   //   → Promise<{ data: Float32Array, truncated: Uint8Array }>
   Napi::Value Encode(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
@@ -63,7 +53,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     };
     auto result = std::make_shared<Result>();
     const size_t n = texts->size();
-    const size_t dim = OutputDimension(env, *model, options);
+    const size_t dim = model->dimension();
     return PromiseWorker::Start(
         env,
         [=] {
@@ -79,7 +69,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
         });
   }
 
-  // encodeTokens(ids: Int32Array, offsets: Uint32Array, { batchSize, normalize, dimensions, poolFrom })
+  // encodeTokens(ids: Int32Array, offsets: Uint32Array, { batchSize, poolFrom })
   //   → Promise<Float32Array>:
   // input i is ids[offsets[i] .. offsets[i + 1]], already framed with <s> … </s>.
   Napi::Value EncodeTokens(const Napi::CallbackInfo& info) {
@@ -109,7 +99,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
       auto counts = poolFrom.As<Napi::Uint32Array>();
       options.poolFrom.assign(counts.Data(), counts.Data() + n);
     }
-    const size_t dim = OutputDimension(env, *model, options);
+    const size_t dim = model->dimension();
     auto data = std::make_shared<std::vector<float>>();
     return PromiseWorker::Start(
         env,

@@ -61,14 +61,6 @@ std::shared_ptr<Model> Model::Load(const ModelConfig& config) {
   return model;
 }
 
-size_t Model::OutputDimension(const EncodeOptions& options) const {
-  if (options.dimensions > dimension_) {
-    throw Error(ErrorCode::InvalidArgument, "dimensions " + std::to_string(options.dimensions) +
-                                                " exceeds the model's " + std::to_string(dimension_));
-  }
-  return options.dimensions > 0 ? options.dimensions : dimension_;
-}
-
 std::vector<Encoding> Model::Tokenize(const std::vector<std::string>& texts, size_t maxLength, bool withOffsets) const {
   const size_t limit = maxLength > 0 ? maxLength : config_.maxSeqLength;
   std::vector<Encoding> encodings(texts.size());
@@ -126,12 +118,10 @@ void Model::EncodeTokens(const std::vector<Encoding>& encodings, const EncodeOpt
   std::stable_sort(order.begin(), order.end(),
                    [&](size_t a, size_t b) { return encodings[a].ids.size() > encodings[b].ids.size(); });
 
-  const size_t outDim = OutputDimension(options);
   std::vector<int64_t> ids, mask;
   std::vector<float*> rows;
-  // Pooled vectors go here first when Dense modules follow or only their first outDim values are
-  // kept; `full` holds the Dense modules' results.
-  const bool direct = config_.dense.empty() && outDim == dimension_;
+  // Pooled vectors go here first when Dense modules follow; `full` holds the Dense modules' results.
+  const bool direct = config_.dense.empty();
   std::vector<float> pooled, full, scratch;
   for (size_t first = 0, batch = 0; first < order.size(); first += batch) {
     const size_t seq = encodings[order[first]].ids.size();
@@ -194,9 +184,7 @@ void Model::EncodeTokens(const std::vector<Encoding>& encodings, const EncodeOpt
       }
     }
     for (size_t b = 0; b < batch; ++b) {
-      float* row = out + order[first + b] * outDim;
-      if (!direct) std::copy_n(rows[b], outDim, row);
-      if (options.normalize) sentvec::Normalize(row, outDim);
+      if (!direct) std::copy_n(rows[b], dimension_, out + order[first + b] * dimension_);
     }
   }
 }

@@ -34,14 +34,13 @@ struct ModelConfig {
 
 struct EncodeOptions {
   size_t batchSize = 32;
-  bool normalize = false;
   bool truncate = true;  // false: an input over maxSeqLength is an error
   // Per input (empty: none): how many leading tokens mean and max pooling leave out — <s> and a
   // prompt's tokens, where the Pooling config says include_prompt: false. CLS pooling still reads
   // the first token, as in sentence-transformers.
   std::vector<uint32_t> poolFrom;
-  // Matryoshka: keep the first `dimensions` values of each vector (0: all), then normalize if asked.
-  size_t dimensions = 0;
+  // No `dimensions` and no normalization here: rows leave at full width, unnormalized, and the
+  // TypeScript executor cuts and normalizes them (lib/rows.ts says why).
 };
 
 class Model {
@@ -55,7 +54,7 @@ class Model {
 
   static std::shared_ptr<Model> Load(const ModelConfig& config);
 
-  // Writes texts.size() × OutputDimension(options) floats to `out` (row i = texts[i]) and, per text, whether it
+  // Writes texts.size() × dimension() floats to `out` (row i = texts[i]) and, per text, whether it
   // was truncated. Inputs are sorted by length and each batch is padded to its own longest (see
   // kMaxBatchTokens for the size of batches).
   void Encode(const std::vector<std::string>& texts, const EncodeOptions& options, float* out,
@@ -69,8 +68,6 @@ class Model {
                                  bool withOffsets = false) const;
 
   size_t dimension() const { return dimension_; }
-  // Values per output vector under `options` (its `dimensions`, checked against dimension()).
-  size_t OutputDimension(const EncodeOptions& options) const;
   size_t maxSeqLength() const { return config_.maxSeqLength; }
   const Tokenizer& tokenizer() const { return *tokenizer_; }
   const Session& session() const { return *session_; }
