@@ -1,7 +1,7 @@
 // The library: models, embeddings, search. The HTTP server is `sentvec/server` (lib/server/),
 // so that requiring sentvec loads no HTTP code; the CLI is bin/sentvec.js.
-export { Model, Tokenized, type EncodeOptions } from './model';
-export { Embeddings, type EmbeddingWindows } from './embeddings';
+export { Model, Tokenized, type EncodeOptions } from './model/model';
+export { Embeddings, type EmbeddingWindows } from './model/embeddings';
 export {
   Index,
   semanticSearch,
@@ -12,8 +12,8 @@ export {
   type Metric,
   type Precision,
   type Ids,
-} from './index';
-export type { VectorStore, VectorSearchOptions, VectorSearchResult, DocumentField } from './search-contract';
+} from './search/vector-index';
+export type { VectorStore, VectorSearchOptions, VectorSearchResult, DocumentField } from './search/contract';
 export {
   PostgresStore,
   type PostgresStoreOptions,
@@ -23,11 +23,11 @@ export {
   type StoreAddOptions,
   type PgPool,
   type PgClient,
-} from './postgres-store';
-export type { LoadOptions } from './model-directory';
-export { quantizeModel, type QuantizeOptions, type QuantizeResult } from './quantize';
-export type { SchedulerOptions } from './scheduler';
-export { availableProviders, PROVIDER_NAMES, type Provider, type ProviderName, type ProviderAvailability } from './providers';
+} from './search/postgres';
+export type { LoadOptions } from './model/model-directory';
+export { quantizeModel, type QuantizeOptions, type QuantizeResult } from './model/quantize';
+export type { SchedulerOptions } from './model/scheduler';
+export { availableProviders, PROVIDER_NAMES, type Provider, type ProviderName, type ProviderAvailability } from './model/providers';
 export { useNativeBinding, type PoolingMode } from './binding';
 export {
   SentvecError,

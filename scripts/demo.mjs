@@ -12,7 +12,7 @@ import { ensureModel } from './model/generate.mjs';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 const { DEFAULT_MODEL } = require('../dist/lib/cli/main.js');
-const { downloadModel, DownloadError } = require('../dist/lib/cli/hub.js');
+const { downloadModel, DownloadError } = require('../dist/lib/hub/download.js');
 
 let dir;
 try {

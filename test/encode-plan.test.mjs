@@ -1,5 +1,5 @@
 // Every call runs one plan through one executor, whose finish step alone cuts and normalizes
-// (lib/rows.ts): so every way to one vector gives the same bits, and they are the bits of the
+// (lib/model/rows.ts): so every way to one vector gives the same bits, and they are the bits of the
 // native Index's normalization rule, x · float32(1 / max(‖x‖, 1e-12)).
 import test from 'ava';
 import { tinyModel } from './helpers/models.mjs';

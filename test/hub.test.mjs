@@ -9,7 +9,7 @@ import { startHub } from './helpers/hub-server.mjs';
 import { tinyFp16Model, tinyModel } from './helpers/models.mjs';
 import { sentvec } from './helpers/sentvec.mjs';
 
-const { downloadModel, DownloadError, modelCacheDir, undeclaredLimit } = createRequire(import.meta.url)('../dist/lib/cli/hub.js');
+const { downloadModel, DownloadError, modelCacheDir, undeclaredLimit } = createRequire(import.meta.url)('../dist/lib/hub/download.js');
 const model = tinyModel();
 const sha = (p) => createHash('sha256').update(readFileSync(p)).digest('hex');
 

@@ -1,9 +1,9 @@
-// The Prometheus text format of lib/metrics.ts: cumulative buckets, labels, escaping, gauges
+// The Prometheus text format of lib/server/prometheus.ts: cumulative buckets, labels, escaping, gauges
 // read at scrape time.
 import test from 'ava';
 import { createRequire } from 'node:module';
 
-const { Counter, Gauge, Histogram, Registry } = createRequire(import.meta.url)('../dist/lib/metrics.js');
+const { Counter, Gauge, Histogram, Registry } = createRequire(import.meta.url)('../dist/lib/server/prometheus.js');
 
 test('counters, histograms and gauges render as Prometheus text', (t) => {
   const registry = new Registry();

@@ -1,5 +1,5 @@
 // Property-based fuzzing of the readers of files that come from elsewhere: the quantizer's
-// protobuf reader (lib/protobuf.ts, through quantizeModel) and the safetensors reader. Random
+// protobuf reader (lib/model/protobuf.ts, through quantizeModel) and the safetensors reader. Random
 // bytes, valid generated files (scripts/model/) with bytes flipped, inserted, cut, and fields
 // replaced by ones of another wire type or value: each must give a result or a ModelFileError
 // (ProtobufError for protobuf.ts on its own), never another exception, a hang or unbounded memory.
@@ -14,9 +14,9 @@ import { denseSafetensors, TINY } from '../scripts/model/generate.mjs';
 import { buildOnnx } from '../scripts/model/onnx.mjs';
 
 const require = createRequire(import.meta.url);
-const pb = require('../dist/lib/protobuf.js');
-const { parseSafetensors } = require('../dist/lib/safetensors.js');
-const { quantizeModel } = require('../dist/lib/quantize.js');
+const pb = require('../dist/lib/model/protobuf.js');
+const { parseSafetensors } = require('../dist/lib/model/safetensors.js');
+const { quantizeModel } = require('../dist/lib/model/quantize.js');
 const { ModelFileError } = require('../dist/lib/errors.js');
 
 // Memory a single input may leave allocated: far below what a length field of 2^40 would ask for.

@@ -93,7 +93,7 @@ test('provider options are validated', async (t) => {
 });
 
 test('cuda runs without TF32 unless asked, so its vectors match the CPU and PyTorch', (t) => {
-  const { resolveProviders } = require('../dist/lib/providers.js');
+  const { resolveProviders } = require('../dist/lib/model/providers.js');
   t.deepEqual(resolveProviders(['cuda']), [{ name: 'cuda', options: [['use_tf32', '0']] }]);
   t.deepEqual(resolveProviders([{ name: 'cuda', deviceId: 1, tf32: true }]), [{ name: 'cuda', options: [['device_id', '1'], ['use_tf32', '1']] }]);
   t.deepEqual(resolveProviders([{ name: 'tensorrt', fp16: true }]), [{ name: 'tensorrt', options: [['trt_fp16_enable', '1']] }]);

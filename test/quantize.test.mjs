@@ -1,4 +1,4 @@
-// int8 quantization in-process (lib/quantize.ts) and Model.load's precision: 'int8'.
+// int8 quantization in-process (lib/model/quantize.ts) and Model.load's precision: 'int8'.
 import test from 'ava';
 import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -212,7 +212,7 @@ test('an optimizedCache folder that cannot be made or written does not stop the 
 });
 
 // A one-MatMul ONNX model written field by field, so that single fields can be made wrong.
-const pb = createRequire(import.meta.url)('../dist/lib/protobuf.js');
+const pb = createRequire(import.meta.url)('../dist/lib/model/protobuf.js');
 function oneMatMul({ weight = [], externalLength } = {}) {
   const { encode, int, msg, raw, str } = pb;
   // Fields given in `weight` replace the default ones of that number.

@@ -1,4 +1,4 @@
-// The search contract (lib/search-contract.ts): Index and PostgresStore are both a VectorStore,
+// The search contract (lib/search/contract.ts): Index and PostgresStore are both a VectorStore,
 // and what takes a VectorStore (the server's /v1/search) works with an Index.
 import test from 'ava';
 import { tinyModel } from './helpers/models.mjs';

@@ -10,7 +10,7 @@ import { ensureModel } from '../scripts/model/generate.mjs';
 import { sentvec } from './helpers/sentvec.mjs';
 
 const { Model, ModelFileError } = sentvec;
-const { resolveModelDirectory } = await import('../dist/lib/model-directory.js');
+const { resolveModelDirectory } = await import('../dist/lib/model/model-directory.js');
 
 const source = ensureModel('tiny-wordpiece-uncased', { architecture: 'bert', tokenizer: 'wordpiece', cased: false, vocabSize: 6000, maxPositions: 512, maxSeqLength: 128 });
 const validJson = JSON.parse(readFileSync(join(source, 'tokenizer.json'), 'utf8'));

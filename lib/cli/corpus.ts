@@ -3,11 +3,11 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { writeFileAtomically } from '../atomic-file';
-import { Embeddings } from '../embeddings';
-import { Index } from '../index';
-import type { Model } from '../model';
-import { PostgresStore } from '../postgres-store';
-import type { VectorStore } from '../search-contract';
+import { Embeddings } from '../model/embeddings';
+import { Index } from '../search/vector-index';
+import type { Model } from '../model/model';
+import { PostgresStore } from '../search/postgres';
+import type { VectorStore } from '../search/contract';
 import { DEFAULT_MODEL, fingerprintModel } from './model-source';
 import { log, progressBar } from './output';
 import { documentPrompt, promptText, type PromptFlags } from './prompts';

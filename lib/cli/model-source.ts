@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { DownloadError, downloadModel, isHubId } from './hub';
+import { DownloadError, downloadModel, isHubId } from '../hub/download';
 import { progressBar } from './output';
 import { UsageError } from './usage-error';
 

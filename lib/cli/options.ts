@@ -1,7 +1,7 @@
 // Option parsing shared by the CLI's commands: numeric ranges, providers, the ONNX file choice
 // and the options that several commands declare alike.
 import { InvalidArgumentError as CommanderArgumentError, Option } from 'commander';
-import { PROVIDER_NAMES, type ProviderName } from '../providers';
+import { PROVIDER_NAMES, type ProviderName } from '../model/providers';
 import { RANGES, type RangedOption } from '../validate';
 import { UsageError } from './usage-error';
 

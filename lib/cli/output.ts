@@ -1,6 +1,6 @@
 // What the CLI tells the user on stderr besides results: notices and progress bars.
 import { SingleBar } from 'cli-progress';
-import type { Model } from '../model';
+import type { Model } from '../model/model';
 
 export function log(options: { quiet?: boolean }, message: string) {
   if (!options.quiet) process.stderr.write(`${message}\n`);

@@ -1,5 +1,5 @@
 // The prompts of a search: one for the questions, one for the text they are answered from.
-import type { Model } from '../model';
+import type { Model } from '../model/model';
 import { UsageError } from './usage-error';
 
 export interface PromptFlags {

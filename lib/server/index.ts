@@ -6,14 +6,14 @@ import cors from '@fastify/cors';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http';
 import { InvalidArgumentError } from '../errors';
-import type { Model } from '../model';
-import type { BatchEvent } from '../model';
+import type { Model } from '../model/model';
+import type { BatchEvent } from '../model/model';
 import { describe, integerOption, optionsObject, rejectUnknownOptions } from '../validate';
 import { installAdmission } from './admission';
 import { HttpError, installErrorHandler } from './errors';
 import { installRequestMetrics, serverMetrics } from './metrics';
 import { embeddingRoutes, serviceRoutes, type RouteContext } from './routes';
-import type { VectorStore } from '../search-contract';
+import type { VectorStore } from '../search/contract';
 import { searchRoute, type SearchableStore } from './search';
 
 export type { SearchableStore };

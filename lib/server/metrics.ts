@@ -2,8 +2,8 @@
 // event-loop delay.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { Counter, Gauge, Histogram, Registry } from '../metrics';
-import type { Model } from '../model';
+import { Counter, Gauge, Histogram, Registry } from './prometheus';
+import type { Model } from '../model/model';
 
 export type ServerMetrics = ReturnType<typeof serverMetrics>;
 

@@ -1,9 +1,9 @@
 // Request bodies → Model calls: the fields of the embedding routes, checked (lib/validate.ts's
 // field helpers) and turned into an EncodePlan (lib/encode-plan.ts), which the model carries out.
-import { dimensionRange, namedPrompt, planRequest, tokenRow, type LongInputs, type PlanInput } from '../encode-plan';
-import type { Encoded } from '../executor';
+import { dimensionRange, namedPrompt, planRequest, tokenRow, type LongInputs, type PlanInput } from '../model/encode-plan';
+import type { Encoded } from '../model/executor';
 import { FieldError } from '../errors';
-import type { Model } from '../model';
+import type { Model } from '../model/model';
 import { fieldInteger, fieldOneOf } from '../validate';
 import { HttpError, inputError, invalid } from './errors';
 

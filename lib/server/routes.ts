@@ -1,7 +1,7 @@
 // The routes over the model: POST /v1/embeddings (OpenAI), POST /embed and POST /tokenize (TEI),
 // GET /health and GET /metrics. Each turns a request into a Model call and its result into JSON.
 import type { FastifyInstance } from 'fastify';
-import type { Model } from '../model';
+import type { Model } from '../model/model';
 import { fieldBoolean, fieldObject, fieldOneOf } from '../validate';
 import type { ServerMetrics } from './metrics';
 import { chunkField, checkText, dimensionsField, embed, promptField, type InputLimits } from './request';

@@ -1,7 +1,7 @@
 // POST /v1/search: the queries are embedded (with the model's 'query' prompt when it has one, like
 // the CLI) and their nearest stored vectors returned, best first.
 import type { FastifyInstance } from 'fastify';
-import type { DocumentField, VectorSearchOptions, VectorStore } from '../search-contract';
+import type { DocumentField, VectorSearchOptions, VectorStore } from '../search/contract';
 import { fieldInteger, fieldObject } from '../validate';
 import { HttpError, invalid } from './errors';
 import { embed, promptField } from './request';

@@ -1,8 +1,8 @@
 // `sentvec quantize <model>`: an int8 copy of a model's ONNX export, for --precision int8.
 import { Option, type Command } from 'commander';
 import { resolve } from 'node:path';
-import { quantizeModel } from '../../quantize';
-import { huggingFaceCache } from '../hub';
+import { quantizeModel } from '../../model/quantize';
+import { huggingFaceCache } from '../../hub/download';
 import { resolveModel } from '../model-source';
 import { ranged } from '../options';
 import { UsageError } from '../usage-error';

@@ -3,7 +3,7 @@
 import { Command, Option } from 'commander';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { Model } from '../../model';
+import { Model } from '../../model/model';
 import { corpusIndex, corpusStore, type Corpus, type CorpusOptions } from '../corpus';
 import { DEFAULT_MODEL, resolveModel } from '../model-source';
 import { checkProvider, onnxChoice, ONNX_FILE_HELP, OPTIMIZED_CACHE_HELP, precisionOption, PROVIDER_LIST, ranged } from '../options';

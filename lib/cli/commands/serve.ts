@@ -1,8 +1,8 @@
 // `sentvec serve`: the model over HTTP (lib/server.ts), until SIGTERM or SIGINT.
 import { Option, type Command } from 'commander';
-import { Model } from '../../model';
-import type { PostgresStore } from '../../postgres-store';
-import type { ProviderName } from '../../providers';
+import { Model } from '../../model/model';
+import type { PostgresStore } from '../../search/postgres';
+import type { ProviderName } from '../../model/providers';
 import { servingStore } from '../corpus';
 import { DEFAULT_MODEL, resolveModel } from '../model-source';
 import { checkProvider, onnxChoice, ONNX_FILE_HELP, OPTIMIZED_CACHE_HELP, precisionOption, PROVIDER_LIST, ranged } from '../options';

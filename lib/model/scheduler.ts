@@ -4,9 +4,9 @@
 // input always goes into the next batch. Tokenization is coalesced too: the texts of all calls
 // made in one turn of the event loop are tokenized by one native call, so that a burst of
 // thousands of one-text calls costs the event loop a few completions, not thousands.
-import type { NativeModel, NativeTokenized } from './binding';
-import { DisposedError, QueueFullError } from './errors';
-import { integerOption, optionsObject, rejectUnknownOptions } from './validate';
+import type { NativeModel, NativeTokenized } from '../binding';
+import { DisposedError, QueueFullError } from '../errors';
+import { integerOption, optionsObject, rejectUnknownOptions } from '../validate';
 
 /** Options of the batching scheduler (LoadOptions.scheduler, createServer). */
 export interface SchedulerOptions {

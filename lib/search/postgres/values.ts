@@ -1,11 +1,11 @@
 // The values of a write or a search, checked as Index checks them and made ready for PostgreSQL:
 // vectors (finite; normalized for 'cosine'), ids (bigint's range), texts and metadata (no NUL, no
 // lone surrogate: PostgreSQL's text and jsonb cannot hold them).
-import { InvalidArgumentError } from '../errors';
-import { normalizeRow } from '../rows';
-import { flatten, toIds, type Vectors } from '../index';
-import type { Ids, Metric } from '../search-contract';
-import { describe, optionsObject, rejectUnknownOptions } from '../validate';
+import { InvalidArgumentError } from '../../errors';
+import { normalizeRow } from '../../model/rows';
+import { flatten, toIds, type Vectors } from '../vector-index';
+import type { Ids, Metric } from '../contract';
+import { describe, optionsObject, rejectUnknownOptions } from '../../validate';
 import { ADD_OPTIONS, type StoreAddOptions } from './options';
 
 export const I64_MAX = (1n << 63n) - 1n;

@@ -9,7 +9,7 @@
 //   → finish  chosen by plan.head, from full-width, unnormalized native rows to the result
 //
 // Heads. 'embedding' is the one built: native code pools (and applies Dense modules); finish
-// averages a long input's windows, cuts to `dimensions` and L2-normalizes (lib/rows.ts, the only
+// averages a long input's windows, cuts to `dimensions` and L2-normalizes (lib/model/rows.ts, the only
 // place either happens). A cross-encoder (a reranker: text pairs in, one score per pair out, same
 // tokenizers and ONNX session, a classification head instead of pooling) becomes a second kind,
 // e.g. { kind: 'score', activation }: its plan's inputs are pairs, which the tokenize step frames
@@ -17,9 +17,9 @@
 // pooled vector, rows of the model's output width as embedding rows are, so the scheduler batches
 // them unchanged (its items already carry per-row settings, such as poolFrom); and finish maps
 // each row to a score. No second pipeline: one more case in tokenize and in finish.
-import type { NativeModelInfo } from './binding';
-import { InputTooLongError, InvalidArgumentError } from './errors';
-import { booleanOption, describe, integerIn, integerOption, rejectUnknownOptions } from './validate';
+import type { NativeModelInfo } from '../binding';
+import { InputTooLongError, InvalidArgumentError } from '../errors';
+import { booleanOption, describe, integerIn, integerOption, rejectUnknownOptions } from '../validate';
 
 /** Options of {@link Model.encode}. */
 export interface EncodeOptions {

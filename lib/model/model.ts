@@ -1,11 +1,11 @@
 import { resolve } from 'node:path';
-import { binding, type NativeModel, type NativeModelInfo, type PoolingMode } from './binding';
+import { binding, type NativeModel, type NativeModelInfo, type PoolingMode } from '../binding';
 import { resolveModelDirectory, type LoadOptions, type ResolvedConfig } from './model-directory';
-import { describe } from './validate';
+import { describe } from '../validate';
 import { Embeddings } from './embeddings';
 import { checkTexts, planEncode, planTokens, type EncodeOptions, type EncodePlan, type ModelFacts } from './encode-plan';
 import { Executor, type Encoded } from './executor';
-import { DisposedError, InvalidArgumentError, ModelFileError } from './errors';
+import { DisposedError, InvalidArgumentError, ModelFileError } from '../errors';
 import { Scheduler, schedulerOptions, type SchedulerOptions } from './scheduler';
 
 export type { EncodeOptions };
@@ -110,7 +110,11 @@ export class Model {
     return model;
   }
 
-  /** Width of the vectors `encode` returns. */
+  /**
+   * Width of the vectors `encode` returns by default: `truncateDim` when set, else the model's
+   * full width (`info.dimension`). One call's `dimensions` option narrows that call's vectors
+   * further (1 to `info.dimension`).
+   */
   get dimension(): number {
     return this.#truncateDim ?? this.#info.dimension;
   }

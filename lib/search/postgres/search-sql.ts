@@ -1,8 +1,8 @@
 // A search as one SQL text: the settings and a lateral ORDER BY … LIMIT per query vector, and the
 // rows it answers grouped back into one result per query.
-import { InvalidArgumentError } from '../errors';
-import { toIds } from '../index';
-import type { DocumentField, VectorSearchResult } from '../search-contract';
+import { InvalidArgumentError } from '../../errors';
+import { toIds } from '../vector-index';
+import type { DocumentField, VectorSearchResult } from '../contract';
 import { loadDrivers, type QueryResult } from './drivers';
 import { I64_MAX, jsonObject } from './values';
 

@@ -1,9 +1,9 @@
 // The store's names and tables in PostgreSQL: the table's quoted name, the catalog of stores, the
 // staging table of upsert, the HNSW index's collision-free name, and the DDL that makes them.
-import { DimensionMismatchError, InvalidArgumentError, PgvectorMissingError, StoreError } from '../errors';
+import { DimensionMismatchError, InvalidArgumentError, PgvectorMissingError, StoreError } from '../../errors';
 import { createHash } from 'node:crypto';
-import type { Metric } from '../search-contract';
-import { describe } from '../validate';
+import type { Metric } from '../contract';
+import { describe } from '../../validate';
 import type { PgClient } from './drivers';
 
 export const CATALOG = 'sentvec_stores';

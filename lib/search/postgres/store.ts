@@ -1,12 +1,12 @@
 // PostgresStore: the contract of Index (add, search, remove, size) kept in PostgreSQL + pgvector,
 // so that several processes on several machines answer from one corpus. The drivers (`pg`,
 // `pgvector`, `pg-copy-streams`) are optional peer dependencies, loaded on first use.
-import { DuplicateIdError, InvalidArgumentError, StoreError } from '../errors';
-import type { Embeddings } from '../embeddings';
+import { DuplicateIdError, InvalidArgumentError, StoreError } from '../../errors';
+import type { Embeddings } from '../../model/embeddings';
 import { CallOrder } from '../call-order';
-import type { Vectors } from '../index';
-import { includeOption, type Ids, type Metric, type VectorStore } from '../search-contract';
-import { describe, integerOption, optionsObject, rejectUnknownOptions } from '../validate';
+import type { Vectors } from '../vector-index';
+import { includeOption, type Ids, type Metric, type VectorStore } from '../contract';
+import { describe, integerOption, optionsObject, rejectUnknownOptions } from '../../validate';
 import { Connections } from './connection';
 import { copyInto } from './copy';
 import { loadDrivers, type PgPool, type QueryResult } from './drivers';

@@ -1,8 +1,8 @@
 // The search contract: what every vector store answers — `Index` in memory, `PostgresStore` in
 // PostgreSQL, or an application's own — and all that the server's POST /v1/search and the CLI
 // ask of a corpus. Types and the one option check that the stores share; no store code.
-import { InvalidArgumentError } from './errors';
-import { describe } from './validate';
+import { InvalidArgumentError } from '../errors';
+import { describe } from '../validate';
 
 export type Metric = 'cosine' | 'dot';
 

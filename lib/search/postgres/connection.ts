@@ -1,6 +1,6 @@
 // The store's connections: checked out of the pool, guarded, run in transactions, their errors
 // translated into sentvec's, and tried again after a lost connection when that is safe.
-import { DuplicateIdError, SentvecError, StoreConnectionError, StoreError } from '../errors';
+import { DuplicateIdError, SentvecError, StoreConnectionError, StoreError } from '../../errors';
 import type { PgClient, PgPool, QueryResult } from './drivers';
 
 /** What a call does: open the store, read (search, size) or write. */

@@ -6,8 +6,8 @@
 import { constants } from 'node:fs';
 import { open, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { InvalidArgumentError, ModelFileError } from './errors';
-import { describe } from './validate';
+import { InvalidArgumentError, ModelFileError } from '../errors';
+import { describe } from '../validate';
 
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;

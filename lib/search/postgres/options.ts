@@ -1,7 +1,7 @@
 // The options of PostgresStore, as the application writes them, and their checks.
-import { InvalidArgumentError } from '../errors';
-import type { Metric, VectorSearchOptions, VectorSearchResult } from '../search-contract';
-import { describe, integerOption, oneOf, optionsObject, rejectUnknownOptions } from '../validate';
+import { InvalidArgumentError } from '../../errors';
+import type { Metric, VectorSearchOptions, VectorSearchResult } from '../contract';
+import { describe, integerOption, oneOf, optionsObject, rejectUnknownOptions } from '../../validate';
 import type { PgPool } from './drivers';
 import { quoteIdentifier } from './schema';
 

@@ -1,14 +1,14 @@
 // The vector index (native/core/index, native/binding/index.cc): exact top-k search with f32, int8
 // and binary storage, saved atomically; and semanticSearch over it. (The package entry is sentvec.ts.)
 import { resolve } from 'node:path';
-import { binding, type NativeIndex, type NativeIndexInfo } from './binding';
-import { describe, integerOption, rejectUnknownOptions } from './validate';
-import { Embeddings } from './embeddings';
-import { DisposedError, InvalidArgumentError } from './errors';
+import { binding, type NativeIndex, type NativeIndexInfo } from '../binding';
+import { describe, integerOption, rejectUnknownOptions } from '../validate';
+import { Embeddings } from '../model/embeddings';
+import { DisposedError, InvalidArgumentError } from '../errors';
 import { CallOrder } from './call-order';
-import { includeOption, type Ids, type Metric, type SearchResult, type VectorSearchOptions, type VectorStore } from './search-contract';
+import { includeOption, type Ids, type Metric, type SearchResult, type VectorSearchOptions, type VectorStore } from './contract';
 
-export type { Ids, Metric, SearchResult } from './search-contract';
+export type { Ids, Metric, SearchResult } from './contract';
 export type Precision = 'f32' | 'int8' | 'binary';
 
 /** Options of `new Index()`. */

@@ -1,7 +1,7 @@
 // Execution providers: validation of the `providers` option and what this machine can use.
-import { binding } from './binding';
-import { InvalidArgumentError } from './errors';
-import { booleanOption as boolean, describe, integerOption, oneOf } from './validate';
+import { binding } from '../binding';
+import { InvalidArgumentError } from '../errors';
+import { booleanOption as boolean, describe, integerOption, oneOf } from '../validate';
 
 /** The execution providers sentvec knows, in the order native/core/providers.cc's kProviders lists them. */
 export const PROVIDER_NAMES = ['cpu', 'cuda', 'tensorrt', 'coreml', 'nnapi'] as const;

@@ -4,8 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import type { DenseActivation, NativeDense, PoolingMode } from './binding';
-import { ModelFileError } from './errors';
+import type { DenseActivation, NativeDense, PoolingMode } from '../binding';
+import { ModelFileError } from '../errors';
 import { ModelFolder, type ModelFileKind } from './model-file';
 import { parseSafetensors } from './safetensors';
 import { readWordPiece, type WordPiece } from './wordpiece-reader';

@@ -1,8 +1,8 @@
 // Reads BERT's WordPiece tokenizer from a model directory: tokenizer.json when there is one, else
 // vocab.txt with tokenizer_config.json, as Hugging Face's tokenizers and BertTokenizer read them.
 import { join } from 'node:path';
-import type { NativeWordPiece } from './binding';
-import { ModelFileError } from './errors';
+import type { NativeWordPiece } from '../binding';
+import { ModelFileError } from '../errors';
 import type { ModelFolder } from './model-file';
 
 type JsonObject = Record<string, unknown>;

@@ -1,7 +1,7 @@
 // The PostgreSQL drivers (`pg`, `pgvector`, `pg-copy-streams`), optional peer dependencies of
 // sentvec, loaded on first use; and the driver's shapes, written out so that sentvec's types do
 // not depend on @types/pg.
-import { MissingDependencyError } from '../errors';
+import { MissingDependencyError } from '../../errors';
 
 export interface QueryResult {
   rows: Record<string, unknown>[];

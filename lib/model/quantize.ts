@@ -6,11 +6,11 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { writeFileAtomically } from './atomic-file';
-import { InvalidArgumentError, ModelFileError } from './errors';
+import { writeFileAtomically } from '../atomic-file';
+import { InvalidArgumentError, ModelFileError } from '../errors';
 import { ModelFolder, optionFile } from './model-file';
 import { decode, encode, fieldsOf, int, msg, number, packedVarints, payload, ProtobufError, raw, str, text, type Field } from './protobuf';
-import { describe, integerOption, rejectUnknownOptions } from './validate';
+import { describe, integerOption, rejectUnknownOptions } from '../validate';
 
 export interface QuantizeOptions {
   /** The float32 export to quantize, inside the model directory. Default 'onnx/model.onnx'. */
@@ -246,6 +246,93 @@ async function refuseModelFile(target: string, keep: Iterable<string>): Promise<
     );
 }
 
+type Candidate = { node: number; name: string; weight: Tensor; inputs: string[]; outputs: string[] };
+type EmbeddingTable = { node: number; weight: Tensor; ids: string; output: string };
+type GraphNode = { index: number; fields: Field[] } | undefined;
+
+/** The MatMul weights to quantize, and the word-embedding table: the largest float table that a Gather reads rows of. */
+async function weightsToQuantize(
+  nodes: GraphNode[],
+  floatMatrix: (name: string) => Promise<Tensor | undefined>,
+  embeddings: boolean,
+): Promise<{ candidates: Candidate[]; table?: EmbeddingTable }> {
+  let table: EmbeddingTable | undefined;
+  const candidates: Candidate[] = [];
+  for (const n of nodes) {
+    if (!n) continue;
+    const op = text(n.fields.find((f) => f.number === N.opType));
+    const domain = text(n.fields.find((f) => f.number === N.domain));
+    if (domain !== '' && domain !== 'ai.onnx') continue;
+    const inputs = n.fields.filter((f) => f.number === N.input).map((f) => text(f));
+    const outputs = n.fields.filter((f) => f.number === N.output).map((f) => text(f));
+    if (op === 'MatMul' && inputs.length === 2 && outputs.length === 1) {
+      const w = await floatMatrix(inputs[1]);
+      if (!w?.data) continue;
+      const name = text(n.fields.find((f) => f.number === N.name));
+      candidates.push({ node: n.index, name, weight: w, inputs, outputs });
+    } else if (op === 'Gather' && embeddings && inputs.length === 2 && outputs.length === 1) {
+      const axis = n.fields
+        .filter((f) => f.number === N.attribute)
+        .some((f) => {
+          const a = fieldsOf(f);
+          return text(a.find((x) => x.number === 1)) === 'axis' && a.some((x) => x.number === 3 && number(x, 0n) !== 0n);
+        });
+      if (axis) continue;
+      const w = await floatMatrix(inputs[0]);
+      // (A table of 1-wide rows is a scale column: already quantized.)
+      if (!w?.data || w.dims[0] < 1000 || w.dims[1] < 2 || w.name.includes('_sentvec_int8')) continue;
+      if (!table || w.dims[0] > table.weight.dims[0]) table = { node: n.index, weight: w, ids: inputs[1], output: outputs[0] };
+    }
+  }
+  return { candidates, table };
+}
+
+/** The graph fields that replace each quantized weight's node, and the float initializers they drop. */
+function replaceWeights(
+  candidates: Candidate[],
+  table: EmbeddingTable | undefined,
+  keepFloat32: (candidate: number) => boolean,
+  initializers: Map<string, { index: number; fields: Field[] }>,
+) {
+  const replaced = new Map<number, Field[]>(); // graph field index → fields in its place
+  const dropped = new Set<number>();
+  let matmuls = 0;
+  let float32Matmuls = 0;
+  let embeddingTable = false;
+  for (const [i, c] of candidates.entries()) {
+    if (keepFloat32(i)) {
+      float32Matmuls++;
+      continue;
+    }
+    const [k, cols] = c.weight.dims;
+    const { codes, scales } = perColumn(c.weight.data!, k, cols);
+    const prefix = `${c.weight.name}_sentvec_int8`;
+    replaced.set(c.node, [
+      tensor(`${prefix}_codes`, [k, cols], INT8, bytesOf(codes)),
+      tensor(`${prefix}_scales`, [cols], FLOAT, bytesOf(scales)),
+      node('DynamicQuantizeMatMul', [c.inputs[0], `${prefix}_codes`, `${prefix}_scales`], c.outputs, `${prefix}_matmul`, 'com.microsoft'),
+    ]);
+    dropped.add(initializers.get(c.weight.name)!.index);
+    matmuls++;
+  }
+  if (table) {
+    const [v, h] = table.weight.dims;
+    const { codes, scales } = perRow(table.weight.data!, v, h);
+    const p = `${table.weight.name}_sentvec_int8`;
+    replaced.set(table.node, [
+      tensor(`${p}_codes`, [v, h], INT8, bytesOf(codes)),
+      tensor(`${p}_scales`, [v, 1], FLOAT, bytesOf(scales)),
+      node('Gather', [`${p}_codes`, table.ids], [`${p}_rows`], `${p}_gather`),
+      node('Cast', [`${p}_rows`], [`${p}_float`], `${p}_cast`, undefined, [msg(N.attribute, [str(1, 'to'), int(20, 2), int(3, FLOAT)])]),
+      node('Gather', [`${p}_scales`, table.ids], [`${p}_row_scales`], `${p}_gather_scales`),
+      node('Mul', [`${p}_float`, `${p}_row_scales`], [table.output], `${p}_dequantize`),
+    ]);
+    dropped.add(initializers.get(table.weight.name)!.index);
+    embeddingTable = true;
+  }
+  return { replaced, dropped, matmuls, float32Matmuls, embeddingTable };
+}
+
 /**
  * Writes an int8 copy of a model directory's float32 export (see the file's header) and returns
  * what it did. The float32 file is left as it is; the output is written atomically.
@@ -333,37 +420,7 @@ export async function quantizeModel(dir: string, options: QuantizeOptions = {}):
       return { name, dims, dataType, data };
     };
 
-    const replaced = new Map<number, Field[]>(); // graph field index → fields in its place
-    const dropped = new Set<number>();
-    // The word-embedding table: the largest float table that a Gather reads rows of.
-    let table: { node: number; weight: Tensor; ids: string; output: string } | undefined;
-    const candidates: { node: number; name: string; weight: Tensor; inputs: string[]; outputs: string[] }[] = [];
-    for (const n of nodes) {
-      if (!n) continue;
-      const op = text(n.fields.find((f) => f.number === N.opType));
-      const domain = text(n.fields.find((f) => f.number === N.domain));
-      if (domain !== '' && domain !== 'ai.onnx') continue;
-      const inputs = n.fields.filter((f) => f.number === N.input).map((f) => text(f));
-      const outputs = n.fields.filter((f) => f.number === N.output).map((f) => text(f));
-      if (op === 'MatMul' && inputs.length === 2 && outputs.length === 1) {
-        const w = await floatMatrix(inputs[1]);
-        if (!w?.data) continue;
-        const name = text(n.fields.find((f) => f.number === N.name));
-        candidates.push({ node: n.index, name, weight: w, inputs, outputs });
-      } else if (op === 'Gather' && options.embeddings !== false && inputs.length === 2 && outputs.length === 1) {
-        const axis = n.fields
-          .filter((f) => f.number === N.attribute)
-          .some((f) => {
-            const a = fieldsOf(f);
-            return text(a.find((x) => x.number === 1)) === 'axis' && a.some((x) => x.number === 3 && number(x, 0n) !== 0n);
-          });
-        if (axis) continue;
-        const w = await floatMatrix(inputs[0]);
-        // (A table of 1-wide rows is a scale column: already quantized.)
-        if (!w?.data || w.dims[0] < 1000 || w.dims[1] < 2 || w.name.includes('_sentvec_int8')) continue;
-        if (!table || w.dims[0] > table.weight.dims[0]) table = { node: n.index, weight: w, ids: inputs[1], output: outputs[0] };
-      }
-    }
+    const { candidates, table } = await weightsToQuantize(nodes, floatMatrix, options.embeddings !== false);
     let layerOf: (i: number) => number = () => Infinity;
     if (float32Layers > 0) {
       const found = await matmulLayers(candidates, files, source);
@@ -371,40 +428,12 @@ export async function quantizeModel(dir: string, options: QuantizeOptions = {}):
         throw new InvalidArgumentError(`float32Layers is ${float32Layers}, but this model has ${found.layers} layers`);
       layerOf = found.layerOf;
     }
-    let matmuls = 0;
-    let float32Matmuls = 0;
-    let embeddingTable = false;
-    for (const [i, c] of candidates.entries()) {
-      if (layerOf(i) < float32Layers) {
-        float32Matmuls++;
-        continue;
-      }
-      const [k, cols] = c.weight.dims;
-      const { codes, scales } = perColumn(c.weight.data!, k, cols);
-      const prefix = `${c.weight.name}_sentvec_int8`;
-      replaced.set(c.node, [
-        tensor(`${prefix}_codes`, [k, cols], INT8, bytesOf(codes)),
-        tensor(`${prefix}_scales`, [cols], FLOAT, bytesOf(scales)),
-        node('DynamicQuantizeMatMul', [c.inputs[0], `${prefix}_codes`, `${prefix}_scales`], c.outputs, `${prefix}_matmul`, 'com.microsoft'),
-      ]);
-      dropped.add(initializers.get(c.weight.name)!.index);
-      matmuls++;
-    }
-    if (table) {
-      const [v, h] = table.weight.dims;
-      const { codes, scales } = perRow(table.weight.data!, v, h);
-      const p = `${table.weight.name}_sentvec_int8`;
-      replaced.set(table.node, [
-        tensor(`${p}_codes`, [v, h], INT8, bytesOf(codes)),
-        tensor(`${p}_scales`, [v, 1], FLOAT, bytesOf(scales)),
-        node('Gather', [`${p}_codes`, table.ids], [`${p}_rows`], `${p}_gather`),
-        node('Cast', [`${p}_rows`], [`${p}_float`], `${p}_cast`, undefined, [msg(N.attribute, [str(1, 'to'), int(20, 2), int(3, FLOAT)])]),
-        node('Gather', [`${p}_scales`, table.ids], [`${p}_row_scales`], `${p}_gather_scales`),
-        node('Mul', [`${p}_float`, `${p}_row_scales`], [table.output], `${p}_dequantize`),
-      ]);
-      dropped.add(initializers.get(table.weight.name)!.index);
-      embeddingTable = true;
-    }
+    const { replaced, dropped, matmuls, float32Matmuls, embeddingTable } = replaceWeights(
+      candidates,
+      table,
+      (i) => layerOf(i) < float32Layers,
+      initializers,
+    );
     if (matmuls === 0 && !embeddingTable)
       throw new ModelFileError(source, `${source}: no float32 MatMul weight or embedding table to quantize`);
     // Initializers first, then nodes in their places (ONNX lists initializers apart from nodes; order among nodes is kept).

@@ -1,9 +1,9 @@
 // Carries out an EncodePlan (lib/encode-plan.ts, which describes the steps and the heads):
 // tokenize → rows → run → finish. Every call of a Model and every server route ends here.
-import type { NativeModel, NativeModelInfo } from './binding';
+import type { NativeModel, NativeModelInfo } from '../binding';
 import { checkOverlap, type EncodePlan, type Head } from './encode-plan';
 import { Embeddings } from './embeddings';
-import { InputTooLongError, InvalidArgumentError } from './errors';
+import { InputTooLongError, InvalidArgumentError } from '../errors';
 import { shapeRow } from './rows';
 import type { Scheduler } from './scheduler';
 

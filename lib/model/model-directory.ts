@@ -4,10 +4,10 @@ import { mkdir, stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { NativeModelConfig, PoolingMode } from './binding';
-import { binding } from './binding';
-import { cacheRoot } from './cache-dir';
-import { InvalidArgumentError, ModelFileError } from './errors';
+import type { NativeModelConfig, PoolingMode } from '../binding';
+import { binding } from '../binding';
+import { cacheRoot } from '../cache-dir';
+import { InvalidArgumentError, ModelFileError } from '../errors';
 import { optionFile, type ModelFolder } from './model-file';
 import {
   int8Files,
@@ -27,13 +27,13 @@ import {
 } from './model-reader';
 import type { SchedulerOptions } from './scheduler';
 import { resolveProviders, type Provider } from './providers';
-import { booleanOption, describe, integerIn, integerOption, rejectUnknownOptions } from './validate';
+import { booleanOption, describe, integerIn, integerOption, rejectUnknownOptions } from '../validate';
 
 // The largest model that ONNX Runtime's format (a flatbuffer) can hold.
 const ORT_FORMAT_LIMIT = 2 ** 31;
 // This sentvec's version (optimized-model cache keys change with it).
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- package.json sits outside the TypeScript root
-const SENTVEC_VERSION: string = (require('../../package.json') as { version: string }).version;
+const SENTVEC_VERSION: string = (require('../../../package.json') as { version: string }).version;
 // The longest input sentvec takes, in tokens.
 const MAX_SEQ_LENGTH = 1 << 20;
 

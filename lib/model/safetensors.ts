@@ -2,7 +2,7 @@
 // little-endian header length, a JSON header naming each tensor's dtype, shape and byte range, then
 // the raw little-endian data. Parsed here from bytes the caller read whole (through ModelFolder, under
 // its size limit for Dense weights: they are a few MB), checked, and widened to float32.
-import { ModelFileError } from './errors';
+import { ModelFileError } from '../errors';
 
 const WIDTH: Record<string, number> = { F64: 8, F32: 4, F16: 2, BF16: 2 };
 const bits = new Uint32Array(1);
