@@ -28,7 +28,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
   }
 
   // The option encode and encodeTokens share: { batchSize }. Rows come back at the model's full
-  // dimension, unnormalized: the cut to `dimensions` and normalization are lib/rows.ts's.
+  // dimension, unnormalized: the cut to `dimensions` and normalization are lib/model/rows.ts's.
   static sentvec::EncodeOptions EncodeOptionsOf(const Napi::Object& opts) {
     sentvec::EncodeOptions options;
     options.batchSize = PositiveInteger(opts, "batchSize", options.batchSize);

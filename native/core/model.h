@@ -40,7 +40,7 @@ struct EncodeOptions {
   // the first token, as in sentence-transformers.
   std::vector<uint32_t> poolFrom;
   // No `dimensions` and no normalization here: rows leave at full width, unnormalized, and the
-  // TypeScript executor cuts and normalizes them (lib/rows.ts says why).
+  // TypeScript executor cuts and normalizes them (lib/model/rows.ts says why).
 };
 
 class Model {

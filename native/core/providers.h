@@ -17,7 +17,7 @@ struct ProviderRequest {
 };
 
 struct ProviderInfo {
-  const char* name;     // sentvec's name (lib/providers.ts lists the same, in the same order)
+  const char* name;     // sentvec's name (lib/model/providers.ts lists the same, in the same order)
   const char* ortName;  // what Ort::GetAvailableProviders() calls it
   const char* hint;     // how to make it usable
 };
