@@ -22,7 +22,7 @@ export interface PostgresStoreOptions {
    * `pg.Pool` the application owns (then `close()` leaves it open).
    */
   connection: string | Record<string, unknown> | PgPool;
-  /** Table name, optionally schema-qualified (`schema.table`): letters, digits, `_`. Default 'sentvec_vectors'. */
+  /** Table name, optionally schema-qualified (`schema.table`): letters, digits, `_`; not in PostgreSQL's own schemas (pg_*, information_schema). Default 'sentvec_vectors'. */
   table?: string;
   /** Width of every vector, 1 to 16,000 (pgvector's limit; 2,000 with an HNSW index). Required when the table is created; checked otherwise. */
   dimension: number;

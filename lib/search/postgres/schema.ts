@@ -21,6 +21,13 @@ export function quoteIdentifier(name: string, option: string): string {
       `Expected a table name of letters, digits and _ (at most 63, not starting with a digit), optionally schema.table, for ${option} but received ${describe(name)}`,
     );
   }
+  // pg_* schemas are PostgreSQL's own (CREATE SCHEMA refuses the prefix): pg_temp is one pooled
+  // connection's, so a table there failed calls on the other connections and was gone after close().
+  if (parts.length === 2 && /^(pg_|information_schema$)/i.test(parts[0])) {
+    throw new InvalidArgumentError(
+      `Expected a table in an ordinary schema for ${option} but received ${describe(name)}: ${parts[0]} is PostgreSQL's own schema (a pg_temp table lives on one connection only and is dropped with it); use public or a schema you created`,
+    );
+  }
   return parts.map((p) => `"${p}"`).join('.');
 }
 
