@@ -50,12 +50,20 @@ export async function readJson(
   }
 }
 
-export function integerField(obj: JsonObject, key: string, file: string): number | undefined {
+/**
+ * A positive integer field of a model's file. A length or position limit (`unsetFrom`) at or above
+ * UNSET_LENGTH says "no limit"; any other value above 2^53 is refused here, so that no number from a
+ * file reaches the native layer, which would call it a bad option.
+ */
+export function integerField(obj: JsonObject, key: string, file: string, unsetFrom?: number): number | undefined {
   const v = obj[key];
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) {
     throw new ModelFileError(file, `${file}: "${key}" must be a positive integer, found ${JSON.stringify(v)}`);
   }
+  if (unsetFrom !== undefined && v >= unsetFrom) return undefined;
+  if (!Number.isSafeInteger(v))
+    throw new ModelFileError(file, `${file}: "${key}" is ${v}, above 2^53 − 1, the largest integer a JSON number holds exactly`);
   return v;
 }
 
@@ -101,7 +109,7 @@ export async function readTransformerConfig(files: ModelFolder): Promise<Transfo
   }
   // (DistilBERT calls it dim.)
   const hiddenSize = integerField(config, modelType === 'distilbert' ? 'dim' : 'hidden_size', configPath) ?? 0;
-  const maxPositionEmbeddings = integerField(config, 'max_position_embeddings', configPath);
+  const maxPositionEmbeddings = integerField(config, 'max_position_embeddings', configPath, UNSET_LENGTH);
   const reserved = RESERVED_POSITIONS[modelType as ModelType];
   const maxPositions = maxPositionEmbeddings ? maxPositionEmbeddings - reserved : 0;
   if (maxPositionEmbeddings !== undefined && maxPositions < 2)
@@ -150,7 +158,7 @@ export async function readTokenizerFiles(files: ModelFolder): Promise<TokenizerF
 export function maxSeqLengthFromFiles(tokenizer: TokenizerFiles, maxPositions: number, limit: number): number {
   const { st, stPath, tc, tcPath } = tokenizer;
   // Hugging Face writes model_max_length 1e30 (int(1e30)) when a tokenizer has no limit: unset.
-  const modelMaxLength = integerField(tc, 'model_max_length', tcPath);
+  const modelMaxLength = integerField(tc, 'model_max_length', tcPath, UNSET_LENGTH);
   const [value, file, field] =
     st.max_seq_length !== undefined && st.max_seq_length !== null
       ? [integerField(st, 'max_seq_length', stPath), stPath, 'max_seq_length']
