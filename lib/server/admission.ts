@@ -10,6 +10,8 @@ export interface AdmissionOptions {
   bodyLimit: number;
   maxPendingBytes: number;
   drainTimeout: number;
+  /** Whether POST /v1/search is served (named in a 405's list of routes taking a body). */
+  search: boolean;
 }
 
 // After close(): the listener stays open until no connection has arrived for this long (and no
@@ -79,6 +81,21 @@ export function installAdmission(app: FastifyInstance, options: AdmissionOptions
           null,
           'shutting_down',
         );
+    }
+    // Only POST routes take a body, and only theirs is counted against maxPendingBytes: any other
+    // body is refused unread and its connection closed (24 PUTs of 16 MiB were held uncounted).
+    if (
+      request.method !== 'POST' &&
+      (Number(request.headers['content-length']) > 0 || request.headers['transfer-encoding'] !== undefined)
+    ) {
+      reply.header('connection', 'close');
+      throw new HttpError(
+        405,
+        `${request.method} requests carry no body here; send bodies with POST to POST /v1/embeddings, POST /embed, POST /tokenize${options.search ? ' or POST /v1/search' : ''}.`,
+        'invalid_request_error',
+        null,
+        'method_not_allowed',
+      );
     }
     if (key && request.url !== '/health') {
       const match = /^bearer[ \t]+(.*)$/i.exec(request.headers.authorization ?? '');

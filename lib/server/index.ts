@@ -180,7 +180,7 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
     scheduler.removeBatchListener(onBatch);
   });
   installRequestMetrics(app, m);
-  const { draining } = installAdmission(app, { ...config, apiKey: options.apiKey });
+  const { draining } = installAdmission(app, { ...config, apiKey: options.apiKey, search: store !== undefined });
   app.setNotFoundHandler((request) => {
     throw new HttpError(
       404,
