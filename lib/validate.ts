@@ -22,6 +22,7 @@ export const RANGES = {
   maxResponseMiB: [1, 256],
   drainTimeoutMs: [0, 3_600_000],
   requestTimeoutMs: [1, 3_600_000],
+  bodyIdleTimeoutMs: [1, 3_600_000],
   port: [0, 65535],
   minLength: [0, 1_000_000],
   maxInputMiB: [1, 1 << 20],

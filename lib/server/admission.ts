@@ -9,6 +9,7 @@ export interface AdmissionOptions {
   apiKey: string | undefined;
   bodyLimit: number;
   maxPendingBytes: number;
+  bodyIdleTimeout: number;
   drainTimeout: number;
   /** Whether POST /v1/search is served (named in a 405's list of routes taking a body). */
   search: boolean;
@@ -23,7 +24,7 @@ const DISCARD_LIMIT = 256 * 1024 * 1024;
 
 /** Installs the admission hooks on `app`; `draining()` tells whether close() has begun. */
 export function installAdmission(app: FastifyInstance, options: AdmissionOptions): { draining: () => boolean } {
-  const { bodyLimit, maxPendingBytes, drainTimeout } = options;
+  const { bodyLimit, maxPendingBytes, bodyIdleTimeout, drainTimeout } = options;
   // Closing (SIGTERM): every request already accepted completes, new ones get 503 with
   // "Connection: close", and connections the kernel has queued are still accepted and answered:
   // the listener closes only once nothing is in flight and no connection has arrived for
@@ -125,13 +126,30 @@ export function installAdmission(app: FastifyInstance, options: AdmissionOptions
   // maxPendingBytes as they arrive. A body that would pass the budget while others hold some of
   // it (several admitted at once), or one of undeclared length (chunked) past bodyLimit, is read
   // to its end and dropped, and refused once the client has sent it all (as above).
-  app.addHook('preParsing', async (request, _reply, payload) => {
+  // A body that stops arriving for bodyIdleTimeout is cut with 408: four clients sending 16 MiB − 1
+  // and stalling held the whole budget (429 for every other POST) until requestTimeout, 60 s.
+  app.addHook('preParsing', async (request, reply, payload) => {
     if (request.method !== 'POST') return payload;
     const held = holds.get(request)!;
     let seen = 0;
     let refusal: HttpError | undefined;
+    const idle = setTimeout(() => {
+      pendingBytes -= held.bytes;
+      held.bytes = 0;
+      reply.header('connection', 'close');
+      counted.destroy(
+        new HttpError(
+          408,
+          `No byte of the request body arrived for ${bodyIdleTimeout} ms (bodyIdleTimeoutMs); send the body without pauses.`,
+          'invalid_request_error',
+          null,
+          'body_timeout',
+        ),
+      );
+    }, bodyIdleTimeout);
     const counted = new Transform({
       transform(chunk: Buffer, _encoding, callback) {
+        idle.refresh();
         seen += chunk.length;
         if (seen > DISCARD_LIMIT) request.raw.socket.destroy();
         if (refusal === undefined && seen > bodyLimit) refusal = tooLarge(bodyLimit);
@@ -148,9 +166,11 @@ export function installAdmission(app: FastifyInstance, options: AdmissionOptions
         callback(null, chunk);
       },
       flush(callback) {
+        clearTimeout(idle);
         callback(refusal);
       },
     });
+    counted.once('close', () => clearTimeout(idle));
     payload.on('error', (err) => counted.destroy(err));
     return payload.pipe(counted);
   });

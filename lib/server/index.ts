@@ -41,6 +41,11 @@ export interface ServerOptions {
   /** Milliseconds a client has to send a whole request (headers and body), 1 to 3,600,000; then 408. Default 60,000. */
   requestTimeoutMs?: number;
   /**
+   * Milliseconds a request body may go without a byte arriving, 1 to 3,600,000; then 408, the
+   * connection closes and the bytes it held count no more against maxPendingBytes. Default 5,000.
+   */
+  bodyIdleTimeoutMs?: number;
+  /**
    * Milliseconds `close()` waits for requests in flight before closing every connection,
    * 0 to 3,600,000. Default 10,000.
    */
@@ -74,6 +79,7 @@ const SERVER_OPTIONS = new Set([
   'bodyLimit',
   'maxPendingBytes',
   'requestTimeoutMs',
+  'bodyIdleTimeoutMs',
   'drainTimeoutMs',
   'cors',
   'logger',
@@ -87,6 +93,7 @@ interface Resolved {
   bodyLimit: number;
   maxPendingBytes: number;
   requestTimeout: number;
+  bodyIdleTimeout: number;
   drainTimeout: number;
   maxResponseBytes: number;
 }
@@ -122,6 +129,7 @@ function serverOptions(model: Model, options: ServerOptions): Resolved {
         ? Math.max(64 * 1024 * 1024, bodyLimit)
         : integerOption(options.maxPendingBytes, 'maxPendingBytes'),
     requestTimeout: options.requestTimeoutMs === undefined ? 60_000 : integerOption(options.requestTimeoutMs, 'requestTimeoutMs'),
+    bodyIdleTimeout: options.bodyIdleTimeoutMs === undefined ? 5_000 : integerOption(options.bodyIdleTimeoutMs, 'bodyIdleTimeoutMs'),
     drainTimeout: options.drainTimeoutMs === undefined ? 10_000 : integerOption(options.drainTimeoutMs, 'drainTimeoutMs'),
     maxResponseBytes:
       options.maxResponseBytes === undefined ? 64 * 1024 * 1024 : integerOption(options.maxResponseBytes, 'maxResponseBytes'),
