@@ -60,6 +60,7 @@ export interface ServerOptions {
   /**
    * Bytes of one POST /v1/search answer, 1,024 to 2^28; an answer that would be larger gets 413
    * `response_too_large` (the stored texts and metadata it returns are the user's, of any size).
+   * All answers being built or sent at once hold at most 2 × this; past it, 429 `server_busy`.
    * Default 64 MiB.
    */
   maxResponseBytes?: number;

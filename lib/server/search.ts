@@ -36,6 +36,10 @@ function filterField(value: unknown): VectorSearchOptions['filter'] {
 
 export function searchRoute(app: FastifyInstance, context: RouteContext, store: VectorStore, maxResponseBytes: number): void {
   const { model, modelName, limits, metrics: m } = context;
+  // Answers being built or sent, all requests together: twice maxResponseBytes, so that two maximal
+  // answers pass at once (24 answers of 62 MB at once ran a 1 GB heap out inside JSON.stringify).
+  const answerBudget = 2 * maxResponseBytes;
+  let answerBytes = 0;
   app.post('/v1/search', async (request, reply) => {
     const b = fieldObject(request.body);
     for (const k of Object.keys(b))
@@ -63,6 +67,12 @@ export function searchRoute(app: FastifyInstance, context: RouteContext, store: 
     const perPage = Math.max(1, Math.floor(SEARCH_PAGE_ROWS / topK));
     const parts: string[] = [];
     let bytes = 0;
+    // This answer's share of answerBudget, held until its last byte is sent (or the client goes).
+    let reserved = 0;
+    reply.raw.once('close', () => {
+      answerBytes -= reserved;
+      reserved = 0;
+    });
     for (let first = 0; first < rows.length; first += perPage) {
       const page = rows.slice(first, first + perPage);
       const results = await store.search(page, { topK, filter, include: include as DocumentField[] });
@@ -86,6 +96,16 @@ export function searchRoute(app: FastifyInstance, context: RouteContext, store: 
             null,
             'response_too_large',
           );
+        if (answerBytes + Buffer.byteLength(part) + 1 > answerBudget)
+          throw new HttpError(
+            429,
+            `The server is building or sending ${answerBytes} bytes of /v1/search answers, and this one would pass its limit of ${answerBudget} (2 × maxResponseBytes). Retry shortly, or ask for fewer results ('top_k') or fields ('include').`,
+            'rate_limit_error',
+            null,
+            'server_busy',
+          );
+        answerBytes += Buffer.byteLength(part) + 1;
+        reserved += Buffer.byteLength(part) + 1;
         parts.push(part);
       }
       // A store answering without I/O (in memory, cached) would keep the event loop from
