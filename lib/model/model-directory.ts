@@ -260,14 +260,23 @@ async function onnxFileOf(files: ModelFolder, options: LoadOptions): Promise<str
   return found[0];
 }
 
-/** What an optimized model depends on: the model file, ONNX Runtime, sentvec, the providers and the CPU. */
-function optimizedCacheKey(onnxPath: string, file: { size: number; mtimeMs: number } | undefined, providers: NativeProviders): string {
+// Size and mtime alone let an edit of the same size with its mtime restored (cp -p, rsync -a,
+// tar x, touch -r) run the stale entry: ctime (which no user can set), device and inode of the
+// export and of its weights make any rewrite or replacement a new key. Cheaper than hashing
+// up to 2 GB on every load; a chmod or a new link also changes ctime, costing one re-optimization.
+async function fileIdentity(path: string): Promise<string[] | undefined> {
+  const st = await stat(path, { bigint: true }).catch(() => undefined);
+  return st && [st.dev, st.ino, st.size, st.mtimeNs, st.ctimeNs].map(String);
+}
+
+/** What an optimized model depends on: the model file and its weights, ONNX Runtime, sentvec, the providers and the CPU. */
+async function optimizedCacheKey(onnxPath: string, providers: NativeProviders): Promise<string> {
   return createHash('sha256')
     .update(
       JSON.stringify({
         onnxPath,
-        size: file?.size,
-        mtime: file?.mtimeMs,
+        onnx: await fileIdentity(onnxPath),
+        onnxData: await fileIdentity(`${onnxPath}_data`),
         ort: binding().onnxRuntimeVersion,
         sentvec: SENTVEC_VERSION,
         providers,
@@ -285,7 +294,7 @@ async function optimizedCacheFile(value: LoadOptions['optimizedCache'], onnxPath
     throw new InvalidArgumentError(`Expected a boolean or a folder for optimizedCache but received ${describe(value)}`);
   const folder = value === true ? join(cacheRoot(), 'optimized') : resolve(value);
   const file = await stat(onnxPath).catch(() => undefined);
-  const key = optimizedCacheKey(onnxPath, file, providers);
+  const key = await optimizedCacheKey(onnxPath, providers);
   // ONNX Runtime's format holds at most 2 GB (flatbuffers' offsets): a larger model would fail
   // its save on every load, after the time it takes, so it is not tried.
   const data = await stat(`${onnxPath}_data`).catch(() => undefined);
