@@ -3,8 +3,7 @@
 // DynamicQuantizeMatMul (activations are quantized at run time by its integer kernels), and the
 // word-embedding table becomes int8 rows with per-row scales, dequantized after the lookup.
 // Everything else in the file is written back byte for byte.
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { writeFileAtomically } from '../atomic-file';
 import { InvalidArgumentError, ModelFileError } from '../errors';
@@ -47,7 +46,7 @@ const T = { dims: 1, dataType: 2, floatData: 4, name: 8, rawData: 9, externalDat
 // NodeProto, GraphProto and ModelProto fields.
 const N = { input: 1, output: 2, name: 3, opType: 4, attribute: 5, domain: 7 };
 const G = { node: 1, initializer: 5 };
-const M = { opsetImport: 8, graph: 7 };
+const M = { opsetImport: 8, graph: 7, metadataProps: 14 };
 
 interface Tensor {
   name: string;
@@ -212,17 +211,62 @@ function externalFiles(graph: Field[], modelDir: string): Set<string> {
   return files;
 }
 
-const OWN_MARK = Buffer.from('_sentvec_int8');
+// The ModelProto metadata_props entry quantizeModel writes, by which it knows its own outputs (the
+// text "_sentvec_int8" anywhere in a file, its tensor names' suffix, let it replace any file holding it).
+const OWN_MARK = { key: 'sentvec.quantize', value: 'int8' };
 
-// Whether a regular file holds the names quantizeModel gives what it writes.
+// Whether a file is an ONNX model whose top-level metadata_props hold OWN_MARK. Only the top-level
+// fields' heads are read, skipping their bodies, so a 2 GB file costs a few small reads.
 async function writtenByQuantize(path: string): Promise<boolean> {
-  let tail = Buffer.alloc(0);
-  for await (const chunk of createReadStream(path, { highWaterMark: 2 ** 20 })) {
-    const window = Buffer.concat([tail, chunk as Buffer]);
-    if (window.includes(OWN_MARK)) return true;
-    tail = window.subarray(Math.max(0, window.length - OWN_MARK.length + 1));
+  const file = await open(path, 'r');
+  try {
+    const size = (await file.stat()).size;
+    const head = Buffer.alloc(20);
+    for (let at = 0; at < size;) {
+      const { bytesRead } = await file.read(head, 0, head.length, at);
+      let i = 0;
+      const varint = (): number => {
+        let value = 0;
+        for (let shift = 0; i < bytesRead && shift < 63; shift += 7) {
+          const b = head[i++];
+          value += (b & 0x7f) * 2 ** shift;
+          if (!(b & 0x80)) return value;
+        }
+        return -1;
+      };
+      const tag = varint();
+      if (tag < 0) return false;
+      const wire = tag % 8;
+      if (wire === 0) {
+        if (varint() < 0) return false;
+        at += i;
+      } else if (wire === 1 || wire === 5) at += i + (wire === 1 ? 8 : 4);
+      else if (wire === 2) {
+        const length = varint();
+        if (length < 0 || at + i + length > size) return false;
+        if (Math.floor(tag / 8) === M.metadataProps && length < 4096) {
+          const entry = Buffer.alloc(length);
+          await file.read(entry, 0, length, at + i);
+          try {
+            const fields = decode(entry);
+            if (text(fields.find((f) => f.number === 1)) === OWN_MARK.key && text(fields.find((f) => f.number === 2)) === OWN_MARK.value)
+              return true;
+          } catch {
+            return false;
+          }
+        }
+        at += i + length;
+      } else return false;
+    }
+    return false;
+  } finally {
+    await file.close();
   }
-  return false;
+}
+
+function isOwnMark(f: Field): boolean {
+  const fields = fieldsOf(f);
+  return text(fields.find((x) => x.number === 1)) === OWN_MARK.key;
 }
 
 /**
@@ -448,7 +492,10 @@ export async function quantizeModel(dir: string, options: QuantizeOptions = {}):
     const newGraph = [...out, ...added];
     const opsets = model.filter((f) => f.number === M.opsetImport).map((f) => fieldsOf(f));
     const hasMs = opsets.some((o) => text(o.find((x) => x.number === 1)) === 'com.microsoft');
-    const newModel = model.map((f, i) => (i === graphIndex ? msg(M.graph, newGraph) : f));
+    const newModel = model
+      .map((f, i) => (i === graphIndex ? msg(M.graph, newGraph) : f))
+      .filter((f) => f.number !== M.metadataProps || !isOwnMark(f));
+    newModel.push(msg(M.metadataProps, [str(1, OWN_MARK.key), str(2, OWN_MARK.value)]));
     if (!hasMs) newModel.push(msg(M.opsetImport, [str(1, 'com.microsoft'), int(2, 1)]));
     const written = encode(newModel);
     if (written.length >= 2 ** 31)
