@@ -30,6 +30,7 @@ interface ServeOptions {
   quiet?: boolean;
   drainTimeout: number;
   requestTimeout: number;
+  bodyIdleTimeout: number;
   maxPendingMib: number;
   maxResponseMib: number;
   store?: string;
@@ -106,6 +107,7 @@ async function serve(opts: ServeOptions) {
     cors: opts.cors === undefined ? false : opts.cors === '*' ? true : opts.cors,
     drainTimeoutMs: opts.drainTimeout,
     requestTimeoutMs: opts.requestTimeout,
+    bodyIdleTimeoutMs: opts.bodyIdleTimeout,
     maxPendingBytes: opts.maxPendingMib * 2 ** 20,
     maxResponseBytes: opts.maxResponseMib * 2 ** 20,
     // What a client is not told of a failure (the database's socket path) the operator reads here.
@@ -156,6 +158,11 @@ export function addServe(cmd: Command): void {
       new Option('--request-timeout <ms>', 'how long a client may take to send a whole request')
         .argParser(ranged('requestTimeoutMs'))
         .default(60_000),
+    )
+    .addOption(
+      new Option('--body-idle-timeout <ms>', 'how long a request body may go without a byte arriving; then 408')
+        .argParser(ranged('bodyIdleTimeoutMs'))
+        .default(5_000),
     )
     .addOption(
       new Option('--max-pending-mib <n>', 'MiB of request bodies received or embedded at once; more gets 429')
