@@ -28,6 +28,16 @@ export interface NativeModelConfig {
 
 export type DenseActivation = 'identity' | 'tanh' | 'relu' | 'sigmoid' | 'gelu';
 
+/** The core's limits (native/core/limits.h); lib/validate.ts's RANGES reads them. */
+export interface NativeLimits {
+  maxThreads: number;
+  maxDimension: number;
+  maxTopK: number;
+  maxOversample: number;
+  /** metric 'dot': the largest L2 norm a vector or query may have. */
+  maxDotNorm: number;
+}
+
 export interface NativeDense {
   in: number;
   out: number;
@@ -131,6 +141,11 @@ export interface NativeBinding {
   createIndex(options: { dimension: number; metric: string; precision: string; rescore: boolean; threads: number }): NativeIndex;
   loadIndex(path: string, threads: number): Promise<NativeIndex>;
   probeProviders(): Promise<Array<{ name: string; compiled: boolean; usable: boolean; reason?: string }>>;
+  limits: NativeLimits;
+  /** The pooling modes the core has, in the order their outputs are concatenated (PoolingMode lists the same). */
+  poolingModes: PoolingMode[];
+  /** The activations a Dense layer may have (DenseActivation lists the same). */
+  denseActivations: DenseActivation[];
   /** The codes native errors carry (native/core/error.h). */
   errorCodes: string[];
   /** Registers the function that builds native errors, so that they arrive as lib/errors.ts's classes. */

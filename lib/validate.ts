@@ -1,19 +1,39 @@
-// Every option check of the library, the CLI and the server: one message shape, "Expected X for
-// NAME but received Y", and one table of numeric ranges (RANGES), which the README documents.
+// The helpers every option check uses (the library's, the CLI's and the server's request fields),
+// so that all say "Expected X for NAME but received Y", and one table of numeric ranges (RANGES),
+// which the README documents. The checks themselves sit with the options they check.
+import { binding, type NativeLimits } from './binding';
 import { FieldError, InvalidArgumentError } from './errors';
 
-/** The range of every numeric option, inclusive. */
+let limits: NativeLimits | undefined;
+
+/**
+ * The limits the native core enforces (native/core/limits.h), read from the addon on first use:
+ * importing sentvec must not load the addon (useNativeBinding comes first).
+ */
+export function nativeLimits(): NativeLimits {
+  return (limits ??= binding().limits);
+}
+
+/** The range of every numeric option, inclusive. Those the core enforces too are the core's. */
 export const RANGES = {
-  threads: [1, 256],
+  get threads(): readonly [number, number] {
+    return [1, nativeLimits().maxThreads];
+  },
   batchSize: [1, 1024],
   maxBatchTokens: [1, 1 << 24],
   maxBatchSize: [1, 4096],
   maxWaitMicros: [0, 1_000_000],
   maxInFlight: [1, 64],
   maxQueuedTokens: [1, 2 ** 30],
-  dimension: [1, 1 << 20],
-  topK: [1, 2 ** 32 - 1],
-  oversample: [1, 1000],
+  get dimension(): readonly [number, number] {
+    return [1, nativeLimits().maxDimension];
+  },
+  get topK(): readonly [number, number] {
+    return [1, nativeLimits().maxTopK];
+  },
+  get oversample(): readonly [number, number] {
+    return [1, nativeLimits().maxOversample];
+  },
   maxInputs: [1, 1_000_000],
   maxInputChars: [1, 1 << 30],
   bodyLimit: [1, 2 ** 31],
@@ -26,6 +46,7 @@ export const RANGES = {
   port: [0, 65535],
   minLength: [0, 1_000_000],
   maxInputMiB: [1, 1 << 20],
+  maxSeqLength: [2, 1 << 20],
   deviceId: [0, 1023],
   attempts: [1, 100],
   gpuMemLimit: [1, Number.MAX_SAFE_INTEGER],
@@ -53,12 +74,16 @@ export function invalid(expected: string, name: string, value: unknown): Invalid
   return new InvalidArgumentError(`Expected ${expected} for ${name} but received ${describe(value)}`);
 }
 
-/** An integer within RANGES[option] (or an explicit range); `name` is what the message calls it. */
+/**
+ * An integer within RANGES[option]; `name` is what the message calls it (a server request field
+ * passes its own, e.g. "'top_k'"). Throws InvalidArgumentError.
+ */
 export function integerOption(value: unknown, option: RangedOption, name: string = option): number {
   const [min, max] = RANGES[option];
   return integerIn(value, min, max, name);
 }
 
+/** An integer from min to max inclusive; `name` is what the message calls it. Throws InvalidArgumentError. */
 export function integerIn(value: unknown, min: number, max: number, name: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     throw invalid(`an integer from ${min.toLocaleString('en-US')} to ${max.toLocaleString('en-US')}`, name, value);

@@ -18,8 +18,8 @@ export function checkProvider(provider: string): ProviderName {
 
 // A numeric flag: an integer within the option's documented range (RANGES).
 export function ranged(option: RangedOption) {
-  const [min, max] = RANGES[option];
   return (value: string) => {
+    const [min, max] = RANGES[option];
     const n = value.trim() === '' ? NaN : Number(value);
     if (!Number.isInteger(n) || n < min || n > max) {
       throw new CommanderArgumentError(

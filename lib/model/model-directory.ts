@@ -14,7 +14,6 @@ import {
   integerField,
   maxSeqLengthFromFiles,
   openModelDirectory,
-  POOLING_ORDER,
   poolingFromConfig,
   readModules,
   readPoolingConfig,
@@ -27,7 +26,7 @@ import {
 } from './model-reader';
 import type { SchedulerOptions } from './scheduler';
 import { resolveProviders, type Provider } from './providers';
-import { booleanOption, describe, integerIn, integerOption, rejectUnknownOptions } from '../validate';
+import { booleanOption, describe, integerIn, integerOption, oneOf, RANGES, rejectUnknownOptions } from '../validate';
 
 // The largest model that ONNX Runtime's format (a flatbuffer) can hold.
 const ORT_FORMAT_LIMIT = 2 ** 31;
@@ -35,7 +34,7 @@ const ORT_FORMAT_LIMIT = 2 ** 31;
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- package.json sits outside the TypeScript root
 const SENTVEC_VERSION: string = (require('../../../package.json') as { version: string }).version;
 // The longest input sentvec takes, in tokens.
-const MAX_SEQ_LENGTH = 1 << 20;
+const MAX_SEQ_LENGTH = RANGES.maxSeqLength[1];
 
 type NativeProviders = NativeModelConfig['providers'];
 
@@ -160,14 +159,9 @@ const LOAD_OPTIONS = new Set([
 function checkPooling(value: unknown): PoolingMode[] {
   const list = Array.isArray(value) ? value : [value];
   if (list.length === 0) throw new InvalidArgumentError('Expected at least one pooling mode for pooling');
-  for (const m of list) {
-    if (!POOLING_ORDER.includes(m as PoolingMode)) {
-      throw new InvalidArgumentError(
-        `Expected one of ${POOLING_ORDER.map((p) => `'${p}'`).join(', ')} for pooling but received ${describe(m)}`,
-      );
-    }
-  }
-  return POOLING_ORDER.filter((m) => list.includes(m));
+  const modes = binding().poolingModes;
+  for (const m of list) oneOf(m, modes, 'pooling');
+  return modes.filter((m) => list.includes(m));
 }
 
 function checkArguments(dir: unknown, options: unknown): void {
@@ -225,7 +219,7 @@ function promptsOf(
   }
   let truncateDim: number | undefined;
   if (options.truncateDim !== undefined && options.truncateDim !== null)
-    truncateDim = integerIn(options.truncateDim, 1, 1 << 20, 'truncateDim');
+    truncateDim = integerOption(options.truncateDim, 'dimension', 'truncateDim');
   else if (options.truncateDim === undefined) truncateDim = integerField(stc, 'truncate_dim', stcPath);
   return { prompts, defaultPromptName, truncateDim };
 }

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import type { DenseActivation, NativeDense, PoolingMode } from '../binding';
+import { binding, type DenseActivation, type NativeDense, type PoolingMode } from '../binding';
 import { ModelFileError } from '../errors';
 import { ModelFolder, type ModelFileKind } from './model-file';
 import { parseSafetensors } from './safetensors';
@@ -12,7 +12,6 @@ import { readWordPiece, type WordPiece } from './wordpiece-reader';
 
 export type JsonObject = Record<string, unknown>;
 
-export const POOLING_ORDER: PoolingMode[] = ['cls', 'max', 'mean', 'mean_sqrt_len'];
 // A length read from a model's files this large says "no limit" (Hugging Face's VERY_LARGE_INTEGER is 1e30).
 const UNSET_LENGTH = 1e18;
 
@@ -312,19 +311,18 @@ export function poolingFromConfig(cfg: JsonObject, file: string): PoolingMode[] 
     if (cfg[unsupported] === true) {
       throw new ModelFileError(
         file,
-        `${file} enables ${unsupported}, which sentvec does not support (supported: cls, max, mean, mean_sqrt_len)`,
+        `${file} enables ${unsupported}, which sentvec does not support (supported: ${binding().poolingModes.join(', ')})`,
       );
     }
   }
-  const flags: Record<PoolingMode, string> = {
-    cls: 'pooling_mode_cls_token',
-    max: 'pooling_mode_max_tokens',
-    mean: 'pooling_mode_mean_tokens',
-    mean_sqrt_len: 'pooling_mode_mean_sqrt_len_tokens',
-  };
-  const modes = POOLING_ORDER.filter((m) => cfg[flags[m]] === true);
+  // sentence-transformers' flag for a mode: pooling_mode_cls_token, pooling_mode_<mode>_tokens for the others.
+  const flag = (m: PoolingMode) => (m === 'cls' ? 'pooling_mode_cls_token' : `pooling_mode_${m}_tokens`);
+  const modes = binding().poolingModes.filter((m) => cfg[flag(m)] === true);
   if (modes.length === 0)
-    throw new ModelFileError(file, `${file} enables no pooling mode; expected one of ${Object.values(flags).join(', ')} set to true`);
+    throw new ModelFileError(
+      file,
+      `${file} enables no pooling mode; expected one of ${binding().poolingModes.map(flag).join(', ')} set to true`,
+    );
   return modes;
 }
 

@@ -1,6 +1,6 @@
 // N-API glue of native/bench: the `bench` export, for bench/ only.
 #include "../bench/measure.h"
-#include "../core/system.h"
+#include "../core/limits.h"
 #include "common.h"
 
 namespace binding {

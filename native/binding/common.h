@@ -5,6 +5,7 @@
 
 #include <napi.h>
 
+#include <cmath>
 #include <functional>
 #include <memory>
 #include <string>
@@ -157,15 +158,20 @@ inline std::vector<std::string> Texts(const Napi::Value& value) {
   return texts;
 }
 
-inline size_t PositiveInteger(const Napi::Object& options, const char* key, size_t fallback) {
-  Napi::Value v = options.Get(key);
-  if (v.IsUndefined()) return fallback;
-  if (!v.IsNumber()) throw InvalidArgument(options.Env(), std::string(key) + " must be a number");
+// A JavaScript number as a count: a non-negative integer no larger than 2^53, so that the
+// conversion is exact. Ranges are the core's checks (limits.h), not repeated here.
+inline size_t Count(const Napi::Value& v, const std::string& name) {
+  if (!v.IsNumber()) throw InvalidArgument(v.Env(), name + " must be a number");
   const double d = v.As<Napi::Number>().DoubleValue();
-  if (!(d >= 0) || d != static_cast<double>(static_cast<int64_t>(d))) {
-    throw InvalidArgument(options.Env(), std::string(key) + " must be a non-negative integer");
+  if (!(d >= 0) || d > 9007199254740992.0 || d != std::floor(d)) {
+    throw InvalidArgument(v.Env(), name + " must be a non-negative integer");
   }
   return static_cast<size_t>(d);
+}
+
+inline size_t PositiveInteger(const Napi::Object& options, const char* key, size_t fallback) {
+  Napi::Value v = options.Get(key);
+  return v.IsUndefined() ? fallback : Count(v, key);
 }
 
 inline bool Boolean(const Napi::Object& options, const char* key, bool fallback) {

@@ -122,12 +122,7 @@ class NativeIndex : public Napi::ObjectWrap<NativeIndex> {
       throw InvalidArgument(env, "queries length is not a multiple of the dimension");
     }
     const size_t count = queries->size() / index->dimension();
-    if (!info[1].IsNumber()) throw InvalidArgument(env, "k must be a number");
-    const double kd = info[1].As<Napi::Number>().DoubleValue();
-    if (!(kd >= 1) || kd > 4294967295.0 || kd != static_cast<double>(static_cast<int64_t>(kd))) {
-      throw InvalidArgument(env, "k must be an integer from 1 to 4294967295");
-    }
-    const size_t k = static_cast<size_t>(kd);
+    const size_t k = Count(info[1], "k");
     std::shared_ptr<sentvec::Filter> filter;
     if (info[2].IsObject()) {
       Napi::Object f = info[2].As<Napi::Object>();
@@ -145,13 +140,7 @@ class NativeIndex : public Napi::ObjectWrap<NativeIndex> {
       }
     }
     size_t oversample = Index::kDefaultOversample;
-    if (info[3].IsNumber()) {
-      const double o = info[3].As<Napi::Number>().DoubleValue();
-      if (!(o >= 1) || o > Index::kMaxOversample || o != static_cast<double>(static_cast<int64_t>(o))) {
-        throw InvalidArgument(env, "oversample must be an integer from 1 to " + std::to_string(Index::kMaxOversample));
-      }
-      oversample = static_cast<size_t>(o);
-    }
+    if (info[3].IsNumber()) oversample = Count(info[3], "oversample");
     auto results = std::make_shared<sentvec::SearchResults>();
     return PromiseWorker::Start(
         env, [=] { *results = index->Search(queries->data(), count, k, filter.get(), oversample); },

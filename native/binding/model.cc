@@ -227,18 +227,31 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
   std::shared_ptr<sentvec::Model> model_;
 };
 
-sentvec::PoolingMode ParsePooling(Napi::Env env, const std::string& name) {
-  if (name == "cls") return sentvec::PoolingMode::Cls;
-  if (name == "max") return sentvec::PoolingMode::Max;
-  if (name == "mean") return sentvec::PoolingMode::Mean;
-  if (name == "mean_sqrt_len") return sentvec::PoolingMode::MeanSqrtLen;
-  throw InvalidArgument(env, "unknown pooling mode '" + name + "'");
+// The value a core name list (kPoolingModes, kActivations) gives `name`.
+template <typename Info, size_t N, typename Value>
+Value Named(Napi::Env env, const Info (&list)[N], Value Info::*field, const std::string& name,
+            const std::string& what) {
+  std::string names;
+  for (const Info& entry : list) {
+    if (name == entry.name) return entry.*field;
+    names += (names.empty() ? "" : ", ") + std::string(entry.name);
+  }
+  throw InvalidArgument(env, what + " " + name + " is not one of " + names);
+}
+
+template <typename Info, size_t N>
+Napi::Array Names(Napi::Env env, const Info (&list)[N]) {
+  Napi::Array names = Napi::Array::New(env, N);
+  for (size_t i = 0; i < N; ++i) names.Set(static_cast<uint32_t>(i), list[i].name);
+  return names;
 }
 
 }  // namespace
 
-// loadModel({ onnxPath, tokenizerPath, maxSeqLength, maxPositions, hiddenSize, doLowerCase,
-//             pooling: string[], threads }) → Promise<NativeModel>
+// loadModel(config: lib/binding.ts's NativeModelConfig: { onnxPath, tokenizerPath, wordPiece?,
+//             maxSeqLength, maxPositions, hiddenSize, doLowerCase, pooling: string[], dense?,
+//             threads, spinning, memoryArena, optimizedCache?, providers, fallback })
+//   → Promise<NativeModel>
 static Napi::Value LoadModel(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsObject()) throw InvalidArgument(env, "loadModel expects an options object");
@@ -321,24 +334,9 @@ static Napi::Value LoadModel(const Napi::CallbackInfo& info) {
       };
       floats("weight", &layer.weight);
       floats("bias", &layer.bias);
-      const std::string activation = d.Get("activation").ToString().Utf8Value();
-      if (activation == "identity") {
-        layer.activation = sentvec::Activation::Identity;
-      } else if (activation == "tanh") {
-        layer.activation = sentvec::Activation::Tanh;
-      } else if (activation == "relu") {
-        layer.activation = sentvec::Activation::ReLU;
-      } else if (activation == "sigmoid") {
-        layer.activation = sentvec::Activation::Sigmoid;
-      } else if (activation == "gelu") {
-        layer.activation = sentvec::Activation::Gelu;
-      } else {
-        throw InvalidArgument(
-            env, where + ".activation " + activation + " is not one of identity, tanh, relu, sigmoid, gelu");
-      }
-      if (layer.in == 0 || layer.out == 0 || layer.weight.size() != layer.in * layer.out ||
-          (!layer.bias.empty() && layer.bias.size() != layer.out))
-        throw InvalidArgument(env, where + ": weight must hold out × in values and bias out values");
+      layer.activation = Named(env, sentvec::kActivations, &sentvec::ActivationInfo::activation,
+                               d.Get("activation").ToString().Utf8Value(), where + ".activation");
+      // Sizes are the core's check (CheckDense, when the model loads).
       config.dense.push_back(std::move(layer));
     }
   }
@@ -347,7 +345,8 @@ static Napi::Value LoadModel(const Napi::CallbackInfo& info) {
     config.pooling.clear();
     auto modes = pooling.As<Napi::Array>();
     for (uint32_t i = 0; i < modes.Length(); ++i) {
-      config.pooling.push_back(ParsePooling(env, modes.Get(i).ToString().Utf8Value()));
+      config.pooling.push_back(Named(env, sentvec::kPoolingModes, &sentvec::PoolingModeInfo::mode,
+                                     modes.Get(i).ToString().Utf8Value(), "pooling"));
     }
   }
   auto loaded = std::make_shared<std::shared_ptr<sentvec::Model>>();
@@ -364,6 +363,8 @@ static Napi::Value LoadModel(const Napi::CallbackInfo& info) {
 void InitModel(Napi::Env env, Napi::Object exports, AddonData* data) {
   data->modelConstructor = Napi::Persistent(NativeModel::Define(env));
   exports.Set("loadModel", Napi::Function::New(env, LoadModel));
+  exports.Set("poolingModes", Names(env, sentvec::kPoolingModes));
+  exports.Set("denseActivations", Names(env, sentvec::kActivations));
 }
 
 }  // namespace binding

@@ -4,11 +4,12 @@
 
 #include "error.h"
 #include "kernels.h"
+#include "limits.h"
 
 namespace sentvec {
 
 void CheckDense(const DenseLayer& layer, const std::string& what) {
-  if (layer.in == 0 || layer.out == 0 || layer.in > (1u << 20) || layer.out > (1u << 20) ||
+  if (layer.in == 0 || layer.out == 0 || layer.in > kMaxDimension || layer.out > kMaxDimension ||
       layer.weight.size() != layer.in * layer.out || (!layer.bias.empty() && layer.bias.size() != layer.out)) {
     throw Error(ErrorCode::InvalidArgument, what + ": the weights do not match " + std::to_string(layer.in) + " → " +
                                                 std::to_string(layer.out) + " features");

@@ -11,6 +11,18 @@ namespace sentvec {
 
 enum class Activation { Identity, Tanh, ReLU, Sigmoid, Gelu };
 
+// Every activation with its name: the one list the binding parses with and exports as
+// `denseActivations` (lib/model-directory.ts maps PyTorch's class names onto these names).
+struct ActivationInfo {
+  Activation activation;
+  const char* name;
+};
+constexpr ActivationInfo kActivations[] = {{Activation::Identity, "identity"},
+                                           {Activation::Tanh, "tanh"},
+                                           {Activation::ReLU, "relu"},
+                                           {Activation::Sigmoid, "sigmoid"},
+                                           {Activation::Gelu, "gelu"}};
+
 struct DenseLayer {
   size_t in = 0, out = 0;
   std::vector<float> weight;  // out × in, row-major (PyTorch's Linear.weight)

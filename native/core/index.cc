@@ -8,6 +8,7 @@
 
 #include "error.h"
 #include "kernels.h"
+#include "limits.h"
 #include "parallel.h"
 #include "pooling.h"
 #include "quantization.h"
@@ -32,8 +33,8 @@ std::string Scientific(double v) {
 }  // namespace
 
 Index::Index(const IndexOptions& options) : options_(options) {
-  if (options.dimension == 0 || options.dimension > (1u << 20)) {
-    throw Error(ErrorCode::InvalidArgument, "dimension must be between 1 and 1048576");
+  if (options.dimension == 0 || options.dimension > kMaxDimension) {
+    throw Error(ErrorCode::InvalidArgument, "dimension must be between 1 and " + std::to_string(kMaxDimension));
   }
   if (options.threads < 0 || options.threads > kMaxThreads) {
     throw Error(ErrorCode::InvalidArgument, "threads must be from 1 to " + std::to_string(kMaxThreads));
@@ -200,8 +201,11 @@ std::vector<uint32_t> Index::Candidates(const Filter* filter) const {
 
 SearchResults Index::Search(const float* queries, size_t queryCount, size_t k, const Filter* filter,
                             size_t oversample) const {
-  if (k == 0) throw Error(ErrorCode::InvalidArgument, "k must be at least 1");
-  if (oversample == 0) throw Error(ErrorCode::InvalidArgument, "oversample must be at least 1");
+  if (k == 0 || k > kMaxTopK)
+    throw Error(ErrorCode::InvalidArgument, "k must be an integer from 1 to " + std::to_string(kMaxTopK));
+  if (oversample == 0 || oversample > kMaxOversample)
+    throw Error(ErrorCode::InvalidArgument,
+                "oversample must be an integer from 1 to " + std::to_string(kMaxOversample));
   const size_t dim = options_.dimension;
   CheckVectors(queries, queryCount, "query");
   std::shared_lock<std::shared_mutex> lock(mutex_);
@@ -237,7 +241,7 @@ SearchResults Index::Search(const float* queries, size_t queryCount, size_t k, c
   const bool rescore = approximate && keepF32_;
   // Slots per query: never more than there are candidates, whatever k asks.
   k = std::min(k, total);
-  const size_t keep = std::min(total, rescore ? k * std::min(oversample, kMaxOversample) : k);
+  const size_t keep = std::min(total, rescore ? k * oversample : k);
 
   SearchResults results;
   results.k = k;

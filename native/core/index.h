@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "aligned_buffer.h"
+#include "limits.h"
 
 namespace sentvec {
 
@@ -54,15 +55,12 @@ class Index {
   void Add(const float* vectors, size_t n, const uint64_t* ids);
   // Removes the vectors with these ids; returns how many were present.
   size_t Remove(const uint64_t* ids, size_t n);
-  // k: results per query (at most the candidates there are: results are sized by that, not by k).
-  // oversample: with rescoring, candidates kept per result before the exact f32 pass.
+  // k: results per query, 1 to kMaxTopK (at most the candidates there are: results are sized by
+  // that, not by k). oversample: with rescoring, candidates kept per result before the exact f32
+  // pass, 1 to kMaxOversample (limits.h).
   SearchResults Search(const float* queries, size_t queryCount, size_t k, const Filter* filter,
                        size_t oversample = kDefaultOversample) const;
   static constexpr size_t kDefaultOversample = 10;
-  static constexpr size_t kMaxOversample = 1000;
-  // metric 'dot': the largest L2 norm a vector or query may have, so that every score
-  // (|score| ≤ ‖a‖·‖b‖) stays a finite float32: √FLT_MAX / 2.
-  static constexpr double kMaxDotNorm = 9.2e18;
 
   // The file format and its checks are in index_file.cc.
   // Atomic: the file at `path` is the old index or the new one, never a mix. A save that is

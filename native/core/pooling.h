@@ -11,6 +11,17 @@ namespace sentvec {
 // In the order sentence-transformers concatenates them when several are enabled.
 enum class PoolingMode { Cls, Max, Mean, MeanSqrtLen };
 
+// Every mode with its name (sentence-transformers' pooling_mode_<name>_tokens), in that order: the
+// one list the binding parses with and exports as `poolingModes`.
+struct PoolingModeInfo {
+  PoolingMode mode;
+  const char* name;
+};
+constexpr PoolingModeInfo kPoolingModes[] = {{PoolingMode::Cls, "cls"},
+                                             {PoolingMode::Max, "max"},
+                                             {PoolingMode::Mean, "mean"},
+                                             {PoolingMode::MeanSqrtLen, "mean_sqrt_len"}};
+
 // tokens: batch × seqLength × hidden; mask: batch × seqLength (1 = real token).
 // rows[b] receives hidden × modes.size() floats for batch item b.
 void Pool(const float* tokens, const int64_t* mask, size_t batch, size_t seqLength, size_t hidden,

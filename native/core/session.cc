@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "error.h"
+#include "limits.h"
 #include "onnxruntime_cxx_api.h"
 #include "optimized_cache.h"
 #include "ort_env.h"

@@ -5,22 +5,21 @@ import { InvalidArgumentError } from '../../errors';
 import { normalizeRow } from '../../model/rows';
 import { flatten, toIds, type Vectors } from '../vector-index';
 import type { Ids, Metric } from '../contract';
-import { describe, optionsObject, rejectUnknownOptions } from '../../validate';
+import { describe, nativeLimits, optionsObject, rejectUnknownOptions } from '../../validate';
 import { ADD_OPTIONS, type StoreAddOptions } from './options';
 
 export const I64_MAX = (1n << 63n) - 1n;
-// As Index (native/core/index.h): larger norms could overflow float32 scores.
-const MAX_DOT_NORM = 9.2e18;
 
 /**
  * Float32 rows of `dimension`, checked as Index checks them (finite values; with 'dot', norms below
- * MAX_DOT_NORM so that scores stay finite) and, for 'cosine', normalized by Index's rule,
+ * the core's maxDotNorm so that scores stay finite) and, for 'cosine', normalized by Index's rule,
  * x / max(‖x‖, 1e-12): unit vectors make cosine an inner product, which pgvector computes fastest
  * (`<#>`), and a zero vector scores 0.
  */
 export function rows(vectors: Vectors, dimension: number, metric: Metric, name: string): Float32Array {
   const flat = flatten(vectors, dimension, name, 'store');
   const out = metric === 'cosine' ? flat.slice() : flat;
+  const maxDotNorm = metric === 'dot' ? nativeLimits().maxDotNorm : Infinity;
   for (let r = 0; r < flat.length; r += dimension) {
     let sum = 0;
     for (let i = r; i < r + dimension; i++) {
@@ -29,9 +28,9 @@ export function rows(vectors: Vectors, dimension: number, metric: Metric, name: 
       sum += flat[i] * flat[i];
     }
     const norm = Math.sqrt(sum);
-    if (metric === 'dot' && norm > MAX_DOT_NORM)
+    if (norm > maxDotNorm)
       throw new InvalidArgumentError(
-        `${name}: vector ${r / dimension} has an L2 norm of ${norm.toExponential(3)}; with metric 'dot' norms must stay below ${MAX_DOT_NORM} so that scores stay finite. Scale the vectors down, or use metric 'cosine'`,
+        `${name}: vector ${r / dimension} has an L2 norm of ${norm.toExponential(3)}; with metric 'dot' norms must stay below ${maxDotNorm} so that scores stay finite. Scale the vectors down, or use metric 'cosine'`,
       );
     if (metric === 'cosine') normalizeRow(out.subarray(r, r + dimension));
   }

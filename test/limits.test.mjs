@@ -1,0 +1,80 @@
+// One source for each limit and name list: the core's (native/core/limits.h, pooling.h, dense.h),
+// which the addon exports and lib/ reads; the core refuses what is out of range on its own.
+import test from 'ava';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { sentvec } from './helpers/sentvec.mjs';
+
+const require = createRequire(import.meta.url);
+const root = join(fileURLToPath(import.meta.url), '..', '..');
+const { binding } = require('../dist/lib/binding.js');
+const { RANGES } = require('../dist/lib/validate.js');
+
+// The members of a string-literal union type in lib/binding.ts.
+function union(name) {
+  const ts = require('typescript');
+  const file = join(root, 'lib/binding.ts');
+  const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest);
+  const decl = source.statements.find((s) => ts.isTypeAliasDeclaration(s) && s.name.text === name);
+  return decl.type.types.map((member) => member.literal.text);
+}
+
+test('RANGES takes the limits the core enforces from the addon, with the values the README documents', (t) => {
+  const { limits } = binding();
+  t.deepEqual(limits, { maxThreads: 256, maxDimension: 1_048_576, maxTopK: 4_294_967_295, maxOversample: 1000, maxDotNorm: 9.2e18 });
+  t.deepEqual(RANGES.threads, [1, limits.maxThreads]);
+  t.deepEqual(RANGES.dimension, [1, limits.maxDimension]);
+  t.deepEqual(RANGES.topK, [1, limits.maxTopK]);
+  t.deepEqual(RANGES.oversample, [1, limits.maxOversample]);
+});
+
+test('the pooling modes and Dense activations are the core lists, and the TypeScript types name the same', (t) => {
+  const addon = binding();
+  t.deepEqual(addon.poolingModes, ['cls', 'max', 'mean', 'mean_sqrt_len']);
+  t.deepEqual(addon.denseActivations, ['identity', 'tanh', 'relu', 'sigmoid', 'gelu']);
+  t.deepEqual([...addon.poolingModes].sort(), union('PoolingMode').sort());
+  t.deepEqual([...addon.denseActivations].sort(), union('DenseActivation').sort());
+});
+
+test('the core refuses out-of-range values passed straight to the addon, with typed errors', async (t) => {
+  const addon = binding();
+  const { limits } = addon;
+  const options = { dimension: 4, metric: 'cosine', precision: 'int8', rescore: true, threads: 1 };
+  t.throws(() => addon.createIndex({ ...options, dimension: limits.maxDimension + 1 }), {
+    instanceOf: sentvec.InvalidArgumentError,
+    message: /dimension must be between 1 and 1048576/,
+  });
+  t.throws(() => addon.createIndex({ ...options, threads: limits.maxThreads + 1 }), { instanceOf: sentvec.InvalidArgumentError });
+  const index = addon.createIndex(options);
+  t.teardown(() => index.dispose());
+  await index.add(new Float32Array([1, 2, 3, 4]));
+  const query = new Float32Array([1, 0, 0, 0]);
+  for (const [k, oversample] of [
+    [limits.maxTopK + 1, 10],
+    [0, 10],
+    [1, limits.maxOversample + 1],
+    [1, 0],
+  ]) {
+    await t.throwsAsync(async () => index.search(query, k, undefined, oversample), { instanceOf: sentvec.InvalidArgumentError }, `k ${k}, oversample ${oversample}`);
+  }
+  const { counts } = await index.search(query, limits.maxTopK, undefined, limits.maxOversample);
+  t.deepEqual([...counts], [1]);
+  await t.throwsAsync(async () => addon.loadModel({ onnxPath: 'x', tokenizerPath: 'y', pooling: ['median'] }), {
+    instanceOf: sentvec.InvalidArgumentError,
+    message: /pooling median is not one of cls, max, mean, mean_sqrt_len/,
+  });
+});
+
+test('loading sentvec does not load the addon: RANGES reads the limits on first use', (t) => {
+  const probe = `
+    const s = require('.');
+    const loaded = () => Object.keys(require.cache).some((k) => k.endsWith('.node'));
+    const before = loaded();
+    const [, max] = require('./dist/lib/validate.js').RANGES.threads;
+    console.log(JSON.stringify({ before, after: loaded(), max, entry: typeof s.Index }));`;
+  const out = JSON.parse(execFileSync(process.execPath, ['-e', probe], { cwd: root, encoding: 'utf8' }));
+  t.deepEqual(out, { before: false, after: true, max: 256, entry: 'function' });
+});
