@@ -11,9 +11,9 @@
 #include "limits.h"
 #include "parallel.h"
 #include "pooling.h"
-#include "quantization.h"
 #include "system.h"
 #include "top_k.h"
+#include "vector_quantization.h"
 
 namespace sentvec {
 

@@ -1,4 +1,4 @@
-#include "quantization.h"
+#include "vector_quantization.h"
 
 #include <algorithm>
 #include <cmath>
