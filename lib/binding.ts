@@ -114,11 +114,12 @@ export interface NativeIndexInfo {
 }
 
 export interface NativeSearchResults {
-  /** queries × k, valid up to counts[q] in each row. */
+  /** queries × slots, valid up to counts[q] in each row. */
   ids: BigUint64Array;
   scores: Float32Array;
   counts: Uint32Array;
-  k: number;
+  /** Per query: topK, or fewer when the index holds fewer candidates. */
+  slots: number;
 }
 
 export interface NativeIndex {
@@ -126,7 +127,7 @@ export interface NativeIndex {
   remove(ids: BigUint64Array): Promise<number>;
   search(
     queries: Float32Array,
-    k: number,
+    topK: number,
     filter?: { ids?: BigUint64Array; bitmap?: Uint8Array },
     oversample?: number,
   ): Promise<NativeSearchResults>;

@@ -269,8 +269,8 @@ export class Index implements VectorStore {
     }
     const raw = await this.#order.run('read', () => this.#native.search(flat, topK, filter, oversample));
     const results: SearchResult[] = Array.from(raw.counts, (n, q) => ({
-      ids: raw.ids.subarray(q * raw.k, q * raw.k + n),
-      scores: raw.scores.subarray(q * raw.k, q * raw.k + n),
+      ids: raw.ids.subarray(q * raw.slots, q * raw.slots + n),
+      scores: raw.scores.subarray(q * raw.slots, q * raw.slots + n),
     }));
     return single ? results[0] : results;
   }

@@ -111,9 +111,9 @@ class NativeIndex : public Napi::ObjectWrap<NativeIndex> {
         });
   }
 
-  // search(queries: Float32Array (q × dimension), k, filter?: { ids?: BigUint64Array, bitmap?: Uint8Array },
+  // search(queries: Float32Array (q × dimension), topK, filter?: { ids?: BigUint64Array, bitmap?: Uint8Array },
   //        oversample?: number)
-  //   → Promise<{ ids: BigUint64Array, scores: Float32Array, counts: Uint32Array, k }>
+  //   → Promise<{ ids: BigUint64Array, scores: Float32Array, counts: Uint32Array, slots }>
   Napi::Value Search(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     auto index = Live(env);
@@ -122,7 +122,7 @@ class NativeIndex : public Napi::ObjectWrap<NativeIndex> {
       throw InvalidArgument(env, "queries length is not a multiple of the dimension");
     }
     const size_t count = queries->size() / index->dimension();
-    const size_t k = Count(info[1], "k");
+    const size_t topK = Count(info[1], "topK");
     std::shared_ptr<sentvec::Filter> filter;
     if (info[2].IsObject()) {
       Napi::Object f = info[2].As<Napi::Object>();
@@ -143,7 +143,7 @@ class NativeIndex : public Napi::ObjectWrap<NativeIndex> {
     if (info[3].IsNumber()) oversample = Count(info[3], "oversample");
     auto results = std::make_shared<sentvec::SearchResults>();
     return PromiseWorker::Start(
-        env, [=] { *results = index->Search(queries->data(), count, k, filter.get(), oversample); },
+        env, [=] { *results = index->Search(queries->data(), count, topK, filter.get(), oversample); },
         [=](Napi::Env env) -> Napi::Value {
           Napi::Object out = Napi::Object::New(env);
           // Sizes first: the vectors are moved out below.
@@ -153,7 +153,7 @@ class NativeIndex : public Napi::ObjectWrap<NativeIndex> {
                                                            napi_biguint64_array));
           out.Set("scores", Napi::Float32Array::New(env, n, AdoptVector(env, std::move(results->scores)), 0));
           out.Set("counts", Napi::Uint32Array::New(env, queries, AdoptVector(env, std::move(results->counts)), 0));
-          out.Set("k", Napi::Number::New(env, static_cast<double>(results->k)));
+          out.Set("slots", Napi::Number::New(env, static_cast<double>(results->slots)));
           return out;
         });
   }

@@ -199,10 +199,10 @@ std::vector<uint32_t> Index::Candidates(const Filter* filter) const {
   return slots;
 }
 
-SearchResults Index::Search(const float* queries, size_t queryCount, size_t k, const Filter* filter,
+SearchResults Index::Search(const float* queries, size_t queryCount, size_t topK, const Filter* filter,
                             size_t oversample) const {
-  if (k == 0 || k > kMaxTopK)
-    throw Error(ErrorCode::InvalidArgument, "k must be an integer from 1 to " + std::to_string(kMaxTopK));
+  if (topK == 0 || topK > kMaxTopK)
+    throw Error(ErrorCode::InvalidArgument, "topK must be an integer from 1 to " + std::to_string(kMaxTopK));
   if (oversample == 0 || oversample > kMaxOversample)
     throw Error(ErrorCode::InvalidArgument,
                 "oversample must be an integer from 1 to " + std::to_string(kMaxOversample));
@@ -239,14 +239,14 @@ SearchResults Index::Search(const float* queries, size_t queryCount, size_t k, c
   const size_t total = useFilter ? filtered.size() : ids_.size();
   const bool approximate = options_.precision != Precision::F32;
   const bool rescore = approximate && keepF32_;
-  // Slots per query: never more than there are candidates, whatever k asks.
-  k = std::min(k, total);
-  const size_t keep = std::min(total, rescore ? k * oversample : k);
+  // Slots per query: never more than there are candidates, whatever topK asks.
+  const size_t slots = std::min(topK, total);
+  const size_t keep = std::min(total, rescore ? slots * oversample : slots);
 
   SearchResults results;
-  results.k = k;
-  results.ids.assign(queryCount * k, 0);
-  results.scores.assign(queryCount * k, 0.0f);
+  results.slots = slots;
+  results.ids.assign(queryCount * slots, 0);
+  results.scores.assign(queryCount * slots, 0.0f);
   results.counts.assign(queryCount, 0);
   if (total == 0 || queryCount == 0) return results;
 
@@ -310,10 +310,10 @@ SearchResults Index::Search(const float* queries, size_t queryCount, size_t k, c
       }
       std::sort(merged.begin(), merged.end(), Better);
     }
-    const size_t n = std::min(k, merged.size());
+    const size_t n = std::min(slots, merged.size());
     for (size_t i = 0; i < n; ++i) {
-      results.ids[q * k + i] = merged[i].id;
-      results.scores[q * k + i] = merged[i].score;
+      results.ids[q * slots + i] = merged[i].id;
+      results.scores[q * slots + i] = merged[i].score;
     }
     results.counts[q] = static_cast<uint32_t>(n);
   }

@@ -37,10 +37,10 @@ struct Filter {
 };
 
 struct SearchResults {
-  size_t k = 0;                  // slots per query
-  std::vector<uint64_t> ids;     // queries × k
-  std::vector<float> scores;     // queries × k
-  std::vector<uint32_t> counts;  // valid results per query (≤ k)
+  size_t slots = 0;              // per query: topK, or fewer when there are fewer candidates
+  std::vector<uint64_t> ids;     // queries × slots
+  std::vector<float> scores;     // queries × slots
+  std::vector<uint32_t> counts;  // valid results per query (≤ slots)
 };
 
 class Index {
@@ -55,10 +55,10 @@ class Index {
   void Add(const float* vectors, size_t n, const uint64_t* ids);
   // Removes the vectors with these ids; returns how many were present.
   size_t Remove(const uint64_t* ids, size_t n);
-  // k: results per query, 1 to kMaxTopK (at most the candidates there are: results are sized by
-  // that, not by k). oversample: with rescoring, candidates kept per result before the exact f32
+  // topK: results per query, 1 to kMaxTopK (at most the candidates there are: results are sized by
+  // that, not by topK). oversample: with rescoring, candidates kept per result before the exact f32
   // pass, 1 to kMaxOversample (limits.h).
-  SearchResults Search(const float* queries, size_t queryCount, size_t k, const Filter* filter,
+  SearchResults Search(const float* queries, size_t queryCount, size_t topK, const Filter* filter,
                        size_t oversample = kDefaultOversample) const;
   static constexpr size_t kDefaultOversample = 10;
 

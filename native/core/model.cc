@@ -61,7 +61,7 @@ std::shared_ptr<Model> Model::Load(const ModelConfig& config) {
   return model;
 }
 
-std::vector<Encoding> Model::Tokenize(const std::vector<std::string>& texts, size_t maxLength, bool withOffsets) const {
+std::vector<Encoding> Model::Tokenize(const std::vector<std::string>& texts, size_t maxLength, bool withSpans) const {
   const size_t limit = maxLength > 0 ? maxLength : config_.maxSeqLength;
   std::vector<Encoding> encodings(texts.size());
   // Tokenizing runs before any inference can start, with the cores otherwise idle: split it over
@@ -71,7 +71,7 @@ std::vector<Encoding> Model::Tokenize(const std::vector<std::string>& texts, siz
       1, std::min<size_t>(static_cast<size_t>(session_->intraOpThreads()), texts.size() / kTextsPerThread));
   RunParallel(parts, [&](size_t part) {
     const size_t begin = texts.size() * part / parts, end = texts.size() * (part + 1) / parts;
-    for (size_t i = begin; i < end; ++i) encodings[i] = tokenizer_->Encode(texts[i], limit, withOffsets);
+    for (size_t i = begin; i < end; ++i) encodings[i] = tokenizer_->Encode(texts[i], limit, withSpans);
   });
   return encodings;
 }

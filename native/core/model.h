@@ -63,9 +63,9 @@ class Model {
   void EncodeTokens(const std::vector<Encoding>& encodings, const EncodeOptions& options, float* out) const;
   // maxLength: tokens per text with <s> and </s>, 2 or more; 0 means maxSeqLength. (Longer than
   // maxSeqLength is for splitting long inputs into windows; such encodings cannot be embedded.)
-  // withOffsets: fill each Encoding's offsets (see Tokenizer::Encode).
+  // withSpans: fill each Encoding's per-id byte ranges (Encoding::offsets; see Tokenizer::Encode).
   std::vector<Encoding> Tokenize(const std::vector<std::string>& texts, size_t maxLength = 0,
-                                 bool withOffsets = false) const;
+                                 bool withSpans = false) const;
 
   size_t dimension() const { return dimension_; }
   size_t maxSeqLength() const { return config_.maxSeqLength; }
