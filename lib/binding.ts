@@ -34,6 +34,8 @@ export interface NativeLimits {
   maxDimension: number;
   maxTopK: number;
   maxOversample: number;
+  /** The most tokens a text may be tokenized into when it is split into windows (tokenize's maxLength). */
+  maxTokenizeLength: number;
   /** metric 'dot': the largest L2 norm a vector or query may have. */
   maxDotNorm: number;
 }

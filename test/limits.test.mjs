@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tinyModel } from './helpers/models.mjs';
 import { sentvec } from './helpers/sentvec.mjs';
 
 const require = createRequire(import.meta.url);
@@ -24,7 +25,7 @@ function union(name) {
 
 test('RANGES takes the limits the core enforces from the addon, with the values the README documents', (t) => {
   const { limits } = binding();
-  t.deepEqual(limits, { maxThreads: 256, maxDimension: 1_048_576, maxTopK: 4_294_967_295, maxOversample: 1000, maxDotNorm: 9.2e18 });
+  t.deepEqual(limits, { maxThreads: 256, maxDimension: 1_048_576, maxTopK: 4_294_967_295, maxOversample: 1000, maxDotNorm: 9.2e18, maxTokenizeLength: 2 ** 31 });
   t.deepEqual(RANGES.threads, [1, limits.maxThreads]);
   t.deepEqual(RANGES.dimension, [1, limits.maxDimension]);
   t.deepEqual(RANGES.topK, [1, limits.maxTopK]);
@@ -77,4 +78,22 @@ test('loading sentvec does not load the addon: RANGES reads the limits on first 
     console.log(JSON.stringify({ before, after: loaded(), max, entry: typeof s.Index }));`;
   const out = JSON.parse(execFileSync(process.execPath, ['-e', probe], { cwd: root, encoding: 'utf8' }));
   t.deepEqual(out, { before: false, after: true, max: 256, entry: 'function' });
+});
+
+test('tokenize refuses a maxLength outside 2 to maxTokenizeLength, from the core', async (t) => {
+  const addon = binding();
+  const model = await addon.loadModel({
+    onnxPath: join(tinyModel(), 'onnx/model.onnx'),
+    tokenizerPath: join(tinyModel(), 'sentencepiece.bpe.model'),
+    maxSeqLength: 16,
+  });
+  t.teardown(() => model.dispose());
+  for (const maxLength of [1, addon.limits.maxTokenizeLength + 1]) {
+    await t.throwsAsync(async () => model.tokenize(['a text'], { maxLength }), {
+      instanceOf: sentvec.InvalidArgumentError,
+      message: /maxLength must be from 2 to 2147483648/,
+    });
+  }
+  const { ids } = await model.tokenize(['a text'], { maxLength: addon.limits.maxTokenizeLength });
+  t.true(ids.length >= 3);
 });

@@ -6,6 +6,7 @@ import { Embeddings } from './embeddings';
 import { InputTooLongError, InvalidArgumentError } from '../errors';
 import { shapeRow } from './rows';
 import type { Scheduler } from './scheduler';
+import { nativeLimits } from '../validate';
 
 /** The result of one plan. */
 export interface Encoded {
@@ -141,7 +142,7 @@ export class Executor {
       long.length > 0
         ? await native.tokenize(
             long.map((k) => texts[k].slice(prompt.length)),
-            { maxLength: 2 ** 31, spans: plan.windows },
+            { maxLength: nativeLimits().maxTokenizeLength, spans: plan.windows },
           )
         : undefined;
     const rows: Row[] = [];

@@ -13,6 +13,7 @@ Napi::Object Limits(Napi::Env env) {
   limits.Set("maxThreads", Napi::Number::New(env, sentvec::kMaxThreads));
   limits.Set("maxDimension", Napi::Number::New(env, static_cast<double>(sentvec::kMaxDimension)));
   limits.Set("maxTopK", Napi::Number::New(env, static_cast<double>(sentvec::kMaxTopK)));
+  limits.Set("maxTokenizeLength", Napi::Number::New(env, static_cast<double>(sentvec::kMaxTokenizeLength)));
   limits.Set("maxOversample", Napi::Number::New(env, static_cast<double>(sentvec::kMaxOversample)));
   limits.Set("maxDotNorm", Napi::Number::New(env, sentvec::kMaxDotNorm));
   return limits;

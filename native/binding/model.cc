@@ -120,7 +120,6 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     auto texts = std::make_shared<std::vector<std::string>>(Texts(info[0]));
     Napi::Object opts = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(env);
     const size_t maxLength = PositiveInteger(opts, "maxLength", 0);
-    if (maxLength == 1 || maxLength > (size_t{1} << 31)) throw InvalidArgument(env, "maxLength must be from 2 to 2^31");
     const bool withSpans = Boolean(opts, "spans", false);
     struct Result {
       std::vector<int32_t> ids;

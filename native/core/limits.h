@@ -21,6 +21,10 @@ constexpr size_t kMaxDimension = size_t{1} << 20;
 // Results per query: search results carry their counts as uint32.
 constexpr size_t kMaxTopK = UINT32_MAX;
 
+// The most tokens one text may be tokenized into when it is split into windows rather than cut
+// (Model::Tokenize's maxLength): ids and their row starts are uint32 in the binding.
+constexpr size_t kMaxTokenizeLength = size_t{1} << 31;
+
 // With rescoring, candidates kept per result before the exact f32 pass.
 constexpr size_t kMaxOversample = 1000;
 

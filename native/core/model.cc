@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "error.h"
+#include "limits.h"
 #include "parallel.h"
 
 namespace sentvec {
@@ -62,6 +63,8 @@ std::shared_ptr<Model> Model::Load(const ModelConfig& config) {
 }
 
 std::vector<Encoding> Model::Tokenize(const std::vector<std::string>& texts, size_t maxLength, bool withSpans) const {
+  if (maxLength == 1 || maxLength > kMaxTokenizeLength)
+    throw Error(ErrorCode::InvalidArgument, "maxLength must be from 2 to " + std::to_string(kMaxTokenizeLength));
   const size_t limit = maxLength > 0 ? maxLength : config_.maxSeqLength;
   std::vector<Encoding> encodings(texts.size());
   // Tokenizing runs before any inference can start, with the cores otherwise idle: split it over
