@@ -149,6 +149,9 @@ export interface NativeBinding {
   poolingModes: PoolingMode[];
   /** The activations a Dense layer may have (DenseActivation lists the same). */
   denseActivations: DenseActivation[];
+  /** The metrics and storage precisions of an index (NativeIndexInfo's types list the same). */
+  metrics: NativeIndexInfo['metric'][];
+  precisions: NativeIndexInfo['precision'][];
   /** The codes native errors carry (native/core/error.h). */
   errorCodes: string[];
   /** Registers the function that builds native errors, so that they arrive as lib/errors.ts's classes. */

@@ -14,10 +14,10 @@ const root = join(fileURLToPath(import.meta.url), '..', '..');
 const { binding } = require('../dist/lib/binding.js');
 const { RANGES } = require('../dist/lib/validate.js');
 
-// The members of a string-literal union type in lib/binding.ts.
-function union(name) {
+// The members of a string-literal union type in lib/<module>.ts.
+function union(name, module = 'binding') {
   const ts = require('typescript');
-  const file = join(root, 'lib/binding.ts');
+  const file = join(root, `lib/${module}.ts`);
   const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest);
   const decl = source.statements.find((s) => ts.isTypeAliasDeclaration(s) && s.name.text === name);
   return decl.type.types.map((member) => member.literal.text);
@@ -32,12 +32,16 @@ test('RANGES takes the limits the core enforces from the addon, with the values 
   t.deepEqual(RANGES.oversample, [1, limits.maxOversample]);
 });
 
-test('the pooling modes and Dense activations are the core lists, and the TypeScript types name the same', (t) => {
+test('the pooling modes, Dense activations, metrics and precisions are the core lists, and the TypeScript types name the same', (t) => {
   const addon = binding();
   t.deepEqual(addon.poolingModes, ['cls', 'max', 'mean', 'mean_sqrt_len']);
   t.deepEqual(addon.denseActivations, ['identity', 'tanh', 'relu', 'sigmoid', 'gelu']);
   t.deepEqual([...addon.poolingModes].sort(), union('PoolingMode').sort());
   t.deepEqual([...addon.denseActivations].sort(), union('DenseActivation').sort());
+  t.deepEqual(addon.metrics, ['cosine', 'dot']);
+  t.deepEqual(addon.precisions, ['f32', 'int8', 'binary']);
+  t.deepEqual([...addon.metrics].sort(), union('Metric', 'search-contract').sort());
+  t.deepEqual([...addon.precisions].sort(), union('Precision', 'index').sort());
 });
 
 test('the core refuses out-of-range values passed straight to the addon, with typed errors', async (t) => {

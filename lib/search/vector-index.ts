@@ -2,7 +2,7 @@
 // and binary storage, saved atomically; and semanticSearch over it. (The package entry is sentvec.ts.)
 import { resolve } from 'node:path';
 import { binding, type NativeIndex, type NativeIndexInfo } from '../binding';
-import { describe, integerOption, rejectUnknownOptions } from '../validate';
+import { describe, integerOption, oneOf, rejectUnknownOptions } from '../validate';
 import { Embeddings } from '../model/embeddings';
 import { DisposedError, InvalidArgumentError } from '../errors';
 import { CallOrder } from './call-order';
@@ -138,12 +138,8 @@ export class Index implements VectorStore {
       throw new InvalidArgumentError(`Expected an options object with a dimension for new Index() but received ${describe(options)}`);
     rejectUnknownOptions(options, INDEX_OPTIONS, 'new Index()');
     const dimension = integerOption(options.dimension, 'dimension');
-    const metric = options.metric ?? 'cosine';
-    if (metric !== 'cosine' && metric !== 'dot')
-      throw new InvalidArgumentError(`Expected 'cosine' or 'dot' for metric but received ${describe(metric)}`);
-    const precision = options.precision ?? 'f32';
-    if (!['f32', 'int8', 'binary'].includes(precision))
-      throw new InvalidArgumentError(`Expected 'f32', 'int8' or 'binary' for precision but received ${describe(precision)}`);
+    const metric = oneOf(options.metric ?? 'cosine', binding().metrics, 'metric');
+    const precision = oneOf(options.precision ?? 'f32', binding().precisions, 'precision');
     if (options.rescore !== undefined && typeof options.rescore !== 'boolean')
       throw new InvalidArgumentError(`Expected a boolean for rescore but received ${describe(options.rescore)}`);
     const threads = options.threads === undefined ? 0 : integerOption(options.threads, 'threads');

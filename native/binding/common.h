@@ -160,7 +160,7 @@ inline std::vector<std::string> Texts(const Napi::Value& value) {
 
 // A JavaScript number as a count: a non-negative integer no larger than 2^53, so that the
 // conversion is exact. Ranges are the core's checks (limits.h), not repeated here.
-inline size_t Count(const Napi::Value& v, const std::string& name) {
+inline size_t NonNegativeInteger(const Napi::Value& v, const std::string& name) {
   if (!v.IsNumber()) throw InvalidArgument(v.Env(), name + " must be a number");
   const double d = v.As<Napi::Number>().DoubleValue();
   if (!(d >= 0) || d > 9007199254740992.0 || d != std::floor(d)) {
@@ -171,7 +171,36 @@ inline size_t Count(const Napi::Value& v, const std::string& name) {
 
 inline size_t PositiveInteger(const Napi::Object& options, const char* key, size_t fallback) {
   Napi::Value v = options.Get(key);
-  return v.IsUndefined() ? fallback : Count(v, key);
+  return v.IsUndefined() ? fallback : NonNegativeInteger(v, key);
+}
+
+// The value a core name list (kPoolingModes, kActivations, kMetrics, kPrecisions) gives `name`.
+template <typename Info, size_t N, typename Value>
+Value Named(Napi::Env env, const Info (&list)[N], Value Info::*field, const std::string& name,
+            const std::string& what) {
+  std::string names;
+  for (const Info& entry : list) {
+    if (name == entry.name) return entry.*field;
+    names += (names.empty() ? "" : ", ") + std::string(entry.name);
+  }
+  throw InvalidArgument(env, what + " " + name + " is not one of " + names);
+}
+
+// The name a core name list gives `value`.
+template <typename Info, size_t N, typename Value>
+const char* NameOf(const Info (&list)[N], Value Info::*field, Value value) {
+  for (const Info& entry : list) {
+    if (entry.*field == value) return entry.name;
+  }
+  return "";
+}
+
+// A core name list as a JavaScript array, in its order.
+template <typename Info, size_t N>
+Napi::Array Names(Napi::Env env, const Info (&list)[N]) {
+  Napi::Array names = Napi::Array::New(env, N);
+  for (size_t i = 0; i < N; ++i) names.Set(static_cast<uint32_t>(i), list[i].name);
+  return names;
 }
 
 inline bool Boolean(const Napi::Object& options, const char* key, bool fallback) {

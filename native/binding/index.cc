@@ -27,11 +27,6 @@ std::vector<uint64_t> Ids(const Napi::Value& value, const char* name) {
   return std::vector<uint64_t>(array.Data(), array.Data() + array.ElementLength());
 }
 
-const char* MetricName(sentvec::Metric m) { return m == sentvec::Metric::Cosine ? "cosine" : "dot"; }
-const char* PrecisionName(sentvec::Precision p) {
-  return p == sentvec::Precision::F32 ? "f32" : p == sentvec::Precision::Int8 ? "int8" : "binary";
-}
-
 class NativeIndex : public Napi::ObjectWrap<NativeIndex> {
  public:
   static Napi::Function Define(Napi::Env env) {
@@ -122,7 +117,7 @@ class NativeIndex : public Napi::ObjectWrap<NativeIndex> {
       throw InvalidArgument(env, "queries length is not a multiple of the dimension");
     }
     const size_t count = queries->size() / index->dimension();
-    const size_t topK = Count(info[1], "topK");
+    const size_t topK = NonNegativeInteger(info[1], "topK");
     std::shared_ptr<sentvec::Filter> filter;
     if (info[2].IsObject()) {
       Napi::Object f = info[2].As<Napi::Object>();
@@ -140,7 +135,7 @@ class NativeIndex : public Napi::ObjectWrap<NativeIndex> {
       }
     }
     size_t oversample = Index::kDefaultOversample;
-    if (info[3].IsNumber()) oversample = Count(info[3], "oversample");
+    if (info[3].IsNumber()) oversample = NonNegativeInteger(info[3], "oversample");
     auto results = std::make_shared<sentvec::SearchResults>();
     return PromiseWorker::Start(
         env, [=] { *results = index->Search(queries->data(), count, topK, filter.get(), oversample); },
@@ -174,8 +169,9 @@ class NativeIndex : public Napi::ObjectWrap<NativeIndex> {
     Napi::Object out = Napi::Object::New(env);
     out.Set("size", Napi::Number::New(env, static_cast<double>(index->size())));
     out.Set("dimension", Napi::Number::New(env, static_cast<double>(index->dimension())));
-    out.Set("metric", Napi::String::New(env, MetricName(index->metric())));
-    out.Set("precision", Napi::String::New(env, PrecisionName(index->precision())));
+    out.Set("metric", Napi::String::New(env, NameOf(sentvec::kMetrics, &sentvec::MetricInfo::metric, index->metric())));
+    out.Set("precision", Napi::String::New(env, NameOf(sentvec::kPrecisions, &sentvec::PrecisionInfo::precision,
+                                                       index->precision())));
     out.Set("rescore", Napi::Boolean::New(env, index->precision() != sentvec::Precision::F32 && index->keepsF32()));
     out.Set("threads", Napi::Number::New(env, index->threads()));
     out.Set("memoryBytes", Napi::Number::New(env, static_cast<double>(index->memoryBytes())));
@@ -199,22 +195,10 @@ Napi::Value CreateIndex(const Napi::CallbackInfo& info) {
   Napi::Object o = info[0].As<Napi::Object>();
   sentvec::IndexOptions options;
   options.dimension = PositiveInteger(o, "dimension", 0);
-  const std::string metric = o.Get("metric").ToString().Utf8Value();
-  const std::string precision = o.Get("precision").ToString().Utf8Value();
-  if (metric == "cosine")
-    options.metric = sentvec::Metric::Cosine;
-  else if (metric == "dot")
-    options.metric = sentvec::Metric::Dot;
-  else
-    throw InvalidArgument(env, "unknown metric " + metric);
-  if (precision == "f32")
-    options.precision = sentvec::Precision::F32;
-  else if (precision == "int8")
-    options.precision = sentvec::Precision::Int8;
-  else if (precision == "binary")
-    options.precision = sentvec::Precision::Binary;
-  else
-    throw InvalidArgument(env, "unknown precision " + precision);
+  options.metric =
+      Named(env, sentvec::kMetrics, &sentvec::MetricInfo::metric, o.Get("metric").ToString().Utf8Value(), "metric");
+  options.precision = Named(env, sentvec::kPrecisions, &sentvec::PrecisionInfo::precision,
+                            o.Get("precision").ToString().Utf8Value(), "precision");
   options.rescore = Boolean(o, "rescore", true);
   options.threads = static_cast<int>(PositiveInteger(o, "threads", 0));
   try {
@@ -242,6 +226,8 @@ void InitIndex(Napi::Env env, Napi::Object exports, AddonData* data) {
   data->indexConstructor = Napi::Persistent(NativeIndex::Define(env));
   exports.Set("createIndex", Napi::Function::New(env, CreateIndex));
   exports.Set("loadIndex", Napi::Function::New(env, LoadIndex));
+  exports.Set("metrics", Names(env, sentvec::kMetrics));
+  exports.Set("precisions", Names(env, sentvec::kPrecisions));
 }
 
 }  // namespace binding

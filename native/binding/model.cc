@@ -226,25 +226,6 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
   std::shared_ptr<sentvec::Model> model_;
 };
 
-// The value a core name list (kPoolingModes, kActivations) gives `name`.
-template <typename Info, size_t N, typename Value>
-Value Named(Napi::Env env, const Info (&list)[N], Value Info::*field, const std::string& name,
-            const std::string& what) {
-  std::string names;
-  for (const Info& entry : list) {
-    if (name == entry.name) return entry.*field;
-    names += (names.empty() ? "" : ", ") + std::string(entry.name);
-  }
-  throw InvalidArgument(env, what + " " + name + " is not one of " + names);
-}
-
-template <typename Info, size_t N>
-Napi::Array Names(Napi::Env env, const Info (&list)[N]) {
-  Napi::Array names = Napi::Array::New(env, N);
-  for (size_t i = 0; i < N; ++i) names.Set(static_cast<uint32_t>(i), list[i].name);
-  return names;
-}
-
 }  // namespace
 
 // loadModel(config: lib/binding.ts's NativeModelConfig: { onnxPath, tokenizerPath, wordPiece?,

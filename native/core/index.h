@@ -19,6 +19,20 @@ namespace sentvec {
 enum class Metric : uint32_t { Cosine = 0, Dot = 1 };
 enum class Precision : uint32_t { F32 = 0, Int8 = 1, Binary = 2 };
 
+// Every metric and precision with its name: the lists the binding parses with, names in info()
+// and exports as `metrics` and `precisions`.
+struct MetricInfo {
+  Metric metric;
+  const char* name;
+};
+constexpr MetricInfo kMetrics[] = {{Metric::Cosine, "cosine"}, {Metric::Dot, "dot"}};
+struct PrecisionInfo {
+  Precision precision;
+  const char* name;
+};
+constexpr PrecisionInfo kPrecisions[] = {
+    {Precision::F32, "f32"}, {Precision::Int8, "int8"}, {Precision::Binary, "binary"}};
+
 struct IndexOptions {
   size_t dimension = 0;
   Metric metric = Metric::Cosine;

@@ -2,7 +2,8 @@
 // errors (it also runs without TypeScript: the fuzzers, the benches); the addon exports them as
 // `limits` (binding/addon.cc); lib/validate.ts's RANGES reads them from there. The name lists of
 // the same kind sit beside their enums, as kErrorCodes does: kPoolingModes (pooling.h),
-// kActivations (dense.h), exported as `poolingModes` and `denseActivations` (binding/model.cc).
+// kActivations (dense.h), kMetrics and kPrecisions (index.h), exported as `poolingModes`,
+// `denseActivations` (binding/model.cc), `metrics` and `precisions` (binding/index.cc).
 #pragma once
 
 #include <cstddef>
