@@ -83,9 +83,14 @@ export function integerOption(value: unknown, option: RangedOption, name: string
   return integerIn(value, min, max, name);
 }
 
+/** Whether `value` is an integer from min to max inclusive: the one test of integerIn and fieldInteger. */
+export function isIntegerIn(value: unknown, min: number, max: number): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
+}
+
 /** An integer from min to max inclusive; `name` is what the message calls it. Throws InvalidArgumentError. */
 export function integerIn(value: unknown, min: number, max: number, name: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+  if (!isIntegerIn(value, min, max)) {
     throw invalid(`an integer from ${min.toLocaleString('en-US')} to ${max.toLocaleString('en-US')}`, name, value);
   }
   return value;
@@ -133,8 +138,7 @@ export function fieldBoolean(value: unknown, param: string): boolean | undefined
 }
 
 export function fieldInteger(value: unknown, min: number, max: number, param: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
-    throw new FieldError(`'${param}' must be an integer from ${min} to ${max}.`, param);
+  if (!isIntegerIn(value, min, max)) throw new FieldError(`'${param}' must be an integer from ${min} to ${max}.`, param);
   return value;
 }
 
