@@ -5,6 +5,7 @@ import { toIds } from '../vector-index';
 import type { DocumentField, VectorSearchResult } from '../contract';
 import { loadDrivers, type QueryResult } from './drivers';
 import { I64_MAX, jsonObject } from './values';
+import { RANGES } from '../../validate';
 
 /** One search, checked: the queries (flat, normalized as the store's rows) and how to search. */
 export interface SearchPlan {
@@ -56,7 +57,7 @@ export function searchSql({ table, dimension, flat, count, topK, exact, efSearch
     ? // The HNSW index could still feed an incremental sort; exact means every row is scored.
       ['SET LOCAL enable_indexscan = off']
     : [
-        `SET LOCAL hnsw.ef_search = ${Math.min(1000, Math.max(efSearch, Math.min(topK, 1000)))}`,
+        `SET LOCAL hnsw.ef_search = ${Math.min(RANGES.efSearch[1], Math.max(efSearch, topK))}`,
         // With a filter or a topK above ef_search, pgvector 0.8 goes on walking the graph until
         // LIMIT rows pass (up to max_scan_tuples) instead of returning fewer.
         'SET LOCAL hnsw.iterative_scan = strict_order',
