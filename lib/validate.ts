@@ -1,6 +1,7 @@
-// The helpers every option check uses (the library's, the CLI's and the server's request fields),
-// so that all say "Expected X for NAME but received Y", and one table of numeric ranges (RANGES),
-// which the README documents. The checks themselves sit with the options they check.
+// The helpers option checks use, so that the library's and the CLI's say "Expected X for NAME but
+// received Y" and the server's request fields "'field' must be …" (the HTTP API's wording), and
+// one table of numeric ranges (RANGES), which the README documents. The checks themselves sit
+// with the options they check.
 import { binding, type NativeLimits } from './binding';
 import { FieldError, InvalidArgumentError } from './errors';
 
@@ -74,10 +75,7 @@ export function invalid(expected: string, name: string, value: unknown): Invalid
   return new InvalidArgumentError(`Expected ${expected} for ${name} but received ${describe(value)}`);
 }
 
-/**
- * An integer within RANGES[option]; `name` is what the message calls it (a server request field
- * passes its own, e.g. "'top_k'"). Throws InvalidArgumentError.
- */
+/** An integer within RANGES[option]; `name` is what the message calls it. Throws InvalidArgumentError. */
 export function integerOption(value: unknown, option: RangedOption, name: string = option): number {
   const [min, max] = RANGES[option];
   return integerIn(value, min, max, name);
