@@ -1,6 +1,6 @@
 // libFuzzer target: any bytes as text through the tokenizer (normalization, special-token split,
 // Viterbi, truncation), with and without lower-casing, at a length limit taken from the input;
-// with offsets, the same ids and, per id, an ordered range inside the input; read in one window
+// with spans, the same ids and, per id, an ordered range inside the input; read in one window
 // or cut at every cut point, the same encoding.
 // The SentencePiece model comes from SENTVEC_FUZZ_SPM (scripts/fuzz.sh sets it).
 #include <cstdint>

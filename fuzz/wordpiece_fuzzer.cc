@@ -1,6 +1,6 @@
 // libFuzzer target: any bytes as text through the WordPiece tokenizer (BertNormalizer, special
 // tokens, BertPreTokenizer, greedy WordPiece, truncation), uncased, cased and with Python's
-// lower-casing first, at a length limit taken from the input; with offsets, the same ids and, per
+// lower-casing first, at a length limit taken from the input; with spans, the same ids and, per
 // id, an ordered range inside the input; read in one window or cut at every cut point, the same
 // encoding. The vocabulary comes from SENTVEC_FUZZ_WORDPIECE
 // (a vocab.txt; scripts/fuzz.sh sets it).

@@ -157,7 +157,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
                 if ((lead & 0xC0) != 0x80) u += lead >= 0xF0 ? 2 : 1;
               }
               units[text.size()] = u;
-              for (uint32_t byte : encodings[t].offsets)
+              for (uint32_t byte : encodings[t].spans)
                 result->spans.push_back(units[std::min<size_t>(byte, text.size())]);
             }
           }

@@ -63,7 +63,7 @@ class Model {
   void EncodeTokens(const std::vector<Encoding>& encodings, const EncodeOptions& options, float* out) const;
   // maxLength: tokens per text with <s> and </s>, 2 to kMaxTokenizeLength; 0 means maxSeqLength. (Longer than
   // maxSeqLength is for splitting long inputs into windows; such encodings cannot be embedded.)
-  // withSpans: fill each Encoding's per-id byte ranges (Encoding::offsets; see Tokenizer::Encode).
+  // withSpans: fill each Encoding's per-id byte ranges (Encoding::spans; see Tokenizer::Encode).
   std::vector<Encoding> Tokenize(const std::vector<std::string>& texts, size_t maxLength = 0,
                                  bool withSpans = false) const;
 

@@ -420,13 +420,13 @@ bool SentencePieceTokenizer::IsCutPoint(std::string_view input, size_t cut) cons
   return !SpansSpecial(input, cut, kSpecialStrings, options_.doLowerCase);
 }
 
-Encoding SentencePieceTokenizer::Encode(std::string_view input, size_t maxLength, bool withOffsets) const {
+Encoding SentencePieceTokenizer::Encode(std::string_view input, size_t maxLength, bool withSpans) const {
   if (maxLength < 2) throw Error(ErrorCode::InvalidArgument, "maxLength must be at least 2");
   const size_t limit = maxLength - 2;
   std::vector<int32_t> pieces;
-  // With offsets: per piece, its [begin, end) bytes in the input.
+  // With spans: per piece, its [begin, end) bytes in the input.
   std::vector<uint32_t> ranges;
-  std::vector<uint32_t>* spans = withOffsets ? &ranges : nullptr;
+  std::vector<uint32_t>* spans = withSpans ? &ranges : nullptr;
   Stream stream(*this, &pieces, spans, limit);
 
   // Window by window, each cut at a cut point: the pieces are those of the whole input, and the
@@ -440,7 +440,7 @@ Encoding SentencePieceTokenizer::Encode(std::string_view input, size_t maxLength
     pos = cut;
   }
   if (within) stream.Finish();
-  return Frame(std::move(pieces), std::move(ranges), limit, specialIds(), withOffsets, input.size());
+  return Frame(std::move(pieces), std::move(ranges), limit, specialIds(), withSpans, input.size());
 }
 
 bool SentencePieceTokenizer::EncodeWindow(std::string_view input, size_t pos, size_t cut, size_t limit, Stream* stream,

@@ -38,8 +38,8 @@ class SentencePieceTokenizer : public Tokenizer {
   ~SentencePieceTokenizer() override;
 
   // `maxLength` counts <s> and </s> and must be at least 2; longer inputs are cut to fit.
-  // `withOffsets` fills Encoding::offsets (2 per id).
-  Encoding Encode(std::string_view utf8, size_t maxLength, bool withOffsets = false) const override;
+  // `withSpans` fills Encoding::spans (2 per id).
+  Encoding Encode(std::string_view utf8, size_t maxLength, bool withSpans = false) const override;
   const std::string& IdToToken(int32_t id) const override;
   int32_t vocabSize() const override { return static_cast<int32_t>(vocab_.size()); }
   SpecialIds specialIds() const override { return {kBosId, kEosId, kPadId, kUnkId}; }

@@ -7,7 +7,7 @@
 namespace sentvec {
 
 Encoding Frame(std::vector<int32_t> pieces, std::vector<uint32_t> ranges, size_t limit, const SpecialIds& ids,
-               bool withOffsets, size_t inputBytes) {
+               bool withSpans, size_t inputBytes) {
   // Framed in place: a copy would double what a whole long input (longInputs 'chunk') holds.
   Encoding enc;
   enc.truncated = pieces.size() > limit;
@@ -16,13 +16,13 @@ Encoding Frame(std::vector<int32_t> pieces, std::vector<uint32_t> ranges, size_t
   pieces.insert(pieces.begin(), ids.start);
   pieces.push_back(ids.end);
   enc.ids = std::move(pieces);
-  if (withOffsets) {
+  if (withSpans) {
     const auto end = static_cast<uint32_t>(inputBytes);
     ranges.resize(2 * (enc.ids.size() - 2));
     if (ranges.capacity() < ranges.size() + 4) ranges.reserve(ranges.size() + 4);
     ranges.insert(ranges.begin(), {0, 0});
     ranges.insert(ranges.end(), {end, end});
-    enc.offsets = std::move(ranges);
+    enc.spans = std::move(ranges);
   }
   return enc;
 }

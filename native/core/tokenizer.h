@@ -20,7 +20,7 @@ struct Encoding {
   // end tokens are empty ranges at the start and the end). A piece made by normalization (NFKC:
   // "ﬁ" → "fi") covers the characters it came from; the rare characters that compose across
   // others (Hangul jamo, some Indic vowel signs) widen a range to the run that composes.
-  std::vector<uint32_t> offsets;
+  std::vector<uint32_t> spans;
 };
 
 // The ids that frame and pad inputs: <s> </s> <pad> in XLM-R, [CLS] [SEP] [PAD] in BERT.
@@ -31,17 +31,17 @@ struct SpecialIds {
   int32_t unknown = 3;
 };
 
-// The encoding of `pieces` (with, when `withOffsets`, their [begin, end) byte ranges in an input
+// The encoding of `pieces` (with, when `withSpans`, their [begin, end) byte ranges in an input
 // of `inputBytes`): at most `limit` of them, framed by the start and end ids.
 Encoding Frame(std::vector<int32_t> pieces, std::vector<uint32_t> ranges, size_t limit, const SpecialIds& ids,
-               bool withOffsets, size_t inputBytes);
+               bool withSpans, size_t inputBytes);
 
 class Tokenizer {
  public:
   virtual ~Tokenizer() = default;
   // `maxLength` counts the start and end tokens and must be at least 2; longer inputs are cut to
-  // fit. `withOffsets` fills Encoding::offsets (2 per id).
-  virtual Encoding Encode(std::string_view utf8, size_t maxLength, bool withOffsets = false) const = 0;
+  // fit. `withSpans` fills Encoding::spans (2 per id).
+  virtual Encoding Encode(std::string_view utf8, size_t maxLength, bool withSpans = false) const = 0;
   // The token string of an id (HF's convert_ids_to_tokens); empty for an id out of range.
   virtual const std::string& IdToToken(int32_t id) const = 0;
   virtual int32_t vocabSize() const = 0;

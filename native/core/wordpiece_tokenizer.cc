@@ -235,12 +235,12 @@ bool WordPieceTokenizer::IsCutPoint(std::string_view input, size_t cut) const {
   return !SpansSpecial(input, cut, options_.specialTokens, options_.doLowerCase);
 }
 
-Encoding WordPieceTokenizer::Encode(std::string_view input, size_t maxLength, bool withOffsets) const {
+Encoding WordPieceTokenizer::Encode(std::string_view input, size_t maxLength, bool withSpans) const {
   if (maxLength < 2) throw Error(ErrorCode::InvalidArgument, "maxLength must be at least 2");
   const size_t limit = maxLength - 2;
   std::vector<int32_t> pieces;
-  std::vector<uint32_t> ranges;  // per piece, [begin, end) bytes of the input (withOffsets)
-  std::vector<uint32_t>* spans = withOffsets ? &ranges : nullptr;
+  std::vector<uint32_t> ranges;  // per piece, [begin, end) bytes of the input (withSpans)
+  std::vector<uint32_t>* spans = withSpans ? &ranges : nullptr;
   // Window by window, each cut at a cut point: the pieces are those of the whole input, and the
   // windows after the one that passes the limit are never read.
   for (size_t pos = 0; pos < input.size() && pieces.size() <= limit;) {
@@ -250,15 +250,15 @@ Encoding WordPieceTokenizer::Encode(std::string_view input, size_t maxLength, bo
     EncodeWindow(input, pos, cut, limit, &pieces, spans);
     pos = cut;
   }
-  return Frame(std::move(pieces), std::move(ranges), limit, ids_, withOffsets, input.size());
+  return Frame(std::move(pieces), std::move(ranges), limit, ids_, withSpans, input.size());
 }
 
 void WordPieceTokenizer::EncodeWindow(std::string_view input, size_t pos, size_t cut, size_t limit,
                                       std::vector<int32_t>* piecesOut, std::vector<uint32_t>* spans) const {
   std::vector<int32_t>& pieces = *piecesOut;
-  const bool withOffsets = spans != nullptr;
+  const bool withSpans = spans != nullptr;
   const std::string_view window = input.substr(pos, cut - pos);
-  AlignedText source = options_.doLowerCase ? PythonLower(window, withOffsets) : Unchanged(window, withOffsets);
+  AlignedText source = options_.doLowerCase ? PythonLower(window, withSpans) : Unchanged(window, withSpans);
   for (auto& b : source.begin) b += static_cast<uint32_t>(pos);
   for (auto& e : source.end) e += static_cast<uint32_t>(pos);
   const std::string_view raw = source.text;
@@ -275,7 +275,7 @@ void WordPieceTokenizer::EncodeWindow(std::string_view input, size_t pos, size_t
     if (from >= to) return;
     const AlignedText norm = Normalize(source, from, to - from);
     std::vector<uint32_t> local;  // piece spans in norm.text
-    std::vector<uint32_t>* out = withOffsets ? &local : nullptr;
+    std::vector<uint32_t>* out = withSpans ? &local : nullptr;
     const size_t first = pieces.size();
     size_t word = std::string::npos;
     for (const auto& c : DecodeAt(norm.text)) {

@@ -40,7 +40,7 @@ class WordPieceTokenizer : public Tokenizer {
   // Throws Error(ModelFile) naming `source` when the vocabulary or options are unusable.
   static std::unique_ptr<WordPieceTokenizer> Create(WordPieceOptions options, const std::string& source);
 
-  Encoding Encode(std::string_view utf8, size_t maxLength, bool withOffsets = false) const override;
+  Encoding Encode(std::string_view utf8, size_t maxLength, bool withSpans = false) const override;
   const std::string& IdToToken(int32_t id) const override;
   int32_t vocabSize() const override { return static_cast<int32_t>(options_.vocab.size()); }
   SpecialIds specialIds() const override { return ids_; }
