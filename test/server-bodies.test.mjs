@@ -1,5 +1,8 @@
-// A body that stops arriving is cut after bodyIdleTimeoutMs, so that stalled senders cannot hold
-// maxPendingBytes until requestTimeoutMs (four senders of 16 MiB − 1 got every POST 429 for 60 s).
+// Request bodies that a server must not hold: a body that stops arriving is cut after
+// bodyIdleTimeoutMs, so that stalled senders cannot hold maxPendingBytes until requestTimeoutMs
+// (four senders of 16 MiB − 1 got every POST 429 for 60 s); and only POST routes take a body: any
+// other method's body is refused unread and its connection closed (24 PUTs of 16 MiB were
+// buffered, 492 MB RSS, never counted against maxPendingBytes).
 import test from 'ava';
 import net from 'node:net';
 import { tinyModel } from './helpers/models.mjs';
@@ -52,4 +55,22 @@ test('senders that stall their bodies get 408 after bodyIdleTimeoutMs, and hones
     attackers.map((a) => a.received().split('\r\n')[0]).join(','),
   );
   t.is(await embed(), 200);
+});
+
+test('a body on a method other than POST is refused unread with 405, and its connection closed', async (t) => {
+  const address = await start(t);
+  for (const [method, path] of [
+    ['PUT', '/v1/embeddings'],
+    ['PATCH', '/tokenize'],
+    ['GET', '/health'],
+    ['DELETE', '/nowhere'],
+  ]) {
+    const c = await stalledBody(address, method, path, 16 * MiB, MiB);
+    t.not(await within(c.closed, 3000), 'timeout', `${method} ${path}: connection closed without the rest of the body`);
+    t.regex(c.received(), /^HTTP\/1\.1 405 /, `${method} ${path}`);
+    t.regex(c.received(), /method_not_allowed/);
+    c.socket.destroy();
+  }
+  const health = await fetch(`${address.origin}/health`);
+  t.is(health.status, 200);
 });
