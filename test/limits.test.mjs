@@ -40,8 +40,8 @@ test('the pooling modes, Dense activations, metrics and precisions are the core 
   t.deepEqual([...addon.denseActivations].sort(), union('DenseActivation').sort());
   t.deepEqual(addon.metrics, ['cosine', 'dot']);
   t.deepEqual(addon.precisions, ['f32', 'int8', 'binary']);
-  t.deepEqual([...addon.metrics].sort(), union('Metric', 'search-contract').sort());
-  t.deepEqual([...addon.precisions].sort(), union('Precision', 'index').sort());
+  t.deepEqual([...addon.metrics].sort(), union('Metric', 'search/contract').sort());
+  t.deepEqual([...addon.precisions].sort(), union('Precision', 'search/vector-index').sort());
 });
 
 test('the core refuses out-of-range values passed straight to the addon, with typed errors', async (t) => {
