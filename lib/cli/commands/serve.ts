@@ -113,12 +113,14 @@ async function serve(opts: ServeOptions) {
     // What a client is not told of a failure (the database's socket path) the operator reads here.
     logger: 'errors',
   });
+  // The signal handlers come first: a supervisor that reads "sentvec serving" may signal at once.
+  const stopped = untilStopped(app, model, store, opts);
   const address = await app.listen({ port: opts.port, host: opts.host });
   log(
     opts,
     `sentvec serving ${opts.model ?? DEFAULT_MODEL} (${model.dimension} dimensions) on ${address}${store ? `, /v1/search from table ${store.table}` : ''}`,
   );
-  await untilStopped(app, model, store, opts);
+  await stopped;
 }
 
 export function addServe(cmd: Command): void {
