@@ -12,7 +12,7 @@ namespace sentvec {
 enum class Activation { Identity, Tanh, ReLU, Sigmoid, Gelu };
 
 // Every activation with its name: the one list the binding parses with and exports as
-// `denseActivations` (lib/model-directory.ts maps PyTorch's class names onto these names).
+// `denseActivations` (lib/model/model-reader.ts maps PyTorch's class names onto these names).
 struct ActivationInfo {
   Activation activation;
   const char* name;

@@ -1,4 +1,4 @@
-// `sentvec serve`: the model over HTTP (lib/server.ts), until SIGTERM or SIGINT.
+// `sentvec serve`: the model over HTTP (lib/server/), until SIGTERM or SIGINT.
 import { Option, type Command } from 'commander';
 import { Model } from '../../model/model';
 import type { PostgresStore } from '../../search/postgres';
