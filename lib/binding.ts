@@ -109,7 +109,7 @@ export interface NativeIndexInfo {
   size: number;
   dimension: number;
   metric: 'cosine' | 'dot';
-  precision: 'f32' | 'int8' | 'binary';
+  precision: 'float32' | 'int8' | 'binary';
   rescore: boolean;
   threads: number;
   memoryBytes: number;

@@ -76,7 +76,7 @@ cp fuzz/corpus/tokenizer/* "$seeds/wordpiece/" 2>/dev/null || true
 node -e "
 const { Index } = require('.');
 (async () => {
-  for (const [metric, precision, rescore] of [['cosine', 'f32', true], ['dot', 'int8', true], ['cosine', 'int8', false], ['cosine', 'binary', true], ['dot', 'binary', false]]) {
+  for (const [metric, precision, rescore] of [['cosine', 'float32', true], ['dot', 'int8', true], ['cosine', 'int8', false], ['cosine', 'binary', true], ['dot', 'binary', false]]) {
     const index = new Index({ dimension: 8, metric, precision, rescore });
     await index.add(Float32Array.from({ length: 8 * 5 }, (_, i) => Math.sin(i)));
     await index.save('$seeds/index_file/' + metric + '-' + precision + '-' + rescore + '.svi');

@@ -159,7 +159,7 @@ test('the NativeBinding, NativeModel and NativeIndex types declare exactly what 
   t.deepEqual(methods(model), declared('NativeModel'));
   t.deepEqual(Object.keys(model.info()).sort(), declared('NativeModelInfo'));
   model.dispose();
-  const index = addon.createIndex({ dimension: 4, metric: 'cosine', precision: 'f32', rescore: true, threads: 1 });
+  const index = addon.createIndex({ dimension: 4, metric: 'cosine', precision: 'float32', rescore: true, threads: 1 });
   t.deepEqual(methods(index), declared('NativeIndex'));
   t.deepEqual(Object.keys(index.info()).sort(), declared('NativeIndexInfo'));
   index.dispose();

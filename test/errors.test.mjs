@@ -265,7 +265,7 @@ test('the error contract: every code native code raises has its own class, and n
   }
   t.is(classes.size, addon.errorCodes.length);
   // Straight from the addon, with no lib/ code between: thrown synchronously and rejected.
-  const sync = t.throws(() => addon.createIndex({ dimension: 0, metric: 'cosine', precision: 'f32', rescore: true, threads: 1 }));
+  const sync = t.throws(() => addon.createIndex({ dimension: 0, metric: 'cosine', precision: 'float32', rescore: true, threads: 1 }));
   t.true(sync instanceof sentvec.InvalidArgumentError);
   const dir = mkdtempSync(join(tmpdir(), 'sentvec-contract-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));

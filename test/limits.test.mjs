@@ -39,7 +39,7 @@ test('the pooling modes, Dense activations, metrics and precisions are the core 
   t.deepEqual([...addon.poolingModes].sort(), union('PoolingMode').sort());
   t.deepEqual([...addon.denseActivations].sort(), union('DenseActivation').sort());
   t.deepEqual(addon.metrics, ['cosine', 'dot']);
-  t.deepEqual(addon.precisions, ['f32', 'int8', 'binary']);
+  t.deepEqual(addon.precisions, ['float32', 'int8', 'binary']);
   t.deepEqual([...addon.metrics].sort(), union('Metric', 'search/contract').sort());
   t.deepEqual([...addon.precisions].sort(), union('Precision', 'search/vector-index').sort());
 });

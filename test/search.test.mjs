@@ -155,7 +155,7 @@ test('save / load round-trips every precision and metric, atomically', async (t)
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const vectors = randomVectors(300, 33, 21);
   const queries = randomVectors(4, 33, 22);
-  for (const [precision, metric, rescore] of [['f32', 'cosine', true], ['f32', 'dot', true], ['int8', 'cosine', true], ['int8', 'dot', false], ['binary', 'cosine', true], ['binary', 'cosine', false]]) {
+  for (const [precision, metric, rescore] of [['float32', 'cosine', true], ['float32', 'dot', true], ['int8', 'cosine', true], ['int8', 'dot', false], ['binary', 'cosine', true], ['binary', 'cosine', false]]) {
     const index = new Index({ dimension: 33, metric, precision, rescore });
     await index.add(vectors, vectors.map((_, i) => i * 2));
     await index.remove([4, 6]);
@@ -229,6 +229,9 @@ test('bad input: dimension mismatch, NaN/Inf, bad k, empty index, duplicate ids,
   t.throws(() => new Index({ dimension: 0 }), { instanceOf: InvalidArgumentError });
   t.throws(() => new Index({ dimension: 4, metric: 'l2' }), { instanceOf: InvalidArgumentError });
   t.throws(() => new Index({ dimension: 4, precision: 'f16' }), { instanceOf: InvalidArgumentError });
+  // 'float32' is the word models use too; 'f32', the earlier name, is still taken as it.
+  t.is(new Index({ dimension: 4 }).precision, 'float32');
+  t.is(new Index({ dimension: 4, precision: 'f32' }).precision, 'float32');
   t.throws(() => new Index({ dimension: 4, dimensions: 4 }), { instanceOf: InvalidArgumentError, message: /Unknown option "dimensions"/ });
   await t.throwsAsync(index.search(new Float32Array(4), { k: 3 }), { instanceOf: InvalidArgumentError, message: /Unknown option "k"/ });
   const zero = new Index({ dimension: 2 });
@@ -395,7 +398,7 @@ test('automatic ids never collide: after id 2^64 − 1 they are used up, with a 
 });
 
 test('near-zero and subnormal vectors score finitely; dot-metric norms that would overflow are refused', async (t) => {
-  for (const precision of ['f32', 'int8', 'binary']) {
+  for (const precision of ['float32', 'int8', 'binary']) {
     const index = new Index({ dimension: 8, precision });
     await index.add([new Float32Array(8).fill(1e-40), new Float32Array(8).fill(1e-30), new Float32Array(8).fill(0), new Float32Array(8).fill(1)]);
     const { scores } = await index.search(new Float32Array(8).fill(1e-40), { topK: 4 });

@@ -9,7 +9,8 @@ import { CallOrder } from './call-order';
 import { includeOption, type Ids, type Metric, type SearchResult, type VectorSearchOptions, type VectorStore } from './contract';
 
 export type { Ids, Metric, SearchResult } from './contract';
-export type Precision = 'f32' | 'int8' | 'binary';
+/** How an index stores vectors; 'float32' is the word a model's precision uses too. */
+export type Precision = 'float32' | 'int8' | 'binary';
 
 /** Options of `new Index()`. */
 export interface IndexOptions {
@@ -18,10 +19,11 @@ export interface IndexOptions {
   /** 'cosine' normalizes vectors and queries (score = cosine similarity); 'dot' scores raw inner products. Default 'cosine'. */
   metric?: Metric;
   /**
-   * Storage: 'f32' (exact), 'int8' (per-vector scalar quantization, 4× smaller) or 'binary'
-   * (sign bits compared by Hamming distance, 32× smaller). Default 'f32'.
+   * Storage: 'float32' (exact), 'int8' (per-vector scalar quantization, 4× smaller) or 'binary'
+   * (sign bits compared by Hamming distance, 32× smaller). Default 'float32'. ('f32', the name
+   * of earlier versions, is taken as 'float32'.)
    */
-  precision?: Precision;
+  precision?: Precision | 'f32';
   /**
    * For 'int8' and 'binary': also keep the f32 vectors and rescore the best 10 × topK candidates
    * exactly (scores are then exact). Default true.
@@ -139,7 +141,7 @@ export class Index implements VectorStore {
     rejectUnknownOptions(options, INDEX_OPTIONS, 'new Index()');
     const dimension = integerOption(options.dimension, 'dimension');
     const metric = oneOf(options.metric ?? 'cosine', binding().metrics, 'metric');
-    const precision = oneOf(options.precision ?? 'f32', binding().precisions, 'precision');
+    const precision = oneOf(options.precision === 'f32' ? 'float32' : (options.precision ?? 'float32'), binding().precisions, 'precision');
     if (options.rescore !== undefined && typeof options.rescore !== 'boolean')
       throw new InvalidArgumentError(`Expected a boolean for rescore but received ${describe(options.rescore)}`);
     const threads = options.threads === undefined ? 0 : integerOption(options.threads, 'threads');

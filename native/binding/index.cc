@@ -188,7 +188,7 @@ Napi::Value Wrap(Napi::Env env, std::shared_ptr<Index> index) {
   return object;
 }
 
-// createIndex({ dimension, metric: 'cosine' | 'dot', precision: 'f32' | 'int8' | 'binary', rescore, threads })
+// createIndex({ dimension, metric: 'cosine' | 'dot', precision: 'float32' | 'int8' | 'binary', rescore, threads })
 Napi::Value CreateIndex(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsObject()) throw InvalidArgument(env, "createIndex expects an options object");

@@ -31,7 +31,7 @@ struct PrecisionInfo {
   const char* name;
 };
 constexpr PrecisionInfo kPrecisions[] = {
-    {Precision::F32, "f32"}, {Precision::Int8, "int8"}, {Precision::Binary, "binary"}};
+    {Precision::F32, "float32"}, {Precision::Int8, "int8"}, {Precision::Binary, "binary"}};
 
 struct IndexOptions {
   size_t dimension = 0;
