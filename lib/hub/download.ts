@@ -1,13 +1,11 @@
 // Downloading sentence-transformers repositories from the Hugging Face hub (or a mirror) into a
 // local cache, with resume, SHA-256 verification, atomic placement and a lock per file.
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
-import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { writeFileAtomically } from '../atomic-file';
 import { cacheRoot } from '../cache-dir';
 import { SentvecError } from '../errors';
@@ -371,23 +369,24 @@ async function downloadFile(repo: string, file: string, dest: string, options: D
         (length === undefined ? undefined : start + length);
       const limit = total ?? undeclaredLimit(file);
       let received = start;
-      const out = createWriteStream(partial, { flags: append ? 'a' : 'w' });
+      // Each chunk is on disk before the next is read, so a dropped connection resumes after every
+      // byte received (a write stream destroyed with the connection would drop what it buffered).
+      const out = await open(partial, append ? 'a' : 'w');
+      let failure: unknown;
       try {
-        await pipeline(
-          Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>),
-          async function* (chunks: AsyncIterable<Buffer>) {
-            for await (const chunk of chunks) {
-              received += chunk.length;
-              if (received > limit) throw new OverLimit();
-              options.onProgress?.({ file, received, total });
-              yield chunk;
-            }
-          },
-          out,
-        );
+        for await (const chunk of Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>)) {
+          received += chunk.length;
+          if (received > limit) throw new OverLimit();
+          options.onProgress?.({ file, received, total });
+          await out.write(chunk);
+        }
       } catch (err) {
-        // Every stream of the pipeline is destroyed; the file is closed before it is resumed or removed.
-        if (!out.closed) await once(out, 'close').catch(() => undefined);
+        failure = err;
+      } finally {
+        await out.close();
+      }
+      if (failure !== undefined) {
+        const err = failure;
         if (err instanceof OverLimit) {
           await rm(partial, { force: true });
           throw new DownloadError(
