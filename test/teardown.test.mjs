@@ -54,6 +54,8 @@ const kinds = ['encode', 'tokenize', 'encodeTokens', 'scheduled', 'dispose', 'lo
   for (const kind of kinds) {
     for (const delay of [0, 1, 5, 20]) {
       for (const exit of [false, true]) {
+        // The case in flight, for the failure message should the process die by a signal.
+        process.stderr.write('worker ' + kind + ' ' + (exit ? 'process.exit()' : 'terminate()') + ' after ' + delay + ' ms\\n');
         await new Promise((resolve, reject) => {
           const w = new Worker(${JSON.stringify(workerSource)}, { eval: true, workerData: { lib, dir, kind, delay, exit, file } });
           w.once('message', () => { if (!exit) setTimeout(() => w.terminate(), delay); });
@@ -71,6 +73,7 @@ test('terminating a worker (or process.exit() in it) with any call in flight lea
   const file = `${process.env.TMPDIR ?? '/tmp'}/sentvec-teardown-${process.pid}.svi`;
   const child = spawnSync(process.execPath, ['-e', parentSource, lib, dir, file], { encoding: 'utf8', timeout: 240_000 });
   t.log(child.stdout.trim());
+  // stderr ends with the case that was running (its 'worker …' line) and whatever Node printed.
   t.is(child.signal, null, `child killed by ${child.signal}: ${child.stderr.slice(-2000)}`);
   t.is(child.status, 0, child.stderr.slice(-2000));
   t.regex(child.stdout, /workers ended: 80/);
