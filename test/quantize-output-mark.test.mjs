@@ -34,3 +34,18 @@ test('a file that only mentions _sentvec_int8 is kept; an output quantizeModel w
   t.is(model.onnxPath, first.path, 'the replaced output loads');
   model.dispose();
 });
+
+test('an output is recognized whatever the model it came from holds: a 10-byte varint', async (t) => {
+  // Found by the fuzz test: quantizeModel refused to replace its own output of such a model.
+  const { createRequire } = await import('node:module');
+  const pb = createRequire(import.meta.url)('../dist/lib/model/protobuf.js');
+  const dir = copy(t);
+  const source = join(dir, 'onnx/model.onnx');
+  const fields = pb.decode(readFileSync(source));
+  // ir_version (field 1) at 2^64 − 1: ten bytes.
+  fields[fields.findIndex((f) => f.number === 1)] = { number: 1, wire: 0, value: (1n << 64n) - 1n };
+  writeFileSync(source, pb.encode(fields));
+  await quantizeModel(dir, { output: 'onnx/out.onnx' });
+  const again = await quantizeModel(dir, { output: 'onnx/out.onnx' });
+  t.true(again.matmuls > 0);
+});

@@ -227,7 +227,8 @@ async function writtenByQuantize(path: string): Promise<boolean> {
       let i = 0;
       const varint = (): number => {
         let value = 0;
-        for (let shift = 0; i < bytesRead && shift < 63; shift += 7) {
+        // Up to 10 bytes: a 64-bit value (a model's own fields may hold any).
+        for (let shift = 0; i < bytesRead && shift <= 63; shift += 7) {
           const b = head[i++];
           value += (b & 0x7f) * 2 ** shift;
           if (!(b & 0x80)) return value;
