@@ -4,7 +4,7 @@ import type { NativeModel, NativeModelInfo } from '../binding';
 import { checkOverlap, type EncodePlan, type Head } from './encode-plan';
 import { Embeddings } from './embeddings';
 import { InputTooLongError, InvalidArgumentError } from '../errors';
-import { shapeRow } from './rows';
+import { normalizeRow, shapeRow } from './rows';
 import type { Scheduler } from './scheduler';
 import { nativeLimits } from '../validate';
 
@@ -114,6 +114,18 @@ export class Executor {
   // The head's output from one full-width row per input.
   #finish(head: Head, rows: readonly Float32Array[], truncated: boolean[]): Embeddings {
     const dim = head.dimensions;
+    // Full-width rows that are, in order, the whole of one native result (a direct run): scaled
+    // in place and handed over as they are, with no copy of the batch.
+    const whole = rows[0]?.buffer;
+    if (
+      whole &&
+      rows[0].length === dim &&
+      whole.byteLength === rows.length * dim * 4 &&
+      rows.every((row, i) => row.buffer === whole && row.byteOffset === i * dim * 4)
+    ) {
+      if (head.normalize) rows.forEach(normalizeRow);
+      return new Embeddings(new Float32Array(whole, 0, rows.length * dim), dim, truncated);
+    }
     const data = new Float32Array(rows.length * dim);
     rows.forEach((row, i) => shapeRow(row, data.subarray(i * dim, (i + 1) * dim), head.normalize));
     return new Embeddings(data, dim, truncated);
