@@ -70,3 +70,11 @@ export function includeOption(value: unknown): readonly DocumentField[] {
     throw new InvalidArgumentError(`Expected an array of 'text' and 'metadata' for include but received ${describe(include)}`);
   return include as readonly DocumentField[];
 }
+
+/** One query (a Float32Array) must be `dimension` wide; several queries go as an array. */
+export function checkSingleQuery(query: Float32Array, dimension: number, holder: 'index' | 'store'): void {
+  if (query.length !== dimension)
+    throw new InvalidArgumentError(
+      `the query has ${query.length} values; this ${holder} has dimension ${dimension} (pass several queries as an array of Float32Array)`,
+    );
+}

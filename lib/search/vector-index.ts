@@ -6,7 +6,15 @@ import { describe, integerOption, oneOf, rejectUnknownOptions } from '../validat
 import { Embeddings } from '../model/embeddings';
 import { DisposedError, InvalidArgumentError } from '../errors';
 import { CallOrder } from './call-order';
-import { includeOption, type Ids, type Metric, type SearchResult, type VectorSearchOptions, type VectorStore } from './contract';
+import {
+  checkSingleQuery,
+  includeOption,
+  type Ids,
+  type Metric,
+  type SearchResult,
+  type VectorSearchOptions,
+  type VectorStore,
+} from './contract';
 
 export type { Ids, Metric, SearchResult } from './contract';
 /** How an index stores vectors; 'float32' is the word a model's precision uses too. */
@@ -237,11 +245,7 @@ export class Index implements VectorStore {
       throw new InvalidArgumentError(`Expected an object for options but received ${describe(options)}`);
     rejectUnknownOptions(options, SEARCH_OPTIONS, 'search()');
     const single = queries instanceof Float32Array;
-    if (single && queries.length !== this.dimension) {
-      throw new InvalidArgumentError(
-        `the query has ${queries.length} values; this index has dimension ${this.dimension} (pass several queries as an array of Float32Array)`,
-      );
-    }
+    if (single) checkSingleQuery(queries, this.dimension, 'index');
     let flat = flatten(queries, this.dimension, 'queries');
     const topK = options.topK === undefined ? 10 : integerOption(options.topK, 'topK');
     const oversample = options.oversample === undefined ? 10 : integerOption(options.oversample, 'oversample');

@@ -5,7 +5,7 @@ import { DuplicateIdError, InvalidArgumentError, StoreError } from '../../errors
 import type { Embeddings } from '../../model/embeddings';
 import { CallOrder } from '../call-order';
 import type { Vectors } from '../vector-index';
-import { includeOption, type Ids, type Metric, type VectorStore } from '../contract';
+import { checkSingleQuery, includeOption, type Ids, type Metric, type VectorStore } from '../contract';
 import { describe, integerOption, optionsObject, rejectUnknownOptions } from '../../validate';
 import { Connections } from './connection';
 import { copyInto } from './copy';
@@ -213,11 +213,7 @@ export class PostgresStore implements VectorStore {
     optionsObject(options);
     rejectUnknownOptions(options, SEARCH_OPTIONS, 'search()');
     const single = queries instanceof Float32Array;
-    if (single && queries.length !== this.#dimension) {
-      throw new InvalidArgumentError(
-        `the query has ${queries.length} values; this store has dimension ${this.#dimension} (pass several queries as an array of Float32Array)`,
-      );
-    }
+    if (single) checkSingleQuery(queries, this.#dimension, 'store');
     const flat = rows(queries, this.#dimension, this.#metric, 'queries');
     const count = flat.length / this.#dimension;
     const topK = options.topK === undefined ? 10 : integerOption(options.topK, 'topK');
