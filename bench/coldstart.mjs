@@ -56,7 +56,7 @@ export async function run(args) {
     rows,
     targets: [
       { name: `later loads ≤ 0.5× the first (optimizedCache, ${values.model})`, value: 0.5 / (later.ms / base.ms), goal: 1 },
-      // A later load holds the whole checked file in its own memory (README: Cold start), so the
+      // A later load holds the whole checked file in its own memory (docs/int8-and-cold-start.md), so the
       // cache saves time, not memory: it must cost no more than a plain load.
       { name: `RSS after a later load ≤ 1.1× a plain load's (${values.model})`, value: 1.1 / (later.rss / base.rss), goal: 1 },
       { name: `load → first vector faster than transformers.js (${values.model})`, value: runs[3][1].ms / later.ms, goal: 1 },

@@ -1,6 +1,6 @@
 // The helpers option checks use, so that the library's and the CLI's say "Expected X for NAME but
 // received Y" and the server's request fields "'field' must be …" (the HTTP API's wording), and
-// one table of numeric ranges (RANGES), which the README documents. The checks themselves sit
+// one table of numeric ranges (RANGES), which the docs (docs/, the API reference) document. The checks themselves sit
 // with the options they check.
 import { binding, type NativeLimits } from './binding';
 import { FieldError, InvalidArgumentError } from './errors';

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// GPU check: one command for a machine with an NVIDIA GPU (README, "GPU check").
+// GPU check: one command for a machine with an NVIDIA GPU (docs/gpu.md, "GPU check").
 //   npm run gpu-check [-- --providers cuda,tensorrt --models tiny,mpnet-base-twin --texts 256
 //                        --batch-size 64 --rounds 3 --cuda-libs DIR --skip-install --json FILE]
 // 1. Installs ONNX Runtime's CUDA provider libraries beside onnxruntime-node's libonnxruntime

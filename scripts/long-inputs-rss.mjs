@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Peak memory of long inputs: encodes `--inputs` texts of `--tokens` tokens each on a twin of a
 // real model (default BAAI/bge-m3's test twin: its 24 layers, 16 heads and 8,194-row position
-// table, 64 wide) in a fresh process, and prints the peak RSS and the time. The README's figure
+// table, 64 wide) in a fresh process, and prints the peak RSS and the time. The figure in docs/encoding.md
 // for 8k-token inputs comes from here: node scripts/long-inputs-rss.mjs --tokens 8192 --inputs 4
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';

@@ -2,7 +2,7 @@
 // senders, and the largest requests the default limits allow on every route. After each, the
 // server is still up and /health, polled throughout, answered within 1 s every time. Everything
 // goes to 127.0.0.1, and every phase is bounded in requests and in time. The figures (health
-// latency, peak RSS) are logged for the README's Reliability section.
+// latency, peak RSS) are logged for the Reliability page (docs/reliability.md).
 import test from 'ava';
 import { fork } from 'node:child_process';
 import http from 'node:http';

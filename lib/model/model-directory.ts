@@ -72,7 +72,7 @@ export interface LoadOptions {
    * 'int8' loads an int8 export of the model: sentvec's own (`sentvec quantize`, quantizeModel():
    * onnx/model_qint8.onnx), else one that sentence-transformers publishes for this CPU
    * (onnx/model_qint8_avx512_vnni.onnx, model_quint8_avx2.onnx, model_qint8_arm64.onnx); `model.onnxPath`
-   * says which. Faster and smaller, with vectors that differ slightly from float32 (README: Int8).
+   * says which. Faster and smaller, with vectors that differ slightly from float32 (docs/int8-and-cold-start.md).
    * Default 'float32'.
    */
   precision?: 'float32' | 'int8';
@@ -86,7 +86,7 @@ export interface LoadOptions {
    * CPU. Default false. A model of 2 GiB or more, with its external weights (the limit of ONNX
    * Runtime's format), is not cached: it loads as usual, without a save attempt. Only files that
    * sentvec wrote and sealed are used (others are rebuilt); a folder that belongs to another user
-   * or that others may write is refused with an InvalidArgumentError (README: Cold start).
+   * or that others may write is refused with an InvalidArgumentError (docs/int8-and-cold-start.md).
    * (On Windows the cache is not used.)
    */
   optimizedCache?: boolean | string;

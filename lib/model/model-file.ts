@@ -12,7 +12,7 @@ import { describe } from '../validate';
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;
 
-/** The largest file of each kind that sentvec reads (README: The model directory). */
+/** The largest file of each kind that sentvec reads (docs/model-directory.md). */
 export const MODEL_FILE_LIMITS = {
   /** config.json, tokenizer_config.json, modules.json and the other configuration files. */
   json: 16 * MiB,

@@ -20,7 +20,7 @@ export interface QuantizeOptions {
   embeddings?: boolean;
   /**
    * Encoder layers, counted from the first, whose MatMuls stay float32: 0 to the model's layer
-   * count. Default 0. The first layer is where int8 loses the most fidelity (README, Int8).
+   * count. Default 0. The first layer is where int8 loses the most fidelity (docs/int8-and-cold-start.md).
    */
   float32Layers?: number;
 }

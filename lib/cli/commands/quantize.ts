@@ -47,7 +47,7 @@ export function addQuantize(cmd: Command): void {
     .addOption(
       new Option(
         '--float32-layers <n>',
-        "keep the MatMuls of the model's first n layers in float32 (fidelity for speed; see README)",
+        "keep the MatMuls of the model's first n layers in float32 (fidelity for speed; see docs/int8-and-cold-start.md)",
       ).argParser(ranged('float32Layers')),
     )
     .option('-q, --quiet', 'no progress bar')
