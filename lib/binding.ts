@@ -3,6 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { createError, InvalidArgumentError, NativeLoadError } from './errors';
 
+/** How token vectors become one sentence vector, as sentence-transformers' Pooling module names them. */
 export type PoolingMode = 'cls' | 'max' | 'mean' | 'mean_sqrt_len';
 
 export interface NativeModelConfig {
@@ -74,18 +75,36 @@ export interface NativeTokenized {
   spans?: Uint32Array;
 }
 
+/** What a loaded model is (`model.info`): its sizes, the ONNX output it reads and how it runs. */
 export interface NativeModelInfo {
+  /** Full width of the model's vectors (before any `truncateDim`). */
   dimension: number;
+  /** Longest input in tokens, the framing tokens included. */
   maxSeqLength: number;
+  /** Entries of the tokenizer's vocabulary. */
   vocabSize: number;
   /** The ids that frame inputs (`<s>` `</s>` or `[CLS]` `[SEP]`), pad them and stand for unknown text. */
-  specialIds: { start: number; end: number; pad: number; unknown: number };
+  specialIds: {
+    /** Put before an input: `<s>` or `[CLS]`. */
+    start: number;
+    /** Put after an input: `</s>` or `[SEP]`. */
+    end: number;
+    /** Pads a batch's shorter inputs. */
+    pad: number;
+    /** Stands for text the vocabulary has no piece for. */
+    unknown: number;
+  };
   /** Every id that stands for a special token rather than text. */
   specialTokenIds: number[];
+  /** The ONNX output read: `last_hidden_state`, `token_embeddings` or `sentence_embedding`. */
   outputName: string;
+  /** The output is already pooled (`sentence_embedding`), so sentvec does not pool. */
   pooledOutput: boolean;
+  /** ONNX Runtime intra-op threads. */
   threads: number;
+  /** The execution provider the session runs on. */
   provider: string;
+  /** Providers skipped by `fallback`, with the reason each could not be used. */
   providerWarnings: string[];
   /** The session came from the optimized-model cache. */
   fromCache: boolean;

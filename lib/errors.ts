@@ -1,5 +1,6 @@
 /** Every error sentvec throws is a SentvecError with a stable `code`. */
 export class SentvecError extends Error {
+  /** The stable code of the class, e.g. `ERR_INVALID_ARG`: compare this, not the message. */
   readonly code: string;
   constructor(code: string, message: string) {
     super(message);
@@ -133,6 +134,7 @@ export class StoreError extends SentvecError {
  * undefined (the connection dropped while COMMIT was under way: it may or may not have been).
  */
 export class StoreConnectionError extends StoreError {
+  /** `false`: the write was rolled back; `undefined`: the connection dropped during COMMIT. */
   readonly written: false | undefined;
   constructor(message: string, written: false | undefined, options: { sqlState?: string; cause?: unknown } = {}) {
     super(message, { ...options, code: 'ERR_STORE_CONNECTION' });

@@ -1,6 +1,8 @@
 // The library: models, embeddings, search. The HTTP server is `sentvec/server` (lib/server/),
 // so that requiring sentvec loads no HTTP code; the CLI is bin/sentvec.js.
 export { Model, Tokenized, type EncodeOptions } from './model/model';
+export type { LongInputs } from './model/encode-plan';
+export type { NativeModelInfo as ModelInfo } from './binding';
 export { Embeddings, type EmbeddingWindows } from './model/embeddings';
 export {
   Index,
@@ -12,6 +14,7 @@ export {
   type Metric,
   type Precision,
   type Ids,
+  type Vectors,
 } from './search/vector-index';
 export type { VectorStore, VectorSearchOptions, VectorSearchResult, DocumentField } from './search/contract';
 export {
@@ -23,11 +26,22 @@ export {
   type StoreAddOptions,
   type PgPool,
   type PgClient,
+  type QueryResult,
 } from './search/postgres';
 export type { LoadOptions } from './model/model-directory';
 export { quantizeModel, type QuantizeOptions, type QuantizeResult } from './model/quantize';
 export type { SchedulerOptions } from './model/scheduler';
-export { availableProviders, PROVIDER_NAMES, type Provider, type ProviderName, type ProviderAvailability } from './model/providers';
+export {
+  availableProviders,
+  PROVIDER_NAMES,
+  type Provider,
+  type ProviderName,
+  type ProviderAvailability,
+  type CudaOptions,
+  type TensorRtOptions,
+  type CoreMlOptions,
+  type NnapiOptions,
+} from './model/providers';
 export { useNativeBinding, type PoolingMode } from './binding';
 export {
   SentvecError,

@@ -6,6 +6,7 @@ export interface EmbeddingWindows {
   text: Uint32Array;
   /** Per window: the range [tokenStart, tokenEnd) of its input's pieces (without `<s>`, `</s>` and the prompt) that it embeds. */
   tokenStart: Uint32Array;
+  /** Per window: the end of that range (exclusive). */
   tokenEnd: Uint32Array;
   /**
    * Per window: the characters [start, end) of its input (UTF-16 indices, as `text.slice` takes
@@ -13,6 +14,7 @@ export interface EmbeddingWindows {
    * piece, and neighbouring windows overlap where their pieces do.
    */
   start: Uint32Array;
+  /** Per window: the end of that character range (exclusive). */
   end: Uint32Array;
 }
 
@@ -58,6 +60,7 @@ export class Embeddings implements Iterable<Float32Array> {
     return this.truncated.reduce((n, t) => n + (t ? 1 : 0), 0);
   }
 
+  /** The rows in order, each a view into `data` (as `get(i)`). */
   *[Symbol.iterator](): Iterator<Float32Array> {
     for (let i = 0; i < this.length; i++) yield this.get(i);
   }

@@ -57,6 +57,7 @@ export interface EncodeOptions {
   dimensions?: number;
 }
 
+/** What `encode` does with an input longer than `maxSeqLength`: cut it, reject the call, or embed it whole in windows. */
 export type LongInputs = 'truncate' | 'error' | 'chunk';
 
 /** Sentence embeddings: pooled rows, cut to `dimensions` (1 to the model's full width), normalized if asked. */

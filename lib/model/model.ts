@@ -91,7 +91,11 @@ export class Model {
     this.#executor = new Executor(() => this.#live(), this.#scheduler, this.#info, this.#includePrompt);
   }
 
-  /** The batching scheduler that coalesces concurrent small calls (undefined when disabled). */
+  /**
+   * The batching scheduler that coalesces concurrent small calls (undefined when disabled): the
+   * server's view of batches and queue depth, not a stable interface.
+   * @internal
+   */
   get scheduler(): Scheduler | undefined {
     return this.#scheduler;
   }
@@ -251,6 +255,7 @@ export class Model {
     this.#release();
   }
 
+  /** `dispose()`, for `using model = await Model.load(…)`. */
   [Symbol.dispose](): void {
     this.dispose();
   }

@@ -5,9 +5,12 @@ import { booleanOption as boolean, describe, integerOption, oneOf } from '../val
 
 /** The execution providers sentvec knows, in the order native/core/providers.cc's kProviders lists them. */
 export const PROVIDER_NAMES = ['cpu', 'cuda', 'tensorrt', 'coreml', 'nnapi'] as const;
+/** The name of an execution provider: one of {@link PROVIDER_NAMES}. */
 export type ProviderName = (typeof PROVIDER_NAMES)[number];
 
+/** The CUDA execution provider with its options. */
 export interface CudaOptions {
+  /** The provider. */
   name: 'cuda';
   /** GPU ordinal. Default 0. */ deviceId?: number;
   /** Bytes the CUDA arena may hold. */ gpuMemLimit?: number;
@@ -18,28 +21,50 @@ export interface CudaOptions {
    */
   tf32?: boolean;
 }
+/** The TensorRT execution provider with its options. */
 export interface TensorRtOptions {
+  /** The provider. */
   name: 'tensorrt';
+  /** GPU ordinal. Default 0. */
   deviceId?: number;
   /** Run in fp16. Default false. */ fp16?: boolean;
   /** Cache built engines in this folder. */ engineCachePath?: string;
 }
+/** The CoreML execution provider (macOS) with its options. */
 export interface CoreMlOptions {
+  /** The provider. */
   name: 'coreml';
   /** Default 'ALL'. */ computeUnits?: 'ALL' | 'CPUOnly' | 'CPUAndGPU' | 'CPUAndNeuralEngine';
   /** Default 'NeuralNetwork'. */ modelFormat?: 'MLProgram' | 'NeuralNetwork';
 }
+/** The NNAPI execution provider (Android builds of ONNX Runtime only) with its flags. */
 export interface NnapiOptions {
+  /** The provider. */
   name: 'nnapi';
+  /** NNAPI_FLAG_USE_FP16: allow float16 relaxation. */
   fp16?: boolean;
+  /** NNAPI_FLAG_USE_NCHW: use the NCHW layout. */
   nchw?: boolean;
+  /** NNAPI_FLAG_CPU_DISABLED: never use NNAPI's CPU device. */
   cpuDisabled?: boolean;
+  /** NNAPI_FLAG_CPU_ONLY: only NNAPI's CPU device (for testing). */
   cpuOnly?: boolean;
 }
 /** A provider by name, or with its options. */
-export type Provider = ProviderName | { name: 'cpu' } | CudaOptions | TensorRtOptions | CoreMlOptions | NnapiOptions;
+export type Provider =
+  | ProviderName
+  | {
+      /** The provider. */
+      name: 'cpu';
+    }
+  | CudaOptions
+  | TensorRtOptions
+  | CoreMlOptions
+  | NnapiOptions;
 
+/** One entry of {@link availableProviders}. */
 export interface ProviderAvailability {
+  /** The provider. */
   name: ProviderName;
   /** This ONNX Runtime build lists it. */
   compiled: boolean;

@@ -11,6 +11,7 @@ import { ModelFolder, optionFile } from './model-file';
 import { decode, encode, fieldsOf, int, msg, number, packedVarints, payload, ProtobufError, raw, str, text, type Field } from './protobuf';
 import { describe, integerOption, rejectUnknownOptions } from '../validate';
 
+/** Options of {@link quantizeModel}. */
 export interface QuantizeOptions {
   /** The float32 export to quantize, inside the model directory. Default 'onnx/model.onnx'. */
   onnxFile?: string;
@@ -25,11 +26,13 @@ export interface QuantizeOptions {
   float32Layers?: number;
 }
 
+/** What {@link quantizeModel} wrote. */
 export interface QuantizeResult {
   /** The file written (absolute). */
   path: string;
   /** Bytes of the float32 export (with its external weights) and of the int8 one. */
   bytesBefore: number;
+  /** Bytes of the int8 export. */
   bytesAfter: number;
   /** MatMul weights made int8. */
   matmuls: number;

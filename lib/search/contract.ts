@@ -4,6 +4,7 @@
 import { InvalidArgumentError } from '../errors';
 import { describe } from '../validate';
 
+/** How scores are computed: cosine similarity (vectors and queries normalized) or the dot product. */
 export type Metric = 'cosine' | 'dot';
 
 /** Ids: non-negative integers (numbers up to 2^53 − 1, or bigints up to 2^64 − 1). */
@@ -30,7 +31,16 @@ export interface VectorSearchOptions {
    * `bitmap[i >> 3] >> (i & 7) & 1`), or to the vectors whose metadata contains this object. Only a
    * store that keeps metadata takes `{ metadata }`: `Index` rejects it with InvalidArgumentError.
    */
-  filter?: Ids | { bitmap: Uint8Array } | { metadata: Record<string, unknown> };
+  filter?:
+    | Ids
+    | {
+        /** Bit i set: id i may be returned. */
+        bitmap: Uint8Array;
+      }
+    | {
+        /** Rows whose metadata contains this object (jsonb `@>`). */
+        metadata: Record<string, unknown>;
+      };
   /**
    * Also return each hit's text and/or metadata. A field comes back only when it is asked for and
    * the store keeps it: `PostgresStore` keeps both; `Index` keeps neither (its results are ids and

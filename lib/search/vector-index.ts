@@ -47,7 +47,12 @@ export interface SearchOptions extends Pick<VectorSearchOptions, 'topK' | 'inclu
    * Restrict the search to these ids (ids not in the index are ignored), or to the ids whose bit
    * is set in a bitmap (bit i is `bitmap[i >> 3] >> (i & 7) & 1`).
    */
-  filter?: Ids | { bitmap: Uint8Array };
+  filter?:
+    | Ids
+    | {
+        /** Bit i set: id i may be returned. */
+        bitmap: Uint8Array;
+      };
   /**
    * int8 / binary with rescore: candidates per result taken from the approximate pass to the
    * exact f32 rescoring, 1 to 1000. Higher = better recall, slower. Default 10.
@@ -174,9 +179,11 @@ export class Index implements VectorStore {
   get dimension(): number {
     return this.#info.dimension;
   }
+  /** How scores are computed: `'cosine'` or `'dot'`. */
   get metric(): Metric {
     return this.#info.metric;
   }
+  /** How vectors are stored: `'float32'`, `'int8'` or `'binary'`. */
   get precision(): Precision {
     return this.#info.precision;
   }
@@ -184,6 +191,7 @@ export class Index implements VectorStore {
   get rescore(): boolean {
     return this.#info.rescore;
   }
+  /** Threads per search (0 when the default, the physical cores). */
   get threads(): number {
     return this.#info.threads;
   }
@@ -287,6 +295,7 @@ export class Index implements VectorStore {
     void this.#order.run('write', async () => this.#native.dispose());
   }
 
+  /** `dispose()`, for `using index = new Index(…)`. */
   [Symbol.dispose](): void {
     this.dispose();
   }

@@ -3,20 +3,29 @@
 // not depend on @types/pg.
 import { MissingDependencyError } from '../../errors';
 
+/** What `query` resolves to (`pg.QueryResult`, the fields sentvec reads). */
 export interface QueryResult {
+  /** The rows, one object per row. */
   rows: Record<string, unknown>[];
+  /** Rows affected (null for commands that report none). */
   rowCount: number | null;
 }
 /** A connection as `pg` gives it out (`pg.PoolClient`). */
 export interface PgClient {
+  /** Runs one statement. */
   query(text: string | object, values?: unknown[]): Promise<QueryResult>;
+  /** Gives the connection back to its pool (destroys it when given an error). */
   release(err?: Error | boolean): void;
+  /** Listens for errors of an idle connection. */
   on(event: 'error', listener: (err: Error) => void): unknown;
 }
 /** A pool of connections (`pg.Pool`); the application's own pool can be passed in. */
 export interface PgPool {
+  /** Takes a connection out of the pool. */
   connect(): Promise<PgClient>;
+  /** Closes every connection. */
   end(): Promise<void>;
+  /** Listens for errors of idle connections. */
   on(event: 'error', listener: (err: Error) => void): unknown;
 }
 

@@ -30,6 +30,7 @@ export interface PostgresStoreOptions {
   metric?: Metric;
   /** 'exact' (a full scan per query) or 'hnsw' (pgvector's HNSW index, created if missing; approximate). Default 'exact'. */
   index?: 'exact' | 'hnsw';
+  /** pgvector's HNSW parameters, with `index: 'hnsw'`. */
   hnsw?: HnswOptions;
   /**
    * Times a call is tried again after a lost connection, 0 to 10. Default 2. Reads (search, size)

@@ -99,6 +99,7 @@ export class PostgresStore implements VectorStore {
   get dimension(): number {
     return this.#dimension;
   }
+  /** How scores are computed, as the table was created: `'cosine'` or `'dot'`. */
   get metric(): Metric {
     return this.#metric;
   }
