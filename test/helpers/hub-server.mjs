@@ -6,6 +6,7 @@
 //   badsha: X-Linked-Etag names a wrong checksum
 //   endless: no Content-Length, and bytes without end (`sent` counts them per file)
 //   missing: 404;  unauthorized: 401
+// `repo` is one repository id or several, each serving the same folder.
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import { readFileSync, existsSync } from 'node:fs';
@@ -22,7 +23,7 @@ export async function startHub(modelDir, { repo = 'acme/tiny-model', faults = {}
     const cdn = url.pathname.match(/^\/cdn\/(.+)$/);
     const hub = url.pathname.match(/^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/);
     const file = cdn ? decodeURIComponent(cdn[1]) : hub?.[3];
-    if (!file || (hub && hub[1] !== repo)) return res.writeHead(404).end('Repository not found');
+    if (!file || (hub && ![].concat(repo).includes(hub[1]))) return res.writeHead(404).end('Repository not found');
     const fault = faults[file];
     const n = (counts.get(`${cdn ? 'cdn' : 'hub'}:${file}`) ?? 0) + 1;
     counts.set(`${cdn ? 'cdn' : 'hub'}:${file}`, n);
