@@ -56,6 +56,7 @@ test('npm install sentvec from a registry: only this platform\'s package, no dow
   const files = packed.files.map((f) => f.path);
   t.true(files.includes('dist/lib/sentvec.js'));
   t.true(files.includes('install/build-from-source.mjs'));
+  t.true(files.includes('examples/input.txt') && files.includes('examples/demo.mjs'), 'examples/ ships: `sentvec -i node_modules/sentvec/examples/input.txt` works');
   t.false(files.some((f) => f.startsWith('scripts/')), 'dev-only scripts stay out of the package');
   t.false(files.some((f) => /^(test|bench|fuzz|deps|node_modules|build|npm)\//.test(f) || f.endsWith('.node')), 'no tests, builds or binaries in the main package');
   mkdirSync(join(work, 'main'));
