@@ -1,3 +1,9 @@
+/**
+ * `sentvec`: sentence embeddings ({@link Model}), search in memory ({@link Index}) or in
+ * PostgreSQL ({@link PostgresStore}), int8 exports ({@link quantizeModel}) and the error classes.
+ * The HTTP server is the separate entry point `sentvec/server`.
+ * @module sentvec
+ */
 // The library: models, embeddings, search. The HTTP server is `sentvec/server` (lib/server/),
 // so that requiring sentvec loads no HTTP code; the CLI is bin/sentvec.js.
 export { Model, Tokenized, type EncodeOptions } from './model/model';

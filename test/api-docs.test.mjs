@@ -22,7 +22,7 @@ test('TypeDoc builds the API reference of sentvec and sentvec/server without a w
     t.notRegex(output, /warning|error/i, output);
     t.true(existsSync(join(out, 'index.html')));
     t.true(existsSync(join(out, 'classes', 'sentvec.Model.html')), 'the sentvec entry point is documented');
-    t.true(readdirSync(join(out, 'functions')).includes('server.createServer.html'), 'the sentvec/server entry point is documented');
+    t.true(readdirSync(join(out, 'functions')).includes('sentvec_server.createServer.html'), 'the sentvec/server entry point is documented');
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

@@ -1,3 +1,9 @@
+/**
+ * `sentvec/server`: {@link createServer} serves a model over HTTP (OpenAI-compatible embeddings,
+ * TEI-style `/embed`, `/tokenize`, `/v1/search` over a store, `/health`, `/metrics`). It is its own
+ * entry point so that `sentvec` loads no HTTP code.
+ * @module sentvec/server
+ */
 // An HTTP server over one model: OpenAI-compatible POST /v1/embeddings, TEI-style POST /embed and
 // POST /tokenize, GET /health and Prometheus GET /metrics (routes.ts), POST /v1/search over a store
 // (search.ts). Requests share batches through the model's scheduler, by way of Model's calls

@@ -149,13 +149,15 @@ function run(command, args, options, timeoutMs) {
   });
 }
 
-async function waitFor(url, child, log, timeoutMs) {
+async function waitFor(url, child, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) return false;
     try {
       await fetch(url);
-      return true;
+      // An answer from another process on that port would not be this block's server.
+      await new Promise((r) => setTimeout(r, 300));
+      return child.exitCode === null && child.signalCode === null;
     } catch {}
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -184,7 +186,7 @@ export async function runBlocks(blocks, dir, env, { timeoutMs = 180_000 } = {}) 
         child.stdout.on('data', (d) => (log += d));
         child.stderr.on('data', (d) => (log += d));
         servers.push(child);
-        if (!(await waitFor(block.marker.url, child, log, 90_000))) {
+        if (!(await waitFor(block.marker.url, child, 90_000))) {
           throw new Error(`${where(block)}: ${block.lang} server block did not answer at ${block.marker.url}:\n${log}`);
         }
         continue;
