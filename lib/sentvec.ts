@@ -17,12 +17,13 @@ export {
   type SearchOptions,
   type SearchResult,
   type SemanticSearchHit,
+  type SemanticSearchOptions,
   type Metric,
   type Precision,
   type Ids,
   type Vectors,
 } from './search/vector-index';
-export type { VectorStore, VectorSearchOptions, VectorSearchResult, DocumentField } from './search/contract';
+export type { VectorStore, VectorSearchOptions, VectorSearchResult, DocumentField, RerankOptions } from './search/contract';
 export {
   PostgresStore,
   type PostgresStoreOptions,

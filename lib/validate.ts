@@ -32,6 +32,7 @@ export const RANGES = {
   get topK(): readonly [number, number] {
     return [1, nativeLimits().maxTopK];
   },
+  candidates: [1, 100_000],
   get oversample(): readonly [number, number] {
     return [1, nativeLimits().maxOversample];
   },

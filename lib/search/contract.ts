@@ -2,6 +2,7 @@
 // PostgreSQL, or an application's own — and all that the server's POST /v1/search and the CLI
 // ask of a corpus. Types and the one option check that the stores share; no store code.
 import { InvalidArgumentError } from '../errors';
+import type { Reranker } from '../model/cross-encoder';
 import { describe } from '../validate';
 
 /** How scores are computed: cosine similarity (vectors and queries normalized) or the dot product. */
@@ -15,8 +16,13 @@ export type Ids =
 export interface SearchResult {
   /** Ids of the nearest vectors. `corpus[ids[i]]` works: bigint indexes are property keys too. */
   ids: BigUint64Array;
-  /** Their scores: cosine similarity or dot product (int8 / binary without rescore: approximations). */
+  /**
+   * Their scores: cosine similarity or dot product (int8 / binary without rescore: approximations);
+   * with `rerank`, the cross-encoder's scores, by which the hits are then ordered.
+   */
   scores: Float32Array;
+  /** With `rerank` only: each hit's score from the vector search (what `scores` holds without rerank). */
+  retrievalScores?: Float32Array;
 }
 
 /** What a store may keep beside each vector: its text and a JSON metadata object. */
@@ -47,6 +53,27 @@ export interface VectorSearchOptions {
    * scores whatever `include` says; the application keeps the texts, e.g. an array by id).
    */
   include?: readonly DocumentField[];
+}
+
+/**
+ * Retrieve, then rerank: options of `Index.search`, `PostgresStore.search` and `semanticSearch`.
+ * The `candidates` nearest vectors of each query are scored by a cross-encoder against the query's
+ * text, and the best `topK` by that score are returned (`scores`), each with its vector-search
+ * score (`retrievalScores`).
+ */
+export interface RerankOptions {
+  /** The cross-encoder (a `CrossEncoder`, or any `Reranker`) that reorders the candidates. Default: no reranking. */
+  rerank?: Reranker;
+  /** Candidates per query taken from the vector search to the reranker, topK to 100,000. Default max(topK, 100). */
+  candidates?: number;
+  /** With `rerank`, required: the text of the query (a string), or of each query (an array, in the queries' order). */
+  queryText?: string | readonly string[];
+  /**
+   * The text of each stored vector, by id: `documents[id]`. Needed with `rerank` when the store
+   * keeps no texts (an `Index`, `semanticSearch`'s corpus); when given, used instead of the
+   * store's texts. A candidate without a text rejects the search with InvalidArgumentError.
+   */
+  documents?: readonly (string | null | undefined)[];
 }
 
 /** The results of one query: ids and scores, plus the fields asked for with `include` that the store keeps. */

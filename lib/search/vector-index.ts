@@ -11,10 +11,12 @@ import {
   includeOption,
   type Ids,
   type Metric,
+  type RerankOptions,
   type SearchResult,
   type VectorSearchOptions,
   type VectorStore,
 } from './contract';
+import { RERANK_OPTIONS, searchAndRerank } from './rerank';
 
 export type { Ids, Metric, SearchResult } from './contract';
 /** How an index stores vectors; 'float32' is the word a model's precision uses too. */
@@ -41,8 +43,11 @@ export interface IndexOptions {
   threads?: number;
 }
 
-/** Options of `index.search()`: the contract's (`include` returns nothing here: an Index keeps no texts or metadata), and `oversample`. */
-export interface SearchOptions extends Pick<VectorSearchOptions, 'topK' | 'include'> {
+/**
+ * Options of `index.search()`: the contract's (`include` returns nothing here, an Index keeps no
+ * texts or metadata, unless `documents` gives the texts), `oversample`, and reranking.
+ */
+export interface SearchOptions extends Pick<VectorSearchOptions, 'topK' | 'include'>, RerankOptions {
   /**
    * Restrict the search to these ids (ids not in the index are ignored), or to the ids whose bit
    * is set in a bitmap (bit i is `bitmap[i >> 3] >> (i & 7) & 1`).
@@ -64,7 +69,7 @@ export interface SearchOptions extends Pick<VectorSearchOptions, 'topK' | 'inclu
 export type Vectors = Float32Array | readonly Float32Array[] | Embeddings;
 
 const INDEX_OPTIONS = new Set(['dimension', 'metric', 'precision', 'rescore', 'threads']);
-const SEARCH_OPTIONS = new Set(['topK', 'filter', 'oversample', 'include']);
+const SEARCH_OPTIONS = new Set(['topK', 'filter', 'oversample', 'include', ...RERANK_OPTIONS]);
 const U64_MAX = (1n << 64n) - 1n;
 // Set only while Index.load() constructs the wrapper of the index it read.
 let adopting: NativeIndex | undefined;
@@ -254,6 +259,11 @@ export class Index implements VectorStore {
     rejectUnknownOptions(options, SEARCH_OPTIONS, 'search()');
     const single = queries instanceof Float32Array;
     if (single) checkSingleQuery(queries, this.dimension, 'index');
+    if (options.rerank !== undefined) {
+      const batch = single ? [queries] : queries;
+      const results = await searchAndRerank(batch.length, options, (o) => this.search(batch, o));
+      return single ? results[0] : results;
+    }
     let flat = flatten(queries, this.dimension, 'queries');
     const topK = options.topK === undefined ? 10 : integerOption(options.topK, 'topK');
     const oversample = options.oversample === undefined ? 10 : integerOption(options.oversample, 'oversample');
@@ -315,8 +325,16 @@ export class Index implements VectorStore {
 export interface SemanticSearchHit {
   /** Row of the corpus. */
   corpusId: number;
-  /** Cosine similarity. */
+  /** Cosine similarity; with `rerank`, the cross-encoder's score. */
   score: number;
+  /** With `rerank` only: the cosine similarity. */
+  retrievalScore?: number;
+}
+
+/** Options of {@link semanticSearch}: `topK`, and reranking (`documents` are the corpus's texts, row by row). */
+export interface SemanticSearchOptions extends RerankOptions {
+  /** Hits per query, 1 to 4,294,967,295. Default 10. */
+  topK?: number;
 }
 
 /**
@@ -326,9 +344,9 @@ export interface SemanticSearchHit {
 export async function semanticSearch(
   queryEmbeddings: Float32Array | readonly Float32Array[] | Embeddings,
   corpusEmbeddings: readonly Float32Array[] | Embeddings,
-  options: { topK?: number } = {},
+  options: SemanticSearchOptions = {},
 ): Promise<SemanticSearchHit[][]> {
-  rejectUnknownOptions(options, new Set(['topK']), 'semanticSearch()');
+  rejectUnknownOptions(options, new Set(['topK', ...RERANK_OPTIONS]), 'semanticSearch()');
   const topK = options.topK === undefined ? 10 : integerOption(options.topK, 'topK');
   const dimension = corpusEmbeddings instanceof Embeddings ? corpusEmbeddings.dimension : corpusEmbeddings[0]?.length;
   const queries = queryEmbeddings instanceof Float32Array ? [queryEmbeddings] : queryEmbeddings;
@@ -336,6 +354,12 @@ export async function semanticSearch(
   if (!dimension) return Array.from({ length: queryCount }, () => []);
   const index = new Index({ dimension, metric: 'cosine' });
   await index.add(corpusEmbeddings);
-  const results = await index.search(queries, { topK });
-  return results.map((r) => Array.from(r.ids, (id, i) => ({ corpusId: Number(id), score: r.scores[i] })));
+  const results = await index.search(queries, { ...options, topK });
+  return results.map((r) =>
+    Array.from(r.ids, (id, i) => ({
+      corpusId: Number(id),
+      score: r.scores[i],
+      ...(r.retrievalScores ? { retrievalScore: r.retrievalScores[i] } : {}),
+    })),
+  );
 }

@@ -1,6 +1,7 @@
 // The options of PostgresStore, as the application writes them, and their checks.
 import { InvalidArgumentError } from '../../errors';
-import type { Metric, VectorSearchOptions, VectorSearchResult } from '../contract';
+import type { Metric, RerankOptions, VectorSearchOptions, VectorSearchResult } from '../contract';
+import { RERANK_OPTIONS } from '../rerank';
 import { describe, integerOption, oneOf, optionsObject, rejectUnknownOptions } from '../../validate';
 import type { PgPool } from './drivers';
 import { quoteIdentifier } from './schema';
@@ -39,8 +40,11 @@ export interface PostgresStoreOptions {
   retries?: number;
 }
 
-/** Options of `store.search()`: the contract's (a `{ metadata }` filter is PostgreSQL's jsonb `@>`), and how to search. */
-export interface StoreSearchOptions extends VectorSearchOptions {
+/**
+ * Options of `store.search()`: the contract's (a `{ metadata }` filter is PostgreSQL's jsonb `@>`),
+ * how to search, and reranking (the candidates' texts are the store's text column unless `documents` is given).
+ */
+export interface StoreSearchOptions extends VectorSearchOptions, RerankOptions {
   /** Scan every row even when the store has an HNSW index (exact scores and order). Default: exact unless the store's index is 'hnsw'. */
   exact?: boolean;
   /** HNSW candidates for this search, 1 to 1000 (raised to topK when smaller). Default: the store's efSearch. */
@@ -60,7 +64,7 @@ export interface StoreAddOptions {
 
 const OPEN_OPTIONS = new Set(['connection', 'table', 'dimension', 'metric', 'index', 'hnsw', 'retries']);
 const HNSW_OPTIONS = new Set(['m', 'efConstruction', 'efSearch']);
-export const SEARCH_OPTIONS = new Set(['topK', 'filter', 'exact', 'efSearch', 'include']);
+export const SEARCH_OPTIONS = new Set(['topK', 'filter', 'exact', 'efSearch', 'include', ...RERANK_OPTIONS]);
 export const ADD_OPTIONS = new Set(['texts', 'metadata']);
 const MAX_HNSW_DIMENSION = 2_000;
 

@@ -21,6 +21,7 @@ import {
 } from './options';
 import { CATALOG, STAGE, createTable, quoteIdentifier } from './schema';
 import { filterSql, searchResults, searchSql } from './search-sql';
+import { searchAndRerank } from '../rerank';
 import { extras, I64_MAX, jsonObject, rows, storeIds } from './values';
 
 /**
@@ -215,6 +216,11 @@ export class PostgresStore implements VectorStore {
     rejectUnknownOptions(options, SEARCH_OPTIONS, 'search()');
     const single = queries instanceof Float32Array;
     if (single) checkSingleQuery(queries, this.#dimension, 'store');
+    if (options.rerank !== undefined) {
+      const batch = single ? [queries] : queries;
+      const results = await searchAndRerank(batch.length, options, (o) => this.search(batch, o));
+      return single ? results[0] : results;
+    }
     const flat = rows(queries, this.#dimension, this.#metric, 'queries');
     const count = flat.length / this.#dimension;
     const topK = options.topK === undefined ? 10 : integerOption(options.topK, 'topK');
