@@ -11,8 +11,8 @@ export interface AdmissionOptions {
   maxPendingBytes: number;
   bodyIdleTimeout: number;
   drainTimeout: number;
-  /** Whether POST /v1/search is served (named in a 405's list of routes taking a body). */
-  search: boolean;
+  /** The routes that take a body, as 'POST /path' (named in a 405's answer). */
+  postRoutes: readonly string[];
 }
 
 // After close(): the listener stays open until no connection has arrived for this long (and no
@@ -92,7 +92,7 @@ export function installAdmission(app: FastifyInstance, options: AdmissionOptions
       reply.header('connection', 'close');
       throw new HttpError(
         405,
-        `${request.method} requests carry no body here; send bodies with POST to POST /v1/embeddings, POST /embed, POST /tokenize${options.search ? ' or POST /v1/search' : ''}.`,
+        `${request.method} requests carry no body here; send bodies with POST to ${options.postRoutes.join(', ')}.`,
         'invalid_request_error',
         null,
         'method_not_allowed',

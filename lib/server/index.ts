@@ -1,12 +1,13 @@
 /**
- * `sentvec/server`: {@link createServer} serves a model over HTTP (OpenAI-compatible embeddings,
- * TEI-style `/embed`, `/tokenize`, `/v1/search` over a store, `/health`, `/metrics`). It is its own
- * entry point so that `sentvec` loads no HTTP code.
+ * `sentvec/server`: {@link createServer} serves an embedding model, a reranker, or both over HTTP
+ * (OpenAI-compatible embeddings, TEI-style `/embed`, `/tokenize`, `/v1/search` over a store,
+ * Cohere/Jina `/v1/rerank` and TEI `/rerank`, `/health`, `/metrics`). It is its own entry point so
+ * that `sentvec` loads no HTTP code.
  * @module sentvec/server
  */
-// An HTTP server over one model: OpenAI-compatible POST /v1/embeddings, TEI-style POST /embed and
-// POST /tokenize, GET /health and Prometheus GET /metrics (routes.ts), POST /v1/search over a store
-// (search.ts). Requests share batches through the model's scheduler, by way of Model's calls
+// An HTTP server over an embedding model, a reranker, or both: OpenAI-compatible POST /v1/embeddings,
+// TEI-style POST /embed and POST /tokenize, GET /health and Prometheus GET /metrics (routes.ts),
+// POST /v1/search over a store (search.ts), POST /v1/rerank and POST /rerank (rerank.ts). Requests share batches through the model's scheduler, by way of Model's calls
 // (request.ts); admission.ts decides which requests are taken, errors.ts how failures are answered.
 import cors from '@fastify/cors';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -14,6 +15,7 @@ import { createServer as createHttpServer, type RequestListener, type Server } f
 import { InvalidArgumentError } from '../errors';
 import type { Model } from '../model/model';
 import type { BatchEvent } from '../model/model';
+import type { Reranker } from '../model/cross-encoder';
 import { describe, integerOption, optionsObject, rejectUnknownOptions } from '../validate';
 import { installAdmission } from './admission';
 import { HttpError, installErrorHandler } from './errors';
@@ -21,6 +23,7 @@ import { installRequestMetrics, serverMetrics } from './metrics';
 import { embeddingRoutes, serviceRoutes, type RouteContext } from './routes';
 import type { VectorStore } from '../search/contract';
 import { searchRoute, type SearchableStore } from './search';
+import { rerankRoutes } from './rerank';
 
 export type { SearchableStore };
 
@@ -76,6 +79,14 @@ export interface ServerOptions {
    * Default: no /v1/search.
    */
   store?: VectorStore;
+  /**
+   * Serve POST /v1/rerank (Cohere's and Jina's shape) and POST /rerank (TEI's) with this
+   * cross-encoder, beside the model or, with `createServer(null, { reranker })`, alone.
+   * Default: no reranking routes.
+   */
+  reranker?: Reranker;
+  /** Name reported in POST /v1/rerank's `model` field when the request names none. Default 'sentvec-reranker'. */
+  rerankerName?: string;
 }
 
 const SERVER_OPTIONS = new Set([
@@ -92,6 +103,8 @@ const SERVER_OPTIONS = new Set([
   'logger',
   'store',
   'maxResponseBytes',
+  'reranker',
+  'rerankerName',
 ]);
 interface Resolved {
   modelName: string;
@@ -106,10 +119,22 @@ interface Resolved {
 }
 
 // The options checked, with their defaults.
-function serverOptions(model: Model, options: ServerOptions): Resolved {
+function serverOptions(model: Model | null, options: ServerOptions): Resolved {
   optionsObject(options);
   rejectUnknownOptions(options, SERVER_OPTIONS, 'createServer()');
-  if (!model.scheduler) throw new InvalidArgumentError('createServer needs a model loaded with its scheduler (the default)');
+  const reranker = options.reranker as unknown;
+  if (reranker !== undefined && (reranker === null || typeof reranker !== 'object' || typeof (reranker as Reranker).rank !== 'function'))
+    throw new InvalidArgumentError(`Expected a CrossEncoder (or an object with rank()) for reranker but received ${describe(reranker)}`);
+  if (options.rerankerName !== undefined && typeof options.rerankerName !== 'string')
+    throw new InvalidArgumentError(`Expected a string for rerankerName but received ${describe(options.rerankerName)}`);
+  if (model === null || model === undefined) {
+    if (reranker === undefined)
+      throw new InvalidArgumentError('createServer needs a model, a reranker ({ reranker }), or both: it was given neither');
+    if (options.store !== undefined)
+      throw new InvalidArgumentError(
+        'a store is searched with the embedding model it was filled with: pass that model to serve /v1/search',
+      );
+  } else if (!model.scheduler) throw new InvalidArgumentError('createServer needs a model loaded with its scheduler (the default)');
   if (options.apiKey !== undefined && (typeof options.apiKey !== 'string' || options.apiKey === '')) {
     throw new InvalidArgumentError(
       'Expected a non-empty string for apiKey: an empty key would turn authentication off. Leave apiKey out to serve without authentication.',
@@ -147,29 +172,42 @@ function serverOptions(model: Model, options: ServerOptions): Resolved {
       throw new InvalidArgumentError(
         'Expected a VectorStore (an Index, a PostgresStore, or an object with dimension and search()) for store',
       );
-    if (store.dimension !== model.dimension)
+    if (store.dimension !== model!.dimension)
       throw new InvalidArgumentError(
-        `the store holds vectors of dimension ${store.dimension} but the model makes ${model.dimension}: fill the store with this model, or serve the model it was filled with`,
+        `the store holds vectors of dimension ${store.dimension} but the model makes ${model!.dimension}: fill the store with this model, or serve the model it was filled with`,
       );
   }
   return resolved;
 }
 
+const EMBEDDING_ROUTES = ['/v1/embeddings', '/embed', '/tokenize'];
+const RERANK_ROUTES = ['/v1/rerank', '/rerank'];
+
+// The 404 of a route whose model this server does not serve says which one it lacks.
+function notServed(path: string, model: Model | null, reranker: Reranker | undefined): string | undefined {
+  if (!model && (EMBEDDING_ROUTES.includes(path) || path === '/v1/search'))
+    return `This server serves no embedding model (only a reranker: POST /v1/rerank, POST /rerank), so there is no ${path}; serve a model beside the reranker (sentvec serve --model <dir> --reranker <dir>).`;
+  if (!reranker && RERANK_ROUTES.includes(path))
+    return `This server serves no reranker, so there is no ${path}; serve a cross-encoder beside the model (sentvec serve --reranker <dir>).`;
+  return undefined;
+}
+
 /**
  * Creates (but does not start) the server: `await server.listen({ port, host })`. Closing the
  * server (`await server.close()`) lets requests in flight finish first; new ones get 503.
+ * `model` may be null when `options.reranker` is given: a server of the reranking routes only.
  */
-export async function createServer(model: Model, options: ServerOptions = {}): Promise<FastifyInstance> {
+export async function createServer(model: Model | null, options: ServerOptions = {}): Promise<FastifyInstance> {
   const config = serverOptions(model, options);
-  const { store } = options;
-  const m = serverMetrics(model);
-  const scheduler = model.scheduler!;
+  const { store, reranker } = options;
+  const m = serverMetrics(model ?? undefined);
+  const scheduler = model?.scheduler;
   const onBatch = (e: BatchEvent) => {
     m.batchSize.observe(e.size);
     m.batchTokens.observe(e.paddedTokens);
     m.batchSeconds.observe(e.seconds);
   };
-  scheduler.addBatchListener(onBatch);
+  scheduler?.addBatchListener(onBatch);
   // Node's own timers cut slow clients: the whole request within requestTimeout (checked every
   // second), headers within min(requestTimeout, 30 s).
   const serverFactory = (handler: RequestListener): Server =>
@@ -192,23 +230,33 @@ export async function createServer(model: Model, options: ServerOptions = {}): P
   if (options.cors) await app.register(cors, { origin: options.cors === true ? true : options.cors });
   app.addHook('onClose', async () => {
     m.loop.disable();
-    scheduler.removeBatchListener(onBatch);
+    scheduler?.removeBatchListener(onBatch);
   });
   installRequestMetrics(app, m);
-  const { draining } = installAdmission(app, { ...config, apiKey: options.apiKey, search: store !== undefined });
+  const postRoutes = [...(model ? EMBEDDING_ROUTES : []), ...(store ? ['/v1/search'] : []), ...(reranker ? RERANK_ROUTES : [])].map(
+    (path) => `POST ${path}`,
+  );
+  const { draining } = installAdmission(app, { ...config, apiKey: options.apiKey, postRoutes });
   app.setNotFoundHandler((request) => {
+    const path = request.url.split('?')[0];
     throw new HttpError(
       404,
-      `There is no ${request.method} ${request.url.split('?')[0]}. Routes: POST /v1/embeddings, POST /embed, POST /tokenize, ${store ? 'POST /v1/search, ' : ''}GET /health, GET /metrics.`,
+      notServed(path, model, reranker) ??
+        `There is no ${request.method} ${path}. Routes: ${[...postRoutes, 'GET /health', 'GET /metrics'].join(', ')}.`,
       'not_found_error',
       null,
       'not_found',
     );
   });
   installErrorHandler(app, config.bodyLimit, (route, type) => m.errors.inc({ route, type }));
-  const context: RouteContext = { model, modelName: config.modelName, limits: config, metrics: m, draining };
-  embeddingRoutes(app, context);
-  if (store) searchRoute(app, context, store, config.maxResponseBytes);
-  serviceRoutes(app, context);
+  const service = { modelName: config.modelName, limits: config, metrics: m, draining };
+  if (model) {
+    const context: RouteContext = { ...service, model };
+    embeddingRoutes(app, context);
+    if (store) searchRoute(app, context, store, config.maxResponseBytes);
+  }
+  const rerankerName = options.rerankerName ?? 'sentvec-reranker';
+  if (reranker) rerankRoutes(app, { reranker, rerankerName, limits: config });
+  serviceRoutes(app, { ...service, model: model ?? undefined, reranker: reranker && { name: rerankerName, info: reranker.info } });
   return app;
 }

@@ -7,8 +7,8 @@ import type { Model } from '../model/model';
 
 export type ServerMetrics = ReturnType<typeof serverMetrics>;
 
-/** The metrics of one server over `model` (gauges read its scheduler at each scrape). */
-export function serverMetrics(model: Model) {
+/** The metrics of one server over `model`, if any (gauges read its scheduler at each scrape). */
+export function serverMetrics(model: Model | undefined) {
   const registry = new Registry();
   const requests = new Counter({
     name: 'sentvec_requests_total',
@@ -55,7 +55,7 @@ export function serverMetrics(model: Model) {
     help: 'Inputs waiting for a batch',
     registers: [registry],
     collect() {
-      this.set(model.scheduler?.queueDepth ?? 0);
+      this.set(model?.scheduler?.queueDepth ?? 0);
     },
   });
   new Gauge({
@@ -63,7 +63,7 @@ export function serverMetrics(model: Model) {
     help: 'Tokens waiting for a batch',
     registers: [registry],
     collect() {
-      this.set(model.scheduler?.queuedTokens ?? 0);
+      this.set(model?.scheduler?.queuedTokens ?? 0);
     },
   });
   new Gauge({

@@ -2,6 +2,7 @@
 // GET /health and GET /metrics. Each turns a request into a Model call and its result into JSON.
 import type { FastifyInstance } from 'fastify';
 import type { Model } from '../model/model';
+import type { CrossEncoderInfo } from '../model/cross-encoder';
 import { fieldBoolean, fieldObject, fieldOneOf } from '../validate';
 import type { ServerMetrics } from './metrics';
 import { chunkField, checkText, dimensionsField, embed, promptField, type InputLimits } from './request';
@@ -96,14 +97,19 @@ export function embeddingRoutes(app: FastifyInstance, { model, modelName, limits
   });
 }
 
-export function serviceRoutes(app: FastifyInstance, { model, modelName, metrics: m, draining }: RouteContext): void {
+/** What GET /health and GET /metrics need: the embedding model and the reranker, each if served. */
+export interface ServiceContext extends Omit<RouteContext, 'model'> {
+  model: Model | undefined;
+  reranker: { name: string; info: Readonly<CrossEncoderInfo> } | undefined;
+}
+
+export function serviceRoutes(app: FastifyInstance, { model, modelName, reranker, metrics: m, draining }: ServiceContext): void {
   app.get('/health', async (_request, reply) => {
     if (draining()) reply.status(503);
     return {
       status: draining() ? 'shutting_down' : 'ok',
-      model: modelName,
-      dimension: model.dimension,
-      maxSeqLength: model.maxSeqLength,
+      ...(model ? { model: modelName, dimension: model.dimension, maxSeqLength: model.maxSeqLength } : {}),
+      ...(reranker ? { reranker: { model: reranker.name, maxSeqLength: reranker.info.maxSeqLength } } : {}),
     };
   });
 

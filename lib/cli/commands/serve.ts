@@ -1,5 +1,6 @@
-// `sentvec serve`: the model over HTTP (lib/server/), until SIGTERM or SIGINT.
+// `sentvec serve`: the model, a reranker, or both over HTTP (lib/server/), until SIGTERM or SIGINT.
 import { Option, type Command } from 'commander';
+import { CrossEncoder } from '../../model/cross-encoder';
 import { Model } from '../../model/model';
 import type { PostgresStore } from '../../search/postgres';
 import type { ProviderName } from '../../model/providers';
@@ -35,6 +36,8 @@ interface ServeOptions {
   maxResponseMib: number;
   store?: string;
   table: string;
+  reranker?: string;
+  rerankerName: string;
 }
 
 function apiKeyOf(opts: ServeOptions): string | undefined {
@@ -47,10 +50,10 @@ function apiKeyOf(opts: ServeOptions): string | undefined {
   return apiKey;
 }
 
-async function loadModel(dir: string, provider: ProviderName, opts: ServeOptions): Promise<Model> {
-  return Model.load(dir, {
+// What the model and the reranker are loaded with alike.
+function runtimeOptions(provider: ProviderName, opts: ServeOptions) {
+  return {
     providers: [provider],
-    ...onnxChoice(opts),
     ...(opts.threads ? { threads: opts.threads } : {}),
     spinning: opts.spinning ?? false,
     optimizedCache: opts.optimizedCache ?? false,
@@ -60,13 +63,18 @@ async function loadModel(dir: string, provider: ProviderName, opts: ServeOptions
       maxWaitMicros: opts.maxWaitUs,
       maxInFlight: opts.maxInFlight,
     },
-  });
+  };
+}
+
+async function loadModel(dir: string, provider: ProviderName, opts: ServeOptions): Promise<Model> {
+  return Model.load(dir, { ...runtimeOptions(provider, opts), ...onnxChoice(opts) });
 }
 
 /** Resolves once a signal has stopped the server and everything it held is released. */
 function untilStopped(
   app: { close(): Promise<unknown>; server: { closeAllConnections(): void } },
-  model: Model,
+  model: Model | undefined,
+  reranker: CrossEncoder | undefined,
   store: PostgresStore | undefined,
   opts: ServeOptions,
 ): Promise<void> {
@@ -83,7 +91,8 @@ function untilStopped(
       log(opts, `${signal}: finishing requests in flight (at most ${opts.drainTimeout} ms), then stopping`);
       app.close().then(async () => {
         await store?.close();
-        model.dispose();
+        model?.dispose();
+        await reranker?.dispose();
         resolveStop();
       });
     };
@@ -95,13 +104,31 @@ function untilStopped(
 async function serve(opts: ServeOptions) {
   const provider = checkProvider(opts.provider);
   const apiKey = apiKeyOf(opts);
-  const { dir } = await resolveModel(opts);
-  const model = await loadModel(dir, provider, opts);
-  cacheNotice(opts, model);
-  const store = opts.store ? await servingStore(model, dir, opts.store, opts.table) : undefined;
+  // --reranker without --model serves the reranker alone.
+  const withModel = opts.model !== undefined || opts.reranker === undefined;
+  if (!withModel && opts.store)
+    throw new UsageError('--store is searched with the embedding model it was filled with: pass it with --model beside --reranker');
+  if (!withModel && (opts.onnxFile || opts.precision))
+    throw new UsageError(`${opts.onnxFile ? '--onnx-file' : '--precision'} chooses the embedding model's file: pass --model too`);
+  let model: Model | undefined;
+  let store: PostgresStore | undefined;
+  if (withModel) {
+    const { dir } = await resolveModel(opts);
+    model = await loadModel(dir, provider, opts);
+    cacheNotice(opts, model);
+    store = opts.store ? await servingStore(model, dir, opts.store, opts.table) : undefined;
+  }
+  const reranker = opts.reranker
+    ? await CrossEncoder.load(
+        (await resolveModel({ model: opts.reranker, revision: opts.revision, quiet: opts.quiet })).dir,
+        runtimeOptions(provider, opts),
+      )
+    : undefined;
   const { createServer } = await import('../../server');
-  const app = await createServer(model, {
+  const app = await createServer(model ?? null, {
     store,
+    reranker,
+    rerankerName: opts.rerankerName,
     apiKey,
     modelName: opts.modelName,
     cors: opts.cors === undefined ? false : opts.cors === '*' ? true : opts.cors,
@@ -114,19 +141,22 @@ async function serve(opts: ServeOptions) {
     logger: 'errors',
   });
   // The signal handlers come first: a supervisor that reads "sentvec serving" may signal at once.
-  const stopped = untilStopped(app, model, store, opts);
+  const stopped = untilStopped(app, model, reranker, store, opts);
   const address = await app.listen({ port: opts.port, host: opts.host });
-  log(
-    opts,
-    `sentvec serving ${opts.model ?? DEFAULT_MODEL} (${model.dimension} dimensions) on ${address}${store ? `, /v1/search from table ${store.table}` : ''}`,
-  );
+  const served = [
+    ...(model ? [`${opts.model ?? DEFAULT_MODEL} (${model.dimension} dimensions)`] : []),
+    ...(reranker ? [`the reranker ${opts.reranker}`] : []),
+  ];
+  log(opts, `sentvec serving ${served.join(' and ')} on ${address}${store ? `, /v1/search from table ${store.table}` : ''}`);
   await stopped;
 }
 
 export function addServe(cmd: Command): void {
   cmd
     .command('serve')
-    .description('serve the model over HTTP: OpenAI-compatible /v1/embeddings, /embed, /tokenize, /health, /metrics')
+    .description(
+      'serve the model over HTTP: OpenAI-compatible /v1/embeddings, /embed, /tokenize, /health, /metrics; with --reranker, /v1/rerank and /rerank',
+    )
     .option('--model <dir|hub-id>', `model directory or hub id (default: ${DEFAULT_MODEL})`)
     .option('--revision <rev>', 'hub revision', 'main')
     .option('--onnx-file <path>', ONNX_FILE_HELP)
@@ -142,6 +172,11 @@ export function addServe(cmd: Command): void {
       'serve POST /v1/search from this PostgreSQL + pgvector corpus (postgres://…), e.g. one filled by `sentvec -i … --store`',
     )
     .option('--table <name>', 'table of --store', 'sentvec_sentences')
+    .option(
+      '--reranker <dir|hub-id>',
+      'also serve this cross-encoder: POST /v1/rerank (Cohere/Jina) and POST /rerank (TEI); without --model, serve it alone',
+    )
+    .option('--reranker-name <name>', 'name reported in /v1/rerank responses', 'sentvec-reranker')
     .addOption(new Option('--max-batch-tokens <n>', 'padded tokens per batch').argParser(ranged('maxBatchTokens')).default(16384))
     .addOption(new Option('--max-batch-size <n>', 'inputs per batch').argParser(ranged('maxBatchSize')).default(64))
     .addOption(

@@ -1,0 +1,167 @@
+// The reranking routes (issue 26, item 4): POST /v1/rerank in Cohere's and Jina's shape and
+// POST /rerank in TEI's, over a stand-in reranker that scores by word overlap, served beside the
+// embedding model or alone, with the admission, limits, auth, drain, metrics and errors of the rest.
+import test from 'ava';
+import { FakeReranker, overlap } from './helpers/fake-reranker.cjs';
+import { fakeStore } from './helpers/fake-store.mjs';
+import { tinyModel } from './helpers/models.mjs';
+import { sentvec, server } from './helpers/sentvec.mjs';
+
+const { Model, InvalidArgumentError } = sentvec;
+const { createServer } = server;
+
+const query = 'when does the night train leave';
+const documents = [
+  'The bakery opens at six.',
+  'The night train leaves at ten.',
+  'Trains leave from platform 4.',
+  'When does the conference in Lyon start?',
+];
+// The fake's answer, best first: what every route must carry.
+const order = documents
+  .map((d, index) => ({ index, score: Math.fround(overlap(query, d)) }))
+  .sort((a, b) => b.score - a.score || a.index - b.index);
+
+async function start(t, { model = false, reranker = new FakeReranker(), ...options } = {}) {
+  const embedder = model ? await Model.load(tinyModel()) : null;
+  const app = await createServer(embedder, { apiKey: 'sk-test', ...(reranker ? { reranker } : {}), ...options });
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  t.teardown(async () => {
+    await app.close();
+    embedder?.dispose();
+  });
+  const post = async (path, body, headers = {}) => {
+    const res = await fetch(`${url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer sk-test', ...headers },
+      body: JSON.stringify(body),
+    });
+    return { status: res.status, body: await res.json() };
+  };
+  return { app, url, post, reranker };
+}
+
+test('POST /v1/rerank answers in Cohere\'s and Jina\'s shape: documents as strings or {text}, top_n, return_documents', async (t) => {
+  const { post } = await start(t, { rerankerName: 'bge-reranker-base' });
+  const plain = await post('/v1/rerank', { query, documents });
+  t.is(plain.status, 200);
+  t.deepEqual(Object.keys(plain.body).sort(), ['id', 'meta', 'model', 'results', 'usage']);
+  t.deepEqual(plain.body.results, order.map(({ index, score }) => ({ index, relevance_score: score })));
+  t.is(plain.body.model, 'bge-reranker-base', "the server's reranker name when the request names none");
+  t.deepEqual(plain.body.usage, { search_units: 1 });
+  t.deepEqual(plain.body.meta, { billed_units: { search_units: 1 } });
+  const objects = await post('/v1/rerank', {
+    model: 'rerank-v3.5',
+    query,
+    documents: documents.map((text) => ({ text })),
+    top_n: 2,
+    return_documents: true,
+  });
+  t.is(objects.status, 200);
+  t.is(objects.body.model, 'rerank-v3.5');
+  t.deepEqual(
+    objects.body.results,
+    order.slice(0, 2).map(({ index, score }) => ({ index, relevance_score: score, document: { text: documents[index] } })),
+  );
+  const many = await post('/v1/rerank', { query, documents: Array(250).fill('x'), top_n: 1000 });
+  t.is(many.body.results.length, 250, 'top_n past the documents: all of them');
+  t.deepEqual(many.body.usage, { search_units: 3 }, '100 documents per search unit');
+});
+
+test('POST /rerank answers in TEI\'s shape: texts, return_text, raw_scores', async (t) => {
+  const { post, reranker } = await start(t);
+  const r = await post('/rerank', { query, texts: documents });
+  t.is(r.status, 200);
+  t.deepEqual(r.body, order.map(({ index, score }) => ({ index, score })));
+  t.deepEqual(reranker.calls.at(-1).options, { topK: 4 }, "the model's own activation unless raw_scores");
+  const text = await post('/rerank', { query, texts: documents, return_text: true, raw_scores: true, truncate: true });
+  t.deepEqual(
+    text.body,
+    order.map(({ index, score }) => ({ index, score: Math.fround(score * 10 - 5), text: documents[index] })),
+  );
+  t.is(reranker.calls.at(-1).options.activation, 'none', 'raw_scores: the logits');
+});
+
+test('a server of the reranker alone answers the embedding routes with a 404 that says why; health and metrics name the reranker', async (t) => {
+  const { post, url } = await start(t);
+  for (const path of ['/v1/embeddings', '/embed', '/tokenize', '/v1/search']) {
+    const r = await post(path, { input: 'x', inputs: 'x', query: 'x' });
+    t.is(r.status, 404, path);
+    t.regex(r.body.error.message, /serves no embedding model \(only a reranker: POST \/v1\/rerank, POST \/rerank\)/);
+    t.is(r.body.error.type, 'not_found_error');
+  }
+  const health = await (await fetch(`${url}/health`)).json();
+  t.deepEqual(health, { status: 'ok', reranker: { model: 'sentvec-reranker', maxSeqLength: 512 } });
+  await post('/v1/rerank', { query, documents });
+  const metrics = await (await fetch(`${url}/metrics`, { headers: { authorization: 'Bearer sk-test' } })).text();
+  t.regex(metrics, /sentvec_requests_total\{route="\/v1\/rerank",status="200"\} 1/);
+});
+
+test('beside the embedding model both are served; without a reranker, the rerank routes are a 404 that says why', async (t) => {
+  const both = await start(t, { model: true });
+  t.is((await both.post('/v1/embeddings', { input: 'hello' })).status, 200);
+  t.is((await both.post('/v1/rerank', { query, documents })).status, 200);
+  const health = await (await fetch(`${both.url}/health`)).json();
+  t.is(health.model, 'sentvec');
+  t.is(health.reranker.model, 'sentvec-reranker');
+  const modelOnly = await start(t, { model: true, reranker: null });
+  for (const path of ['/v1/rerank', '/rerank']) {
+    const r = await modelOnly.post(path, { query, documents, texts: documents });
+    t.is(r.status, 404);
+    t.regex(r.body.error.message, /serves no reranker, so there is no \/(v1\/)?rerank; serve a cross-encoder beside the model \(sentvec serve --reranker <dir>\)/);
+  }
+});
+
+test('the rerank routes check their fields and the server\'s limits like the embedding routes, and require the key', async (t) => {
+  const { post, reranker } = await start(t, { maxInputs: 3, maxInputChars: 50 });
+  const cases = [
+    ['/v1/rerank', { documents }, 400, 'query', /'query' must be a non-empty string/],
+    ['/v1/rerank', { query, documents: [] }, 400, 'documents', /'documents' must be a non-empty array of strings or \{"text": …\} objects/],
+    ['/v1/rerank', { query, documents: ['a', { body: 'b' }] }, 400, 'documents[1]', /documents\[1\] must be a string or an object with a string "text"/],
+    ['/v1/rerank', { query, documents: ['a', 'b', 'c', 'd'] }, 400, 'documents', /'documents' has 4 documents; at most 3 are allowed per request/],
+    ['/v1/rerank', { query, documents: ['a', 'x'.repeat(51)] }, 413, 'documents[1]', /documents\[1\] has 51 characters; at most 50 are allowed/],
+    ['/v1/rerank', { query: 'q'.repeat(51), documents: ['a'] }, 413, 'query[0]', /query\[0\] has 51 characters/],
+    ['/v1/rerank', { query, documents: ['a'], top_n: 0 }, 400, 'top_n', /'top_n' must be an integer from 1/],
+    ['/v1/rerank', { query, documents: ['a'], return_documents: 'yes' }, 400, 'return_documents', /'return_documents' must be a boolean/],
+    ['/v1/rerank', { query, documents: ['a\u0000'] }, 400, 'documents[0]', /contains a lone surrogate or a NUL character/],
+    ['/rerank', { query, texts: [{ text: 'a' }] }, 400, 'texts[0]', /texts\[0\] must be a string\./],
+    ['/rerank', { query, texts: ['a'], raw_scores: 1 }, 400, 'raw_scores', /'raw_scores' must be a boolean/],
+  ];
+  for (const [path, body, status, param, message] of cases) {
+    const r = await post(path, body);
+    t.is(r.status, status, JSON.stringify(body).slice(0, 80));
+    t.is(r.body.error.param, param);
+    t.regex(r.body.error.message, message);
+  }
+  const unauthorized = await post('/v1/rerank', { query, documents: ['a'] }, { authorization: 'Bearer nope' });
+  t.is(unauthorized.status, 401);
+  t.is(unauthorized.body.error.code, 'invalid_api_key');
+  t.is(reranker.calls.length, 0, 'nothing refused reached the reranker');
+});
+
+test('close() lets a rerank in flight finish and refuses new ones with 503', async (t) => {
+  const reranker = new FakeReranker({ delayMs: 300 });
+  const { app, post } = await start(t, { reranker });
+  const inFlight = post('/v1/rerank', { query, documents });
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  const closing = app.close();
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const late = await post('/rerank', { query, texts: documents }).catch((err) => ({ status: 'refused', err }));
+  const first = await inFlight;
+  await closing;
+  t.is(first.status, 200);
+  t.is(first.body.results.length, 4);
+  // A late request gets 503 while the listener is still open, or is refused once it has closed.
+  t.true(late.status === 503 || late.status === 'refused', String(late.status));
+  if (late.status === 503) t.is(late.body.error.code, 'shutting_down');
+});
+
+test('createServer checks what it serves', async (t) => {
+  await t.throwsAsync(createServer(null, {}), { instanceOf: InvalidArgumentError, message: /needs a model, a reranker \(\{ reranker \}\), or both/ });
+  await t.throwsAsync(createServer(null, { reranker: {} }), { instanceOf: InvalidArgumentError, message: /Expected a CrossEncoder \(or an object with rank\(\)\) for reranker/ });
+  await t.throwsAsync(createServer(null, { reranker: new FakeReranker(), store: fakeStore(32) }), {
+    instanceOf: InvalidArgumentError,
+    message: /a store is searched with the embedding model it was filled with/,
+  });
+  await t.throwsAsync(createServer(null, { reranker: new FakeReranker(), rerankerName: 7 }), { message: /Expected a string for rerankerName/ });
+});
