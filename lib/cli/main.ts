@@ -6,6 +6,7 @@ import { SentvecError } from '../errors';
 import { addDownload } from './commands/download';
 import { addInstallCuda } from './commands/install-cuda';
 import { addQuantize } from './commands/quantize';
+import { addRerank } from './commands/rerank';
 import { defineSearch } from './commands/search';
 import { addServe } from './commands/serve';
 import { UsageError } from './usage-error';
@@ -25,6 +26,7 @@ export function program(): Command {
   addDownload(cmd);
   addQuantize(cmd);
   addServe(cmd);
+  addRerank(cmd);
   return cmd;
 }
 

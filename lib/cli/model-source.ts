@@ -4,6 +4,8 @@ import { existsSync } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DownloadError, downloadModel, isHubId } from '../hub/download';
+import { CrossEncoder } from '../model/cross-encoder';
+import type { ProviderName } from '../model/providers';
 import { progressBar } from './output';
 import { UsageError } from './usage-error';
 
@@ -49,6 +51,16 @@ export async function resolveModel(options: ModelSource): Promise<{ dir: string 
     }
     throw err;
   }
+}
+
+/** The cross-encoder of `source` (a directory or a hub id), for --rerank and `sentvec rerank`. */
+export async function loadReranker(
+  source: string,
+  provider: ProviderName,
+  options: { revision: string; quiet?: boolean; optimizedCache?: boolean },
+): Promise<CrossEncoder> {
+  const { dir } = await resolveModel({ model: source, revision: options.revision, quiet: options.quiet });
+  return CrossEncoder.load(dir, { providers: [provider], optimizedCache: options.optimizedCache ?? false });
 }
 
 /** What identifies a model's vectors: its configuration files and its ONNX file. */

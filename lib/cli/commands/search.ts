@@ -3,9 +3,10 @@
 import { Command, Option } from 'commander';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import type { Reranker } from '../../model/cross-encoder';
 import { Model } from '../../model/model';
 import { corpusIndex, corpusStore, type Corpus, type CorpusOptions } from '../corpus';
-import { DEFAULT_MODEL, resolveModel } from '../model-source';
+import { DEFAULT_MODEL, loadReranker, resolveModel } from '../model-source';
 import { checkProvider, onnxChoice, ONNX_FILE_HELP, OPTIMIZED_CACHE_HELP, precisionOption, PROVIDER_LIST, ranged } from '../options';
 import { cacheNotice, log } from '../output';
 import { documentPrompt, promptText, queryPrompt } from '../prompts';
@@ -25,6 +26,8 @@ interface SearchOptions extends CorpusOptions {
   precision?: 'float32' | 'int8';
   optimizedCache?: boolean;
   verbose?: boolean;
+  rerank?: string;
+  candidates?: number;
 }
 
 // Reads at most `limit` bytes of a file (also a pipe or a device such as /dev/zero, whose size
@@ -51,38 +54,50 @@ function readBounded(path: string, limit: number, flag: string): Buffer {
   }
 }
 
-/** The text of -i, decoded; undefined without -i (answering from --store). */
-function readInput(options: SearchOptions): string | undefined {
-  if (!options.input) return undefined;
+/** The text of file `input` (at most `maxInputMib` MiB), decoded. */
+export function readTextFile(input: string, maxInputMib: number): string {
   let bytes: Buffer;
   try {
-    bytes = readBounded(options.input, options.maxInputMib * 2 ** 20, '--max-input-mib');
+    bytes = readBounded(input, maxInputMib * 2 ** 20, '--max-input-mib');
   } catch (err) {
     if (err instanceof UsageError) throw err;
     throw new UsageError(
-      `cannot read ${options.input}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
+      `cannot read ${input}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
     );
   }
-  if (bytes.length === 0) throw new UsageError(`${options.input} is empty`);
-  return decodeText(bytes, options.input);
+  if (bytes.length === 0) throw new UsageError(`${input} is empty`);
+  return decodeText(bytes, input);
 }
 
-async function answer(model: Model, corpus: Corpus, query: string, options: SearchOptions) {
+/** The text of -i, decoded; undefined without -i (answering from --store). */
+function readInput(options: SearchOptions): string | undefined {
+  return options.input ? readTextFile(options.input, options.maxInputMib) : undefined;
+}
+
+async function answer(model: Model, corpus: Corpus, query: string, options: SearchOptions, reranker?: Reranker) {
   const embedded = await model.encode(query, { normalize: true, ...queryPrompt(model, options) });
-  const [{ ids, scores, texts: stored }] = await corpus.store.search([embedded.get(0)], { topK: options.topK, include: ['text'] });
+  // With --rerank, the nearest --candidates sentences are reordered by the cross-encoder, whose
+  // scores are then the ones printed.
+  const rerank = reranker ? { rerank: reranker, candidates: options.candidates, queryText: query, documents: corpus.sentences } : {};
+  const [{ ids, scores, texts: stored, retrievalScores }] = await corpus.store.search([embedded.get(0)], {
+    topK: options.topK,
+    include: ['text'],
+    ...rerank,
+  });
   const texts = Array.from(ids, (id, i) => stored?.[i] ?? corpus.sentences?.[Number(id)] ?? '');
   if (options.json) {
     const results = Array.from(ids, (id, i) => ({
       text: texts[i],
       similarity: Number(scores[i].toFixed(6)),
       index: Number(id),
+      ...(retrievalScores ? { retrievalSimilarity: Number(retrievalScores[i].toFixed(6)) } : {}),
     }));
     process.stdout.write(`${JSON.stringify({ query, results })}\n`);
   } else {
     for (let i = 0; i < ids.length; i++) process.stdout.write(`Text: ${texts[i]} (Similarity:${scores[i].toFixed(3)})\n`);
   }
 }
-async function interactive(model: Model, corpus: Corpus, options: SearchOptions) {
+async function interactive(model: Model, corpus: Corpus, options: SearchOptions, reranker?: Reranker) {
   const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY && !options.json });
   const prompt = () => {
     if (!options.json) process.stdout.write(PROMPT);
@@ -91,7 +106,7 @@ async function interactive(model: Model, corpus: Corpus, options: SearchOptions)
   for await (const line of rl) {
     const query = line.trim();
     if (query === 'q' || query === 'ｑ') break;
-    if (query) await answer(model, corpus, query, options);
+    if (query) await answer(model, corpus, query, options, reranker);
     prompt();
   }
   rl.close();
@@ -100,28 +115,37 @@ async function interactive(model: Model, corpus: Corpus, options: SearchOptions)
 async function run(options: SearchOptions) {
   if (options.index && options.store) throw new UsageError('--index and --store both keep the corpus: pass one');
   if (!options.input && !options.store) throw new UsageError('missing -i/--input <file> (a UTF-8 .txt or .md file)');
+  if (options.candidates !== undefined && !options.rerank)
+    throw new UsageError('--candidates is how many sentences --rerank reorders: pass --rerank <dir|hub-id> too');
+  if (options.candidates !== undefined && options.candidates < options.topK)
+    throw new UsageError(
+      `--candidates ${options.candidates} is less than --top-k ${options.topK}: the reranker can only print what it was given`,
+    );
   const provider = checkProvider(options.provider);
   const text = readInput(options);
   const { dir } = await resolveModel(options);
   const model = await Model.load(dir, { providers: [provider], ...onnxChoice(options), optimizedCache: options.optimizedCache ?? false });
   cacheNotice(options, model);
   if (options.precision === 'int8') log(options, `Using ${model.onnxPath} (int8).`);
+  let reranker: Reranker | undefined;
   try {
+    if (options.rerank) reranker = await loadReranker(options.rerank, provider, options);
     // Checked before the corpus is embedded: a wrong flag should not cost a whole run.
     const [query, document] = [promptText(model, queryPrompt(model, options)), promptText(model, documentPrompt(model, options))];
     if (query || document) log(options, `Prompts: questions ${JSON.stringify(query)}, text ${JSON.stringify(document)}.`);
     const corpus = options.store ? await corpusStore(model, dir, text, options) : await corpusIndex(model, dir, text!, options);
     try {
       if (options.prompt !== undefined) {
-        await answer(model, corpus, options.prompt, options);
+        await answer(model, corpus, options.prompt, options, reranker);
       } else {
-        await interactive(model, corpus, options);
+        await interactive(model, corpus, options, reranker);
       }
     } finally {
       await corpus.close();
     }
   } finally {
     model.dispose();
+    await reranker?.dispose();
   }
 }
 
@@ -160,6 +184,13 @@ export function defineSearch(cmd: Command): Command {
     )
     .addOption(
       new Option('--max-input-mib <n>', 'refuse an input file larger than this many MiB').argParser(ranged('maxInputMiB')).default(256),
+    )
+    .option('--rerank <dir|hub-id>', 'reorder the nearest sentences with this cross-encoder (reranker); its scores are printed')
+    .addOption(
+      new Option(
+        '--candidates <n>',
+        'with --rerank: how many nearest sentences it reorders (at least --top-k; default max(top-k, 100))',
+      ).argParser(ranged('candidates')),
     )
     .option('--optimized-cache', OPTIMIZED_CACHE_HELP)
     .option('-q, --quiet', 'no progress or notices on stderr')
