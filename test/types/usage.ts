@@ -13,7 +13,10 @@ import {
   Index,
   type VectorStore,
   type VectorSearchResult,
+  type RerankOptions,
+  semanticSearch,
 } from '../../dist/lib/sentvec.js';
+import { createServer } from '../../dist/lib/server/index.js';
 
 async function usage(): Promise<void> {
   const model: Model = await Model.load('dir', { maxSeqLength: 128, pooling: ['mean', 'cls'], threads: 2, normalize: true });
@@ -78,3 +81,20 @@ async function contractUsage(model: Model, store: PostgresStore): Promise<void> 
   await stores[1].search([new Float32Array(1)], { include: ['embedding'] });
 }
 void contractUsage;
+
+async function rerankUsage(model: Model, store: PostgresStore, reranker: NonNullable<RerankOptions['rerank']>): Promise<void> {
+  const query = new Float32Array(model.dimension);
+  const hit = await store.search(query, { topK: 3, rerank: reranker, candidates: 30, queryText: 'q' });
+  const both: [Float32Array, Float32Array | undefined] = [hit.scores, hit.retrievalScores];
+  void both;
+  const index = new Index({ dimension: model.dimension });
+  await index.search([query, query], { rerank: reranker, queryText: ['a', 'b'], documents: ['text of id 0'] });
+  // @ts-expect-error queryText is text, not a vector
+  await index.search(query, { rerank: reranker, queryText: query });
+  const [hits] = await semanticSearch(query, [query], { rerank: reranker, queryText: 'q', documents: ['a'] });
+  const retrieval: number | undefined = hits[0].retrievalScore;
+  void retrieval;
+  await createServer(null, { reranker });
+  await createServer(model, { reranker, rerankerName: 'bge-reranker-base' });
+}
+void rerankUsage;
