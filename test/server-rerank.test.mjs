@@ -143,7 +143,8 @@ test('close() lets a rerank in flight finish and refuses new ones with 503', asy
   const reranker = new FakeReranker({ delayMs: 300 });
   const { app, post } = await start(t, { reranker });
   const inFlight = post('/v1/rerank', { query, documents });
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  // close() once the request is inside the reranker (its 300 ms have begun).
+  while (reranker.calls.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
   const closing = app.close();
   await new Promise((resolve) => setTimeout(resolve, 20));
   const late = await post('/rerank', { query, texts: documents }).catch((err) => ({ status: 'refused', err }));
@@ -164,4 +165,45 @@ test('createServer checks what it serves', async (t) => {
     message: /a store is searched with the embedding model it was filled with/,
   });
   await t.throwsAsync(createServer(null, { reranker: new FakeReranker(), rerankerName: 7 }), { message: /Expected a string for rerankerName/ });
+});
+
+test('POST /v1/search with "rerank": true reorders the nearest candidates by the reranker, with both scores', async (t) => {
+  const model = await Model.load(tinyModel());
+  const store = fakeStore(model.dimension, 50);
+  const reranker = new FakeReranker();
+  const app = await createServer(model, { store, reranker });
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  t.teardown(async () => {
+    await app.close();
+    model.dispose();
+  });
+  const post = async (body) => {
+    const res = await fetch(`${url}/v1/search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    return { status: res.status, body: await res.json() };
+  };
+  // The fake store answers ids 0, 1, 2, … with scores 1 − i/k; "passage 7" overlaps passage 7 wholly, the others by half.
+  const r = await post({ query: 'passage 7', top_k: 2, rerank: true, candidates: 10, include: [] });
+  t.is(r.status, 200);
+  t.deepEqual(r.body.data[0].results, [
+    { id: 7, score: 1, retrieval_score: Math.fround(1 - 7 / 10) },
+    { id: 0, score: 0.5, retrieval_score: 1 },
+  ]);
+  t.is(reranker.calls.at(-1).pairs, 10);
+  const plain = await post({ query: 'passage 7', top_k: 2, include: [] });
+  t.deepEqual(plain.body.data[0].results, [{ id: 0, score: 1 }, { id: 1, score: 0.5 }], 'without rerank: as before');
+  const cases = [
+    [{ query: 'x', candidates: 5 }, 'candidates', /'candidates' is how many hits "rerank": true reorders/],
+    [{ query: 'x', top_k: 5, rerank: true, candidates: 4 }, 'candidates', /'candidates' must be an integer from 5 to 10000/],
+    [{ query: 'x', rerank: 'yes' }, 'rerank', /'rerank' must be a boolean/],
+  ];
+  for (const [body, param, message] of cases) {
+    const bad = await post(body);
+    t.is(bad.status, 400);
+    t.is(bad.body.error.param, param);
+    t.regex(bad.body.error.message, message);
+  }
+  const noReranker = await start(t, { model: true, reranker: null, store: fakeStore(32, 5), apiKey: undefined });
+  const refused = await noReranker.post('/v1/search', { query: 'x', rerank: true });
+  t.is(refused.status, 400);
+  t.is(refused.body.error.code, 'reranker_not_served');
 });

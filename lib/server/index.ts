@@ -253,7 +253,7 @@ export async function createServer(model: Model | null, options: ServerOptions =
   if (model) {
     const context: RouteContext = { ...service, model };
     embeddingRoutes(app, context);
-    if (store) searchRoute(app, context, store, config.maxResponseBytes);
+    if (store) searchRoute(app, context, store, config.maxResponseBytes, reranker);
   }
   const rerankerName = options.rerankerName ?? 'sentvec-reranker';
   if (reranker) rerankRoutes(app, { reranker, rerankerName, limits: config });

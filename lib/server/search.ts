@@ -1,18 +1,23 @@
 // POST /v1/search: the queries are embedded (with the model's 'query' prompt when it has one, like
-// the CLI) and their nearest stored vectors returned, best first.
+// the CLI) and their nearest stored vectors returned, best first; with "rerank": true (a server
+// with a reranker), the nearest `candidates` reordered by the cross-encoder.
 import type { FastifyInstance } from 'fastify';
-import type { DocumentField, VectorSearchOptions, VectorStore } from '../search/contract';
-import { fieldInteger, fieldObject } from '../validate';
+import type { DocumentField, RerankOptions, VectorSearchOptions, VectorStore } from '../search/contract';
+import type { Reranker } from '../model/cross-encoder';
+import { fieldBoolean, fieldInteger, fieldObject } from '../validate';
 import { HttpError, invalid } from './errors';
 import { embed, promptField } from './request';
 import { JSON_TYPE, modelField, type RouteContext } from './routes';
+import { searchAndRerank } from '../search/rerank';
 
 /** What POST /v1/search needs of a store. @deprecated The search contract's name is `VectorStore`. */
 export type SearchableStore = VectorStore;
 
-const SEARCH_FIELDS = new Set(['query', 'top_k', 'filter', 'include', 'prompt_name', 'model']);
+const SEARCH_FIELDS = new Set(['query', 'top_k', 'filter', 'include', 'prompt_name', 'model', 'rerank', 'candidates']);
 // Most results per query over HTTP: a client wanting more pages through ids with filters.
 const MAX_TOP_K = 1000;
+// Most candidates per query a reranked search reads: each is a cross-encoder pass.
+const MAX_CANDIDATES = 10_000;
 // Rows /v1/search asks the store for at once (at least one query's): a page of 4 KB texts is 16 MB.
 const SEARCH_PAGE_ROWS = 4096;
 
@@ -34,7 +39,34 @@ function filterField(value: unknown): VectorSearchOptions['filter'] {
   return ids as number[];
 }
 
-export function searchRoute(app: FastifyInstance, context: RouteContext, store: VectorStore, maxResponseBytes: number): void {
+// The reranking of a request: none, or the cross-encoder, the candidates and the queries' texts.
+function rerankFields(b: Record<string, unknown>, topK: number, reranker: Reranker | undefined): RerankOptions | undefined {
+  const rerank = fieldBoolean(b.rerank, 'rerank') ?? false;
+  if (!rerank) {
+    if (b.candidates !== undefined) throw invalid(`'candidates' is how many hits "rerank": true reorders: send both.`, 'candidates');
+    return undefined;
+  }
+  if (!reranker)
+    throw new HttpError(
+      400,
+      `This server serves no reranker, so 'rerank' cannot be true; serve a cross-encoder beside the model (sentvec serve --reranker <dir>).`,
+      'invalid_request_error',
+      'rerank',
+      'reranker_not_served',
+    );
+  const candidates = fieldInteger(b.candidates ?? Math.min(Math.max(topK, 100), MAX_CANDIDATES), topK, MAX_CANDIDATES, 'candidates');
+  // The texts were checked as the embedding's inputs (allowTokens: false): strings only.
+  const queryText = typeof b.query === 'string' ? [b.query] : (b.query as string[]);
+  return { rerank: reranker, candidates, queryText };
+}
+
+export function searchRoute(
+  app: FastifyInstance,
+  context: RouteContext,
+  store: VectorStore,
+  maxResponseBytes: number,
+  reranker?: Reranker,
+): void {
   const { model, modelName, limits, metrics: m } = context;
   // Answers being built or sent, all requests together: twice maxResponseBytes, so that two maximal
   // answers pass at once (24 answers of 62 MB at once ran a 1 GB heap out inside JSON.stringify).
@@ -49,6 +81,7 @@ export function searchRoute(app: FastifyInstance, context: RouteContext, store: 
     if (!Array.isArray(include) || !include.every((f) => f === 'text' || f === 'metadata'))
       throw invalid(`'include' must be an array of 'text' and 'metadata'.`, 'include');
     const filter = filterField(b.filter);
+    const rerank = rerankFields(b, topK, reranker);
     const prompt = promptField(model, b.prompt_name, Object.hasOwn(model.prompts, 'query') ? 'query' : undefined);
     const call = {
       param: 'query',
@@ -64,7 +97,7 @@ export function searchRoute(app: FastifyInstance, context: RouteContext, store: 
     // The store is asked a page of queries at a time and each query's results are serialized as
     // they come, so that what the server holds is one page of rows plus the answer so far, and
     // an answer past maxResponseBytes stops at the first query that passes it.
-    const perPage = Math.max(1, Math.floor(SEARCH_PAGE_ROWS / topK));
+    const perPage = Math.max(1, Math.floor(SEARCH_PAGE_ROWS / (rerank?.candidates ?? topK)));
     const parts: string[] = [];
     let bytes = 0;
     // This answer's share of answerBudget, held until its last byte is sent (or the client goes).
@@ -75,7 +108,12 @@ export function searchRoute(app: FastifyInstance, context: RouteContext, store: 
     });
     for (let first = 0; first < rows.length; first += perPage) {
       const page = rows.slice(first, first + perPage);
-      const results = await store.search(page, { topK, filter, include: include as DocumentField[] });
+      const options = { topK, filter, include: include as DocumentField[] };
+      const results = rerank
+        ? await searchAndRerank(page.length, { ...options, ...rerank, queryText: rerank.queryText!.slice(first, first + perPage) }, (o) =>
+            store.search(page, o),
+          )
+        : await store.search(page, options);
       for (const [k, r] of results.entries()) {
         const part = JSON.stringify({
           index: first + k,
@@ -83,6 +121,7 @@ export function searchRoute(app: FastifyInstance, context: RouteContext, store: 
             // A JSON number loses integers above 2^53: those ids are sent as strings.
             id: id <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(id) : String(id),
             score: r.scores[j],
+            ...(r.retrievalScores ? { retrieval_score: r.retrievalScores[j] } : {}),
             ...(r.texts ? { text: r.texts[j] } : {}),
             ...(r.metadata ? { metadata: r.metadata[j] } : {}),
           })),
