@@ -1,7 +1,7 @@
 // Retrieve, then rerank, for every store at once: a search with `{ rerank, candidates }` asks the
 // store's own search for `candidates` hits per query (with their texts), has the cross-encoder
 // score each against the query's text, and answers the best `topK` by that score. Written against
-// the search contract only, so an application's own VectorStore gets it by calling this too.
+// the search contract only: Index and PostgresStore call it, and so does POST /v1/search over any VectorStore.
 import { InvalidArgumentError } from '../errors';
 import type { RankResult, Reranker } from '../model/cross-encoder';
 import { describe, integerOption } from '../validate';
