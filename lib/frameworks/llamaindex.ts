@@ -1,0 +1,125 @@
+// sentvec/llamaindex: a LlamaIndex.TS embedding model (`SentvecEmbedding`, a BaseEmbedding for
+// `Settings.embedModel`, VectorStoreIndex, ingestion pipelines). `llamaindex` is an optional peer
+// dependency of sentvec, loaded only by this module: its BaseEmbedding is taken from the copy of
+// @llamaindex/core that llamaindex itself uses.
+import { createRequire } from 'node:module';
+import type * as CoreEmbeddings from '@llamaindex/core/embeddings';
+import type { LoadOptions } from '../model/model-directory';
+import type { EncodeOptions, LongInputs } from '../model/encode-plan';
+import { integerOption } from '../validate';
+import {
+  encodeSettings,
+  modelLease,
+  optionsOf,
+  promptChoice,
+  promptOptions,
+  requireFramework,
+  rowsOf,
+  type ModelLease,
+  type ModelSource,
+  type PromptChoice,
+} from './sources';
+
+const ADAPTER = 'sentvec/llamaindex';
+
+function loadBaseEmbedding(): typeof CoreEmbeddings.BaseEmbedding {
+  let llamaindex: string;
+  try {
+    llamaindex = require.resolve('llamaindex');
+  } catch {
+    // Not there: the error names the package to install.
+    return requireFramework<typeof CoreEmbeddings>('llamaindex', 'llamaindex', ADAPTER).BaseEmbedding;
+  }
+  return (createRequire(llamaindex)('@llamaindex/core/embeddings') as typeof CoreEmbeddings).BaseEmbedding;
+}
+
+const BaseEmbedding = loadBaseEmbedding();
+
+/** Options of {@link SentvecEmbedding}. */
+export interface SentvecEmbeddingParams {
+  /** A model folder, a hub id, or a loaded Model (which stays yours to dispose). */
+  model: ModelSource;
+  /** Load options, when `model` is a folder or id. */
+  loadOptions?: LoadOptions;
+  /** The prompt of query embeddings: a prompt name, or null for none. Default: the model's 'query' prompt, else its default prompt. */
+  queryPromptName?: string | null;
+  /**
+   * The prompt of text (document) embeddings: a prompt name, or null for none. Default: the
+   * model's 'document', 'passage' or 'corpus' prompt (the first it has), else its default prompt.
+   */
+  documentPromptName?: string | null;
+  /** Texts LlamaIndex hands over per call (its `embedBatchSize`), 1 to 1024. Default 32. */
+  embedBatchSize?: number;
+  /** L2-normalize each vector. Default: the model's (see LoadOptions.normalize). */
+  normalize?: boolean;
+  /** Keep the first `dimensions` values of each vector (Matryoshka), 1 to the model's dimension. Default: all. */
+  dimensions?: number;
+  /** Texts longer than the model's maxSeqLength: 'truncate' (default), 'error' or 'chunk' (see EncodeOptions.longInputs). */
+  longInputs?: LongInputs;
+}
+
+const PARAMS = new Set([
+  'model',
+  'loadOptions',
+  'queryPromptName',
+  'documentPromptName',
+  'embedBatchSize',
+  'normalize',
+  'dimensions',
+  'longInputs',
+]);
+
+type QueryInput = string | { type: string; text?: string };
+
+/**
+ * A LlamaIndex embedding model running a sentvec model: text embeddings with the model's document
+ * prompt, query embeddings with its query prompt (see {@link SentvecEmbeddingParams}); each call
+ * embeds at most `embedBatchSize` texts, in one call of `Model.encode`, whose vectors it returns.
+ */
+export class SentvecEmbedding extends BaseEmbedding {
+  readonly #lease: ModelLease;
+  readonly #encode: EncodeOptions;
+  readonly #query: PromptChoice;
+  readonly #document: PromptChoice;
+
+  constructor(params: SentvecEmbeddingParams) {
+    const where = 'new SentvecEmbedding()';
+    const p = optionsOf(params, PARAMS, where) as unknown as SentvecEmbeddingParams;
+    super();
+    this.#lease = modelLease(p.model, p.loadOptions, where);
+    this.#query = promptChoice(p.queryPromptName, 'queryPromptName', where);
+    this.#document = promptChoice(p.documentPromptName, 'documentPromptName', where);
+    this.embedBatchSize = p.embedBatchSize === undefined ? 32 : integerOption(p.embedBatchSize, 'batchSize', 'embedBatchSize');
+    this.#encode = encodeSettings({ normalize: p.normalize, dimensions: p.dimensions, longInputs: p.longInputs });
+  }
+
+  async #embed(texts: string[], side: 'query' | 'document'): Promise<number[][]> {
+    const model = await this.#lease.get();
+    return rowsOf(
+      await model.encode(texts, { ...this.#encode, ...promptOptions(model, side === 'query' ? this.#query : this.#document, side) }),
+    );
+  }
+
+  async getTextEmbedding(text: string): Promise<number[]> {
+    return (await this.#embed([text], 'document'))[0];
+  }
+
+  // (The base class sets its own getTextEmbeddings, one text at a time, in its constructor.)
+  getTextEmbeddings = (texts: string[]): Promise<number[][]> => this.#embed(texts, 'document');
+
+  /** The query's vector; null for content other than text (images, audio), which a text model cannot embed. */
+  async getQueryEmbedding(query: QueryInput): Promise<number[] | null> {
+    const text = typeof query === 'string' ? query : query.type === 'text' ? query.text : undefined;
+    if (typeof text !== 'string') return null;
+    return (await this.#embed([text], 'query'))[0];
+  }
+
+  /** Lets go of the model: disposed with its last holder when this embedding loaded it; a Model given stays yours. */
+  dispose(): Promise<void> {
+    return this.#lease.release();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.dispose();
+  }
+}
