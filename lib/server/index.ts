@@ -1,13 +1,14 @@
 /**
  * `sentvec/server`: {@link createServer} serves an embedding model, a reranker, or both over HTTP
- * (OpenAI-compatible embeddings, TEI-style `/embed`, `/tokenize`, `/v1/search` over a store,
+ * (OpenAI-compatible embeddings, `/v1/models`, TEI-style `/embed`, `/tokenize`, `/v1/search` over a store,
  * Cohere/Jina `/v1/rerank` and TEI `/rerank`, `/health`, `/metrics`). It is its own entry point so
  * that `sentvec` loads no HTTP code.
  * @module sentvec/server
  */
-// An HTTP server over an embedding model, a reranker, or both: OpenAI-compatible POST /v1/embeddings,
-// TEI-style POST /embed and POST /tokenize, GET /health and Prometheus GET /metrics (routes.ts),
-// POST /v1/search over a store (search.ts), POST /v1/rerank and POST /rerank (rerank.ts). Requests share batches through the model's scheduler, by way of Model's calls
+// An HTTP server over an embedding model, a reranker, or both: OpenAI-compatible POST /v1/embeddings
+// and GET /v1/models, TEI-style POST /embed and POST /tokenize, GET /health and Prometheus GET
+// /metrics (routes.ts), POST /v1/search over a store (search.ts), POST /v1/rerank and POST /rerank
+// (rerank.ts). Requests share batches through the model's scheduler, by way of Model's calls
 // (request.ts); admission.ts decides which requests are taken, errors.ts how failures are answered.
 import cors from '@fastify/cors';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -20,7 +21,7 @@ import { describe, integerOption, optionsObject, rejectUnknownOptions } from '..
 import { installAdmission } from './admission';
 import { HttpError, installErrorHandler } from './errors';
 import { installRequestMetrics, serverMetrics } from './metrics';
-import { embeddingRoutes, serviceRoutes, type RouteContext } from './routes';
+import { embeddingRoutes, modelRoutes, serviceRoutes, type RouteContext } from './routes';
 import type { VectorStore } from '../search/contract';
 import { searchRoute, type SearchableStore } from './search';
 import { rerankRoutes } from './rerank';
@@ -242,7 +243,7 @@ export async function createServer(model: Model | null, options: ServerOptions =
     throw new HttpError(
       404,
       notServed(path, model, reranker) ??
-        `There is no ${request.method} ${path}. Routes: ${[...postRoutes, 'GET /health', 'GET /metrics'].join(', ')}.`,
+        `There is no ${request.method} ${path}. Routes: ${[...postRoutes, 'GET /v1/models', 'GET /health', 'GET /metrics'].join(', ')}.`,
       'not_found_error',
       null,
       'not_found',
@@ -257,6 +258,7 @@ export async function createServer(model: Model | null, options: ServerOptions =
   }
   const rerankerName = options.rerankerName ?? 'sentvec-reranker';
   if (reranker) rerankRoutes(app, { reranker, rerankerName, limits: config });
+  modelRoutes(app, [...(model ? [config.modelName] : []), ...(reranker ? [rerankerName] : [])]);
   serviceRoutes(app, { ...service, model: model ?? undefined, reranker: reranker && { name: rerankerName, info: reranker.info } });
   return app;
 }

@@ -1,5 +1,5 @@
-// The routes over the model: POST /v1/embeddings (OpenAI), POST /embed and POST /tokenize (TEI),
-// GET /health and GET /metrics. Each turns a request into a Model call and its result into JSON.
+// The routes over the model: POST /v1/embeddings and GET /v1/models (OpenAI), POST /embed and
+// POST /tokenize (TEI), GET /health and GET /metrics. Each turns a request into a Model call and its result into JSON.
 import type { FastifyInstance } from 'fastify';
 import type { Model } from '../model/model';
 import type { CrossEncoderInfo } from '../model/cross-encoder';
@@ -7,6 +7,7 @@ import { fieldBoolean, fieldObject, fieldOneOf } from '../validate';
 import type { ServerMetrics } from './metrics';
 import { chunkField, checkText, dimensionsField, embed, promptField, type InputLimits } from './request';
 import { FieldError } from '../errors';
+import { HttpError } from './errors';
 
 export const JSON_TYPE = 'application/json; charset=utf-8';
 // Answers are serialized this many elements at a time, with the event loop let in between: a
@@ -116,5 +117,30 @@ export function serviceRoutes(app: FastifyInstance, { model, modelName, reranker
   app.get('/metrics', async (_request, reply) => {
     reply.header('content-type', m.registry.contentType);
     return m.registry.metrics();
+  });
+}
+
+/**
+ * GET /v1/models and GET /v1/models/{id} (OpenAI's list and retrieve): the one model served, as
+ * `modelName`, for clients and gateways (LiteLLM, Open WebUI) that list models before they call.
+ * `created` is when the server was made (Unix seconds), `owned_by` is 'sentvec'.
+ */
+export function modelRoutes(app: FastifyInstance, names: readonly string[]): void {
+  const created = Math.floor(Date.now() / 1000);
+  const entries = names.map((id) => ({ id, object: 'model', created, owned_by: 'sentvec' }));
+  app.get('/v1/models', async () => ({ object: 'list', data: entries }));
+  // Ids such as intfloat/multilingual-e5-small hold a slash, as they come or encoded (%2F).
+  app.get('/v1/models/*', async (request) => {
+    const id = (request.params as Record<string, string>)['*'];
+    const entry = entries.find((e) => e.id === id);
+    if (!entry)
+      throw new HttpError(
+        404,
+        `The model '${id}' does not exist; this server serves ${names.map((n) => `'${n}'`).join(' and ')} (GET /v1/models lists them).`,
+        'invalid_request_error',
+        'model',
+        'model_not_found',
+      );
+    return entry;
   });
 }
