@@ -3,7 +3,7 @@
 // dependency of sentvec, loaded only by this module: its BaseEmbedding is taken from the copy of
 // @llamaindex/core that llamaindex itself uses.
 import { createRequire } from 'node:module';
-import type * as CoreEmbeddings from '@llamaindex/core/embeddings';
+import type { BaseEmbedding as BaseEmbeddingClass } from 'llamaindex';
 import type { LoadOptions } from '../model/model-directory';
 import type { EncodeOptions, LongInputs } from '../model/encode-plan';
 import { integerOption } from '../validate';
@@ -22,15 +22,16 @@ import {
 
 const ADAPTER = 'sentvec/llamaindex';
 
-function loadBaseEmbedding(): typeof CoreEmbeddings.BaseEmbedding {
+function loadBaseEmbedding(): typeof BaseEmbeddingClass {
   let llamaindex: string;
   try {
     llamaindex = require.resolve('llamaindex');
   } catch {
     // Not there: the error names the package to install.
-    return requireFramework<typeof CoreEmbeddings>('llamaindex', 'llamaindex', ADAPTER).BaseEmbedding;
+    return requireFramework<{ BaseEmbedding: typeof BaseEmbeddingClass }>('llamaindex', 'llamaindex', ADAPTER).BaseEmbedding;
   }
-  return (createRequire(llamaindex)('@llamaindex/core/embeddings') as typeof CoreEmbeddings).BaseEmbedding;
+  // (The light module of it, rather than all of llamaindex.)
+  return (createRequire(llamaindex)('@llamaindex/core/embeddings') as { BaseEmbedding: typeof BaseEmbeddingClass }).BaseEmbedding;
 }
 
 const BaseEmbedding = loadBaseEmbedding();
