@@ -155,7 +155,7 @@ export function addServe(cmd: Command): void {
   cmd
     .command('serve')
     .description(
-      'serve the model over HTTP: OpenAI-compatible /v1/embeddings, /embed, /tokenize, /health, /metrics; with --reranker, /v1/rerank and /rerank',
+      'serve the model over HTTP: OpenAI-compatible /v1/embeddings and /v1/models, /embed, /tokenize, /health, /metrics; with --reranker, /v1/rerank and /rerank',
     )
     .option('--model <dir|hub-id>', `model directory or hub id (default: ${DEFAULT_MODEL})`)
     .option('--revision <rev>', 'hub revision', 'main')
