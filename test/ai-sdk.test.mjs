@@ -78,8 +78,6 @@ for (const [major, ai] of majors) {
     const pieces = provider.embedding(dir, { maxEmbeddingsPerCall: 4 });
     const whole = provider.embedding(dir);
     t.is(whole.maxEmbeddingsPerCall, Infinity);
-    t.true(await pieces.supportsParallelCalls, 'calls of 4 texts share the scheduler\'s batches');
-    t.false(await whole.supportsParallelCalls);
     const a = await ai.embedMany({ model: pieces, values });
     const b = await ai.embedMany({ model: whole, values });
     t.deepEqual(a.embeddings, b.embeddings);
@@ -121,6 +119,19 @@ test.serial('a folder loads once for all the provider\'s models, and dispose() f
   const again = await countingLoads(() => ai7.embed({ model: provider.embedding(dir), value: 'a' }));
   t.is(again, 1);
   await provider.dispose();
+});
+
+test.serial('supportsParallelCalls: only where the scheduler runs several of the calls\' batches at once', async (t) => {
+  const one = createSentvec();
+  const two = createSentvec({ loadOptions: { scheduler: { maxInFlight: 2 } } });
+  const unscheduled = createSentvec({ loadOptions: { scheduler: false } });
+  t.teardown(() => Promise.all([one, two, unscheduled].map((p) => p.dispose())));
+  t.false(await one.embedding(dir, { maxEmbeddingsPerCall: 4 }).supportsParallelCalls, 'one batch at a time: pieces would wait for each other');
+  t.true(await two.embedding(dir, { maxEmbeddingsPerCall: 4 }).supportsParallelCalls);
+  t.false(await two.embedding(dir, { maxEmbeddingsPerCall: 32 }).supportsParallelCalls, 'pieces of batchSize texts run their own batches');
+  t.true(await two.embedding(dir, { maxEmbeddingsPerCall: 32, batchSize: 64 }).supportsParallelCalls);
+  t.false(await two.embedding(dir).supportsParallelCalls);
+  t.false(await unscheduled.embedding(dir, { maxEmbeddingsPerCall: 4 }).supportsParallelCalls);
 });
 
 test('bad settings are refused when the model is made, naming the setting', (t) => {
