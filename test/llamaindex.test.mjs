@@ -3,6 +3,9 @@
 // VectorStoreIndex retrieval round trip.
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { Document, Settings, VectorStoreIndex } from 'llamaindex';
 import { SentvecEmbedding } from 'sentvec/llamaindex';
@@ -77,4 +80,19 @@ test('require(\'sentvec/llamaindex\') loads no server, hub, other adapter or AI 
     loaded.filter((f) => /node_modules\/(ai|@ai-sdk|fastify|@langchain)\/|dist\/lib\/(server|cli|hub)\/|frameworks\/(ai|langchain)/.test(f)),
     [],
   );
+});
+
+test('without llamaindex, requiring sentvec/llamaindex says what to install', (t) => {
+  // The package alone, where no node_modules holds llamaindex.
+  const root = new URL('..', import.meta.url).pathname;
+  const copy = mkdtempSync(join(tmpdir(), 'sentvec-no-llamaindex-'));
+  t.teardown(() => rmSync(copy, { recursive: true, force: true }));
+  cpSync(join(root, 'dist'), join(copy, 'dist'), { recursive: true });
+  cpSync(join(root, 'package.json'), join(copy, 'package.json'));
+  const out = execFileSync(
+    process.execPath,
+    ['-e', `try { require('./dist/lib/frameworks/llamaindex.js') } catch (e) { console.log(e.code + ' ' + e.message) }`],
+    { cwd: copy, encoding: 'utf8' },
+  );
+  t.regex(out, /^ERR_MISSING_DEPENDENCY sentvec\/llamaindex needs llamaindex .*npm install llamaindex/);
 });
