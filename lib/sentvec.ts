@@ -9,6 +9,7 @@
 export { Model, Tokenized, type EncodeOptions } from './model/model';
 export type { LongInputs } from './model/encode-plan';
 export type { NativeModelInfo as ModelInfo } from './binding';
+export { downloadModel, DownloadError, type DownloadOptions, type DownloadProgress, type HubOptions } from './hub/download';
 export { Embeddings, type EmbeddingWindows } from './model/embeddings';
 export {
   Index,

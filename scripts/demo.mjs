@@ -20,7 +20,7 @@ try {
 } catch (err) {
   if (!(err instanceof DownloadError)) throw err;
   process.stderr.write(
-    `Notice: could not get ${DEFAULT_MODEL}: ${err.message}\n` +
+    `Notice: could not get ${DEFAULT_MODEL}: ${err.message.split('\n')[0]}\n` +
     'Notice: using the generated TEST model instead (random weights): its answers are NOT meaningful.\n' +
     '        Give a real model with --model <dir>, or allow downloads (see README).\n');
   dir = ensureModel('tiny');

@@ -2,7 +2,7 @@
 // loop driven through a pseudo-terminal (util-linux `script`).
 import test from 'ava';
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -68,6 +68,7 @@ test('errors are one line with a non-zero exit code and no stack trace (unless -
   writeFileSync(join(dir, 'empty.txt'), '');
   writeFileSync(join(dir, 'short.txt'), 'Hi.\nOK.\n');
   writeFileSync(join(dir, 'binary.txt'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0x01]));
+  writeFileSync(join(dir, 'latin1.txt'), Buffer.from('Caf\xe9 cr\xe8me br\xfbl\xe9e.\n', 'latin1'));
   const cases = [
     [['-i', join(dir, 'missing.txt'), '--model', model, '-p', 'x'], /cannot read .*missing\.txt: no such file/, 2],
     [['-i', join(dir, 'empty.txt'), '--model', model, '-p', 'x'], /empty\.txt is empty/, 2],
@@ -83,7 +84,8 @@ test('errors are one line with a non-zero exit code and no stack trace (unless -
     [['serve', '--model', model, '--max-in-flight', '0'], /expected an integer from 1 to 64, not "0"/, 2],
     [['serve', '--model', model, '--drain-timeout', '-1'], /--drain-timeout <ms>' argument '-1' is invalid/, 2],
     [['serve', '--model', model, '--max-response-mib', '300'], /--max-response-mib <n>' argument '300' is invalid\. expected an integer from 1 to 256/, 2],
-    [['-i', join(dir, 'input.txt'), '--model', join(dir, 'no-such-model'), '-p', 'x'], /no such directory, and not a hub id/, 2],
+    [['-i', join(dir, 'input.txt'), '--model', join(dir, 'no-such-model'), '-p', 'x'], /--model .*no-such-model: model folder .*no-such-model does not exist \(.* was taken as a folder: it is an absolute or \.\/ path\)/, 2],
+    [['-i', join(dir, 'input.txt'), '--model', 'acme/x', '--revision', 'a..b', '-p', 'x'], /--model acme\/x: revision "a\.\.b" is not a branch, tag or commit/, 2],
     [['-i', join(dir, 'input.txt'), '--model', dir, '-p', 'x'], /config\.json/, 1],
     [['-i', join(dir, 'input.txt'), '--model', model, '--provider', 'gpu', '-p', 'x'], /expected cpu, cuda, tensorrt, coreml or nnapi/, 2],
     [['-i', join(dir, 'input.txt'), '--model', model, '--provider', 'coreml', '-p', 'x'], /execution provider 'coreml' cannot be used: .*macOS/, 1],
@@ -96,7 +98,7 @@ test('errors are one line with a non-zero exit code and no stack trace (unless -
     const r = await run(args);
     t.is(r.code, code, `${args.join(' ')}: ${r.stderr}`);
     t.regex(r.stderr, pattern);
-    t.is(r.stderr.trim().split('\n').length, 1, `one line: ${r.stderr}`);
+    t.regex(r.stderr, /^sentvec: error: [^\n]+\n$/, `one line: ${r.stderr}`);
     t.notRegex(r.stderr, /\n\s+at /);
   }
   const verbose = await run(['-i', join(dir, 'input.txt'), '--model', dir, '-p', 'x', '--verbose']);
@@ -110,10 +112,16 @@ test('an unreachable hub is an error for any model; npm run demo falls back to t
   const offline = { SENTVEC_OFFLINE: '1', SENTVEC_CACHE: cache };
   const explicit = await run(['-i', join(dir, 'input.txt'), '--model', 'acme/model', '-p', 'x'], { env: offline });
   t.is(explicit.code, 1);
-  t.regex(explicit.stderr, /offline \(SENTVEC_OFFLINE=1\): the files needed are not in the cache/);
+  // One line of what went wrong, one of what to do, each said once.
+  const [what, todo, ...rest] = explicit.stderr.split('\n');
+  t.regex(what, /^sentvec: error: acme\/model is not in sentvec's cache \(.*acme--model.main\) nor in the Hugging Face cache \(.*\), and downloads are off \(SENTVEC_OFFLINE=1\)$/);
+  t.regex(todo, /^sentvec: hint: Allow downloads \(unset SENTVEC_OFFLINE\), or fetch it where there is network \(`sentvec download acme\/model` or downloadModel\(\)\) and copy that folder to .*acme--model.main\.$/);
+  t.deepEqual(rest, ['']);
+  t.true(what.length < 300 && todo.length < 300, explicit.stderr);
   const fallback = await run(['-i', join(dir, 'input.txt'), '-p', 'train'], { env: offline });
   t.is(fallback.code, 1, 'the shipped CLI has no test-model fallback');
-  t.regex(fallback.stderr, /could not get the default model sentence-transformers\/paraphrase-multilingual-mpnet-base-v2: .*--model <dir>/);
+  t.regex(fallback.stderr, /^sentvec: error: sentence-transformers\/paraphrase-multilingual-mpnet-base-v2 is not in sentvec's cache .* \(the default model: no --model was given\)\nsentvec: hint: Give a model with --model <folder or hub id>; or allow downloads \(unset SENTVEC_OFFLINE\), or fetch it/);
+  t.is(fallback.stderr.trim().split('\n').length, 2);
   const demo = await new Promise((done) => execFile(process.execPath, [join(root, 'scripts/demo.mjs'), '-p', 'train'], { env: { ...process.env, ...offline } },
     (error, stdout, stderr) => done({ code: error ? error.code : 0, stdout, stderr })));
   t.is(demo.code, 0, demo.stderr);

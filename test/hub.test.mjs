@@ -1,6 +1,6 @@
 import test from 'ava';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
@@ -94,7 +94,7 @@ test('revisions are git refs or commit hashes: each has its own cache folder, an
   t.teardown(hub.close);
   const cacheDir = tmpCache(t);
   for (const bad of ['..', '.', 'a/../b', 'a..b', '.hidden', 'x/.y', 'v1.lock', 'a b', 'a:b', 'a~1', 'a^', 'a?', 'a*', 'a[b', 'a\\b', '@', 'a@{1}', '/a', 'a/', 'a//b', 'a.', '', 'x\n', 'é'.repeat(200), 5]) {
-    await t.throwsAsync(downloadModel(hub.repo, { endpoint: hub.endpoint, cacheDir, revision: bad }), { instanceOf: DownloadError, message: /is not a branch, tag or commit \(.+\); give a git ref such as main, v1\.0 or refs\/pr\/1/ }, JSON.stringify(bad));
+    await t.throwsAsync(downloadModel(hub.repo, { endpoint: hub.endpoint, cacheDir, revision: bad }), { instanceOf: sentvec.InvalidArgumentError, message: /is not a branch, tag or commit \(.+\); give a git ref such as main, v1\.0 or refs\/pr\/1/ }, JSON.stringify(bad));
   }
   t.deepEqual(readdirSync(cacheDir), [], 'nothing written for a refused revision');
   // Two repositories with one revision never share a folder, nor two revisions of one repository.
@@ -106,8 +106,8 @@ test('revisions are git refs or commit hashes: each has its own cache folder, an
   }
   t.is(folders.size, 8);
   t.true(hub.requests.some((r) => r.path === '/acme/tiny-model/resolve/refs%2Fpr%2F1/config.json'), 'the revision is one path segment');
-  await t.throwsAsync(downloadModel('acme--x/tiny', { endpoint: hub.endpoint, cacheDir }), { instanceOf: DownloadError, message: /not a hub repository id/ });
-  await t.throwsAsync(downloadModel('acme/..', { endpoint: hub.endpoint, cacheDir }), { instanceOf: DownloadError, message: /not a hub repository id/ });
+  await t.throwsAsync(downloadModel('acme--x/tiny', { endpoint: hub.endpoint, cacheDir }), { instanceOf: sentvec.InvalidArgumentError, message: /Expected a hub repository id \(owner\/name\) for repo/ });
+  await t.throwsAsync(downloadModel('acme/..', { endpoint: hub.endpoint, cacheDir }), { instanceOf: sentvec.InvalidArgumentError, message: /Expected a hub repository id \(owner\/name\) for repo/ });
 });
 
 test('HTTP 500 is retried; persistent 500 fails with the status', async (t) => {
@@ -143,16 +143,18 @@ test('404 for the repository or a required file, 401, and an unreachable hub giv
   const locked = await startHub(model, { faults: { 'config.json': 'unauthorized' } });
   t.teardown(locked.close);
   err = await t.throwsAsync(downloadModel(locked.repo, { endpoint: locked.endpoint, cacheDir: tmpCache(t) }), { instanceOf: DownloadError });
-  t.regex(err.message, /access denied \(HTTP 401\).*set HF_TOKEN/);
+  t.regex(err.message, /^access denied \(HTTP 401\) for acme\/tiny-model\/config\.json .*\nSet HF_TOKEN/);
   const cacheDir = tmpCache(t);
   const closed = createServer();
   await new Promise((r) => closed.listen(0, '127.0.0.1', r));
   const { port } = closed.address();
   await new Promise((r) => closed.close(r));
   err = await t.throwsAsync(downloadModel('acme/tiny-model', { endpoint: `http://127.0.0.1:${port}`, cacheDir, attempts: 1 }), { instanceOf: DownloadError });
-  t.regex(err.message, /cannot reach http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)/);
-  t.regex(err.message, /not in the cache .*acme--tiny-model.*missing: config\.json, onnx\/model\.onnx, a tokenizer \(sentencepiece\.bpe\.model, or tokenizer\.json \/ vocab\.txt\)\).*place them there by hand/);
-  t.false(err.message.includes('\n'), 'one line');
+  const [what, todo, ...more] = err.message.split('\n');
+  t.regex(what, /^cannot reach http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\), and acme\/tiny-model is not in sentvec's cache \(.*acme--tiny-model.*: missing config\.json, onnx\/model\.onnx, a tokenizer \(sentencepiece\.bpe\.model, tokenizer\.json or vocab\.txt\)\) nor in the Hugging Face cache/);
+  t.regex(todo, /^Set HF_ENDPOINT to a hub mirror you can reach, or fetch it where there is network \(`sentvec download acme\/tiny-model` or downloadModel\(\)\) and copy that folder to .*acme--tiny-model/);
+  t.deepEqual(more, [], 'two lines: what went wrong, what to do');
+  t.is(err.message.match(/HF_ENDPOINT/g).length, 1, 'no hint repeated');
 });
 
 test('optional files may be absent; offline mode uses the cache or explains what is missing', async (t) => {
@@ -163,7 +165,7 @@ test('optional files may be absent; offline mode uses the cache or explains what
   t.false(existsSync(join(dir, 'modules.json')));
   t.is(await downloadModel(hub.repo, { cacheDir, offline: true }), dir, 'offline: the cached copy');
   const err = await t.throwsAsync(downloadModel('acme/absent', { cacheDir, offline: true }), { instanceOf: DownloadError });
-  t.regex(err.message, /offline \(SENTVEC_OFFLINE=1\): the files needed are not in the cache/);
+  t.regex(err.message, /^acme\/absent is not in sentvec's cache .* and downloads are off \(the offline option\)\nAllow downloads \(offline: false\)/);
 });
 
 test('concurrent downloads of the same repository do not corrupt it', async (t) => {
@@ -192,12 +194,12 @@ test('onnxFile fetches another export (model_fp16.onnx) instead of onnx/model.on
   await downloadModel(hub.repo, { endpoint: hub.endpoint, cacheDir, onnxFile: 'onnx/model_fp16.onnx' });
   t.is(hub.requests.length, before, 'complete for that file: no request');
   for (const bad of ['../model.onnx', '/etc/model.onnx', 'onnx/model.bin', 'onnx/./model.onnx', '', 5]) {
-    await t.throwsAsync(downloadModel(hub.repo, { endpoint: hub.endpoint, cacheDir, onnxFile: bad }), { instanceOf: DownloadError, message: /is not a path to an \.onnx file inside the repository/ }, String(bad));
+    await t.throwsAsync(downloadModel(hub.repo, { endpoint: hub.endpoint, cacheDir, onnxFile: bad }), { instanceOf: sentvec.InvalidArgumentError, message: /Expected a path to an \.onnx file inside the repository/ }, String(bad));
   }
   const missing = await t.throwsAsync(downloadModel(hub.repo, { endpoint: hub.endpoint, cacheDir: tmpCache(t), onnxFile: 'onnx/model_O4.onnx' }), { instanceOf: DownloadError });
-  t.regex(missing.message, /not found \(HTTP 404\): acme\/tiny-model\/onnx\/model_O4\.onnx .*has an ONNX export \(onnx\/model_O4\.onnx\)/);
+  t.regex(missing.message, /not found \(HTTP 404\): acme\/tiny-model\/onnx\/model_O4\.onnx .*\n.*has an ONNX export \(onnx\/model_O4\.onnx\)/);
   const offline = await t.throwsAsync(downloadModel(hub.repo, { endpoint: hub.endpoint, cacheDir: tmpCache(t), onnxFile: 'onnx/model_fp16.onnx', offline: true }), { instanceOf: DownloadError });
-  t.regex(offline.message, /missing: config\.json, onnx\/model_fp16\.onnx, a tokenizer/);
+  t.regex(offline.message, /acme\/tiny-model is not in sentvec's cache \(.*acme--tiny-model.main\) nor in the Hugging Face cache/);
 });
 
 // A Hugging Face cache as huggingface_hub writes it: blobs named by hash, snapshot files linking to them, refs/.
@@ -235,6 +237,11 @@ test.serial('a model in the Hugging Face cache is used in place, with no network
   const m = await sentvec.Model.load(hf.snapshot);
   t.is(m.dimension, 32);
   m.dispose();
+  // By id, offline: Model.load finds it there too.
+  const byId = await sentvec.Model.load(hub.repo, { cacheDir, offline: true });
+  t.is(byId.dimension, 32);
+  byId.dispose();
+  t.is(hub.requests.length, 0);
   // $HF_HOME/hub when $HF_HUB_CACHE is unset.
   delete process.env.HF_HUB_CACHE;
   process.env.HF_HOME = dirname(hf.root);
@@ -312,4 +319,176 @@ test('a BERT model downloads with its WordPiece tokenizer and its Dense module, 
   const before = hub.requests.length;
   t.is(await downloadModel(hub.repo, { endpoint: hub.endpoint, cacheDir }), dir);
   t.is(hub.requests.length, before, 'complete: the hub is not asked again');
+});
+
+// Model.load by name: the one rule (lib/hub/resolve.ts) over the same cache and checks as the CLI.
+const { modelReference } = createRequire(import.meta.url)('../dist/lib/hub/resolve.js');
+
+test('Model.load by hub id downloads through the cache, reports progress, sends the token, then loads from the cache offline with the mirror gone', async (t) => {
+  const hub = await startHub(model);
+  const cacheDir = tmpCache(t);
+  const events = [];
+  const m = await sentvec.Model.load(hub.repo, { endpoint: hub.endpoint, cacheDir, token: 'hf_secret', onProgress: (e) => events.push(e), threads: 1 });
+  t.is(m.dimension, 32);
+  const vector = (await m.encode('Guten Morgen')).get(0);
+  m.dispose();
+  t.true(hub.requests.filter((r) => r.path.startsWith('/acme')).every((r) => r.auth === 'Bearer hf_secret'), 'the token went to the hub as Authorization');
+  const onnx = events.filter((e) => e.file === 'onnx/model.onnx');
+  t.true(onnx.length > 0);
+  t.deepEqual(Object.keys(onnx[0]).sort(), ['file', 'received', 'total']);
+  t.is(onnx.at(-1).received, statSync(join(model, 'onnx/model.onnx')).size);
+  t.is(onnx.at(-1).total, onnx.at(-1).received);
+  await hub.close();
+  // The mirror is gone: the cache answers, with no attempt at the network.
+  const again = await sentvec.Model.load(hub.repo, { endpoint: hub.endpoint, cacheDir, offline: true });
+  t.deepEqual((await again.encode('Guten Morgen')).get(0), vector);
+  again.dispose();
+  const gone = await sentvec.Model.load(hub.repo, { endpoint: hub.endpoint, cacheDir });
+  t.is(gone.dimension, 32, 'a complete cache needs no hub, even online');
+  gone.dispose();
+  // Not in the cache, offline: two lines, what went wrong and what to do.
+  const err = await t.throwsAsync(sentvec.Model.load('acme/absent', { cacheDir, offline: true }), { instanceOf: sentvec.DownloadError });
+  const lines = err.message.split('\n');
+  t.is(lines.length, 2, err.message);
+  t.regex(lines[0], /^acme\/absent is not in sentvec's cache \(.*acme--absent.*\) nor in the Hugging Face cache \(.*\), and downloads are off \(the offline option\)$/);
+  t.regex(lines[1], /^Allow downloads \(offline: false\), or fetch it where there is network \(`sentvec download acme\/absent` or downloadModel\(\)\)/);
+});
+
+test('Model.load takes an hf:// URL with a revision, or the revision option; each revision has its own cache folder', async (t) => {
+  const hub = await startHub(model);
+  t.teardown(hub.close);
+  const cacheDir = tmpCache(t);
+  const a = await sentvec.Model.load(`hf://${hub.repo}@v1.0`, { endpoint: hub.endpoint, cacheDir });
+  a.dispose();
+  t.true(hub.requests.some((r) => r.path === '/acme/tiny-model/resolve/v1.0/config.json'));
+  t.false(hub.requests.some((r) => r.path.includes('/resolve/main/')));
+  const b = await sentvec.Model.load(hub.repo, { endpoint: hub.endpoint, cacheDir, revision: 'refs/pr/1' });
+  b.dispose();
+  t.true(hub.requests.some((r) => r.path === '/acme/tiny-model/resolve/refs%2Fpr%2F1/config.json'));
+  t.deepEqual(readdirSync(join(cacheDir, 'models', 'acme--tiny-model')).sort(), ['refs%2Fpr%2F1', 'v1.0']);
+  const c = await sentvec.Model.load(`hf://${hub.repo}@v1.0`, { endpoint: hub.endpoint, cacheDir, revision: 'v1.0', offline: true });
+  c.dispose();
+  await t.throwsAsync(sentvec.Model.load(`hf://${hub.repo}@v1.0`, { endpoint: hub.endpoint, cacheDir, revision: 'v2.0' }), {
+    instanceOf: sentvec.InvalidArgumentError,
+    message: /hf:\/\/acme\/tiny-model@v1\.0 names revision v1\.0, and the revision option says v2\.0: give one/,
+  });
+  for (const bad of ['hf://acme', 'hf://acme/x/y', 'hf:acme/x', 'hf://acme--x/y']) await t.throwsAsync(sentvec.Model.load(bad, { endpoint: hub.endpoint, cacheDir }), { instanceOf: sentvec.InvalidArgumentError }, bad);
+});
+
+test('Model.load refuses bad hub options with InvalidArgumentError, before any request or file', async (t) => {
+  const hub = await startHub(model);
+  t.teardown(hub.close);
+  const cacheDir = tmpCache(t);
+  const cases = [
+    [{ revision: 5 }, /revision 5 is not a branch, tag or commit \(it is not a string\)/],
+    [{ revision: 'a..b' }, /revision "a\.\.b" is not a branch, tag or commit/],
+    [{ offline: 'yes' }, /Expected a boolean for offline but received the string "yes"/],
+    [{ token: 'hf_a b' }, /Expected a token \(printable ASCII, no spaces\) for token/],
+    [{ token: 'hf_a\nX-Injected: 1' }, /for token/],
+    [{ token: '' }, /for token/],
+    [{ endpoint: 'ftp://mirror' }, /Expected an http: or https: URL for endpoint but received the string "ftp:\/\/mirror"/],
+    [{ endpoint: 'not a url' }, /for endpoint/],
+    [{ cacheDir: '' }, /Expected a folder path for cacheDir/],
+    [{ cacheDir: 7 }, /for cacheDir but received 7/],
+    [{ onProgress: 'log' }, /Expected a function for onProgress/],
+    [{ attempts: 0 }, /Expected an integer from 1 to 100 for attempts but received 0/],
+    [{ attempts: 101 }, /from 1 to 100 for attempts/],
+    [{ attempts: 1.5 }, /from 1 to 100 for attempts/],
+    [{ revison: 'main' }, /Unknown option "revison" for Model\.load\(\)/],
+    [{ onnxFile: '../x.onnx' }, /Expected a path to an \.onnx file inside the repository .* for onnxFile/],
+  ];
+  for (const [options, message] of cases) {
+    await t.throwsAsync(sentvec.Model.load(hub.repo, { endpoint: hub.endpoint, cacheDir, ...options }), { instanceOf: sentvec.InvalidArgumentError, message }, JSON.stringify(options));
+  }
+  for (const bad of [undefined, '', 5, null]) await t.throwsAsync(sentvec.Model.load(bad), { instanceOf: sentvec.InvalidArgumentError });
+  // The same checks for downloadModel, exported for pre-fetching.
+  await t.throwsAsync(sentvec.downloadModel(hub.repo, { endpoint: hub.endpoint, cacheDir, attempts: -1 }), { instanceOf: sentvec.InvalidArgumentError });
+  await t.throwsAsync(sentvec.downloadModel('no-slash', { endpoint: hub.endpoint, cacheDir }), { instanceOf: sentvec.InvalidArgumentError, message: /Expected a hub repository id \(owner\/name\) for repo/ });
+  // A revision is for the hub: given with a folder, it is refused rather than ignored.
+  await t.throwsAsync(sentvec.Model.load(model, { revision: 'v1.0' }), { instanceOf: sentvec.InvalidArgumentError, message: /revision applies to a hub model, but ".*" was taken as a folder \(it is an absolute or \.\/ path\)/ });
+  t.is(hub.requests.length, 0);
+  t.deepEqual(readdirSync(cacheDir), []);
+});
+
+test('an error thrown by onProgress ends the download as it was thrown (not retried as a dropped connection)', async (t) => {
+  const hub = await startHub(model);
+  t.teardown(hub.close);
+  const boom = new Error('stop here');
+  const err = await t.throwsAsync(sentvec.Model.load(hub.repo, { endpoint: hub.endpoint, cacheDir: tmpCache(t), onProgress: () => { throw boom; } }));
+  t.is(err, boom);
+  t.is(hub.requests.filter((r) => r.path.endsWith('/config.json')).length, 1);
+});
+
+test.serial('HF_ENDPOINT, HF_TOKEN, SENTVEC_OFFLINE and HF_HUB_OFFLINE reach Model.load as they reach the CLI', async (t) => {
+  const hub = await startHub(model);
+  t.teardown(hub.close);
+  const names = ['HF_ENDPOINT', 'HF_TOKEN', 'SENTVEC_OFFLINE', 'HF_HUB_OFFLINE', 'SENTVEC_CACHE'];
+  const saved = Object.fromEntries(names.map((k) => [k, process.env[k]]));
+  t.teardown(() => Object.entries(saved).forEach(([k, v]) => (v === undefined ? delete process.env[k] : (process.env[k] = v))));
+  for (const k of names) delete process.env[k];
+  process.env.SENTVEC_CACHE = tmpCache(t);
+  for (const [k, v] of [['SENTVEC_OFFLINE', '1'], ['HF_HUB_OFFLINE', '1']]) {
+    process.env[k] = v;
+    const err = await t.throwsAsync(sentvec.Model.load(hub.repo), { instanceOf: sentvec.DownloadError });
+    t.regex(err.message, new RegExp(`and downloads are off \\(${k}=1\\)\\nAllow downloads \\(unset ${k}\\)`));
+    t.is(err.message.split('\n').length, 2);
+    delete process.env[k];
+  }
+  t.is(hub.requests.length, 0, 'offline: no request');
+  process.env.HF_ENDPOINT = hub.endpoint;
+  process.env.HF_TOKEN = 'hf_from_env';
+  const m = await sentvec.Model.load(hub.repo);
+  m.dispose();
+  t.true(hub.requests.length > 0);
+  t.true(hub.requests.filter((r) => r.path.startsWith('/acme')).every((r) => r.auth === 'Bearer hf_from_env'));
+  t.true(existsSync(join(process.env.SENTVEC_CACHE, 'models', 'acme--tiny-model', 'main', 'onnx', 'model.onnx')));
+  // A private repository without a token: what went wrong, then what to do.
+  delete process.env.HF_TOKEN;
+  const locked = await startHub(model, { faults: { 'config.json': 'unauthorized' } });
+  t.teardown(locked.close);
+  const err = await t.throwsAsync(sentvec.Model.load(locked.repo, { endpoint: locked.endpoint, cacheDir: tmpCache(t) }), { instanceOf: sentvec.DownloadError });
+  t.deepEqual(err.message.split('\n').map((l) => l.slice(0, 40)), ['access denied (HTTP 401) for acme/tiny-m', 'Set HF_TOKEN (or the token option) to a ']);
+  t.regex(err.message, /no token was given/);
+});
+
+test.serial('the path-or-id rule: ./ and absolute are folders, an existing folder wins, else owner/name is a hub id; hf:// forces the hub', async (t) => {
+  const hub = await startHub(model);
+  t.teardown(hub.close);
+  const cwd = process.cwd();
+  const here = tmpCache(t);
+  process.chdir(here);
+  t.teardown(() => process.chdir(cwd));
+  const cacheDir = tmpCache(t);
+  // A copy of the model in ./acme/tiny-model, and a folder ./acme/notes that is no model.
+  mkdirSync(join(here, 'acme'));
+  cpSync(model, join(here, 'acme', 'tiny-model'), { recursive: true });
+  mkdirSync(join(here, 'acme', 'notes'));
+  t.like(modelReference('acme/tiny-model'), { kind: 'directory', path: join(here, 'acme', 'tiny-model') });
+  t.like(modelReference('acme/other'), { kind: 'hub', repo: 'acme/other', revision: undefined });
+  t.like(modelReference('./acme/other'), { kind: 'directory', reason: 'it is an absolute or ./ path' });
+  t.like(modelReference('/srv/acme/other'), { kind: 'directory' });
+  t.like(modelReference('~/models/x'), { kind: 'directory' });
+  t.like(modelReference('models\\x'), { kind: 'directory' });
+  t.like(modelReference('hf://acme/tiny-model'), { kind: 'hub', repo: 'acme/tiny-model' });
+  t.like(modelReference('hf://acme/tiny-model@refs/pr/1'), { kind: 'hub', revision: 'refs/pr/1' });
+  t.like(modelReference('plain-name'), { kind: 'directory', reason: 'it is not of the form owner/name' });
+  t.like(modelReference('a/b/c'), { kind: 'directory' });
+  // The existing folder wins: no request.
+  const local = await sentvec.Model.load('acme/tiny-model', { endpoint: hub.endpoint, cacheDir });
+  local.dispose();
+  t.is(hub.requests.length, 0);
+  // hf:// takes the hub although the folder exists.
+  const remote = await sentvec.Model.load('hf://acme/tiny-model', { endpoint: hub.endpoint, cacheDir });
+  remote.dispose();
+  t.true(hub.requests.length > 0);
+  // Each error says what the string was taken for and how to write the other.
+  let err = await t.throwsAsync(sentvec.Model.load('acme/notes', { endpoint: hub.endpoint, cacheDir }), { instanceOf: sentvec.ModelFileError });
+  t.regex(err.message, /holds no config\.json, so it is no model folder \("acme\/notes" was taken as a folder: .*acme\/notes exists\); for the hub model, write hf:\/\/acme\/notes/);
+  err = await t.throwsAsync(sentvec.Model.load('./acme/missing', { endpoint: hub.endpoint, cacheDir }), { instanceOf: sentvec.ModelFileError });
+  t.regex(err.message, /model folder .*acme\/missing does not exist \("\.\/acme\/missing" was taken as a folder: it is an absolute or \.\/ path\); for the hub model, write hf:\/\/acme\/missing/);
+  err = await t.throwsAsync(sentvec.Model.load('acme/missing', { endpoint: hub.endpoint, cacheDir }), { instanceOf: sentvec.DownloadError });
+  t.is(err.status, 404);
+  t.regex(err.message, /^not found \(HTTP 404\): acme\/missing\/config\.json at revision main on http:\/\/127\.0\.0\.1:\d+\nCheck the model id .*\("acme\/missing" was taken as a hub id: no folder .*acme\/missing exists; for a folder, write \.\/acme\/missing\)$/);
+  err = await t.throwsAsync(sentvec.Model.load('no-such-folder'), { instanceOf: sentvec.ModelFileError });
+  t.regex(err.message, /was taken as a folder: it is not of the form owner\/name\)$/);
 });

@@ -42,7 +42,9 @@ export async function main(argv: string[]): Promise<number> {
     }
     const message =
       err instanceof SentvecError || err instanceof UsageError ? (err as Error).message : String((err as Error)?.message ?? err);
-    process.stderr.write(`sentvec: error: ${message}\n`);
+    // An error that can be acted on is two lines: what went wrong, then what to do.
+    const [what, ...todo] = message.split('\n');
+    process.stderr.write(`sentvec: error: ${what}\n${todo.map((line) => `sentvec: hint: ${line}\n`).join('')}`);
     if (verbose && err instanceof Error) process.stderr.write(`${err.stack}\n`);
     return err instanceof UsageError ? 2 : 1;
   }

@@ -1,9 +1,11 @@
-// Where the CLI's model comes from: a local folder, else the cache or the hub (--model, --revision).
+// Where the CLI's model comes from: --model (a folder, a hub id or an hf:// URL) and --revision,
+// resolved by the library's one rule (lib/hub/resolve.ts), with a progress bar on a terminal.
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { DownloadError, downloadModel, isHubId } from '../hub/download';
+import { join } from 'node:path';
+import { InvalidArgumentError, ModelFileError } from '../errors';
+import { DownloadError } from '../hub/download';
+import { resolveModel } from '../hub/resolve';
 import { CrossEncoder } from '../model/cross-encoder';
 import type { ProviderName } from '../model/providers';
 import { progressBar } from './output';
@@ -13,22 +15,22 @@ export const DEFAULT_MODEL = 'sentence-transformers/paraphrase-multilingual-mpne
 
 export interface ModelSource {
   model?: string;
-  revision: string;
+  revision?: string;
   onnxFile?: string;
+  precision?: 'float32' | 'int8';
   quiet?: boolean;
 }
 
-/** A local model directory: as given, or from the cache / hub. */
-export async function resolveModel(options: ModelSource): Promise<{ dir: string }> {
+/** The local folder of --model (default DEFAULT_MODEL): as given, or from the cache / hub. */
+export async function modelFolder(options: ModelSource): Promise<{ dir: string }> {
   const name = options.model ?? DEFAULT_MODEL;
-  if (existsSync(name)) return { dir: resolve(name) };
-  if (!isHubId(name)) throw new UsageError(`--model ${name}: no such directory, and not a hub id (owner/name)`);
   const bar = progressBar(options, 'downloading {file} {bar} {percentage}% | {received}/{totalMB} MB');
   let current = '';
   try {
-    const dir = await downloadModel(name, {
+    const dir = await resolveModel(name, {
       revision: options.revision,
       onnxFile: options.onnxFile,
+      precision: options.precision,
       onProgress: ({ file, received, total }) => {
         if (!bar) return;
         if (file !== current) {
@@ -43,9 +45,12 @@ export async function resolveModel(options: ModelSource): Promise<{ dir: string 
     return { dir };
   } catch (err) {
     bar?.stop();
+    // A folder that is not there, or a malformed id or revision: the command line is wrong.
+    if (err instanceof ModelFileError || err instanceof InvalidArgumentError) throw new UsageError(`--model ${name}: ${err.message}`);
     if (options.model === undefined && err instanceof DownloadError) {
+      const [what, todo = ''] = err.message.split('\n');
       throw new DownloadError(
-        `could not get the default model ${DEFAULT_MODEL}: ${err.message}. Give a model directory with --model <dir>, or allow downloads (see README)`,
+        `${what} (the default model: no --model was given)\nGive a model with --model <folder or hub id>${todo ? `; or ${todo[0].toLowerCase()}${todo.slice(1)}` : '.'}`,
         err.status,
       );
     }
@@ -57,9 +62,9 @@ export async function resolveModel(options: ModelSource): Promise<{ dir: string 
 export async function loadReranker(
   source: string,
   provider: ProviderName,
-  options: { revision: string; quiet?: boolean; optimizedCache?: boolean },
+  options: { revision?: string; quiet?: boolean; optimizedCache?: boolean },
 ): Promise<CrossEncoder> {
-  const { dir } = await resolveModel({ model: source, revision: options.revision, quiet: options.quiet });
+  const { dir } = await modelFolder({ model: source, revision: options.revision, quiet: options.quiet });
   return CrossEncoder.load(dir, { providers: [provider], optimizedCache: options.optimizedCache ?? false });
 }
 

@@ -28,16 +28,11 @@ function sourceKey(kind: string, source: string, options: object): string {
   return JSON.stringify([kind, existsSync(source) ? resolve(source) : source, options]);
 }
 
-// A model folder as given, else a hub id downloaded (or found in the cache) first. The hub code
-// is loaded only for an id.
+// A model folder as given, else a hub id downloaded (or found in the cache) first, by the one rule
+// of lib/hub/resolve.ts. The hub code is loaded only when an adapter is given a string.
 async function modelDirectory(source: string): Promise<string> {
-  if (existsSync(source)) return source;
-  const hub = await import('../hub/download');
-  if (!hub.isHubId(source))
-    throw new InvalidArgumentError(
-      `"${source}" is neither a model folder nor a hub id (owner/name): give the path of a sentence-transformers model folder`,
-    );
-  return hub.downloadModel(source);
+  const { resolveModel } = await import('../hub/resolve');
+  return resolveModel(source);
 }
 
 /**

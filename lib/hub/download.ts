@@ -8,16 +8,31 @@ import { basename, dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { writeFileAtomically } from '../atomic-file';
 import { cacheRoot } from '../cache-dir';
-import { SentvecError } from '../errors';
-import { integerOption } from '../validate';
+import { InvalidArgumentError, SentvecError } from '../errors';
+import { describe, integerOption, invalid, optionsObject } from '../validate';
 
-/** A download failed (`ERR_DOWNLOAD`); `status` is the HTTP status when there was one. */
+/**
+ * A download failed (`ERR_DOWNLOAD`): the hub could not be reached, refused, or lacks a file, or
+ * the model is not in a cache while offline. The message is two lines when there is something to
+ * do about it: what went wrong, then what to do.
+ */
 export class DownloadError extends SentvecError {
+  /** The HTTP status, when the hub answered with one. */
   readonly status: number | undefined;
   constructor(message: string, status?: number) {
     super('ERR_DOWNLOAD', message);
     this.status = status;
   }
+}
+
+/** One report of {@link HubOptions.onProgress}: bytes of one file received so far. */
+export interface DownloadProgress {
+  /** The file, a path inside the repository (e.g. 'onnx/model.onnx'). */
+  file: string;
+  /** Bytes of `file` on disk so far (a resumed download starts at what was there). */
+  received: number;
+  /** The file's size, when the hub states it. */
+  total: number | undefined;
 }
 
 /** The files of the sentence-transformers layout that sentvec needs, besides the ONNX file and a tokenizer. */
@@ -49,23 +64,66 @@ export async function externalDataFile(onnxPath: string): Promise<string | undef
   }
 }
 
-export interface DownloadOptions {
-  /** Branch, tag or commit. Default 'main'. */
+/** Where a model named by hub id comes from: options of `downloadModel` and of `Model.load` given an id. */
+export interface HubOptions {
+  /** Branch, tag or commit of the repository: a git ref (`main`, `v1.0`, `refs/pr/1`) or a 40-character commit hash. Default 'main'. */
   revision?: string;
-  /** Hub address. Default: $HF_ENDPOINT, else https://huggingface.co. */
+  /** Hub address (a mirror works), http: or https:. Default: $HF_ENDPOINT, else https://huggingface.co. */
   endpoint?: string;
-  /** Bearer token. Default: $HF_TOKEN. */
+  /** Token for private and gated repositories, sent as `Authorization: Bearer` to the hub only (not to redirect targets). Default: $HF_TOKEN. */
   token?: string;
-  /** Cache root. Default: $SENTVEC_CACHE, else $XDG_CACHE_HOME/sentvec, else ~/.cache/sentvec. */
+  /**
+   * sentvec's cache folder: downloaded models go under models/ (one folder per repository and
+   * revision), optimized models (`optimizedCache: true`) under optimized/. Default: $SENTVEC_CACHE,
+   * else $XDG_CACHE_HOME/sentvec, else ~/.cache/sentvec.
+   */
   cacheDir?: string;
-  /** Use only the cache. Default: true when $SENTVEC_OFFLINE or $HF_HUB_OFFLINE is 1. */
+  /**
+   * Use only what is on disk: sentvec's cache, else the Hugging Face cache; never the network.
+   * Default: true when $SENTVEC_OFFLINE or $HF_HUB_OFFLINE is 1 (or true, yes), else false.
+   */
   offline?: boolean;
-  /** Called as bytes arrive. */
-  onProgress?: (event: { file: string; received: number; total: number | undefined }) => void;
+  /** Called as bytes of each file arrive (not called when the model is in a cache already). */
+  onProgress?: (event: DownloadProgress) => void;
   /** Attempts per file on dropped connections and 5xx answers, 1 to 100. Default 3. */
   attempts?: number;
+}
+
+/** Options of {@link downloadModel}. */
+export interface DownloadOptions extends HubOptions {
   /** The ONNX file to fetch, a path inside the repository (e.g. 'onnx/model_fp16.onnx'). Default 'onnx/model.onnx'. */
   onnxFile?: string;
+}
+
+const HUB_OPTION_NAMES = ['revision', 'endpoint', 'token', 'cacheDir', 'offline', 'onProgress', 'attempts'] as const;
+/** The names of HubOptions' fields (Model.load takes them beside its own). */
+export const HUB_OPTIONS: ReadonlySet<string> = new Set(HUB_OPTION_NAMES);
+
+/**
+ * Checks HubOptions' fields (InvalidArgumentError): the values reach file paths, an HTTP header
+ * and a URL, where a wrong one would fail late and obscurely.
+ */
+export function checkHubOptions(options: HubOptions): void {
+  optionsObject(options);
+  const { revision, endpoint, token, cacheDir, offline, onProgress, attempts } = options;
+  if (revision !== undefined) checkRevision(revision);
+  if (endpoint !== undefined) {
+    let url: URL | undefined;
+    try {
+      url = typeof endpoint === 'string' ? new URL(endpoint) : undefined;
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) throw invalid('an http: or https: URL', 'endpoint', endpoint);
+  }
+  // A header value: no space or control character (a newline would be refused by fetch later, as a network error).
+  if (token !== undefined && (typeof token !== 'string' || !/^[\x21-\x7e]+$/.test(token)))
+    throw invalid('a token (printable ASCII, no spaces)', 'token', token);
+  if (cacheDir !== undefined && (typeof cacheDir !== 'string' || cacheDir === '' || cacheDir.includes('\0')))
+    throw invalid('a folder path', 'cacheDir', cacheDir);
+  if (offline !== undefined && typeof offline !== 'boolean') throw invalid('a boolean', 'offline', offline);
+  if (onProgress !== undefined && typeof onProgress !== 'function') throw invalid('a function', 'onProgress', onProgress);
+  if (attempts !== undefined) integerOption(attempts, 'attempts');
 }
 
 /** The required files for `options.onnxFile`, after checking it is a plain path inside the repository. */
@@ -76,8 +134,8 @@ function requiredFiles(options: DownloadOptions): string[] {
     !/^[\w.-]+(\/[\w.-]+)*\.onnx$/.test(onnxFile) ||
     onnxFile.split('/').some((part) => part === '..' || part === '.')
   ) {
-    throw new DownloadError(
-      `onnxFile "${String(onnxFile)}" is not a path to an .onnx file inside the repository (like onnx/model_fp16.onnx)`,
+    throw new InvalidArgumentError(
+      `Expected a path to an .onnx file inside the repository (like onnx/model_fp16.onnx) for onnxFile but received ${describe(onnxFile)}`,
     );
   }
   return [...CONFIG_FILES, onnxFile];
@@ -156,8 +214,13 @@ export async function findInHuggingFaceCache(repo: string, revision: string, req
 
 export { cacheRoot };
 
-export function isHubId(value: string): boolean {
-  return /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/.test(value) && !value.startsWith('.') && !existsSync(value);
+/**
+ * Whether `value` has the shape of a hub repository id, owner/name, as the hub allows them:
+ * letters, digits, "-", "_" and "." with no "--" or ".." (so that owner--name cache folders
+ * cannot collide) and no leading or trailing "-" or ".".
+ */
+export function isRepoId(value: string): boolean {
+  return /^[\w.-]+\/[\w.-]+$/.test(value) && !/--|\.\.|(^|\/)[-.]|[-.]($|\/)/.test(value);
 }
 
 // The rules of `git check-ref-format` (one level allowed), each with what breaks it.
@@ -175,12 +238,13 @@ const REF_RULES: Array<[(r: string) => boolean, string]> = [
 
 /**
  * Checks a revision: a commit hash, or a branch or tag name by the rules of `git check-ref-format`
- * (`main`, `v1.0`, `refs/pr/1`). Such a name cannot climb out of its cache folder.
+ * (`main`, `v1.0`, `refs/pr/1`). Such a name cannot climb out of its cache folder. Throws
+ * InvalidArgumentError.
  */
 export function checkRevision(revision: unknown): string {
   const broken = typeof revision === 'string' ? REF_RULES.find(([breaks]) => breaks(revision)) : [, 'it is not a string'];
   if (broken)
-    throw new DownloadError(
+    throw new InvalidArgumentError(
       `revision ${JSON.stringify(revision)} is not a branch, tag or commit (${broken[1]}); give a git ref such as main, v1.0 or refs/pr/1, or a 40-character commit hash`,
     );
   return revision as string;
@@ -194,15 +258,22 @@ export function modelCacheDir(repo: string, options: DownloadOptions = {}): stri
 
 const truthy = (v: string | undefined) => v === '1' || v === 'true' || v === 'yes';
 
-function offlineHelp(repo: string, dir: string, required: string[]): string {
+/** Why downloads are off, as the user set it; undefined when they are on. */
+function offlineBy(options: DownloadOptions): string | undefined {
+  if (options.offline !== undefined) return options.offline ? 'the offline option' : undefined;
+  if (truthy(process.env.SENTVEC_OFFLINE)) return `SENTVEC_OFFLINE=${process.env.SENTVEC_OFFLINE}`;
+  if (truthy(process.env.HF_HUB_OFFLINE)) return `HF_HUB_OFFLINE=${process.env.HF_HUB_OFFLINE}`;
+  return undefined;
+}
+
+/** Where the model was looked for on disk, and which of its files are not there: the first line of an error. */
+function notCached(repo: string, dir: string, required: string[]): string {
   const missing = required.filter((f) => !existsSync(join(dir, f)));
   if (!TOKENIZER_FILES.some((f) => existsSync(join(dir, f))))
-    missing.push('a tokenizer (sentencepiece.bpe.model, or tokenizer.json / vocab.txt)');
-  return (
-    `the files needed are not in the cache ${dir} (missing: ${missing.join(', ')}) nor in the Hugging Face cache ${huggingFaceCache()}; ` +
-    `place them there by hand (the layout of the hub repository ${repo}: ${required.join(', ')}, a tokenizer, plus the optional ` +
-    `${OPTIONAL_FILES.join(', ')} and the files of the modules that modules.json lists), or allow network access (unset SENTVEC_OFFLINE; HF_ENDPOINT selects a mirror).`
-  );
+    missing.push('a tokenizer (sentencepiece.bpe.model, tokenizer.json or vocab.txt)');
+  // Which files are missing says something only when some are there.
+  const partly = existsSync(dir) ? `: missing ${missing.join(', ')}` : '';
+  return `${repo} is not in sentvec's cache (${dir}${partly}) nor in the Hugging Face cache (${huggingFaceCache()})`;
 }
 
 function expectedSha256(headers: Headers): string | undefined {
@@ -301,6 +372,14 @@ function describeFetchError(err: unknown, endpoint: string): string {
 }
 
 class OverLimit extends Error {}
+/** The hub could not be reached: downloadModel turns it into a DownloadError that says what is missing. */
+class Unreachable extends Error {}
+/** onProgress threw: its error ends the download. */
+class CallbackFailed extends Error {
+  constructor(readonly cause: unknown) {
+    super('onProgress threw');
+  }
+}
 
 /**
  * The most bytes taken for a file whose size the hub does not state: JSON and text files (configs,
@@ -317,7 +396,7 @@ async function downloadFile(repo: string, file: string, dest: string, options: D
   const url = `${endpoint.replace(/\/$/, '')}/${repo}/resolve/${encodeURIComponent(revision)}/${file}`;
   const partial = `${dest}.incomplete`;
   const attempts = options.attempts === undefined ? 3 : integerOption(options.attempts, 'attempts');
-  let lastError: DownloadError | undefined;
+  let lastError: DownloadError | Unreachable | undefined;
   for (let attempt = 1; attempt <= attempts; attempt++) {
     const have = await stat(partial).then(
       (s) => s.size,
@@ -328,9 +407,7 @@ async function downloadFile(repo: string, file: string, dest: string, options: D
       opened = await get(url, have > 0 ? { range: `bytes=${have}-` } : {}, options.token ?? process.env.HF_TOKEN);
     } catch (err) {
       if (err instanceof DownloadError) throw err;
-      lastError = new DownloadError(
-        `${describeFetchError(err, endpoint)}; set HF_ENDPOINT for a mirror, or SENTVEC_OFFLINE=1 to use the cache only`,
-      );
+      lastError = new Unreachable(describeFetchError(err, endpoint));
       if (attempt < attempts) await sleep(200 * attempt);
       continue;
     }
@@ -343,7 +420,8 @@ async function downloadFile(repo: string, file: string, dest: string, options: D
     if (status === 401 || status === 403) {
       await response.body?.cancel();
       throw new DownloadError(
-        `access denied (HTTP ${status}) for ${repo}/${file}: the repository may be private or gated; set HF_TOKEN to a token that can read it`,
+        `access denied (HTTP ${status}) for ${repo}/${file} on ${endpoint}: the repository is private or gated, and ${options.token === undefined && !process.env.HF_TOKEN ? 'no token was given' : 'the token given cannot read it'}\n` +
+          'Set HF_TOKEN (or the token option) to a token that can read it; for a gated repository, accept its terms on its page first.',
         status,
       );
     }
@@ -377,7 +455,11 @@ async function downloadFile(repo: string, file: string, dest: string, options: D
         for await (const chunk of Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>)) {
           received += chunk.length;
           if (received > limit) throw new OverLimit();
-          options.onProgress?.({ file, received, total });
+          try {
+            options.onProgress?.({ file, received, total });
+          } catch (err) {
+            throw new CallbackFailed(err);
+          }
           await out.write(chunk);
         }
       } catch (err) {
@@ -387,6 +469,8 @@ async function downloadFile(repo: string, file: string, dest: string, options: D
       }
       if (failure !== undefined) {
         const err = failure;
+        // The caller's own error, as it threw it (the partial file stays, to resume from).
+        if (err instanceof CallbackFailed) throw err.cause;
         if (err instanceof OverLimit) {
           await rm(partial, { force: true });
           throw new DownloadError(
@@ -426,27 +510,42 @@ async function downloadFile(repo: string, file: string, dest: string, options: D
 /**
  * Makes sure the cache holds a repository's files and returns its folder. A complete copy in
  * sentvec's cache, else in the Hugging Face cache (read only: see huggingFaceCache), is used
- * without contacting the hub; otherwise the missing files are downloaded into sentvec's cache.
+ * without contacting the hub; otherwise the missing files are downloaded into sentvec's cache
+ * (resumed where a previous attempt stopped, checked against the SHA-256 the hub states, placed
+ * atomically, one writer per file across processes). For pre-fetching, e.g. in a Dockerfile:
+ *
+ * ```js
+ * const { downloadModel } = require('sentvec');
+ * downloadModel('sentence-transformers/paraphrase-multilingual-mpnet-base-v2').then(console.log);
+ * ```
+ *
+ * Throws InvalidArgumentError for a malformed id or option, DownloadError when the files cannot be
+ * had (its message says what to do).
  */
 export async function downloadModel(repo: string, options: DownloadOptions = {}): Promise<string> {
-  // As the hub has them: no "--" or ".." (so that owner--name folders cannot collide), no leading or trailing "-" or ".".
-  if (!/^[\w.-]+\/[\w.-]+$/.test(repo) || /--|\.\.|(^|\/)[-.]|[-.]($|\/)/.test(repo))
-    throw new DownloadError(`"${repo}" is not a hub repository id (owner/name) nor an existing directory`);
+  if (typeof repo !== 'string' || !isRepoId(repo)) throw invalid('a hub repository id (owner/name)', 'repo', repo);
+  checkHubOptions(options);
   const dir = modelCacheDir(repo, options);
   const endpoint = options.endpoint ?? process.env.HF_ENDPOINT ?? 'https://huggingface.co';
-  const offline = options.offline ?? (truthy(process.env.SENTVEC_OFFLINE) || truthy(process.env.HF_HUB_OFFLINE));
   const required = requiredFiles(options);
   const onnxFile = required[required.length - 1];
   if (await complete(dir, required)) return dir;
   // Downloaded already by Python or another tool: used in place, with no network.
   const shared = await findInHuggingFaceCache(repo, options.revision ?? 'main', required);
   if (shared) return shared;
-  if (offline) throw new DownloadError(`offline (SENTVEC_OFFLINE=1): ${offlineHelp(repo, dir, required)}`);
+  const fetchElsewhere = `fetch it where there is network (\`sentvec download ${repo}\` or downloadModel()) and copy that folder to ${dir}`;
+  const offline = offlineBy(options);
+  if (offline) {
+    const allow = offline === 'the offline option' ? 'offline: false' : `unset ${offline.split('=')[0]}`;
+    throw new DownloadError(
+      `${notCached(repo, dir, required)}, and downloads are off (${offline})\nAllow downloads (${allow}), or ${fetchElsewhere}.`,
+    );
+  }
   const absent = new Set<string>();
   const absentFile = join(dir, '.absent.json');
   for (const f of JSON.parse(await readFile(absentFile, 'utf8').catch(() => '[]')) as string[]) absent.add(f);
   const notFound = (file: string, why: string) =>
-    new DownloadError(`not found (HTTP 404): ${repo}/${file} at revision ${options.revision ?? 'main'} on ${endpoint}; ${why}`, 404);
+    new DownloadError(`not found (HTTP 404): ${repo}/${file} at revision ${options.revision ?? 'main'} on ${endpoint}\n${why}`, 404);
   const fetch = async (files: string[], needed: (file: string) => string | undefined) => {
     for (const file of files) {
       const dest = join(dir, file);
@@ -456,8 +555,10 @@ export async function downloadModel(repo: string, options: DownloadOptions = {})
       try {
         found = await withLock(dest, async () => existsSync(dest) || downloadFile(repo, file, dest, options, endpoint));
       } catch (err) {
-        if (err instanceof DownloadError && /cannot reach/.test(err.message)) {
-          throw new DownloadError(`${err.message}; ${offlineHelp(repo, dir, required)}`);
+        if (err instanceof Unreachable) {
+          throw new DownloadError(
+            `${err.message}, and ${notCached(repo, dir, required)}\nSet HF_ENDPOINT to a hub mirror you can reach, or ${fetchElsewhere}.`,
+          );
         }
         throw err;
       }
@@ -470,10 +571,12 @@ export async function downloadModel(repo: string, options: DownloadOptions = {})
   };
   // What every model needs, then what some have: a tokenizer of either kind, the weights file of
   // a large export, the configuration files.
-  await fetch(required, () => `check the model id, or that the repository has an ONNX export (${onnxFile})`);
+  await fetch(required, () => `Check the model id and the revision, and that the repository has an ONNX export (${onnxFile}).`);
   await fetch([...TOKENIZER_FILES, `${onnxFile}_data`, ...OPTIONAL_FILES], () => undefined);
   // The modules' own files (a Dense module's weights; a pickled one is fetched only to be named).
-  await fetch(await moduleFiles(dir), (file) => (file.endsWith('.safetensors') ? undefined : 'modules.json lists it'));
+  await fetch(await moduleFiles(dir), (file) =>
+    file.endsWith('.safetensors') ? undefined : 'The repository is incomplete: its modules.json lists that file.',
+  );
   for (const file of await moduleFiles(dir)) {
     if (file.endsWith('/model.safetensors') && !existsSync(join(dir, file)))
       await fetch([file.replace(/model\.safetensors$/, 'pytorch_model.bin')], () => undefined);
@@ -481,7 +584,7 @@ export async function downloadModel(repo: string, options: DownloadOptions = {})
   if (!(await hasTokenizer(dir))) {
     throw notFound(
       'sentencepiece.bpe.model',
-      'the repository has no tokenizer sentvec reads (sentencepiece.bpe.model, or a WordPiece tokenizer.json or vocab.txt)',
+      'The repository has no tokenizer sentvec reads (sentencepiece.bpe.model, or a WordPiece tokenizer.json or vocab.txt).',
     );
   }
   // Several downloads may finish at once, in one process or several.

@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import type { NativeModelConfig, PoolingMode } from '../binding';
 import { binding } from '../binding';
 import { cacheRoot } from '../cache-dir';
+import { HUB_OPTIONS, type HubOptions } from '../hub/download';
 import { InvalidArgumentError, ModelFileError } from '../errors';
 import { optionFile, type ModelFolder } from './model-file';
 import {
@@ -38,8 +39,12 @@ const MAX_SEQ_LENGTH = RANGES.maxSeqLength[1];
 
 type NativeProviders = NativeModelConfig['providers'];
 
-/** Options of {@link Model.load}; each overrides what the model directory says. */
-export interface LoadOptions {
+/**
+ * Options of {@link Model.load}: where a model named by hub id comes from (HubOptions: revision,
+ * cacheDir, offline, token, onProgress, …; ignored for a folder, but for revision, which is an
+ * error there), then how to run it: each of these overrides what the model folder says.
+ */
+export interface LoadOptions extends HubOptions {
   /**
    * Longest input in tokens, counting `<s>` and `</s>`, 2 to the position embeddings' limit;
    * longer inputs are truncated (see `truncate` of `encode`). Default: `max_seq_length` of sentence_bert_config.json, else
@@ -138,6 +143,7 @@ export interface ResolvedConfig {
 }
 
 const LOAD_OPTIONS = new Set([
+  ...HUB_OPTIONS,
   'maxSeqLength',
   'doLowerCase',
   'pooling',
@@ -164,12 +170,17 @@ function checkPooling(value: unknown): PoolingMode[] {
   return modes.filter((m) => list.includes(m));
 }
 
-function checkArguments(dir: unknown, options: unknown): void {
-  if (typeof dir !== 'string' || dir === '')
-    throw new InvalidArgumentError(`Expected a model directory path for dir but received ${describe(dir)}`);
+/** Model.load()'s options object and its names (the values are checked where they are used). */
+export function checkLoadOptions(options: unknown): void {
   if (options === null || typeof options !== 'object')
     throw new InvalidArgumentError(`Expected an object for options but received ${describe(options)}`);
   rejectUnknownOptions(options as Record<string, unknown>, LOAD_OPTIONS, 'Model.load()');
+}
+
+function checkArguments(dir: unknown, options: unknown): void {
+  if (typeof dir !== 'string' || dir === '')
+    throw new InvalidArgumentError(`Expected a model directory path for dir but received ${describe(dir)}`);
+  checkLoadOptions(options);
 }
 
 /** maxSeqLength: the option, else what the files say; within the position embeddings either way. */
@@ -282,11 +293,11 @@ async function optimizedCacheKey(onnxPath: string, providers: NativeProviders): 
 }
 
 /** The file of the optimized model (optimizedCache), or undefined when it is off or the model too large for it. */
-async function optimizedCacheFile(value: LoadOptions['optimizedCache'], onnxPath: string, providers: NativeProviders) {
+async function optimizedCacheFile(value: LoadOptions['optimizedCache'], onnxPath: string, providers: NativeProviders, cacheDir?: string) {
   if (value === undefined || value === false) return undefined;
   if (value !== true && (typeof value !== 'string' || value === ''))
     throw new InvalidArgumentError(`Expected a boolean or a folder for optimizedCache but received ${describe(value)}`);
-  const folder = value === true ? join(cacheRoot(), 'optimized') : resolve(value);
+  const folder = value === true ? join(cacheRoot({ cacheDir }), 'optimized') : resolve(value);
   const file = await stat(onnxPath).catch(() => undefined);
   const key = await optimizedCacheKey(onnxPath, providers);
   // ONNX Runtime's format holds at most 2 GB (flatbuffers' offsets): a larger model would fail
@@ -320,7 +331,7 @@ export async function resolveModelDirectory(dir: string, options: LoadOptions): 
   await files.check(`${onnxPath}_data`, 'onnxData');
   const threads = options.threads === undefined ? 0 : integerOption(options.threads, 'threads');
   const providers: NativeProviders = options.providers === undefined ? [{ name: 'cpu', options: [] }] : resolveProviders(options.providers);
-  const optimizedCache = await optimizedCacheFile(options.optimizedCache, onnxPath, providers);
+  const optimizedCache = await optimizedCacheFile(options.optimizedCache, onnxPath, providers, options.cacheDir);
   const spinning = options.spinning === undefined ? true : booleanOption(options.spinning, 'spinning');
   return {
     native: {

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { binding, type NativeModel, type NativeModelInfo, type PoolingMode } from '../binding';
-import { resolveModelDirectory, type LoadOptions, type ResolvedConfig } from './model-directory';
+import { checkLoadOptions, resolveModelDirectory, type LoadOptions, type ResolvedConfig } from './model-directory';
+import { resolveModel } from '../hub/resolve';
 import { describe } from '../validate';
 import { Embeddings } from './embeddings';
 import { checkTexts, planEncode, planTokens, type EncodeOptions, type EncodePlan, type ModelFacts } from './encode-plan';
@@ -100,8 +101,23 @@ export class Model {
     return this.#scheduler;
   }
 
-  /** Loads a model directory in the sentence-transformers layout. Files are read and parsed off the event loop. */
-  static async load(dir: string, options: LoadOptions = {}): Promise<Model> {
+  /**
+   * Loads a model in the sentence-transformers layout: a folder, or a Hugging Face hub id
+   * (`'org/name'`, or `'hf://org/name@revision'`) that is downloaded into sentvec's cache on first
+   * use, or found there or in the Hugging Face cache (then no network is used). A string is a
+   * folder when it is absolute, begins with `./`, `../` or `~`, or exists; else `org/name` is a
+   * hub id (`./org/name` forces the folder, `hf://org/name` the hub). See HubOptions for the
+   * download (revision, cacheDir, offline, token, onProgress). Files are read and parsed off the
+   * event loop.
+   *
+   * ```ts
+   * const model = await Model.load('sentence-transformers/paraphrase-multilingual-mpnet-base-v2');
+   * const local = await Model.load('./models/my-model', { threads: 2 });
+   * ```
+   */
+  static async load(idOrDir: string, options: LoadOptions = {}): Promise<Model> {
+    checkLoadOptions(options);
+    const dir = await resolveModel(idOrDir, options);
     const config = await resolveModelDirectory(dir, options);
     const scheduler = options.scheduler ?? true;
     if (typeof scheduler !== 'boolean' && (scheduler === null || typeof scheduler !== 'object')) {

@@ -3,12 +3,12 @@ import { Option, type Command } from 'commander';
 import { resolve } from 'node:path';
 import { quantizeModel } from '../../model/quantize';
 import { huggingFaceCache } from '../../hub/download';
-import { resolveModel } from '../model-source';
+import { modelFolder } from '../model-source';
 import { ranged } from '../options';
 import { UsageError } from '../usage-error';
 
 interface QuantizeOptions {
-  revision: string;
+  revision?: string;
   onnxFile?: string;
   output?: string;
   embeddings: boolean;
@@ -17,7 +17,7 @@ interface QuantizeOptions {
 }
 
 async function quantize(name: string, opts: QuantizeOptions) {
-  const { dir } = await resolveModel({ ...opts, onnxFile: undefined, model: name });
+  const { dir } = await modelFolder({ ...opts, onnxFile: undefined, model: name });
   if (resolve(dir).startsWith(resolve(huggingFaceCache()))) {
     throw new UsageError(
       `${dir} is in the Hugging Face cache, which sentvec reads but does not write: copy the folder elsewhere and quantize the copy`,
@@ -40,7 +40,7 @@ export function addQuantize(cmd: Command): void {
   cmd
     .command('quantize <model>')
     .description("write an int8 copy of a model's ONNX export beside it (onnx/model_qint8.onnx), for --precision int8")
-    .option('--revision <rev>', 'hub revision', 'main')
+    .option('--revision <rev>', 'hub revision: branch, tag or commit (default: main)')
     .option('--onnx-file <path>', 'the float32 export to quantize (default onnx/model.onnx)')
     .option('--output <path>', 'where to write, inside the model (default onnx/model_qint8.onnx)')
     .option('--no-embeddings', 'keep the word-embedding table in float32')

@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import type { Reranker } from '../../model/cross-encoder';
 import { Model } from '../../model/model';
 import { corpusIndex, corpusStore, type Corpus, type CorpusOptions } from '../corpus';
-import { DEFAULT_MODEL, loadReranker, resolveModel } from '../model-source';
+import { DEFAULT_MODEL, loadReranker, modelFolder } from '../model-source';
 import { checkProvider, onnxChoice, ONNX_FILE_HELP, OPTIMIZED_CACHE_HELP, precisionOption, PROVIDER_LIST, ranged } from '../options';
 import { cacheNotice, log } from '../output';
 import { documentPrompt, promptText, queryPrompt } from '../prompts';
@@ -19,7 +19,7 @@ interface SearchOptions extends CorpusOptions {
   prompt?: string;
   topK: number;
   json?: boolean;
-  revision: string;
+  revision?: string;
   provider: string;
   maxInputMib: number;
   onnxFile?: string;
@@ -123,7 +123,7 @@ async function run(options: SearchOptions) {
     );
   const provider = checkProvider(options.provider);
   const text = readInput(options);
-  const { dir } = await resolveModel(options);
+  const { dir } = await modelFolder(options);
   const model = await Model.load(dir, { providers: [provider], ...onnxChoice(options), optimizedCache: options.optimizedCache ?? false });
   cacheNotice(options, model);
   if (options.precision === 'int8') log(options, `Using ${model.onnxPath} (int8).`);
@@ -157,7 +157,7 @@ export function defineSearch(cmd: Command): Command {
     .addOption(new Option('-k, --top-k <n>', 'how many sentences to print per question').argParser(ranged('topK')).default(1))
     .option('--json', 'print results as JSON, one line per question')
     .option('--model <dir|hub-id>', `model directory or hub id (default: ${DEFAULT_MODEL})`)
-    .option('--revision <rev>', 'hub revision', 'main')
+    .option('--revision <rev>', 'hub revision: branch, tag or commit (default: main)')
     .option('--provider <name>', `execution provider: ${PROVIDER_LIST}`, 'cpu')
     .option('--onnx-file <path>', ONNX_FILE_HELP)
     .addOption(precisionOption())

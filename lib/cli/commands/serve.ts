@@ -5,14 +5,14 @@ import { Model } from '../../model/model';
 import type { PostgresStore } from '../../search/postgres';
 import type { ProviderName } from '../../model/providers';
 import { servingStore } from '../corpus';
-import { DEFAULT_MODEL, resolveModel } from '../model-source';
+import { DEFAULT_MODEL, modelFolder } from '../model-source';
 import { checkProvider, onnxChoice, ONNX_FILE_HELP, OPTIMIZED_CACHE_HELP, precisionOption, PROVIDER_LIST, ranged } from '../options';
 import { cacheNotice, log } from '../output';
 import { UsageError } from '../usage-error';
 
 interface ServeOptions {
   model?: string;
-  revision: string;
+  revision?: string;
   onnxFile?: string;
   precision?: 'float32' | 'int8';
   provider: string;
@@ -113,14 +113,14 @@ async function serve(opts: ServeOptions) {
   let model: Model | undefined;
   let store: PostgresStore | undefined;
   if (withModel) {
-    const { dir } = await resolveModel(opts);
+    const { dir } = await modelFolder(opts);
     model = await loadModel(dir, provider, opts);
     cacheNotice(opts, model);
     store = opts.store ? await servingStore(model, dir, opts.store, opts.table) : undefined;
   }
   const reranker = opts.reranker
     ? await CrossEncoder.load(
-        (await resolveModel({ model: opts.reranker, revision: opts.revision, quiet: opts.quiet })).dir,
+        (await modelFolder({ model: opts.reranker, revision: opts.revision, quiet: opts.quiet })).dir,
         runtimeOptions(provider, opts),
       )
     : undefined;
@@ -158,7 +158,7 @@ export function addServe(cmd: Command): void {
       'serve the model over HTTP: OpenAI-compatible /v1/embeddings and /v1/models, /embed, /tokenize, /health, /metrics; with --reranker, /v1/rerank and /rerank',
     )
     .option('--model <dir|hub-id>', `model directory or hub id (default: ${DEFAULT_MODEL})`)
-    .option('--revision <rev>', 'hub revision', 'main')
+    .option('--revision <rev>', 'hub revision: branch, tag or commit (default: main)')
     .option('--onnx-file <path>', ONNX_FILE_HELP)
     .addOption(precisionOption())
     .option('--provider <name>', `execution provider: ${PROVIDER_LIST}`, 'cpu')
