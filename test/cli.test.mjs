@@ -73,7 +73,9 @@ test('errors are one line with a non-zero exit code and no stack trace (unless -
     [['-i', join(dir, 'missing.txt'), '--model', model, '-p', 'x'], /cannot read .*missing\.txt: no such file/, 2],
     [['-i', join(dir, 'empty.txt'), '--model', model, '-p', 'x'], /empty\.txt is empty/, 2],
     [['-i', join(dir, 'short.txt'), '--model', model, '-p', 'x'], /has no sentence of at least 5 characters \(lower --min-length\)/, 2],
-    [['-i', join(dir, 'binary.txt'), '--model', model, '-p', 'x'], /looks binary/, 1],
+    [['-i', join(dir, 'binary.txt'), '--model', model, '-p', 'x'], /looks binary/, 2],
+    [['-i', join(dir, 'latin1.txt'), '--model', model, '-p', 'x'], /latin1\.txt/, 2],
+    [['-i', dir, '--model', model, '-p', 'x'], /cannot read .*EISDIR/, 2],
     [['-i', join(dir, 'input.txt'), '--bogus'], /unknown option '--bogus'/, 2],
     [['-i', join(dir, 'input.txt'), '-k', 'zero'], /--top-k <n>' argument 'zero' is invalid\. expected an integer from 1 to 4,294,967,295/, 2],
     [['-i', join(dir, 'input.txt'), '--batch-size', '0'], /expected an integer from 1 to 1,024, not "0"/, 2],
@@ -128,6 +130,20 @@ test('an unreachable hub is an error for any model; npm run demo falls back to t
   t.regex(demo.stderr, /could not get sentence-transformers\/paraphrase-multilingual-mpnet-base-v2/);
   t.regex(demo.stderr, /TEST model .*NOT meaningful/);
   t.regex(demo.stdout.trim(), LINE);
+});
+
+test('--version prints the version; an unknown command is named as one, with the commands there are', async (t) => {
+  const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  for (const flag of ['--version', '-v']) {
+    const r = await run([flag]);
+    t.is(r.code, 0, r.stderr);
+    t.is(r.stdout, `${version}\n`);
+    t.is(r.stderr, '');
+  }
+  const unknown = await run(['serv', '--model', model]);
+  t.is(unknown.code, 2);
+  t.is(unknown.stderr, "sentvec: error: unknown command 'serv'\nsentvec: hint: The commands are download, install-cuda, quantize, serve; to search a file, run sentvec -i <file> (see sentvec --help).\n");
+  t.notRegex(unknown.stderr, /too many arguments/);
 });
 
 test('--index saves the corpus, reuses it, and rebuilds it when the text or options change', async (t) => {

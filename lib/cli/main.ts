@@ -13,9 +13,15 @@ import { UsageError } from './usage-error';
 
 export { DEFAULT_MODEL } from './model-source';
 
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- package.json sits outside the TypeScript root
+const VERSION: string = (require('../../../package.json') as { version: string }).version;
+
 export function program(): Command {
   const cmd = new Command('sentvec')
     .description('Embed the sentences of a text file, then find the ones closest to questions in any language.')
+    .version(VERSION, '-v, --version', 'print the version')
+    // Operands are refused by the main command's action as unknown commands (commander would say "too many arguments").
+    .allowExcessArguments(true)
     // Options after a subcommand belong to it (serve and download repeat --model, --revision, -q).
     .enablePositionalOptions()
     // Before the subcommands: they inherit both (usage errors exit 2 with a "sentvec:" prefix).

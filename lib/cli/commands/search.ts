@@ -4,6 +4,7 @@ import { Command, Option } from 'commander';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Reranker } from '../../model/cross-encoder';
+import { InvalidArgumentError } from '../../errors';
 import { Model } from '../../model/model';
 import { corpusIndex, corpusStore, type Corpus, type CorpusOptions } from '../corpus';
 import { DEFAULT_MODEL, loadReranker, modelFolder } from '../model-source';
@@ -66,7 +67,12 @@ export function readTextFile(input: string, maxInputMib: number): string {
     );
   }
   if (bytes.length === 0) throw new UsageError(`${input} is empty`);
-  return decodeText(bytes, input);
+  try {
+    return decodeText(bytes, input);
+  } catch (err) {
+    // Binary or not UTF-8: a wrong input file, exit code 2 like the others.
+    throw err instanceof InvalidArgumentError ? new UsageError(err.message) : err;
+  }
 }
 
 /** The text of -i, decoded; undefined without -i (answering from --store). */
@@ -195,5 +201,13 @@ export function defineSearch(cmd: Command): Command {
     .option('--optimized-cache', OPTIMIZED_CACHE_HELP)
     .option('-q, --quiet', 'no progress or notices on stderr')
     .option('--verbose', 'stack traces on errors')
-    .action(async (options: SearchOptions) => run(options));
+    .action(async (options: SearchOptions, command: Command) => {
+      if (command.args.length > 0) {
+        const names = command.commands.map((c) => c.name()).sort();
+        throw new UsageError(
+          `unknown command '${command.args[0]}'\nThe commands are ${names.join(', ')}; to search a file, run sentvec -i <file> (see sentvec --help).`,
+        );
+      }
+      return run(options);
+    });
 }
