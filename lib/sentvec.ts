@@ -6,9 +6,8 @@
  */
 // The library: models, embeddings, search. The HTTP server is `sentvec/server` (lib/server/),
 // so that requiring sentvec loads no HTTP code; the CLI is bin/sentvec.js.
-export { Model, Tokenized, type EncodeOptions } from './model/model';
+export { Model, Tokenized, type EncodeOptions, type ModelInfo } from './model/model';
 export type { LongInputs } from './model/encode-plan';
-export type { NativeModelInfo as ModelInfo } from './binding';
 export { downloadModel, DownloadError, type DownloadOptions, type DownloadProgress, type HubOptions } from './hub/download';
 export { Embeddings, type EmbeddingWindows } from './model/embeddings';
 export {
@@ -24,7 +23,14 @@ export {
   type Ids,
   type Vectors,
 } from './search/vector-index';
-export type { VectorStore, VectorSearchOptions, VectorSearchResult, DocumentField, RerankOptions } from './search/contract';
+export {
+  numberIds,
+  type VectorStore,
+  type VectorSearchOptions,
+  type VectorSearchResult,
+  type DocumentField,
+  type RerankOptions,
+} from './search/contract';
 export {
   PostgresStore,
   type PostgresStoreOptions,
@@ -38,7 +44,7 @@ export {
 } from './search/postgres';
 export type { LoadOptions } from './model/model-directory';
 export { quantizeModel, type QuantizeOptions, type QuantizeResult } from './model/quantize';
-export type { SchedulerOptions } from './model/scheduler';
+export type { Scheduler, SchedulerOptions, BatchEvent } from './model/scheduler';
 export {
   availableProviders,
   PROVIDER_NAMES,

@@ -10,6 +10,32 @@ import { DisposedError, InvalidArgumentError, ModelFileError } from '../errors';
 import { Scheduler, schedulerOptions, type SchedulerOptions } from './scheduler';
 
 export type { EncodeOptions };
+
+/** What `model.info` says of a loaded model. */
+export interface ModelInfo {
+  /** Width of the model's vectors (before truncateDim). */
+  dimension: number;
+  /** Longest input in tokens, counting the framing tokens. */
+  maxSeqLength: number;
+  /** Tokens the tokenizer knows, specials included. */
+  vocabSize: number;
+  /** The ids that frame inputs (`<s>` `</s>` or `[CLS]` `[SEP]`), pad them and stand for unknown text. */
+  specialIds: { start: number; end: number; pad: number; unknown: number };
+  /** Every id that stands for a special token rather than text. */
+  specialTokenIds: number[];
+  /** The ONNX output the vectors are pooled from (or taken as they are, with pooledOutput). */
+  outputName: string;
+  /** Whether the model's own pooled output is used instead of sentvec's pooling. */
+  pooledOutput: boolean;
+  /** ONNX Runtime intra-op threads. */
+  threads: number;
+  /** The execution provider in use: cpu, cuda, tensorrt, coreml or nnapi. */
+  provider: string;
+  /** Why providers asked for were skipped (with `fallback: true`). */
+  providerWarnings: string[];
+  /** Whether the session came from the optimized-model cache. */
+  fromCache: boolean;
+}
 export type { BatchEvent } from './scheduler';
 
 /** The tokens of one input: `<s>`, its pieces, `</s>`. */
@@ -180,7 +206,7 @@ export class Model {
   }
 
   /** Details of the loaded model: ONNX output used, intra-op threads, … */
-  get info(): Readonly<NativeModelInfo> {
+  get info(): Readonly<ModelInfo> {
     return { ...this.#info };
   }
 

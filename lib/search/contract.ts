@@ -14,7 +14,10 @@ export type Ids =
 
 /** The results of one query, best first (ties: lower id first). */
 export interface SearchResult {
-  /** Ids of the nearest vectors. `corpus[ids[i]]` works: bigint indexes are property keys too. */
+  /**
+   * Ids of the nearest vectors. To index an array by them in TypeScript (which takes no bigint
+   * index), turn them into numbers with {@link numberIds}: `numberIds(hit.ids).map((id) => corpus[id])`.
+   */
   ids: BigUint64Array;
   /**
    * Their scores: cosine similarity or dot product (int8 / binary without rescore: approximations);
@@ -114,4 +117,21 @@ export function checkSingleQuery(query: Float32Array, dimension: number, holder:
     throw new InvalidArgumentError(
       `the query has ${query.length} values; this ${holder} has dimension ${dimension} (pass several queries as an array of Float32Array)`,
     );
+}
+
+/**
+ * Ids as numbers, for indexing arrays: `numberIds(hit.ids).map((id) => corpus[id])`. Every id up
+ * to 2^53 − 1 (Number.MAX_SAFE_INTEGER) fits; a larger one (only bigint ids given to `add` can be)
+ * is an InvalidArgumentError rather than a number that names another row.
+ */
+export function numberIds(ids: BigUint64Array | readonly bigint[]): number[] {
+  if (!(ids instanceof BigUint64Array) && !Array.isArray(ids))
+    throw new InvalidArgumentError(`Expected a BigUint64Array or an array of bigints for ids but received ${describe(ids)}`);
+  return Array.from(ids as ArrayLike<bigint>, (id, i) => {
+    if (typeof id !== 'bigint' || id < 0n || id > BigInt(Number.MAX_SAFE_INTEGER))
+      throw new InvalidArgumentError(
+        `ids[${i}] is ${describe(id)}: only ids from 0 to 2^53 − 1 are numbers; index by the bigint itself (a Map) for larger ones`,
+      );
+    return Number(id);
+  });
 }
