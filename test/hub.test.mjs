@@ -492,3 +492,38 @@ test.serial('the path-or-id rule: ./ and absolute are folders, an existing folde
   err = await t.throwsAsync(sentvec.Model.load('no-such-folder'), { instanceOf: sentvec.ModelFileError });
   t.regex(err.message, /was taken as a folder: it is not of the form owner\/name\)$/);
 });
+
+test('precision int8 by id fetches the int8 export the repository publishes for this CPU, not onnx/model.onnx', async (t) => {
+  const { int8Files } = createRequire(import.meta.url)('../dist/lib/model/model-reader.js');
+  // The least specific export for this CPU (a copy of the float32 file: any ONNX file loads).
+  const published = int8Files().at(-1);
+  const repoDir = tmpCache(t);
+  cpSync(model, repoDir, { recursive: true });
+  copyFileSync(join(model, 'onnx/model.onnx'), join(repoDir, published));
+  const hub = await startHub(repoDir);
+  t.teardown(hub.close);
+  const cacheDir = tmpCache(t);
+  const m = await sentvec.Model.load(hub.repo, { endpoint: hub.endpoint, cacheDir, precision: 'int8' });
+  t.true(m.onnxPath.endsWith(published), m.onnxPath);
+  m.dispose();
+  t.false(hub.requests.some((r) => r.path.endsWith('/onnx/model.onnx')), 'the float32 export is not fetched');
+  t.false(hub.requests.some((r) => r.path.endsWith('/onnx/model_qint8.onnx')), "sentvec's own int8 file is made locally, never fetched");
+  const again = await sentvec.Model.load(hub.repo, { cacheDir, precision: 'int8', offline: true });
+  t.true(again.onnxPath.endsWith(published));
+  again.dispose();
+  // A repository without one says so.
+  const plain = await startHub(model);
+  t.teardown(plain.close);
+  const err = await t.throwsAsync(sentvec.Model.load(plain.repo, { endpoint: plain.endpoint, cacheDir: tmpCache(t), precision: 'int8' }), { instanceOf: sentvec.DownloadError });
+  t.regex(err.message, /^acme\/tiny-model has no int8 export for this CPU \(looked for .*\)\nLoad it in float32 and make one with `sentvec quantize`, or give onnxFile\.$/);
+});
+
+test('cacheDir is sentvec\'s cache folder for both downloads (models/) and optimizedCache: true (optimized/)', async (t) => {
+  const hub = await startHub(model);
+  t.teardown(hub.close);
+  const cacheDir = tmpCache(t);
+  const m = await sentvec.Model.load(hub.repo, { endpoint: hub.endpoint, cacheDir, optimizedCache: true });
+  m.dispose();
+  t.deepEqual(readdirSync(cacheDir).sort(), ['models', 'optimized']);
+  t.is(readdirSync(join(cacheDir, 'optimized')).filter((f) => f.endsWith('.ort')).length, 1);
+});
