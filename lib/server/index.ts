@@ -10,8 +10,7 @@
 // /metrics (routes.ts), POST /v1/search over a store (search.ts), POST /v1/rerank and POST /rerank
 // (rerank.ts). Requests share batches through the model's scheduler, by way of Model's calls
 // (request.ts); admission.ts decides which requests are taken, errors.ts how failures are answered.
-import cors from '@fastify/cors';
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http';
 import { InvalidArgumentError } from '../errors';
 import type { Model } from '../model/model';
@@ -20,6 +19,7 @@ import type { Reranker } from '../model/cross-encoder';
 import { describe, integerOption, optionsObject, rejectUnknownOptions } from '../validate';
 import { installAdmission } from './admission';
 import { HttpError, installErrorHandler } from './errors';
+import { cors, Fastify } from './framework';
 import { installRequestMetrics, serverMetrics } from './metrics';
 import { embeddingRoutes, modelRoutes, serviceRoutes, type RouteContext } from './routes';
 import type { VectorStore } from '../search/contract';

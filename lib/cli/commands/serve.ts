@@ -102,6 +102,8 @@ function untilStopped(
 }
 
 async function serve(opts: ServeOptions) {
+  // The server's packages are optional: a missing one is told before a model is fetched or loaded.
+  const { createServer } = await import('../../server');
   const provider = checkProvider(opts.provider);
   const apiKey = apiKeyOf(opts);
   // --reranker without --model serves the reranker alone.
@@ -124,7 +126,6 @@ async function serve(opts: ServeOptions) {
         runtimeOptions(provider, opts),
       )
     : undefined;
-  const { createServer } = await import('../../server');
   const app = await createServer(model ?? null, {
     store,
     reranker,
