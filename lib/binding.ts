@@ -234,6 +234,10 @@ function platformAddon(root: string): string {
   }
 }
 
+// A path as one word of a shell command a user can paste.
+const shellWord = (path: string) =>
+  /^[\w@%+=:,./-]+$/.test(path) ? path : process.platform === 'win32' ? `"${path}"` : `"${path.replace(/(["\\$`])/g, '\\$1')}"`;
+
 /**
  * Loads the addon: an explicit path (`useNativeBinding`, else `SENTVEC_BINARY`), then this
  * platform's package (@sentvec/<platform>, an optional dependency), then the local build. One
@@ -276,8 +280,8 @@ export function binding(): NativeBinding {
     `the sentvec native addon could not be loaded (platform ${process.platform}, arch ${process.arch}, libc ${libc}, ` +
       `Node-API ${process.versions.napi}). Tried:\n  ${failures.join('\n  ')}\n` +
       `npm installs the addon as the optional dependency ${platformPackage()}: reinstall sentvec without --omit=optional / --no-optional ` +
-      `(packages exist for ${SHIPPED.join(', ')}), or build it from source with \`npm install sentvec --build-from-source\` ` +
-      '(needs cmake and a C++17 compiler), or point SENTVEC_BINARY at a built sentvec.node.',
+      `(packages exist for ${SHIPPED.join(', ')}), or build it from source with \`node ${shellWord(join(root, 'install', 'build-from-source.mjs'))}\` ` +
+      '(needs cmake and a C++17 compiler; see docs/installing.md), or point SENTVEC_BINARY at a built sentvec.node.',
   );
 }
 
