@@ -281,7 +281,7 @@ export function binding(): NativeBinding {
       `Node-API ${process.versions.napi}). Tried:\n  ${failures.join('\n  ')}\n` +
       `npm installs the addon as the optional dependency ${platformPackage()}: reinstall sentvec without --omit=optional / --no-optional ` +
       `(packages exist for ${SHIPPED.join(', ')}), or build it from source with \`node ${shellWord(join(root, 'install', 'build-from-source.mjs'))}\` ` +
-      '(needs cmake and a C++17 compiler; see docs/installing.md), or point SENTVEC_BINARY at a built sentvec.node.',
+      '(needs cmake and a C++17 compiler), or point SENTVEC_BINARY at a built sentvec.node.',
   );
 }
 

@@ -24,8 +24,8 @@ const PNPM = '10.34.9';
 
 const which = (name) => execFileSync('sh', ['-c', `command -v ${name} || true`], { encoding: 'utf8' }).trim();
 
-// Bytes of every file below dir (symlinks not followed), and the packages npm installed.
-function footprint(dir) {
+// Bytes of every file below dir (symlinks not followed).
+function footprintBytes(dir) {
   let bytes = 0;
   const walk = (d) => {
     for (const name of readdirSync(d)) {
@@ -36,6 +36,12 @@ function footprint(dir) {
     }
   };
   walk(dir);
+  return bytes;
+}
+
+// Bytes below dir, and the packages npm installed.
+function footprint(dir) {
+  const bytes = footprintBytes(dir);
   const lock = JSON.parse(readFileSync(join(dir, '.package-lock.json'), 'utf8'));
   const packages = Object.keys(lock.packages).filter((k) => k !== '');
   return { bytes, packages, scripts: packages.filter((k) => lock.packages[k].hasInstallScript) };
@@ -169,7 +175,8 @@ test('npm install sentvec from a registry: only this platform\'s package, ≤ 15
 
   // The server installed as the error says: it serves, from the published package.
   const withServer = await npm(['install', 'fastify@5', '@fastify/cors@11'], { cwd: project, env });
-  t.log(`${INSTALL_SERVER}: ${withServer.trim().split('\n').pop()}; ${footprint(modules).packages.length} packages in all`);
+  const served = footprint(modules);
+  t.log(`${INSTALL_SERVER}: ${withServer.trim().split('\n').pop()}; ${(served.bytes / 1e6).toFixed(1)} MB in ${served.packages.length} packages in all`);
   t.deepEqual(JSON.parse(await node(serverCheck)), { createServer: 'function', inMain: false });
   const embedded = await node(`
     const { Model } = require('sentvec');
@@ -213,7 +220,7 @@ test('npm install sentvec from a registry: only this platform\'s package, ≤ 15
   const pnpm = await promisify(execFile)(process.execPath, [join(tools, 'node_modules/pnpm/bin/pnpm.cjs'), 'add', 'sentvec', '--store-dir', join(work, 'pnpm-store')], { cwd: pnpmApp, env, encoding: 'utf8' });
   const pnpmOut = pnpm.stdout + pnpm.stderr;
   const pnpmPackages = readdirSync(join(pnpmApp, 'node_modules/.pnpm')).filter((d) => d !== 'node_modules' && !d.endsWith('.yaml') && !d.endsWith('.json'));
-  t.log(`pnpm ${PNPM}: ${pnpmPackages.length} packages (${pnpmPackages.join(', ')})`);
+  t.log(`pnpm ${PNPM}: ${(footprintBytes(join(pnpmApp, 'node_modules')) / 1e6).toFixed(1)} MB in ${pnpmPackages.length} packages (${pnpmPackages.join(', ')})`);
   t.notRegex(pnpmOut, /Ignored build scripts|WARN/i, pnpmOut);
   t.true(pnpmPackages.length <= 15);
   const viaPnpm = await node(`
