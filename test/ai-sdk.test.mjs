@@ -151,7 +151,7 @@ test('a folder that is not a model fails the call with the loader\'s error, and 
   await provider.dispose();
 });
 
-test('require(\'sentvec/ai\') loads neither the SDK nor the server, another framework or the hub', (t) => {
+test('require(\'sentvec/ai\') loads neither the SDK nor the server, the CLI or another framework', (t) => {
   const loaded = JSON.parse(
     execFileSync(process.execPath, ['-e', `require('sentvec/ai'); console.log(JSON.stringify(Object.keys(require.cache)))`], {
       encoding: 'utf8',
@@ -160,7 +160,7 @@ test('require(\'sentvec/ai\') loads neither the SDK nor the server, another fram
   );
   t.true(loaded.some((f) => f.endsWith('dist/lib/frameworks/ai.js')));
   t.deepEqual(
-    loaded.filter((f) => /node_modules\/(ai|@ai-sdk|fastify|@langchain|llamaindex|@llamaindex)\/|dist\/lib\/(server|cli|hub)\/|frameworks\/(langchain|llamaindex)/.test(f)),
+    loaded.filter((f) => /node_modules\/(ai|@ai-sdk|fastify|@langchain|llamaindex|@llamaindex)\/|dist\/lib\/(server|cli)\/|frameworks\/(langchain|llamaindex)/.test(f)),
     [],
   );
 });

@@ -69,7 +69,7 @@ test('--rerank and --candidates: usage errors exit 2 with one line', async (t) =
     [[...base, '--candidates', '5'], /--candidates is how many sentences --rerank reorders: pass --rerank <dir\|hub-id> too/],
     [[...base, '--rerank', dir, '-k', '3', '--candidates', '2'], /--candidates 2 is less than --top-k 3/],
     [[...base, '--rerank', dir, '--candidates', '0'], /--candidates <n>' argument '0' is invalid\. expected an integer from 1 to 100,000/],
-    [[...base, '--rerank', join(dir, 'missing')], /--model .*missing: no such directory, and not a hub id/],
+    [[...base, '--rerank', join(dir, 'missing')], /^sentvec: error: --rerank .*missing: model folder .*missing does not exist/],
   ];
   for (const [args, message] of cases) {
     const r = await run(args);

@@ -142,7 +142,7 @@ test('--version prints the version; an unknown command is named as one, with the
   }
   const unknown = await run(['serv', '--model', model]);
   t.is(unknown.code, 2);
-  t.is(unknown.stderr, "sentvec: error: unknown command 'serv'\nsentvec: hint: The commands are download, install-cuda, quantize, serve; to search a file, run sentvec -i <file> (see sentvec --help).\n");
+  t.is(unknown.stderr, "sentvec: error: unknown command 'serv'\nsentvec: hint: The commands are download, install-cuda, quantize, rerank, serve; to search a file, run sentvec -i <file> (see sentvec --help).\n");
   t.notRegex(unknown.stderr, /too many arguments/);
 });
 

@@ -144,13 +144,13 @@ test('without @langchain/core, requiring sentvec/langchain says what to install'
   t.regex(out, /^ERR_MISSING_DEPENDENCY sentvec\/langchain needs @langchain\/core .*npm install @langchain\/core/);
 });
 
-test('require(\'sentvec/langchain\') loads no server, hub, other adapter or AI SDK code', (t) => {
+test('require(\'sentvec/langchain\') loads no server, CLI, other adapter or AI SDK code', (t) => {
   const loaded = JSON.parse(
     execFileSync(process.execPath, ['-e', `require('sentvec/langchain'); console.log(JSON.stringify(Object.keys(require.cache)))`], { encoding: 'utf8', cwd: root }),
   );
   t.true(loaded.some((f) => f.includes('node_modules/@langchain/core/')));
   t.deepEqual(
-    loaded.filter((f) => /node_modules\/(ai|@ai-sdk|fastify|llamaindex|@llamaindex|@langchain\/classic)\/|dist\/lib\/(server|cli|hub)\/|frameworks\/(ai|llamaindex)/.test(f)),
+    loaded.filter((f) => /node_modules\/(ai|@ai-sdk|fastify|llamaindex|@llamaindex|@langchain\/classic)\/|dist\/lib\/(server|cli)\/|frameworks\/(ai|llamaindex)/.test(f)),
     [],
   );
 });

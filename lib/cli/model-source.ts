@@ -19,6 +19,8 @@ export interface ModelSource {
   onnxFile?: string;
   precision?: 'float32' | 'int8';
   quiet?: boolean;
+  /** The option the model came from, named in errors. Default '--model'. */
+  flag?: string;
 }
 
 /** The local folder of --model (default DEFAULT_MODEL): as given, or from the cache / hub. */
@@ -46,7 +48,8 @@ export async function modelFolder(options: ModelSource): Promise<{ dir: string }
   } catch (err) {
     bar?.stop();
     // A folder that is not there, or a malformed id or revision: the command line is wrong.
-    if (err instanceof ModelFileError || err instanceof InvalidArgumentError) throw new UsageError(`--model ${name}: ${err.message}`);
+    if (err instanceof ModelFileError || err instanceof InvalidArgumentError)
+      throw new UsageError(`${options.flag ?? '--model'} ${name}: ${err.message}`);
     if (options.model === undefined && err instanceof DownloadError) {
       const [what, todo = ''] = err.message.split('\n');
       throw new DownloadError(
@@ -62,9 +65,9 @@ export async function modelFolder(options: ModelSource): Promise<{ dir: string }
 export async function loadReranker(
   source: string,
   provider: ProviderName,
-  options: { revision?: string; quiet?: boolean; optimizedCache?: boolean },
+  options: { revision?: string; quiet?: boolean; optimizedCache?: boolean; flag?: string },
 ): Promise<CrossEncoder> {
-  const { dir } = await modelFolder({ model: source, revision: options.revision, quiet: options.quiet });
+  const { dir } = await modelFolder({ model: source, revision: options.revision, quiet: options.quiet, flag: options.flag });
   return CrossEncoder.load(dir, { providers: [provider], optimizedCache: options.optimizedCache ?? false });
 }
 

@@ -10,7 +10,7 @@ interface RerankCommandOptions {
   query: string;
   input: string;
   model: string;
-  revision: string;
+  revision?: string;
   provider: string;
   topK?: number;
   batchSize: number;
@@ -54,7 +54,7 @@ export function addRerank(cmd: Command): void {
     .requiredOption('-q, --query <text>', 'the query the lines are scored against')
     .requiredOption('-i, --input <file>', 'UTF-8 text file: one document per line (empty lines are skipped)')
     .requiredOption('--model <dir|hub-id>', 'the cross-encoder, e.g. a bge-reranker or ms-marco cross-encoder directory')
-    .option('--revision <rev>', 'hub revision', 'main')
+    .option('--revision <rev>', 'hub revision: branch, tag or commit (default: main)')
     .option('--provider <name>', `execution provider: ${PROVIDER_LIST}`, 'cpu')
     .addOption(new Option('-k, --top-k <n>', 'how many lines to print (default: all)').argParser(ranged('topK')))
     .addOption(new Option('--batch-size <n>', 'pairs per inference batch').argParser(ranged('batchSize')).default(32))

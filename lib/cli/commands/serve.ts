@@ -122,7 +122,7 @@ async function serve(opts: ServeOptions) {
   }
   const reranker = opts.reranker
     ? await CrossEncoder.load(
-        (await modelFolder({ model: opts.reranker, revision: opts.revision, quiet: opts.quiet })).dir,
+        (await modelFolder({ model: opts.reranker, revision: opts.revision, quiet: opts.quiet, flag: '--reranker' })).dir,
         runtimeOptions(provider, opts),
       )
     : undefined;
