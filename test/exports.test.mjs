@@ -31,7 +31,7 @@ test('each framework adapter is published with its types, for node16 and node10 
     const entry = pkg.exports[`./${name}`];
     t.is(entry.default, `./dist/lib/frameworks/${name}.js`);
     t.is(entry.types, `./dist/lib/frameworks/${name}.d.ts`);
-    t.deepEqual(pkg.typesVersions['*'][name], [entry.types.slice(2)]);
+    t.deepEqual(pkg.typesVersions['*'][name], [entry.types]);
     t.true(pkg.peerDependenciesMeta[{ ai: 'ai', langchain: '@langchain/core', llamaindex: 'llamaindex' }[name]].optional);
   }
 });
