@@ -1,5 +1,5 @@
 /**
- * `sentvec`: sentence embeddings ({@link Model}), search in memory ({@link Index}) or in
+ * `sentvec`: sentence embeddings ({@link Model}), reranking ({@link CrossEncoder}), search in memory ({@link Index}) or in
  * PostgreSQL ({@link PostgresStore}), int8 exports ({@link quantizeModel}) and the error classes.
  * The HTTP server is the separate entry point `sentvec/server`.
  * @module sentvec
@@ -10,6 +10,16 @@ export { Model, Tokenized, type EncodeOptions, type ModelInfo } from './model/mo
 export type { LongInputs } from './model/encode-plan';
 export { downloadModel, DownloadError, type DownloadOptions, type DownloadProgress, type HubOptions } from './hub/download';
 export { Embeddings, type EmbeddingWindows } from './model/embeddings';
+export {
+  CrossEncoder,
+  type Reranker,
+  type RankResult,
+  type PredictOptions,
+  type RankOptions,
+  type CrossEncoderInfo,
+  type Activation,
+  type CrossEncoderLoadOptions,
+} from './model/cross-encoder';
 export {
   Index,
   semanticSearch,

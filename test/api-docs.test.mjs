@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const typedoc = join(dirname(createRequire(import.meta.url).resolve('typedoc/package.json')), 'bin/typedoc');
 
-test('TypeDoc builds the API reference of sentvec and sentvec/server without a warning', (t) => {
+test('TypeDoc builds the API reference of every subpath export without a warning', (t) => {
   t.timeout(240_000);
   const out = mkdtempSync(join(tmpdir(), 'sentvec-api-'));
   try {
@@ -23,6 +23,10 @@ test('TypeDoc builds the API reference of sentvec and sentvec/server without a w
     t.true(existsSync(join(out, 'index.html')));
     t.true(existsSync(join(out, 'classes', 'sentvec.Model.html')), 'the sentvec entry point is documented');
     t.true(readdirSync(join(out, 'functions')).includes('sentvec_server.createServer.html'), 'the sentvec/server entry point is documented');
+    // One module page per subpath export of package.json, each named as users import it.
+    const modules = readdirSync(join(out, 'modules')).sort();
+    t.deepEqual(modules, ['sentvec.html', 'sentvec_ai.html', 'sentvec_langchain.html', 'sentvec_llamaindex.html', 'sentvec_server.html']);
+    t.true(existsSync(join(out, 'classes', 'sentvec.CrossEncoder.html')), 'the cross-encoder contract that RerankOptions names is documented');
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

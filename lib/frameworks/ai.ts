@@ -1,3 +1,9 @@
+/**
+ * `sentvec/ai`: a provider for Vercel's AI SDK ({@link createSentvec}, {@link sentvec}): embedding
+ * models for `embed` and `embedMany`, reranking models for `rerank`, from a model folder, a hub id
+ * or a loaded Model. See docs/frameworks.md.
+ * @module sentvec/ai
+ */
 // sentvec/ai: a provider for Vercel's AI SDK (`embed`, `embedMany`, `cosineSimilarity`, `rerank`).
 // It needs nothing from the SDK at run time: the SDK takes any object of its model specification.
 // It serves specification v3, the one both `ai` 6 (v3, v2) and `ai` 7 (v4, v3, v2; v3 models are
@@ -20,6 +26,8 @@ import {
   type RerankerLease,
   type RerankerSource,
 } from './sources';
+
+export type { ModelSource, RerankerSource } from './sources';
 
 /** Settings of {@link SentvecProvider.embedding}. */
 export interface SentvecEmbeddingSettings {
@@ -63,33 +71,48 @@ export interface SentvecProviderOptions {
   rerankerLoadOptions?: CrossEncoderLoadOptions;
 }
 
-type ProviderOptions = Record<string, Record<string, unknown>>;
+/** The SDK's per-call provider options, by provider name; sentvec reads those under `sentvec`. */
+export type ProviderOptions = Record<string, Record<string, unknown>>;
 
 /** The AI SDK's embedding model, specification v3 (`EmbeddingModelV3` of @ai-sdk/provider 3). */
 export interface SentvecEmbeddingModel {
+  /** The specification this model implements. */
   readonly specificationVersion: 'v3';
+  /** `'sentvec'`. */
   readonly provider: string;
+  /** The settings' modelId, else the folder or id given, else 'sentvec'. */
   readonly modelId: string;
+  /** Texts per `doEmbed` call (the settings' maxEmbeddingsPerCall); `embedMany` splits larger lists. */
   readonly maxEmbeddingsPerCall: number;
   /**
    * True only where parallel calls run side by side: when they go through the model's scheduler
    * (calls of fewer texts than `batchSize`) and it runs more than one batch at once (`maxInFlight`).
    */
   readonly supportsParallelCalls: PromiseLike<boolean>;
+  /** Embeds `values` (called by the SDK's `embed` and `embedMany`). */
   doEmbed(options: {
     values: string[];
     abortSignal?: AbortSignal;
     providerOptions?: ProviderOptions;
     headers?: Record<string, string | undefined>;
     dimensions?: number;
-  }): PromiseLike<{ embeddings: number[][]; warnings: never[] }>;
+  }): PromiseLike<{
+    /** One vector per value, in order. */
+    embeddings: number[][];
+    /** Always empty. */
+    warnings: never[];
+  }>;
 }
 
 /** The AI SDK's reranking model, specification v3 (`RerankingModelV3`). */
 export interface SentvecRerankingModel {
+  /** The specification this model implements. */
   readonly specificationVersion: 'v3';
+  /** `'sentvec'`. */
   readonly provider: string;
+  /** The settings' modelId, else the folder or id given, else 'sentvec'. */
   readonly modelId: string;
+  /** Scores each document against `query`, best first (called by the SDK's `rerank`). */
   doRerank(options: {
     documents: { type: 'text'; values: string[] } | { type: 'object'; values: Record<string, unknown>[] };
     query: string;
@@ -97,11 +120,22 @@ export interface SentvecRerankingModel {
     abortSignal?: AbortSignal;
     providerOptions?: ProviderOptions;
     headers?: Record<string, string | undefined>;
-  }): PromiseLike<{ ranking: { index: number; relevanceScore: number }[]; warnings: never[] }>;
+  }): PromiseLike<{
+    /** Best first, the first `topN` if given. */
+    ranking: {
+      /** Position of the document in `documents.values`. */
+      index: number;
+      /** The cross-encoder's score of the pair. */
+      relevanceScore: number;
+    }[];
+    /** Always empty. */
+    warnings: never[];
+  }>;
 }
 
 /** The provider: the AI SDK's `ProviderV3` shape, with sentvec's names beside the SDK's. */
 export interface SentvecProvider {
+  /** The specification this provider implements. */
   readonly specificationVersion: 'v3';
   /** An embedding model of a model folder, hub id or loaded Model. */
   embedding(model: ModelSource, settings?: SentvecEmbeddingSettings): SentvecEmbeddingModel;

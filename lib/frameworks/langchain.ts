@@ -1,3 +1,9 @@
+/**
+ * `sentvec/langchain`: LangChain.js embeddings ({@link SentvecEmbeddings}) and a reranker
+ * ({@link SentvecReranker}, a document compressor) running sentvec models. Needs
+ * `@langchain/core`. See docs/frameworks.md.
+ * @module sentvec/langchain
+ */
 // sentvec/langchain: LangChain.js embeddings (`SentvecEmbeddings`, for vector stores and
 // retrievers) and a reranker (`SentvecReranker`, a document compressor for
 // ContextualCompressionRetriever). @langchain/core is an optional peer dependency of sentvec,
@@ -26,6 +32,8 @@ import {
   type RerankerLease,
   type RerankerSource,
 } from './sources';
+
+export type { ModelSource, RerankerSource } from './sources';
 
 const ADAPTER = 'sentvec/langchain';
 const { Embeddings } = requireFramework<typeof CoreEmbeddings>('@langchain/core/embeddings', '@langchain/core', ADAPTER);
@@ -105,6 +113,7 @@ export class SentvecEmbeddings extends Embeddings {
     return this.#lease.release();
   }
 
+  /** dispose(), for `await using`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.dispose();
   }
@@ -145,7 +154,17 @@ export class SentvecReranker extends BaseDocumentCompressor {
   }
 
   /** Each document's position in `documents` and its score, best first (all of them). */
-  async rerank(documents: readonly (DocumentInterface | string)[], query: string): Promise<{ index: number; relevanceScore: number }[]> {
+  async rerank(
+    documents: readonly (DocumentInterface | string)[],
+    query: string,
+  ): Promise<
+    {
+      /** Position of the document in `documents`. */
+      index: number;
+      /** The cross-encoder's score of the pair. */
+      relevanceScore: number;
+    }[]
+  > {
     const reranker = await this.#lease.get();
     const texts = documents.map((d) => (typeof d === 'string' ? d : d.pageContent));
     const results = await reranker.rank(query, texts, this.#predict);
@@ -171,6 +190,7 @@ export class SentvecReranker extends BaseDocumentCompressor {
     return this.#lease.release();
   }
 
+  /** dispose(), for `await using`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.dispose();
   }

@@ -1,3 +1,8 @@
+/**
+ * `sentvec/llamaindex`: a LlamaIndex.TS embedding model ({@link SentvecEmbedding}) running a
+ * sentvec model. Needs `llamaindex`. See docs/frameworks.md.
+ * @module sentvec/llamaindex
+ */
 // sentvec/llamaindex: a LlamaIndex.TS embedding model (`SentvecEmbedding`, a BaseEmbedding for
 // `Settings.embedModel`, VectorStoreIndex, ingestion pipelines). `llamaindex` is an optional peer
 // dependency of sentvec, loaded only by this module: its BaseEmbedding is taken from the copy of
@@ -19,6 +24,8 @@ import {
   type ModelSource,
   type PromptChoice,
 } from './sources';
+
+export type { ModelSource } from './sources';
 
 const ADAPTER = 'sentvec/llamaindex';
 
@@ -70,7 +77,15 @@ const PARAMS = new Set([
   'longInputs',
 ]);
 
-type QueryInput = string | { type: string; text?: string };
+/** A query as LlamaIndex passes it: text, or message content of which only `type: 'text'` is embedded. */
+export type QueryInput =
+  | string
+  | {
+      /** The content's kind: `'text'`, `'image_url'`, … */
+      type: string;
+      /** The text, when `type` is `'text'`. */
+      text?: string;
+    };
 
 /**
  * A LlamaIndex embedding model running a sentvec model: text embeddings with the model's document
@@ -101,11 +116,13 @@ export class SentvecEmbedding extends BaseEmbedding {
     );
   }
 
+  /** The text's vector, with the model's document prompt. */
   async getTextEmbedding(text: string): Promise<number[]> {
     return (await this.#embed([text], 'document'))[0];
   }
 
   // (The base class sets its own getTextEmbeddings, one text at a time, in its constructor.)
+  /** The texts' vectors, with the model's document prompt, in one call of `Model.encode`. */
   getTextEmbeddings = (texts: string[]): Promise<number[][]> => this.#embed(texts, 'document');
 
   /** The query's vector; null for content other than text (images, audio), which a text model cannot embed. */
@@ -120,6 +137,7 @@ export class SentvecEmbedding extends BaseEmbedding {
     return this.#lease.release();
   }
 
+  /** dispose(), for `await using`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.dispose();
   }

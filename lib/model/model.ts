@@ -20,7 +20,16 @@ export interface ModelInfo {
   /** Tokens the tokenizer knows, specials included. */
   vocabSize: number;
   /** The ids that frame inputs (`<s>` `</s>` or `[CLS]` `[SEP]`), pad them and stand for unknown text. */
-  specialIds: { start: number; end: number; pad: number; unknown: number };
+  specialIds: {
+    /** Opens every input: `<s>` or `[CLS]`. */
+    start: number;
+    /** Closes every input: `</s>` or `[SEP]`. */
+    end: number;
+    /** Fills a batch's shorter inputs. */
+    pad: number;
+    /** Stands for text the vocabulary lacks. */
+    unknown: number;
+  };
   /** Every id that stands for a special token rather than text. */
   specialTokenIds: number[];
   /** The ONNX output the vectors are pooled from (or taken as they are, with pooledOutput). */

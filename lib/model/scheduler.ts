@@ -53,9 +53,13 @@ interface TextRequest {
   reject: (err: unknown) => void;
 }
 
+/** One batch that ran (Scheduler.addBatchListener): what the metrics count. */
 export interface BatchEvent {
+  /** Inputs in the batch. */
   size: number;
+  /** Inputs × longest input, in tokens: what the batch cost, padding included. */
   paddedTokens: number;
+  /** Time in native code, in seconds. */
   seconds: number;
 }
 
@@ -85,7 +89,12 @@ function nativeBatch(items: readonly Item[]) {
   return { ids, offsets, options: { batchSize: items.length, poolFrom } };
 }
 
+/**
+ * A model's batching scheduler (`model.scheduler`): coalesces concurrent calls into batches.
+ * Read it for its queue and options; listen to it for batch metrics.
+ */
 export class Scheduler {
+  /** The options in force, defaults filled in. */
   readonly options: Required<SchedulerOptions>;
   #native: NativeModel;
   #dimension: number;
@@ -103,6 +112,7 @@ export class Scheduler {
   /** Called whenever the scheduler runs out of work (nothing queued, tokenizing or in flight). */
   onIdle: (() => void) | undefined;
 
+  /** @internal Made by Model.load. */
   constructor(native: NativeModel, dimension: number, options: SchedulerOptions = {}) {
     this.#native = native;
     this.#dimension = dimension;
@@ -117,6 +127,7 @@ export class Scheduler {
     return this.#onBatch;
   }
 
+  /** Replaces the one batch listener set through onBatch (others, added with addBatchListener, stay). */
   set onBatch(listener: ((event: BatchEvent) => void) | undefined) {
     if (this.#onBatch) this.#batchListeners.delete(this.#onBatch);
     this.#onBatch = listener;
@@ -128,6 +139,7 @@ export class Scheduler {
     this.#batchListeners.add(listener);
   }
 
+  /** Stops calling a listener given to addBatchListener. */
   removeBatchListener(listener: (event: BatchEvent) => void): void {
     this.#batchListeners.delete(listener);
   }
@@ -137,6 +149,7 @@ export class Scheduler {
     return this.#queue.length;
   }
 
+  /** Tokens of the inputs waiting for a batch (compared with maxQueuedTokens). */
   get queuedTokens(): number {
     return this.#queuedTokens;
   }
@@ -151,6 +164,7 @@ export class Scheduler {
   }
 
   /**
+   * @internal
    * Tokenizes texts together with those of other calls made in the same event-loop turn; the
    * result is what `NativeModel.tokenize(texts)` returns.
    */
