@@ -9,6 +9,7 @@ import { join, relative } from 'node:path';
 import { docFiles, extractBlocks, makeScratch, removeScratch, root, runBlocks } from './helpers/doc-blocks.mjs';
 import { startHub } from './helpers/hub-server.mjs';
 import { tinyModel } from './helpers/models.mjs';
+import { ensureModel } from '../scripts/model/generate.mjs';
 import { startCluster } from '../scripts/postgres-cluster.mjs';
 import { REAL_MODELS } from '../scripts/model/generate.mjs';
 
@@ -23,7 +24,10 @@ function scratchEnv(dir, hubUrl) {
 let hub;
 test.before(async () => {
   // Every tested model's real name serves the tiny model: the docs' names resolve, as written.
-  hub = await startHub(tinyModel(), { repo: Object.keys(REAL_MODELS) });
+  // Those with prompts (multilingual-e5) serve the tiny model with the same prompts.
+  const prompted = ensureModel('tiny-prompts', { prompts: { query: 'query: ', passage: 'passage: ' }, normalize: true });
+  const dirs = Object.fromEntries(Object.keys(REAL_MODELS).filter((id) => REAL_MODELS[id].prompts).map((id) => [id, prompted]));
+  hub = await startHub(tinyModel(), { repo: Object.keys(REAL_MODELS), dirs });
 });
 test.after.always(async () => {
   await hub?.close();

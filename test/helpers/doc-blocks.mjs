@@ -94,7 +94,8 @@ export function makeScratch(modelDir) {
   mkdirSync(join(modules, '@types'), { recursive: true });
   symlinkSync(root, join(modules, 'sentvec'), 'dir');
   symlinkSync(join(root, 'bin', 'sentvec.js'), join(modules, '.bin', 'sentvec'));
-  for (const name of ['openai', 'pg', 'pgvector', 'pg-copy-streams', '@types/node']) {
+  mkdirSync(join(modules, '@langchain'), { recursive: true });
+  for (const name of ['openai', 'pg', 'pgvector', 'pg-copy-streams', '@types/node', 'ai', '@langchain/core', '@langchain/classic', 'llamaindex']) {
     symlinkSync(join(root, 'node_modules', name), join(modules, name), 'dir');
   }
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'doc-scratch', private: true }, null, 2));

@@ -6,13 +6,14 @@
 //   badsha: X-Linked-Etag names a wrong checksum
 //   endless: no Content-Length, and bytes without end (`sent` counts them per file)
 //   missing: 404;  unauthorized: 401
-// `repo` is one repository id or several, each serving the same folder.
+// `repo` is one repository id or several, each serving the same folder; `dirs` gives some of them
+// a folder of their own ({ 'org/name': folder }).
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-export async function startHub(modelDir, { repo = 'acme/tiny-model', faults = {}, lfs = ['onnx/model.onnx', 'sentencepiece.bpe.model'] } = {}) {
+export async function startHub(modelDir, { repo = 'acme/tiny-model', dirs = {}, faults = {}, lfs = ['onnx/model.onnx', 'sentencepiece.bpe.model'] } = {}) {
   const requests = [];
   const counts = new Map();
   const sent = new Map();
@@ -27,14 +28,16 @@ export async function startHub(modelDir, { repo = 'acme/tiny-model', faults = {}
     const fault = faults[file];
     const n = (counts.get(`${cdn ? 'cdn' : 'hub'}:${file}`) ?? 0) + 1;
     counts.set(`${cdn ? 'cdn' : 'hub'}:${file}`, n);
-    const path = join(modelDir, file);
+    // A CDN request names its repository in the query (set by the redirect below).
+    const from = (hub ? hub[1] : url.searchParams.get('repo')) ?? '';
+    const path = join(dirs[from] ?? modelDir, file);
     if (fault === 'missing' || !existsSync(path)) return res.writeHead(404).end('Entry not found');
     if (fault === 'unauthorized') return res.writeHead(401).end('Unauthorized');
     if (fault === 'error500' && n <= 2) return res.writeHead(500).end('Internal error');
     const body = readFileSync(path);
     if (hub && lfs.includes(file)) {
       const sha = fault === 'badsha' ? 'f'.repeat(64) : createHash('sha256').update(body).digest('hex');
-      return res.writeHead(302, { location: `${cdnOrigin}/cdn/${encodeURIComponent(file)}`, 'x-linked-etag': `"${sha}"`, 'x-linked-size': body.length }).end();
+      return res.writeHead(302, { location: `${cdnOrigin}/cdn/${encodeURIComponent(file)}${dirs[hub[1]] ? `?repo=${encodeURIComponent(hub[1])}` : ''}`, 'x-linked-etag': `"${sha}"`, 'x-linked-size': body.length }).end();
     }
     if (fault === 'endless') {
       // No Content-Length: chunked bytes until the client hangs up.
