@@ -7,7 +7,7 @@
 // text file: default examples/input.txt. `npm run demo` does the same with the `sentvec` command.
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import { Index, Model } from 'sentvec';
+import { Index, Model, numberIds } from 'sentvec';
 
 const modelName = process.argv[2] ?? 'sentence-transformers/paraphrase-multilingual-mpnet-base-v2';
 const textFile = process.argv[3] ?? new URL('input.txt', import.meta.url);
@@ -33,7 +33,7 @@ try {
     if (question !== '') {
       const [query] = await model.encode([question], { promptName: model.prompts.query ? 'query' : undefined });
       const { ids, scores } = await index.search(query, { topK: 2 });
-      ids.forEach((id, i) => console.log(`Text: ${sentences[Number(id)]} (Similarity:${scores[i].toFixed(3)})`));
+      numberIds(ids).forEach((id, i) => console.log(`Text: ${sentences[id]} (Similarity:${scores[i].toFixed(3)})`));
     }
     terminal.prompt();
   }

@@ -5,7 +5,7 @@
 //
 // model: a model folder or a hub id (default: paraphrase-multilingual-mpnet-base-v2).
 import { existsSync } from 'node:fs';
-import { Index, Model } from 'sentvec';
+import { Index, Model, numberIds } from 'sentvec';
 
 const modelName = process.argv[2] ?? 'sentence-transformers/paraphrase-multilingual-mpnet-base-v2';
 const indexFile = process.argv[3] ?? 'passages.svi';
@@ -36,7 +36,7 @@ if (existsSync(indexFile)) {
 const results = await index.search(await model.encode(queries), { topK: 2 });
 results.forEach(({ ids, scores }, q) => {
   console.log(`\n${queries[q]}`);
-  ids.forEach((id, i) => console.log(`  ${scores[i].toFixed(3)}  ${passages[Number(id)]}`));
+  numberIds(ids).forEach((id, i) => console.log(`  ${scores[i].toFixed(3)}  ${passages[id]}`));
 });
 index.dispose();
 model.dispose();
