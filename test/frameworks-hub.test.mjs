@@ -40,6 +40,6 @@ test('a hub id is downloaded once, then loaded: the vectors of the model\'s fold
 
 test('a name that is neither a folder nor a hub id fails the call, saying so', async (t) => {
   const provider = createSentvec();
-  await t.throwsAsync(embed({ model: provider.embedding('no folder here'), value: 'a', maxRetries: 0 }), { message: /neither a model folder nor a hub id/ });
+  await t.throwsAsync(embed({ model: provider.embedding('no folder here'), value: 'a', maxRetries: 0 }), { instanceOf: sentvec.ModelFileError, message: /does not exist \("no folder here" was taken as a folder: it is not of the form owner\/name\)/ });
   await provider.dispose();
 });
