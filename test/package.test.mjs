@@ -39,6 +39,9 @@ function footprintBytes(dir) {
   return bytes;
 }
 
+// The version of a package this checkout tests against (its devDependencies), for a clean project.
+const devVersion = (name) => JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).devDependencies[name].replace(/^\^/, '');
+
 // Bytes below dir, and the packages npm installed.
 function footprint(dir) {
   const bytes = footprintBytes(dir);
@@ -192,6 +195,25 @@ test('npm install sentvec from a registry: only this platform\'s package, ≤ 15
       model.dispose();
     })();`, [tinyModel()]);
   t.deepEqual(JSON.parse(embedded), { status: 200, dim: 32 });
+
+  // The frameworks beside the published package, as a user's project has them: the adapters give
+  // the vectors Model.encode gives (the AI SDK and LangChain; llamaindex is tested in the checkout).
+  await npm(['install', `ai@${devVersion('ai')}`, `@langchain/core@${devVersion('@langchain/core')}`], { cwd: project, env });
+  const adapters = JSON.parse(await node(`
+    const { Model } = require('sentvec');
+    const { createSentvec } = require('sentvec/ai');
+    const { SentvecEmbeddings } = require('sentvec/langchain');
+    const { embedMany } = require('ai');
+    (async () => {
+      const texts = ['beside a framework', 'à côté du framework'];
+      const model = await Model.load(process.argv[1]);
+      const direct = [...(await model.encode(texts))].map((row) => Array.from(row));
+      const { embeddings } = await embedMany({ model: createSentvec().embedding(model), values: texts });
+      const lc = await new SentvecEmbeddings({ model }).embedDocuments(texts);
+      console.log(JSON.stringify({ ai: JSON.stringify(embeddings) === JSON.stringify(direct), langchain: JSON.stringify(lc) === JSON.stringify(direct) }));
+      model.dispose();
+    })();`, [tinyModel()]));
+  t.deepEqual(adapters, { ai: true, langchain: true }, 'sentvec/ai and sentvec/langchain in a clean project give Model.encode\'s vectors');
 
   // --engine-strict on this Node (20: sentvec's lowest): sentvec passes; fastify 5 passes with the
   // override docs/installing.md gives (light-my-request ≥ 6.8 brings cookie 2, engines node ≥ 22).
