@@ -18,6 +18,10 @@ export interface NativeModelConfig {
   pooling: PoolingMode[];
   /** Dense modules after pooling, in order. */
   dense?: NativeDense[];
+  /** A cross-encoder: the export is a sequence classifier, and each row is its logits for a pair (no pooling). */
+  scores?: boolean;
+  /** With scores: the labels config.json states (id2label), which the export's output must match; 0 or absent: unchecked. */
+  numLabels?: number;
   threads: number;
   spinning: boolean;
   memoryArena: boolean;
@@ -73,6 +77,8 @@ export interface NativeTokenized {
   truncated: Uint8Array;
   /** With `spans: true`: per id, [begin, end) in UTF-16 code units of its text (2 entries per id). */
   spans?: Uint32Array;
+  /** With `pairs: true`: per row, where its second sequence's token types (1) start; 0: all 0. */
+  secondFrom?: Uint32Array;
 }
 
 /** What a loaded model is (`model.info`): its sizes, the ONNX output it reads and how it runs. */
@@ -96,6 +102,8 @@ export interface NativeModelInfo {
   };
   /** Every id that stands for a special token rather than text. */
   specialTokenIds: number[];
+  /** Special tokens in a pair's row: 4 (XLM-R's <s> A </s></s> B </s>) or 3 (BERT's [CLS] A [SEP] B [SEP]). */
+  pairSpecialTokens: number;
   /** The ONNX output read: `last_hidden_state`, `token_embeddings` or `sentence_embedding`. */
   outputName: string;
   /** The output is already pooled (`sentence_embedding`), so sentvec does not pool. */
@@ -116,9 +124,17 @@ export interface NativeModel {
     texts: string[],
     options: { batchSize: number; truncate: boolean; poolFrom?: number },
   ): Promise<{ data: Float32Array; truncated: Uint8Array }>;
-  /** maxLength: tokens per text with <s> and </s> (default maxSeqLength; more only to split long inputs into windows). */
-  tokenize(texts: string[], options?: { maxLength?: number; spans?: boolean }): Promise<NativeTokenized>;
-  encodeTokens(ids: Int32Array, offsets: Uint32Array, options: { batchSize: number; poolFrom?: Uint32Array }): Promise<Float32Array>;
+  /**
+   * maxLength: tokens per text with <s> and </s> (default maxSeqLength; more only to split long inputs into windows).
+   * pairs: texts[2i] and texts[2i + 1] are one pair, framed and truncated (longest_first) into one row of at most maxSeqLength.
+   */
+  tokenize(texts: string[], options?: { maxLength?: number; spans?: boolean; pairs?: boolean }): Promise<NativeTokenized>;
+  /** secondFrom: per input, where token type 1 starts (a pair's second sequence; 0: none). */
+  encodeTokens(
+    ids: Int32Array,
+    offsets: Uint32Array,
+    options: { batchSize: number; poolFrom?: Uint32Array; secondFrom?: Uint32Array },
+  ): Promise<Float32Array>;
   vocabulary(): string[];
   info(): NativeModelInfo;
   dispose(): void;

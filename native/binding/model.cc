@@ -99,6 +99,16 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
       auto counts = poolFrom.As<Napi::Uint32Array>();
       options.poolFrom.assign(counts.Data(), counts.Data() + n);
     }
+    // secondFrom: a Uint32Array with, per input, where its second sequence starts (0: none), for
+    // the token types of pairs; the core checks each against its input's length.
+    Napi::Value secondFrom = opts.Get("secondFrom");
+    if (!secondFrom.IsUndefined()) {
+      if (!secondFrom.IsTypedArray() || secondFrom.As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array ||
+          secondFrom.As<Napi::Uint32Array>().ElementLength() != n)
+        throw InvalidArgument(env, "secondFrom must be a Uint32Array with one position per input");
+      auto starts = secondFrom.As<Napi::Uint32Array>();
+      for (size_t i = 0; i < n; ++i) (*encodings)[i].secondFrom = starts[i];
+    }
     const size_t dim = model->dimension();
     auto data = std::make_shared<std::vector<float>>();
     return PromiseWorker::Start(
@@ -112,8 +122,10 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
         });
   }
 
-  // tokenize(texts, { maxLength, spans }) → Promise<{ ids, offsets, truncated, spans? }>:
-  // the ids of text i are ids[offsets[i] .. offsets[i + 1]], all in one buffer.
+  // tokenize(texts, { maxLength, spans, pairs }) → Promise<{ ids, offsets, truncated, spans?, secondFrom? }>:
+  // the ids of text i are ids[offsets[i] .. offsets[i + 1]], all in one buffer. With pairs: true,
+  // texts[2i] and texts[2i + 1] are one pair, one row of at most maxSeqLength ids, and
+  // secondFrom[i] is where its second sequence's token types start (0: all 0).
   Napi::Value Tokenize(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     auto model = Live(env);
@@ -121,17 +133,24 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     Napi::Object opts = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(env);
     const size_t maxLength = PositiveInteger(opts, "maxLength", 0);
     const bool withSpans = Boolean(opts, "spans", false);
+    const bool pairs = Boolean(opts, "pairs", false);
+    if (pairs && (withSpans || maxLength > 0))
+      throw InvalidArgument(env, "pairs are tokenized to maxSeqLength, without spans");
+    if (pairs && texts->size() % 2 != 0) throw InvalidArgument(env, "pairs need an even number of texts");
     struct Result {
       std::vector<int32_t> ids;
       std::vector<uint32_t> offsets;
       std::vector<uint8_t> truncated;
       std::vector<uint32_t> spans;  // per id: [begin, end) in UTF-16 code units of its text
+      std::vector<uint32_t> secondFrom;
     };
     auto result = std::make_shared<Result>();
     return PromiseWorker::Start(
         env,
         [=] {
-          const auto encodings = model->Tokenize(*texts, maxLength, withSpans);
+          const auto encodings = pairs ? model->TokenizePairs(*texts) : model->Tokenize(*texts, maxLength, withSpans);
+          if (pairs)
+            for (const auto& enc : encodings) result->secondFrom.push_back(enc.secondFrom);
           size_t count = 0;
           result->offsets.reserve(encodings.size() + 1);
           result->offsets.push_back(0);
@@ -168,6 +187,10 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
           out.Set("ids", Napi::Int32Array::New(env, ids, AdoptVector(env, std::move(result->ids)), 0));
           out.Set("offsets", Napi::Uint32Array::New(env, offsets, AdoptVector(env, std::move(result->offsets)), 0));
           out.Set("truncated", Napi::Uint8Array::New(env, flags, AdoptVector(env, std::move(result->truncated)), 0));
+          if (pairs) {
+            const size_t n = result->secondFrom.size();
+            out.Set("secondFrom", Napi::Uint32Array::New(env, n, AdoptVector(env, std::move(result->secondFrom)), 0));
+          }
           if (withSpans) {
             const size_t n = result->spans.size();
             out.Set("spans", Napi::Uint32Array::New(env, n, AdoptVector(env, std::move(result->spans)), 0));
@@ -205,6 +228,8 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     Napi::Array specials = Napi::Array::New(env, all.size());
     for (size_t i = 0; i < all.size(); ++i) specials.Set(static_cast<uint32_t>(i), all[i]);
     out.Set("specialTokenIds", specials);
+    out.Set("pairSpecialTokens",
+            Napi::Number::New(env, static_cast<double>(model->tokenizer().pairFormat().specials())));
     out.Set("outputName", Napi::String::New(env, model->session().outputName()));
     out.Set("pooledOutput", Napi::Boolean::New(env, model->session().pooled()));
     out.Set("threads", Napi::Number::New(env, model->session().intraOpThreads()));
@@ -230,6 +255,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
 
 // loadModel(config: lib/binding.ts's NativeModelConfig: { onnxPath, tokenizerPath, wordPiece?,
 //             maxSeqLength, maxPositions, hiddenSize, doLowerCase, pooling: string[], dense?,
+//             scores?, numLabels?,
 //             threads, spinning, memoryArena, optimizedCache?, providers, fallback })
 //   → Promise<NativeModel>
 static Napi::Value LoadModel(const Napi::CallbackInfo& info) {
@@ -248,6 +274,8 @@ static Napi::Value LoadModel(const Napi::CallbackInfo& info) {
   config.maxPositions = PositiveInteger(o, "maxPositions", 0);
   config.hiddenSize = static_cast<int64_t>(PositiveInteger(o, "hiddenSize", 0));
   config.doLowerCase = Boolean(o, "doLowerCase", false);
+  config.scores = Boolean(o, "scores", false);
+  config.numLabels = PositiveInteger(o, "numLabels", 0);
   config.session.intraOpThreads = static_cast<int>(PositiveInteger(o, "threads", 0));
   config.session.spinning = Boolean(o, "spinning", true);
   config.session.memoryArena = Boolean(o, "memoryArena", true);

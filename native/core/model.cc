@@ -22,12 +22,34 @@ std::shared_ptr<Model> Model::Load(const ModelConfig& config) {
   if (config.pooling.empty()) throw Error(ErrorCode::InvalidArgument, "no pooling mode");
   auto model = std::make_shared<Model>();
   model->config_ = config;
+  model->config_.session.logits = config.scores;
   if (config.wordPiece) {
     model->tokenizer_ = WordPieceTokenizer::Create(*config.wordPiece, config.tokenizerPath);
   } else {
     model->tokenizer_ = SentencePieceTokenizer::Load(config.tokenizerPath, SentencePieceOptions{config.doLowerCase});
   }
-  model->session_ = Session::Load(config.onnxPath, config.session);
+  model->session_ = Session::Load(config.onnxPath, model->config_.session);
+  if (config.scores) {
+    if (config.maxSeqLength < model->tokenizer_->pairFormat().specials()) {
+      throw Error(ErrorCode::InvalidArgument, "maxSeqLength must be at least " +
+                                                  std::to_string(model->tokenizer_->pairFormat().specials()) +
+                                                  " for a cross-encoder (a pair's special tokens)");
+    }
+    const int64_t labels = model->session_->hidden();
+    if (labels <= 0) {
+      throw Error(ErrorCode::ModelFile, config.onnxPath + " does not fix the number of labels of its 'logits' output",
+                  config.onnxPath);
+    }
+    if (config.numLabels > 0 && static_cast<size_t>(labels) != config.numLabels) {
+      throw Error(ErrorCode::ModelFile,
+                  config.onnxPath + " outputs " + std::to_string(labels) + " logits per pair but config.json says " +
+                      std::to_string(config.numLabels) + " labels (id2label): the files come from different models",
+                  config.onnxPath);
+    }
+    if (!config.dense.empty()) throw Error(ErrorCode::InvalidArgument, "a cross-encoder has no Dense modules");
+    model->hidden_ = model->pooledWidth_ = model->dimension_ = static_cast<size_t>(labels);
+    return model;
+  }
   const int64_t width = model->session_->hidden();
   if (width > 0 && config.hiddenSize > 0 && width != config.hiddenSize) {
     throw Error(ErrorCode::ModelFile,
@@ -79,6 +101,20 @@ std::vector<Encoding> Model::Tokenize(const std::vector<std::string>& texts, siz
   return encodings;
 }
 
+std::vector<Encoding> Model::TokenizePairs(const std::vector<std::string>& texts) const {
+  if (texts.size() % 2 != 0) throw Error(ErrorCode::InvalidArgument, "pairs come as an even number of texts");
+  std::vector<Encoding> encodings(texts.size() / 2);
+  constexpr size_t kPairsPerThread = 32;
+  const size_t parts = std::max<size_t>(
+      1, std::min<size_t>(static_cast<size_t>(session_->intraOpThreads()), encodings.size() / kPairsPerThread));
+  RunParallel(parts, [&](size_t part) {
+    const size_t begin = encodings.size() * part / parts, end = encodings.size() * (part + 1) / parts;
+    for (size_t i = begin; i < end; ++i)
+      encodings[i] = tokenizer_->EncodePair(texts[2 * i], texts[2 * i + 1], config_.maxSeqLength);
+  });
+  return encodings;
+}
+
 void Model::Encode(const std::vector<std::string>& texts, const EncodeOptions& options, float* out,
                    uint8_t* truncated) const {
   if (options.batchSize == 0) throw Error(ErrorCode::InvalidArgument, "batchSize must be at least 1");
@@ -107,6 +143,11 @@ void Model::EncodeTokens(const std::vector<Encoding>& encodings, const EncodeOpt
                                                   " tokens; expected 1 to maxSeqLength (" +
                                                   std::to_string(config_.maxSeqLength) + ")");
     }
+    if (encodings[i].secondFrom >= ids.size() && encodings[i].secondFrom != 0) {
+      throw Error(ErrorCode::InvalidArgument, "input " + std::to_string(i) + " starts its second sequence at " +
+                                                  std::to_string(encodings[i].secondFrom) + ", past its " +
+                                                  std::to_string(ids.size()) + " tokens");
+    }
     for (int32_t id : ids) {
       if (id < 0 || id >= vocab) {
         throw Error(ErrorCode::InvalidArgument, "input " + std::to_string(i) + " has token id " + std::to_string(id) +
@@ -121,7 +162,10 @@ void Model::EncodeTokens(const std::vector<Encoding>& encodings, const EncodeOpt
   std::stable_sort(order.begin(), order.end(),
                    [&](size_t a, size_t b) { return encodings[a].ids.size() > encodings[b].ids.size(); });
 
-  std::vector<int64_t> ids, mask;
+  // Token types only where a pair asks for them and the export takes them.
+  const bool typed = session_->takesTokenTypes() && std::any_of(encodings.begin(), encodings.end(),
+                                                                [](const Encoding& e) { return e.secondFrom > 0; });
+  std::vector<int64_t> ids, mask, types;
   std::vector<float*> rows;
   // Pooled vectors go here first when Dense modules follow; `full` holds the Dense modules' results.
   const bool direct = config_.dense.empty();
@@ -132,15 +176,20 @@ void Model::EncodeTokens(const std::vector<Encoding>& encodings, const EncodeOpt
                       std::max<size_t>(1, kMaxBatchAttention / (seq * seq))});
     ids.assign(batch * seq, tokenizer_->specialIds().pad);
     mask.assign(batch * seq, 0);
+    if (typed) types.assign(batch * seq, 0);
     rows.resize(batch);
     if (!direct) pooled.resize(batch * pooledWidth_);
     for (size_t b = 0; b < batch; ++b) {
       const auto& enc = encodings[order[first + b]].ids;
       std::copy(enc.begin(), enc.end(), ids.begin() + static_cast<std::ptrdiff_t>(b * seq));
       std::fill_n(mask.begin() + static_cast<std::ptrdiff_t>(b * seq), enc.size(), 1);
+      const uint32_t second = encodings[order[first + b]].secondFrom;
+      if (typed && second > 0)
+        std::fill(types.begin() + static_cast<std::ptrdiff_t>(b * seq + second),
+                  types.begin() + static_cast<std::ptrdiff_t>(b * seq + enc.size()), 1);
       rows[b] = direct ? out + order[first + b] * dimension_ : pooled.data() + b * pooledWidth_;
     }
-    const auto output = session_->Run(ids, mask, batch, seq);
+    const auto output = session_->Run(ids, mask, types, batch, seq);
     if (output->width() != hidden_) {
       throw Error(ErrorCode::Inference, "the model returned vectors of width " + std::to_string(output->width()) +
                                             " instead of " + std::to_string(hidden_));

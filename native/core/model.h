@@ -29,6 +29,11 @@ struct ModelConfig {
   std::vector<PoolingMode> pooling{PoolingMode::Mean};
   // Dense modules after pooling, in order (modules.json), before normalization.
   std::vector<DenseLayer> dense;
+  // A cross-encoder: the ONNX model is a sequence classifier, and each row of the output is its
+  // logits for one input (a pair, framed by Tokenizer::EncodePair) in place of a pooled vector.
+  // No pooling and no Dense modules then; dimension() is the number of labels.
+  bool scores = false;
+  size_t numLabels = 0;  // what config.json says (0: unknown); the export's output must agree
   SessionOptions session;
 };
 
@@ -66,6 +71,9 @@ class Model {
   // withSpans: fill each Encoding's per-id byte ranges (Encoding::spans; see Tokenizer::Encode).
   std::vector<Encoding> Tokenize(const std::vector<std::string>& texts, size_t maxLength = 0,
                                  bool withSpans = false) const;
+  // Pairs, texts[2i] with texts[2i + 1], each one row of at most maxSeqLength ids
+  // (Tokenizer::EncodePair).
+  std::vector<Encoding> TokenizePairs(const std::vector<std::string>& texts) const;
 
   size_t dimension() const { return dimension_; }
   size_t maxSeqLength() const { return config_.maxSeqLength; }

@@ -41,6 +41,8 @@ class SentencePieceTokenizer : public Tokenizer {
   // `withSpans` fills Encoding::spans (2 per id).
   Encoding Encode(std::string_view utf8, size_t maxLength, bool withSpans = false) const override;
   const std::string& IdToToken(int32_t id) const override;
+  PairFormat pairFormat() const override { return {true, false}; }
+  bool StartsWord(int32_t id) const override { return IdToToken(id).rfind("\xE2\x96\x81", 0) == 0; }
   int32_t vocabSize() const override { return static_cast<int32_t>(vocab_.size()); }
   SpecialIds specialIds() const override { return {kBosId, kEosId, kPadId, kUnkId}; }
   std::vector<int32_t> specialTokenIds() const override { return {kBosId, kPadId, kEosId, kUnkId, maskId()}; }

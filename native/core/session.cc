@@ -225,8 +225,8 @@ Inputs DiscoverInputs(Ort::Session& session, const std::string& path) {
 }
 
 // Prefers an already pooled output, then the token embeddings by their usual names, then the
-// first output of rank 3.
-Output ChooseOutput(Ort::Session& session, const std::string& path) {
+// first output of rank 3; for a classifier, its logits.
+Output ChooseOutput(Ort::Session& session, const std::string& path, bool logits) {
   Ort::AllocatorWithDefaultOptions allocator;
   int chosen = -1;
   std::vector<std::string> names;
@@ -237,6 +237,18 @@ Output ChooseOutput(Ort::Session& session, const std::string& path) {
     const Ort::TypeInfo typeInfo = session.GetOutputTypeInfo(i);
     return typeInfo.GetTensorTypeAndShapeInfo().GetDimensionsCount();
   };
+  if (logits) {
+    for (size_t i = 0; i < names.size() && chosen < 0; ++i) {
+      if (names[i] == "logits") chosen = static_cast<int>(i);
+    }
+    if (chosen < 0 || rank(static_cast<size_t>(chosen)) != 2) {
+      throw Error(ErrorCode::ModelFile,
+                  path +
+                      " has no 'logits' output of batch × labels: it is not a sequence classifier "
+                      "(a cross-encoder's export, *ForSequenceClassification). Load an embedding model with Model.load",
+                  path);
+    }
+  }
   for (const char* want : {"sentence_embedding", "last_hidden_state", "token_embeddings"}) {
     for (size_t i = 0; i < names.size() && chosen < 0; ++i) {
       if (names[i] == want) chosen = static_cast<int>(i);
@@ -306,7 +318,8 @@ std::unique_ptr<Session> Session::Load(const std::string& path, const SessionOpt
     throw LoadError(path, e);
   }
   s->impl_->inputs = DiscoverInputs(*s->impl_->session, path);
-  const Output output = ChooseOutput(*s->impl_->session, path);
+  const Output output = ChooseOutput(*s->impl_->session, path, options.logits);
+  for (auto feed : s->impl_->inputs.feeds) s->tokenTypes_ = s->tokenTypes_ || feed == Feed::TokenTypeIds;
   s->impl_->halfOutput = output.half;
   s->pooled_ = output.pooled;
   s->hidden_ = output.hidden;
@@ -315,7 +328,7 @@ std::unique_ptr<Session> Session::Load(const std::string& path, const SessionOpt
 }
 
 std::unique_ptr<SessionOutput> Session::Run(const std::vector<int64_t>& ids, const std::vector<int64_t>& mask,
-                                            size_t batch, size_t seqLength) const {
+                                            const std::vector<int64_t>& types, size_t batch, size_t seqLength) const {
   const int64_t shape[2] = {static_cast<int64_t>(batch), static_cast<int64_t>(seqLength)};
   const size_t count = batch * seqLength;
   std::vector<int64_t> zeros;
@@ -333,8 +346,12 @@ std::unique_ptr<SessionOutput> Session::Run(const std::vector<int64_t>& ids, con
         src = mask.data();
         break;
       case Feed::TokenTypeIds:
-        if (zeros.empty()) zeros.assign(count, 0);
-        src = zeros.data();
+        if (types.size() == count) {
+          src = types.data();
+        } else {
+          if (zeros.empty()) zeros.assign(count, 0);
+          src = zeros.data();
+        }
         break;
     }
     if (impl.inputs.types[i] == ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64) {

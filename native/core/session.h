@@ -28,6 +28,9 @@ struct SessionOptions {
   // optimization, no second copy of the weights; otherwise the model is optimized as usual and
   // saved there (atomically). The rules it must meet: optimized_cache.h.
   std::string optimizedCache;
+  // A sequence classifier (a cross-encoder): read its 'logits' output (batch × labels) in place of
+  // token embeddings.
+  bool logits = false;
 };
 
 // The encoder's output for one batch, in memory owned by ONNX Runtime.
@@ -45,13 +48,17 @@ class Session {
   static std::unique_ptr<Session> Load(const std::string& path, const SessionOptions& options);
   ~Session();
 
-  // Runs one padded batch (row-major batch × seqLength ids and mask). The output is
-  // batch × seqLength × hidden token embeddings, or batch × hidden when pooled() is true.
-  std::unique_ptr<SessionOutput> Run(const std::vector<int64_t>& ids, const std::vector<int64_t>& mask, size_t batch,
-                                     size_t seqLength) const;
+  // Runs one padded batch (row-major batch × seqLength ids, mask and, where the export takes
+  // them, token types: empty means all 0). The output is batch × seqLength × hidden token
+  // embeddings, or batch × hidden when pooled() is true (a pooled output, or logits).
+  std::unique_ptr<SessionOutput> Run(const std::vector<int64_t>& ids, const std::vector<int64_t>& mask,
+                                     const std::vector<int64_t>& types, size_t batch, size_t seqLength) const;
 
-  // The export already pools (a sentence_embedding output).
+  // The output has a row per input: the export pools (a sentence_embedding output), or it is a
+  // classifier's logits.
   bool pooled() const { return pooled_; }
+  // The export takes token_type_ids.
+  bool takesTokenTypes() const { return tokenTypes_; }
   // Width of the output's last axis; -1 when the export leaves it symbolic.
   int64_t hidden() const { return hidden_; }
   const std::string& outputName() const { return outputName_; }
@@ -68,6 +75,7 @@ class Session {
   struct Impl;
   std::unique_ptr<Impl> impl_;
   bool pooled_ = false;
+  bool tokenTypes_ = false;
   int64_t hidden_ = -1;
   std::string outputName_;
   int threads_ = 1;

@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "aligned_text.h"
+#include "error.h"
+#include "limits.h"
 
 namespace sentvec {
 
@@ -25,6 +27,72 @@ Encoding Frame(std::vector<int32_t> pieces, std::vector<uint32_t> ranges, size_t
     enc.spans = std::move(ranges);
   }
   return enc;
+}
+
+std::pair<size_t, size_t> LongestFirst(size_t first, size_t second, size_t budget) {
+  if (first + second <= budget) return {first, second};
+  // The shorter keeps all its pieces when that leaves the longer at least as many.
+  if (first <= second && 2 * first <= budget) return {first, budget - first};
+  if (second < first && 2 * second <= budget) return {budget - second, second};
+  // Both cut to half; the odd piece goes to the longer, to the second when they are equal.
+  return first > second ? std::pair{budget - budget / 2, budget / 2} : std::pair{budget / 2, budget - budget / 2};
+}
+
+namespace {
+
+// One sequence of a pair: its first pieces and the length LongestFirst compares. Rust's tokenizer
+// stops a sequence after the word (pre-token) in which it reaches maxLength pieces, so that is the
+// length it sees (measured on npm tokenizers 0.23: two sequences past the limit compare by it).
+struct PairSide {
+  Encoding encoding;
+  size_t length = 0;
+};
+
+PairSide ReadSide(const Tokenizer& tokenizer, std::string_view text, size_t maxLength) {
+  // Read as far as needed to see where that word ends: maxLength pieces and one more, then twice
+  // as many each time the word goes on (a text without spaces is one word to XLM-R).
+  for (size_t limit = maxLength + 1;; limit *= 2) {
+    PairSide side;
+    side.encoding = tokenizer.Encode(text, limit + 2);
+    const auto& ids = side.encoding.ids;
+    const size_t count = ids.size() - 2;
+    side.length = count;
+    for (size_t k = maxLength; k < count; ++k) {
+      if (tokenizer.StartsWord(ids[k + 1])) {
+        side.length = k;
+        break;
+      }
+    }
+    if (side.length < count || !side.encoding.truncated || limit >= kMaxTokenizeLength / 4) return side;
+  }
+}
+
+}  // namespace
+
+Encoding Tokenizer::EncodePair(std::string_view first, std::string_view second, size_t maxLength) const {
+  const PairFormat format = pairFormat();
+  if (maxLength < format.specials()) {
+    throw Error(ErrorCode::InvalidArgument, "a pair needs at least " + std::to_string(format.specials()) +
+                                                " tokens (its special tokens); maxLength is " +
+                                                std::to_string(maxLength));
+  }
+  const size_t budget = maxLength - format.specials();
+  const PairSide a = ReadSide(*this, first, maxLength), b = ReadSide(*this, second, maxLength);
+  const auto [keepA, keepB] = LongestFirst(a.length, b.length, budget);
+  const SpecialIds ids = specialIds();
+  const auto& pa = a.encoding.ids;
+  const auto& pb = b.encoding.ids;
+  Encoding pair;
+  pair.truncated = keepA < pa.size() - 2 || keepB < pb.size() - 2 || a.encoding.truncated || b.encoding.truncated;
+  pair.ids.reserve(keepA + keepB + format.specials());
+  pair.ids.push_back(ids.start);
+  pair.ids.insert(pair.ids.end(), pa.begin() + 1, pa.begin() + 1 + static_cast<std::ptrdiff_t>(keepA));
+  pair.ids.push_back(ids.end);
+  if (format.doubleSeparator) pair.ids.push_back(ids.end);
+  if (format.segmentTypes) pair.secondFrom = static_cast<uint32_t>(pair.ids.size());
+  pair.ids.insert(pair.ids.end(), pb.begin() + 1, pb.begin() + 1 + static_cast<std::ptrdiff_t>(keepB));
+  pair.ids.push_back(ids.end);
+  return pair;
 }
 
 bool SpansSpecial(std::string_view text, size_t cut, const std::vector<std::string>& specials, bool lowerCase) {

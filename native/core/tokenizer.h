@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace sentvec {
@@ -21,7 +22,26 @@ struct Encoding {
   // "ﬁ" → "fi") covers the characters it came from; the rare characters that compose across
   // others (Hangul jamo, some Indic vowel signs) widen a range to the run that composes.
   std::vector<uint32_t> spans;
+  // A pair (Tokenizer::EncodePair) whose model tells its sequences apart by token type: the
+  // position of the second sequence's first id, from which token_type_ids are 1. 0: all are 0.
+  uint32_t secondFrom = 0;
 };
+
+// How a tokenizer frames a pair, as its Hugging Face post-processor does: XLM-R's
+// <s> A </s></s> B </s> (token types all 0: XLMRobertaTokenizer returns none), BERT's
+// [CLS] A [SEP] B [SEP] (token type 1 from B on).
+struct PairFormat {
+  bool doubleSeparator = true;
+  bool segmentTypes = false;
+  // The special tokens a pair holds: 4 or 3.
+  size_t specials() const { return doubleSeparator ? 4 : 3; }
+};
+
+// How many pieces of each sequence Hugging Face's longest_first truncation keeps, given their
+// lengths and the pieces a pair may hold (its max_length less the pair's special tokens): the
+// shorter keeps all it has when the longer can have the rest and at least as many; else both are
+// cut to half, the odd piece going to the longer (to the second when they are equal).
+std::pair<size_t, size_t> LongestFirst(size_t first, size_t second, size_t budget);
 
 // The ids that frame and pad inputs: <s> </s> <pad> in XLM-R, [CLS] [SEP] [PAD] in BERT.
 struct SpecialIds {
@@ -48,6 +68,15 @@ class Tokenizer {
   virtual SpecialIds specialIds() const = 0;
   // Every id that stands for a special token rather than text (the above, <mask> / [MASK], …).
   virtual std::vector<int32_t> specialTokenIds() const = 0;
+  virtual PairFormat pairFormat() const = 0;
+  // Whether a piece begins a word (a pre-token: "▁…" in XLM-R, not "##…" in BERT).
+  virtual bool StartsWord(int32_t id) const = 0;
+
+  // A [query, passage] pair as one row, framed by pairFormat(), at most `maxLength` ids (at least
+  // pairFormat().specials()): each sequence is tokenized on its own (window by window, as Encode
+  // does, and only up to the end of the word in which it reaches maxLength pieces: the length
+  // Rust's tokenizer compares) and cut by LongestFirst. `truncated` when either lost pieces.
+  Encoding EncodePair(std::string_view first, std::string_view second, size_t maxLength) const;
 
   // Encode reads its input window by window: a window ends at the first cut point (a place where
   // cutting cannot change any id, see the implementations) at least this many bytes after its

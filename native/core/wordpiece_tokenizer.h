@@ -42,6 +42,8 @@ class WordPieceTokenizer : public Tokenizer {
 
   Encoding Encode(std::string_view utf8, size_t maxLength, bool withSpans = false) const override;
   const std::string& IdToToken(int32_t id) const override;
+  PairFormat pairFormat() const override { return {false, true}; }
+  bool StartsWord(int32_t id) const override { return IdToToken(id).rfind(options_.continuingPrefix, 0) != 0; }
   int32_t vocabSize() const override { return static_cast<int32_t>(options_.vocab.size()); }
   SpecialIds specialIds() const override { return ids_; }
   std::vector<int32_t> specialTokenIds() const override;
