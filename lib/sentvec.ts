@@ -12,13 +12,13 @@ export { downloadModel, DownloadError, type DownloadOptions, type DownloadProgre
 export { Embeddings, type EmbeddingWindows } from './model/embeddings';
 export {
   CrossEncoder,
-  type Reranker,
-  type RankResult,
+  type Activation,
+  type CrossEncoderInfo,
+  type CrossEncoderLoadOptions,
   type PredictOptions,
   type RankOptions,
-  type CrossEncoderInfo,
-  type Activation,
-  type CrossEncoderLoadOptions,
+  type RankResult,
+  type Reranker,
 } from './model/cross-encoder';
 export {
   Index,

@@ -8,18 +8,19 @@
 //   → run     native batches: shared with concurrent calls through the scheduler, or direct
 //   → finish  chosen by plan.head, from full-width, unnormalized native rows to the result
 //
-// Heads. 'embedding' is the one built: native code pools (and applies Dense modules); finish
-// averages a long input's windows, cuts to `dimensions` and L2-normalizes (lib/model/rows.ts, the only
-// place either happens). A cross-encoder (a reranker: text pairs in, one score per pair out, same
-// tokenizers and ONNX session, a classification head instead of pooling) becomes a second kind,
-// e.g. { kind: 'score', activation }: its plan's inputs are pairs, which the tokenize step frames
-// as one row (<s> a </s></s> b </s>); native code returns the classifier's logits in place of a
-// pooled vector, rows of the model's output width as embedding rows are, so the scheduler batches
-// them unchanged (its items already carry per-row settings, such as poolFrom); and finish maps
-// each row to a score. No second pipeline: one more case in tokenize and in finish.
+// Heads. 'embedding': native code pools (and applies Dense modules); finish averages a long
+// input's windows, cuts to `dimensions` and L2-normalizes (lib/model/rows.ts, the only place
+// either happens). 'score' (a cross-encoder, lib/model/cross-encoder.ts: text pairs in, scores
+// out, same tokenizers and ONNX session, a classification head instead of pooling): its plan's
+// inputs are pairs, which the tokenize step frames as one row each (<s> a </s></s> b </s>, or
+// [CLS] a [SEP] b [SEP] with token types), truncated longest_first as Hugging Face's tokenizer
+// does; native code returns the classifier's logits in place of a pooled vector, rows of the
+// model's output width (its labels) as embedding rows are, so the scheduler batches them
+// unchanged (its items carry per-row settings: poolFrom, secondFrom); and finish applies the
+// activation to each row. No second pipeline: one more case in tokenize and in finish.
 import type { NativeModelInfo } from '../binding';
 import { InputTooLongError, InvalidArgumentError } from '../errors';
-import { booleanOption, describe, integerIn, integerOption, rejectUnknownOptions } from '../validate';
+import { booleanOption, describe, integerIn, integerOption, oneOf, rejectUnknownOptions } from '../validate';
 
 /** Options of {@link Model.encode}. */
 export interface EncodeOptions {
@@ -67,11 +68,26 @@ export interface EmbeddingHead {
   readonly normalize: boolean;
 }
 
-/** What the finish step makes of the native rows (one kind today; see the top of this file). */
-export type Head = EmbeddingHead;
+/** How a cross-encoder's logits become scores (the type of CrossEncoder's `activation`). */
+export type Activation = 'sigmoid' | 'softmax' | 'identity' | 'none';
+export const ACTIVATIONS: readonly Activation[] = ['sigmoid', 'softmax', 'identity', 'none'];
 
-/** A text (the prompt goes in front of it), or token ids framed and checked by {@link tokenRow}. */
-export type PlanInput = string | Int32Array;
+/** A cross-encoder's scores: each row of `labels` logits through `activation` ('none' and 'identity' leave them raw). */
+export interface ScoreHead {
+  readonly kind: 'score';
+  readonly activation: Activation;
+  /** Values per row: the model's labels. */
+  readonly dimensions: number;
+}
+
+/** What the finish step makes of the native rows (see the top of this file). */
+export type Head = EmbeddingHead | ScoreHead;
+
+/** A [query, passage] pair of a cross-encoder, framed as one row by the tokenize step. */
+export type TextPair = readonly [string, string];
+
+/** A text (the prompt goes in front of it), token ids framed and checked by {@link tokenRow}, or a pair (a 'score' head's). */
+export type PlanInput = string | Int32Array | TextPair;
 
 export interface EncodePlan {
   readonly inputs: readonly PlanInput[];
@@ -287,6 +303,60 @@ export function planTokens(
     batchSize: 32,
     shared: facts.scheduled,
     head: { kind: 'embedding', dimensions: facts.dimension, normalize: options.normalize ?? facts.normalize },
+  };
+}
+
+/** Pairs of strings, each text (as checkTexts), e.g. `[[query, passage], …]`. */
+export function checkPairs(input: unknown, where: string): TextPair[] {
+  if (!Array.isArray(input))
+    throw new InvalidArgumentError(`Expected an array of [query, passage] pairs for ${where} but received ${describe(input)}`);
+  for (let i = 0; i < input.length; i++) {
+    const pair: unknown = input[i];
+    if (!Array.isArray(pair) || pair.length !== 2)
+      throw new InvalidArgumentError(
+        `Expected a [query, passage] pair of two strings for ${where}[${i}] but received ${describe(pair)}`,
+        i,
+      );
+    try {
+      checkTexts(pair, `${where}[${i}]`);
+    } catch (err) {
+      if (err instanceof InvalidArgumentError)
+        throw new InvalidArgumentError(
+          `${where}[${i}]: ${err.message.replace(/texts\[(\d)\]/, (_, k: string) => (k === '0' ? 'the query' : 'the passage'))}`,
+          i,
+        );
+      throw err;
+    }
+  }
+  return input as TextPair[];
+}
+
+/** What a plan of a 'score' head needs of its cross-encoder. */
+export interface ScoreFacts {
+  readonly labels: number;
+  readonly activation: Activation;
+  readonly scheduled: boolean;
+}
+
+const PREDICT_OPTIONS = new Set(['batchSize', 'activation']);
+
+/** The plan of `crossEncoder.predict(pairs, options)`. */
+export function planPredict(facts: ScoreFacts, pairs: unknown, options: { batchSize?: unknown; activation?: unknown }): EncodePlan {
+  if (options === null || typeof options !== 'object')
+    throw new InvalidArgumentError(`Expected an object for options but received ${describe(options)}`);
+  rejectUnknownOptions(options, PREDICT_OPTIONS, 'predict()');
+  const inputs = checkPairs(pairs, 'pairs');
+  const batchSize = options.batchSize === undefined ? 32 : integerOption(options.batchSize, 'batchSize');
+  const activation = options.activation === undefined ? facts.activation : oneOf(options.activation, ACTIVATIONS, 'activation');
+  return {
+    inputs,
+    prompt: '',
+    longInputs: 'truncate',
+    overlap: undefined,
+    windows: false,
+    batchSize,
+    shared: facts.scheduled && inputs.length < batchSize,
+    head: { kind: 'score', activation, dimensions: facts.labels },
   };
 }
 

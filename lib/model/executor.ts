@@ -1,7 +1,7 @@
 // Carries out an EncodePlan (lib/encode-plan.ts, which describes the steps and the heads):
 // tokenize → rows → run → finish. Every call of a Model and every server route ends here.
 import type { NativeModel, NativeModelInfo } from '../binding';
-import { checkOverlap, type EncodePlan, type Head } from './encode-plan';
+import { checkOverlap, type Activation, type EncodePlan, type Head, type TextPair } from './encode-plan';
 import { Embeddings } from './embeddings';
 import { InputTooLongError, InvalidArgumentError } from '../errors';
 import { normalizeRow, shapeRow } from './rows';
@@ -60,19 +60,35 @@ export class Executor {
       const flags = Array.from(truncated, (t) => t === 1);
       return { embeddings: this.#finish(plan.head, rows, flags), tokens: undefined };
     }
-    const { ids, truncated } = await this.#tokenize(native, plan);
+    const { ids, truncated, secondFrom } = await this.#tokenize(native, plan);
     const rows = await this.#run(
       native,
       plan,
       ids,
       plan.inputs.map((input) => (typeof input === 'string' ? poolFrom : 0)),
+      secondFrom,
     );
     return { embeddings: this.#finish(plan.head, rows, truncated), tokens: ids.reduce((n, row) => n + row.length, 0) };
   }
 
   // One row of ids per input: texts with the prompt, tokenized (together with concurrent calls'
-  // when shared), refused past maxSeqLength under longInputs 'error'; token ids as they are.
-  async #tokenize(native: NativeModel, plan: EncodePlan): Promise<{ ids: Int32Array[]; truncated: boolean[] }> {
+  // when shared), refused past maxSeqLength under longInputs 'error'; token ids as they are; a
+  // pair framed and truncated (longest_first) into one row, with where its token types turn 1.
+  async #tokenize(
+    native: NativeModel,
+    plan: EncodePlan,
+  ): Promise<{ ids: Int32Array[]; truncated: boolean[]; secondFrom: number[] | undefined }> {
+    if (plan.head.kind === 'score') {
+      const texts = (plan.inputs as TextPair[]).flat();
+      const tokenized =
+        this.#scheduler && plan.shared ? await this.#scheduler.tokenize(texts, true) : await native.tokenize(texts, { pairs: true });
+      const { offsets } = tokenized;
+      return {
+        ids: plan.inputs.map((_, i) => tokenized.ids.subarray(offsets[i], offsets[i + 1])),
+        truncated: Array.from(tokenized.truncated, (t) => t === 1),
+        secondFrom: tokenized.secondFrom && Array.from(tokenized.secondFrom),
+      };
+    }
     const where: number[] = [];
     const texts: string[] = [];
     plan.inputs.forEach((input, i) => {
@@ -81,9 +97,10 @@ export class Executor {
         texts.push(plan.prompt + input);
       }
     });
-    const ids = plan.inputs.map((input) => (typeof input === 'string' ? new Int32Array(0) : input));
+    // (Pairs are a 'score' head's, tokenized above: here inputs are texts and token ids.)
+    const ids = plan.inputs.map((input) => (typeof input === 'string' ? new Int32Array(0) : (input as Int32Array)));
     const truncated = plan.inputs.map(() => false);
-    if (texts.length === 0) return { ids, truncated };
+    if (texts.length === 0) return { ids, truncated, secondFrom: undefined };
     const tokenized = this.#scheduler && plan.shared ? await this.#scheduler.tokenize(texts) : await native.tokenize(texts);
     where.forEach((i, k) => {
       if (tokenized.truncated[k] === 1 && plan.longInputs === 'error')
@@ -94,19 +111,20 @@ export class Executor {
       ids[i] = tokenized.ids.subarray(tokenized.offsets[k], tokenized.offsets[k + 1]);
       truncated[i] = tokenized.truncated[k] === 1;
     });
-    return { ids, truncated };
+    return { ids, truncated, secondFrom: undefined };
   }
 
   // Full-width, unnormalized rows: through the scheduler when the plan shares batches, else in
   // batches of the plan's own.
-  async #run(native: NativeModel, plan: EncodePlan, ids: Int32Array[], poolFrom: number[]): Promise<Float32Array[]> {
-    if (plan.shared && this.#scheduler) return this.#scheduler.submit(ids, poolFrom);
+  async #run(native: NativeModel, plan: EncodePlan, ids: Int32Array[], poolFrom: number[], secondFrom?: number[]): Promise<Float32Array[]> {
+    if (plan.shared && this.#scheduler) return this.#scheduler.submit(ids, poolFrom, secondFrom);
     const offsets = new Uint32Array(ids.length + 1);
     ids.forEach((row, j) => (offsets[j + 1] = offsets[j] + row.length));
     const flat = new Int32Array(offsets[ids.length]);
     ids.forEach((row, j) => flat.set(row, offsets[j]));
     const skip = poolFrom.some((n) => n > 0) ? Uint32Array.from(poolFrom) : undefined;
-    const data = await native.encodeTokens(flat, offsets, { batchSize: plan.batchSize, poolFrom: skip });
+    const types = secondFrom?.some((n) => n > 0) ? Uint32Array.from(secondFrom) : undefined;
+    const data = await native.encodeTokens(flat, offsets, { batchSize: plan.batchSize, poolFrom: skip, secondFrom: types });
     const width = this.#info.dimension;
     return ids.map((_, j) => data.subarray(j * width, (j + 1) * width));
   }
@@ -114,6 +132,11 @@ export class Executor {
   // The head's output from one full-width row per input.
   #finish(head: Head, rows: readonly Float32Array[], truncated: boolean[]): Embeddings {
     const dim = head.dimensions;
+    if (head.kind === 'score') {
+      const data = new Float32Array(rows.length * dim);
+      rows.forEach((row, i) => activate(row, data.subarray(i * dim, (i + 1) * dim), head.activation));
+      return new Embeddings(data, dim, truncated);
+    }
     // Full-width rows that are, in order, the whole of one native result (a direct run): scaled
     // in place and handed over as they are, with no copy of the batch.
     const whole = rows[0]?.buffer;
@@ -162,7 +185,8 @@ export class Executor {
     let next = 0;
     plan.inputs.forEach((input, i) => {
       if (typeof input !== 'string') {
-        rows.push({ input: i, ids: input, poolFrom: 0, tokenStart: 0, tokenEnd: input.length - 2, start: 0, end: 0 });
+        const ids = input as Int32Array;
+        rows.push({ input: i, ids, poolFrom: 0, tokenStart: 0, tokenEnd: ids.length - 2, start: 0, end: 0 });
         return;
       }
       const k = text++;
@@ -237,6 +261,22 @@ export class Executor {
       this.#promptTokens.set(prompt, n);
     }
     return n;
+  }
+}
+
+// A cross-encoder's scores from its logits, as torch computes them in float32 (sentence-transformers'
+// activation_fn): sigmoid per value, softmax over the row; 'identity' and 'none' copy them.
+function activate(logits: Float32Array, out: Float32Array, activation: Activation): void {
+  if (activation === 'sigmoid') {
+    for (let i = 0; i < logits.length; i++) out[i] = 1 / (1 + Math.exp(-logits[i]));
+  } else if (activation === 'softmax') {
+    let max = -Infinity;
+    for (const x of logits) max = Math.max(max, x);
+    let sum = 0;
+    for (let i = 0; i < logits.length; i++) sum += out[i] = Math.exp(logits[i] - max);
+    for (let i = 0; i < logits.length; i++) out[i] /= sum;
+  } else {
+    out.set(logits);
   }
 }
 

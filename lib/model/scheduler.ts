@@ -49,6 +49,8 @@ export function schedulerOptions(options: unknown): Required<SchedulerOptions> {
 
 interface TextRequest {
   texts: string[];
+  // texts[2i] and texts[2i + 1] are a cross-encoder's pair, one row.
+  pairs: boolean;
   resolve: (result: NativeTokenized) => void;
   reject: (err: unknown) => void;
 }
@@ -77,6 +79,8 @@ interface Item {
   request: Request;
   row: number;
   poolFrom: number;
+  // A pair's second sequence: where its token types turn 1 (0: none).
+  secondFrom: number;
 }
 
 // The arguments of one NativeModel.encodeTokens call for `items`: their ids back to back.
@@ -86,7 +90,8 @@ function nativeBatch(items: readonly Item[]) {
   const ids = new Int32Array(offsets[items.length]);
   items.forEach((item, i) => ids.set(item.ids, offsets[i]));
   const poolFrom = items.some((item) => item.poolFrom > 0) ? Uint32Array.from(items, (item) => item.poolFrom) : undefined;
-  return { ids, offsets, options: { batchSize: items.length, poolFrom } };
+  const secondFrom = items.some((item) => item.secondFrom > 0) ? Uint32Array.from(items, (item) => item.secondFrom) : undefined;
+  return { ids, offsets, options: { batchSize: items.length, poolFrom, secondFrom } };
 }
 
 /**
@@ -166,11 +171,12 @@ export class Scheduler {
   /**
    * @internal
    * Tokenizes texts together with those of other calls made in the same event-loop turn; the
-   * result is what `NativeModel.tokenize(texts)` returns.
+   * result is what `NativeModel.tokenize(texts, { pairs })` returns (pairs: a cross-encoder's,
+   * texts[2i] with texts[2i + 1]).
    */
-  tokenize(texts: string[]): Promise<NativeTokenized> {
+  tokenize(texts: string[], pairs = false): Promise<NativeTokenized> {
     return new Promise((resolve, reject) => {
-      this.#texts.push({ texts, resolve, reject });
+      this.#texts.push({ texts, pairs, resolve, reject });
       if (!this.#tokenizing) {
         this.#tokenizing = true;
         setImmediate(() => void this.#tokenizeQueued());
@@ -184,21 +190,32 @@ export class Scheduler {
     while (this.#texts.length > 0) {
       let count = 0;
       let taken = 0;
-      while (taken < this.#texts.length && (taken === 0 || count + this.#texts[taken].texts.length <= TOKENIZE_CHUNK)) {
+      // One native call holds requests of one kind: texts, or pairs.
+      const pairs = this.#texts[0].pairs;
+      while (
+        taken < this.#texts.length &&
+        this.#texts[taken].pairs === pairs &&
+        (taken === 0 || count + this.#texts[taken].texts.length <= TOKENIZE_CHUNK)
+      ) {
         count += this.#texts[taken].texts.length;
         taken++;
       }
       const requests = this.#texts.splice(0, taken);
       try {
         const all = taken === 1 ? requests[0].texts : requests.flatMap((r) => r.texts);
-        const { ids, offsets, truncated } = await this.#native.tokenize(all);
+        const { ids, offsets, truncated, secondFrom } = await this.#native.tokenize(all, pairs ? { pairs } : undefined);
         let first = 0;
         for (const r of requests) {
-          const n = r.texts.length;
+          const n = pairs ? r.texts.length / 2 : r.texts.length;
           const base = offsets[first];
           const own = offsets.slice(first, first + n + 1);
           for (let i = 0; i <= n; i++) own[i] -= base;
-          r.resolve({ ids: ids.subarray(base, offsets[first + n]), offsets: own, truncated: truncated.subarray(first, first + n) });
+          r.resolve({
+            ids: ids.subarray(base, offsets[first + n]),
+            offsets: own,
+            truncated: truncated.subarray(first, first + n),
+            ...(secondFrom ? { secondFrom: secondFrom.subarray(first, first + n) } : {}),
+          });
           first += n;
         }
       } catch (err) {
@@ -213,7 +230,7 @@ export class Scheduler {
    * Embeds framed token ids (not normalized); one row per input, in order. `poolFrom`: leading
    * tokens that pooling leaves out (a prompt's, under include_prompt: false), for all or per input.
    */
-  submit(inputs: readonly Int32Array[], poolFrom: number | readonly number[] = 0): Promise<Float32Array[]> {
+  submit(inputs: readonly Int32Array[], poolFrom: number | readonly number[] = 0, secondFrom?: readonly number[]): Promise<Float32Array[]> {
     const tokens = inputs.reduce((n, ids) => n + ids.length, 0);
     if (this.#queuedTokens + tokens > this.options.maxQueuedTokens && this.#queue.length > 0) {
       return Promise.reject(
@@ -226,7 +243,13 @@ export class Scheduler {
     return new Promise((resolve, reject) => {
       const request: Request = { rows: new Array(inputs.length), remaining: inputs.length, settled: false, resolve, reject };
       inputs.forEach((ids, row) => {
-        this.#queue.push({ ids, request, row, poolFrom: typeof poolFrom === 'number' ? poolFrom : poolFrom[row] });
+        this.#queue.push({
+          ids,
+          request,
+          row,
+          poolFrom: typeof poolFrom === 'number' ? poolFrom : poolFrom[row],
+          secondFrom: secondFrom?.[row] ?? 0,
+        });
         this.#queuedTokens += ids.length;
         if (ids.length > this.#queueLongest) this.#queueLongest = ids.length;
       });

@@ -72,6 +72,58 @@ export const REAL_MODELS = {
 };
 
 /**
+ * The cross-encoders (rerankers) people use, as their repositories' config files state them:
+ * *ForSequenceClassification with one label, the activation sentence-transformers applies
+ * (absent: Sigmoid for one label), the tokenizer's model_max_length. (mmarco-mMiniLMv2 is an
+ * XLM-R model of 384 dimensions, type_vocab_size 1.)
+ */
+export const RERANKERS = {
+  'BAAI/bge-reranker-base': {
+    architecture: 'xlm-roberta', layers: 12, hidden: 768, heads: 12, intermediate: 3072, maxPositions: 514, numLabels: 1,
+    modelMaxLength: 512,
+  },
+  'BAAI/bge-reranker-large': {
+    architecture: 'xlm-roberta', layers: 24, hidden: 1024, heads: 16, intermediate: 4096, maxPositions: 514, numLabels: 1,
+    modelMaxLength: 512,
+  },
+  'BAAI/bge-reranker-v2-m3': {
+    architecture: 'xlm-roberta', layers: 24, hidden: 1024, heads: 16, intermediate: 4096, maxPositions: 8194, numLabels: 1,
+    modelMaxLength: 8192,
+  },
+  'cross-encoder/mmarco-mMiniLMv2-L12-H384-v1': {
+    architecture: 'xlm-roberta', layers: 12, hidden: 384, heads: 12, intermediate: 1536, maxPositions: 514, numLabels: 1,
+    modelMaxLength: 512, legacyActivation: 'torch.nn.modules.linear.Identity',
+  },
+  'cross-encoder/ms-marco-MiniLM-L-6-v2': {
+    architecture: 'bert', layers: 6, hidden: 384, heads: 12, intermediate: 1536, maxPositions: 512, typeVocabSize: 2, numLabels: 1,
+    tokenizer: 'wordpiece', cased: false, vocabTotal: 30522, modelMaxLength: 512,
+    activationFn: 'torch.nn.modules.linear.Identity', legacyActivation: 'torch.nn.modules.linear.Identity',
+  },
+  'cross-encoder/ms-marco-TinyBERT-L-2-v2': {
+    architecture: 'bert', layers: 2, hidden: 128, heads: 2, intermediate: 512, maxPositions: 512, typeVocabSize: 2, numLabels: 1,
+    tokenizer: 'wordpiece', cased: false, vocabTotal: 30522, modelMaxLength: 512, legacyActivation: 'torch.nn.modules.linear.Identity',
+  },
+};
+
+/**
+ * A twin of a real reranker for tests: its config files and vocabulary, layers, heads and head,
+ * 4 dimensions per attention head (or, with `fullShape`, its real widths: benchmarks).
+ */
+export function rerankerTwin(id, { seed = 13, fullShape = false } = {}) {
+  const real = RERANKERS[id];
+  const vocab = real.tokenizer === 'wordpiece' ? { vocabSize: 8000 } : { vocabPieces: 250000 };
+  const shape = fullShape ? {} : { hidden: real.heads * 4, intermediate: real.heads * 16 };
+  return { ...real, ...vocab, ...shape, tokenTypeIds: real.architecture === 'bert', seed };
+}
+
+/** The tiny cross-encoders the tests use: XLM-R (SentencePiece) and BERT (WordPiece, with token types). */
+export const TINY_RERANKER = { numLabels: 1, modelMaxLength: 512, tokenTypeIds: false };
+export const TINY_BERT_RERANKER = {
+  architecture: 'bert', tokenizer: 'wordpiece', cased: false, vocabSize: 6000, maxPositions: 512, numLabels: 1, tokenTypeIds: true,
+  modelMaxLength: 512,
+};
+
+/**
  * A twin of a real model for tests: its config files and vocabulary exactly, its layers and
  * heads, but 4 dimensions per head (so that a 24-layer model stays a few MB of weights beyond its
  * embedding table) — or, with `fullShape`, its real widths too (gigabytes for the large ones).
@@ -175,11 +227,20 @@ export function generateModel(dir, options = {}) {
       _sentvec_generated: { note: 'random weights: a test model, not a trained one', spec },
     });
   } else writeJson(join(tmp, 'config.json'), {
-    architectures: [bert ? 'BertModel' : 'XLMRobertaModel'], model_type: bert ? 'bert' : 'xlm-roberta', hidden_size: spec.hidden,
+    architectures: [
+      (bert ? 'Bert' : 'XLMRoberta') + (spec.numLabels ? 'ForSequenceClassification' : 'Model'),
+    ],
+    model_type: bert ? 'bert' : 'xlm-roberta', hidden_size: spec.hidden,
     num_hidden_layers: spec.layers, num_attention_heads: spec.heads, intermediate_size: spec.intermediate,
     max_position_embeddings: spec.maxPositions, vocab_size: rows, type_vocab_size: spec.typeVocabSize ?? (bert ? 2 : 1),
     hidden_act: 'gelu', layer_norm_eps: bert ? 1e-12 : 1e-5,
     ...(bert ? { pad_token_id: 0 } : { pad_token_id: 1, bos_token_id: 0, eos_token_id: 2 }),
+    ...(spec.numLabels ? {
+      id2label: Object.fromEntries(Array.from({ length: spec.numLabels }, (_, i) => [String(i), `LABEL_${i}`])),
+      label2id: Object.fromEntries(Array.from({ length: spec.numLabels }, (_, i) => [`LABEL_${i}`, i])),
+      ...(spec.legacyActivation ? { sbert_ce_default_activation_function: spec.legacyActivation } : {}),
+      ...(spec.activationFn ? { sentence_transformers: { activation_fn: spec.activationFn, version: '4.1.0' } } : {}),
+    } : {}),
     _sentvec_generated: { note: 'random weights: a test model, not a trained one', spec },
   });
   if (wordPiece) {
@@ -195,6 +256,12 @@ export function generateModel(dir, options = {}) {
       bos_token: '<s>', eos_token: '</s>', unk_token: '<unk>', sep_token: '</s>', pad_token: '<pad>',
       cls_token: '<s>', mask_token: { content: '<mask>', single_word: false, lstrip: true, rstrip: false, normalized: true },
     });
+  }
+  // A cross-encoder's repository has no sentence-transformers modules: its length is the tokenizer's.
+  if (spec.numLabels) {
+    rmSync(dir, { recursive: true, force: true });
+    renameSync(tmp, dir);
+    return dir;
   }
   writeJson(join(tmp, 'sentence_bert_config.json'), { max_seq_length: spec.maxSeqLength, do_lower_case: spec.doLowerCase });
   if (spec.prompts || spec.truncateDim) {

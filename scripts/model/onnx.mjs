@@ -197,9 +197,21 @@ export function buildOnnx(spec, vocabRows, fp16 = false, external = undefined) {
   }
   // Tests use a large outputScale to make a float16 export overflow, as real ones sometimes do.
   if (spec.outputScale) x = g.node('Mul', [x, g.filled('output_scale', [], spec.outputScale)]);
-  g.node('Identity', [x], {}, 'last_hidden_state');
   const dims2 = [{ dimParam: 'batch' }, { dimParam: 'sequence' }];
-  const outputs = [{ name: 'last_hidden_state', type: { tensorType: { elemType: FLOAT, shape: { dim: [...dims2, { dimValue: hidden }] } } } }];
+  let outputs;
+  if (spec.numLabels) {
+    // A sequence classifier (a cross-encoder), as optimum exports *ForSequenceClassification: the
+    // first token's state → dense + tanh (RoBERTa's classifier.dense, BERT's pooler) → a linear
+    // layer to the labels (classifier.out_proj, BERT's classifier); only `logits` leaves the graph.
+    const first = g.node('Gather', [x, i64('first_token', [0], [])], { axis: 1 });
+    const dense = g.node('Tanh', [g.linear(first, hidden, hidden, bert ? 'pooler.dense' : 'classifier.dense', std)]);
+    const logits = g.linear(dense, hidden, spec.numLabels, bert ? 'classifier' : 'classifier.out_proj', 1);
+    g.node('Identity', [logits], {}, 'logits');
+    outputs = [{ name: 'logits', type: { tensorType: { elemType: FLOAT, shape: { dim: [{ dimParam: 'batch' }, { dimValue: spec.numLabels }] } } } }];
+  } else {
+    g.node('Identity', [x], {}, 'last_hidden_state');
+    outputs = [{ name: 'last_hidden_state', type: { tensorType: { elemType: FLOAT, shape: { dim: [...dims2, { dimValue: hidden }] } } } }];
+  }
   if (pooledOutput) {
     // Masked mean inside the graph, as some sentence-transformers exports have it.
     const m3 = g.node('Unsqueeze', [maskF, i64('axis2', [2])]);
