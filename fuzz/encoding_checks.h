@@ -4,6 +4,7 @@
 // nothing. A broken rule aborts (the fuzzer's crash).
 #pragma once
 
+#include <algorithm>
 #include <cstdlib>
 #include <string_view>
 
@@ -42,4 +43,44 @@ inline void CheckWindows(const sentvec::Tokenizer& whole, const sentvec::Tokeniz
     const auto got = cut.Encode(text, maxLength, withSpans);
     if (got.ids != expected.ids || got.truncated != expected.truncated || got.spans != expected.spans) std::abort();
   }
+}
+
+// The text cut in two at byte `split` (moved to a character start) as a [query, passage] pair:
+// at most maxLength ids, framed as the tokenizer's pair template, token types from the second
+// sequence when the format has them, each side a prefix of that side's own pieces (all of them
+// when nothing was cut), and the same pair whether read in one window or cut at every cut point.
+inline void CheckPair(const sentvec::Tokenizer& whole, const sentvec::Tokenizer& cut, std::string_view text,
+                      size_t split, size_t maxLength) {
+  const auto format = whole.pairFormat();
+  if (maxLength < format.specials()) return;
+  split = sentvec::CharStart(text, std::min(split, text.size()));
+  const std::string_view first = text.substr(0, split), second = text.substr(split);
+  sentvec::Encoding pair, a, b;
+  try {
+    pair = whole.EncodePair(first, second, maxLength);
+    a = whole.Encode(first, maxLength + 2);
+    b = whole.Encode(second, maxLength + 2);
+  } catch (const sentvec::Error&) {
+    return;  // invalid UTF-8
+  }
+  const auto ids = whole.specialIds();
+  // A side that spells the end token itself ("</s>", "[SEP]") makes the separator ambiguous to find.
+  for (const auto* side : {&a, &b})
+    if (std::find(side->ids.begin() + 1, side->ids.end() - 1, ids.end) != side->ids.end() - 1) return;
+  if (pair.ids.size() > maxLength || pair.ids.front() != ids.start || pair.ids.back() != ids.end) std::abort();
+  // Where the first sequence ends: its end token (and, for XLM-R, a second one).
+  size_t keepA = 0;
+  while (1 + keepA < pair.ids.size() && keepA < a.ids.size() - 2 && pair.ids[1 + keepA] == a.ids[1 + keepA]) ++keepA;
+  const size_t sep = 1 + keepA, from = sep + (format.doubleSeparator ? 2 : 1);
+  if (from > pair.ids.size() - 1 || pair.ids[sep] != ids.end ||
+      (format.doubleSeparator && pair.ids[sep + 1] != ids.end))
+    std::abort();
+  const size_t keepB = pair.ids.size() - 1 - from;
+  if (keepB > b.ids.size() - 2 ||
+      !std::equal(pair.ids.begin() + static_cast<std::ptrdiff_t>(from), pair.ids.end() - 1, b.ids.begin() + 1))
+    std::abort();
+  if (pair.secondFrom != (format.segmentTypes ? from : 0)) std::abort();
+  if (!pair.truncated && (keepA != a.ids.size() - 2 || keepB != b.ids.size() - 2)) std::abort();
+  const auto again = cut.EncodePair(first, second, maxLength);
+  if (again.ids != pair.ids || again.truncated != pair.truncated || again.secondFrom != pair.secondFrom) std::abort();
 }

@@ -1,7 +1,7 @@
 // libFuzzer target: any bytes as text through the tokenizer (normalization, special-token split,
 // Viterbi, truncation), with and without lower-casing, at a length limit taken from the input;
 // with spans, the same ids and, per id, an ordered range inside the input; read in one window
-// or cut at every cut point, the same encoding.
+// or cut at every cut point, the same encoding; and the same bytes split into a pair (EncodePair).
 // The SentencePiece model comes from SENTVEC_FUZZ_SPM (scripts/fuzz.sh sets it).
 #include <cstdint>
 #include <cstdlib>
@@ -41,6 +41,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
     CheckEncoding(tok, text, maxLength);
     CheckWindows(tok, cut, text, maxLength);
+    // The same bytes as a pair, cut where the second byte of the input says.
+    CheckPair(tok, cut, text, size > 1 ? text.size() * data[1] / 255 : 0, maxLength);
   } catch (const sentvec::Error&) {
     // A typed error (e.g. invalid UTF-8) is an answer, not a bug.
   }

@@ -2,7 +2,7 @@
 // tokens, BertPreTokenizer, greedy WordPiece, truncation), uncased, cased and with Python's
 // lower-casing first, at a length limit taken from the input; with spans, the same ids and, per
 // id, an ordered range inside the input; read in one window or cut at every cut point, the same
-// encoding. The vocabulary comes from SENTVEC_FUZZ_WORDPIECE
+// encoding; and the same bytes split into a pair (EncodePair). The vocabulary comes from SENTVEC_FUZZ_WORDPIECE
 // (a vocab.txt; scripts/fuzz.sh sets it).
 #include <cstdint>
 #include <cstdlib>
@@ -47,6 +47,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
     CheckEncoding(tok, text, maxLength);
     CheckWindows(tok, cut, text, maxLength);
+    // The same bytes as a pair, cut where the second byte of the input says.
+    CheckPair(tok, cut, text, size > 1 ? text.size() * data[1] / 255 : 0, maxLength);
   } catch (const sentvec::Error&) {
     // A typed error (e.g. invalid UTF-8) is an answer, not a bug.
   }

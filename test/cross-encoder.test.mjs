@@ -257,3 +257,21 @@ test('int8: quantizeModel makes an export that CrossEncoder loads with precision
   await f32.dispose();
   await i8.dispose();
 });
+
+// Serial (run alone, before the concurrent tests): reading a whole 31 MiB side takes ~16 s on these
+// machines, three of them ~50 s; read as far as the limit, the two pairs take ~0.1–1 s.
+test.serial('a 31 MiB passage is read only about as far as the limit (Rust stops each side at the word that reaches it)', async (t) => {
+  const ce = await CrossEncoder.load(tinyXlmr());
+  const big = 'The train to the coast leaves at seven every morning. '.repeat(600_000);
+  const started = performance.now();
+  const [one, two] = [await ce.predict([['query', big]]), await ce.predict([[big, big]])];
+  const ms = performance.now() - started;
+  t.log(`two pairs with ${(big.length / 2 ** 20).toFixed(0)} MiB passages: ${ms.toFixed(0)} ms`);
+  t.true(ms < 10_000);
+  t.true(Number.isFinite(one[0]) && Number.isFinite(two[0]));
+  await ce.dispose();
+});
+
+test('Model.load of a cross-encoder says to use CrossEncoder.load', async (t) => {
+  await t.throwsAsync(sentvec.Model.load(tinyXlmr()), { instanceOf: sentvec.ModelFileError, message: /CrossEncoder\.load/ });
+});

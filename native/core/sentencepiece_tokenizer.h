@@ -42,7 +42,12 @@ class SentencePieceTokenizer : public Tokenizer {
   Encoding Encode(std::string_view utf8, size_t maxLength, bool withSpans = false) const override;
   const std::string& IdToToken(int32_t id) const override;
   PairFormat pairFormat() const override { return {true, false}; }
-  bool StartsWord(int32_t id) const override { return IdToToken(id).rfind("\xE2\x96\x81", 0) == 0; }
+  // A special token in the text is a word of its own (split out before the Metaspace split); an
+  // <unk> is not: unknown characters inside a word fuse into it.
+  bool StartsWord(int32_t id) const override { return IsAddedToken(id) || IdToToken(id).rfind("\xE2\x96\x81", 0) == 0; }
+  bool IsAddedToken(int32_t id) const override {
+    return id == kBosId || id == kPadId || id == kEosId || id == maskId();
+  }
   int32_t vocabSize() const override { return static_cast<int32_t>(vocab_.size()); }
   SpecialIds specialIds() const override { return {kBosId, kEosId, kPadId, kUnkId}; }
   std::vector<int32_t> specialTokenIds() const override { return {kBosId, kPadId, kEosId, kUnkId, maskId()}; }

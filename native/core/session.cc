@@ -258,11 +258,16 @@ Output ChooseOutput(Ort::Session& session, const std::string& path, bool logits)
     if (rank(i) == 3) chosen = static_cast<int>(i);
   }
   if (chosen < 0) {
-    throw Error(ErrorCode::ModelFile,
-                path +
-                    " has no usable output: expected last_hidden_state / token_embeddings "
-                    "(batch × tokens × hidden) or sentence_embedding (batch × hidden)",
-                path);
+    bool classifier = false;
+    for (const auto& name : names) classifier = classifier || name == "logits";
+    throw Error(
+        ErrorCode::ModelFile,
+        path +
+            " has no usable output: expected last_hidden_state / token_embeddings "
+            "(batch × tokens × hidden) or sentence_embedding (batch × hidden)" +
+            (classifier ? std::string("; its 'logits' output makes it a cross-encoder: load it with CrossEncoder.load")
+                        : std::string()),
+        path);
   }
   const Ort::TypeInfo typeInfo = session.GetOutputTypeInfo(static_cast<size_t>(chosen));
   const auto info = typeInfo.GetTensorTypeAndShapeInfo();

@@ -69,13 +69,17 @@ class Tokenizer {
   // Every id that stands for a special token rather than text (the above, <mask> / [MASK], …).
   virtual std::vector<int32_t> specialTokenIds() const = 0;
   virtual PairFormat pairFormat() const = 0;
-  // Whether a piece begins a word (a pre-token: "▁…" in XLM-R, not "##…" in BERT).
+  // Whether a piece begins a word (a pre-token: "▁…" in XLM-R, not "##…" in BERT; a special token
+  // in the text is a word of its own).
   virtual bool StartsWord(int32_t id) const = 0;
+  // Whether an id stands for a special token that the text may spell (<s>, </s>, <mask>, [SEP], …),
+  // split out before the model runs; not the unknown token, which the model also produces.
+  virtual bool IsAddedToken(int32_t id) const = 0;
 
   // A [query, passage] pair as one row, framed by pairFormat(), at most `maxLength` ids (at least
   // pairFormat().specials()): each sequence is tokenized on its own (window by window, as Encode
-  // does, and only up to the end of the word in which it reaches maxLength pieces: the length
-  // Rust's tokenizer compares) and cut by LongestFirst. `truncated` when either lost pieces.
+  // does, and only up to the end of the word that brings it to maxLength pieces: the length Rust's
+  // tokenizer compares) and cut by LongestFirst. `truncated` when either lost pieces.
   Encoding EncodePair(std::string_view first, std::string_view second, size_t maxLength) const;
 
   // Encode reads its input window by window: a window ends at the first cut point (a place where

@@ -7,6 +7,7 @@
 //   [CLS] … [SEP] with truncation that keeps both.
 #pragma once
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -44,6 +45,9 @@ class WordPieceTokenizer : public Tokenizer {
   const std::string& IdToToken(int32_t id) const override;
   PairFormat pairFormat() const override { return {false, true}; }
   bool StartsWord(int32_t id) const override { return IdToToken(id).rfind(options_.continuingPrefix, 0) != 0; }
+  bool IsAddedToken(int32_t id) const override {
+    return id != ids_.unknown && std::find(specialIds_.begin(), specialIds_.end(), id) != specialIds_.end();
+  }
   int32_t vocabSize() const override { return static_cast<int32_t>(options_.vocab.size()); }
   SpecialIds specialIds() const override { return ids_; }
   std::vector<int32_t> specialTokenIds() const override;
