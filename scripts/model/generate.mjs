@@ -324,12 +324,20 @@ export function ensureModel(name, options = {}) {
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: Object.fromEntries(Object.entries(TINY).map(([k, v]) => [k, { type: typeof v === 'boolean' ? 'boolean' : 'string' }])),
+    options: {
+      ...Object.fromEntries(Object.entries(TINY).map(([k, v]) => [k, { type: typeof v === 'boolean' ? 'boolean' : 'string' }])),
+      // A twin of one of the RERANKERS, e.g. --reranker BAAI/bge-reranker-base.
+      reranker: { type: 'string' },
+    },
   });
-  if (positionals.length !== 1) {
+  if (positionals.length !== 1 || (values.reranker !== undefined && !(values.reranker in RERANKERS))) {
     console.error('usage: node scripts/model/generate.mjs <dir> [--layers N --hidden N --heads N --intermediate N --maxPositions N --vocabSize N ...]');
+    console.error(`       node scripts/model/generate.mjs <dir> --reranker <${Object.keys(RERANKERS).join(' | ')}>`);
     process.exit(2);
   }
-  const spec = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, typeof TINY[k] === 'number' ? Number(v) : v]));
+  const { reranker, ...rest } = values;
+  const spec = reranker
+    ? rerankerTwin(reranker)
+    : Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, typeof TINY[k] === 'number' ? Number(v) : v]));
   console.log(generateModel(resolve(positionals[0]), spec));
 }
