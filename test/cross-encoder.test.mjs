@@ -222,6 +222,7 @@ test('bad input gets typed errors that say what to fix', async (t) => {
   await t.throwsAsync(ce.predict([['q', 'x']], { topK: 1 }), { instanceOf: InvalidArgumentError, message: /topK/ });
   await t.throwsAsync(ce.rank('q', ['x'], { topK: 0 }), { instanceOf: InvalidArgumentError });
   await t.throwsAsync(ce.rank(1, ['x']), { instanceOf: InvalidArgumentError });
+  await t.throwsAsync(ce.rank('q', ['x', 'a\0b']), { instanceOf: InvalidArgumentError, message: /^documents\[1\] contains a NUL/ });
   await t.throwsAsync(CrossEncoder.load(tinyXlmr(), { maxSeqLength: 3 }), { instanceOf: InvalidArgumentError, message: /at least 4/ });
   await t.throwsAsync(CrossEncoder.load(tinyXlmr(), { pooling: 'mean' }), { instanceOf: InvalidArgumentError, message: /pooling/ });
   // An embedding model is not a cross-encoder: no logits output.
@@ -274,4 +275,31 @@ test.serial('a 31 MiB passage is read only about as far as the limit (Rust stops
 
 test('Model.load of a cross-encoder says to use CrossEncoder.load', async (t) => {
   await t.throwsAsync(sentvec.Model.load(tinyXlmr()), { instanceOf: sentvec.ModelFileError, message: /CrossEncoder\.load/ });
+});
+
+test('worker threads: a cross-encoder in each of two workers gives the main thread\'s scores', async (t) => {
+  const { Worker } = await import('node:worker_threads');
+  const dir = tinyBert();
+  const pairs = corpusPairs().slice(0, 20);
+  const ce = await CrossEncoder.load(dir);
+  const want = Array.from(await ce.predict(pairs));
+  await ce.dispose();
+  const code = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    const { CrossEncoder } = require(workerData.lib);
+    (async () => {
+      const ce = await CrossEncoder.load(workerData.dir);
+      const scores = await ce.predict(workerData.pairs);
+      await ce.dispose();
+      parentPort.postMessage(Array.from(scores));
+    })();`;
+  const lib = new URL('../dist/lib/sentvec.js', import.meta.url).pathname;
+  const run = () =>
+    new Promise((resolve, reject) => {
+      const w = new Worker(code, { eval: true, workerData: { lib, dir, pairs } });
+      w.once('message', resolve);
+      w.once('error', reject);
+    });
+  const got = await Promise.all([run(), run()]);
+  for (const scores of got) t.deepEqual(scores, want);
 });

@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { binding, type NativeModel } from '../binding';
 import { resolveModelDirectory, type LoadOptions } from './model-directory';
-import { ACTIVATIONS, planPredict, type Activation, type ScoreFacts } from './encode-plan';
+import { ACTIVATIONS, checkTexts, planPredict, type Activation, type ScoreFacts } from './encode-plan';
 import { Executor } from './executor';
 import { Scheduler, schedulerOptions, type SchedulerOptions } from './scheduler';
 import { DisposedError, InvalidArgumentError, ModelFileError } from '../errors';
@@ -71,7 +71,7 @@ export interface RankResult {
 export interface CrossEncoderInfo {
   /** Scores per pair: 1 for a reranker; > 1 for a classifier (predict returns `numLabels` per pair). */
   numLabels: number;
-  /** The activation the model's files state. */
+  /** The activation `predict` applies when not told: the `activation` load option, else what the model's files state. */
   activation: Activation;
   /** Longest pair in tokens, special tokens included. */
   maxSeqLength: number;
@@ -171,8 +171,15 @@ export class CrossEncoder implements Reranker {
       throw new InvalidArgumentError(`Expected an object for options but received ${describe(options)}`);
     rejectUnknownOptions(options, RANK_OPTIONS, 'rank()');
     if (typeof query !== 'string') throw new InvalidArgumentError(`Expected a string for query but received ${describe(query)}`);
+    checkTexts([query], 'query');
     if (!Array.isArray(documents))
       throw new InvalidArgumentError(`Expected an array of strings for documents but received ${describe(documents)}`);
+    try {
+      checkTexts(documents, 'documents');
+    } catch (err) {
+      if (err instanceof InvalidArgumentError) throw new InvalidArgumentError(err.message.replace(/^texts\[/, 'documents['), err.index);
+      throw err;
+    }
     if (this.info.numLabels !== 1)
       throw new InvalidArgumentError(
         `rank() orders by one score per document, and this model gives ${this.info.numLabels} (a classifier): use predict()`,
@@ -256,7 +263,13 @@ const TORCH_ACTIVATIONS: Record<string, Activation> = {
 // What config.json says of the head: labels (id2label, else num_labels) and activation
 // (sentence_transformers.activation_fn, else the older sbert_ce_default_activation_function).
 async function readHead(configPath: string): Promise<{ numLabels: number | undefined; activation: Activation | undefined }> {
-  const config = JSON.parse(await readFile(configPath, 'utf8')) as Record<string, unknown>;
+  let config: Record<string, unknown>;
+  try {
+    config = JSON.parse(await readFile(configPath, 'utf8')) as Record<string, unknown>;
+  } catch (err) {
+    // (It was read and parsed a moment before: this is a file replaced during the load.)
+    throw new ModelFileError(configPath, `${configPath} could not be read again as JSON (${(err as Error).message}); retry the load`);
+  }
   const labels = config.id2label;
   let numLabels: number | undefined;
   if (labels !== null && typeof labels === 'object' && !Array.isArray(labels)) numLabels = Object.keys(labels).length;
