@@ -43,3 +43,23 @@ test('a name that is neither a folder nor a hub id fails the call, saying so', a
   await t.throwsAsync(embed({ model: provider.embedding('no folder here'), value: 'a', maxRetries: 0 }), { instanceOf: sentvec.ModelFileError, message: /does not exist \("no folder here" was taken as a folder: it is not of the form owner\/name\)/ });
   await provider.dispose();
 });
+
+test('an adapter downloads a hub id with the hub options of its loadOptions (endpoint, cacheDir, revision)', async (t) => {
+  const dir = tinyModel();
+  // A repository only this hub serves: the endpoint from the environment (another test's) cannot.
+  const hub = await startHub(dir, { repo: 'acme/adapter-options' });
+  const cacheDir = mkdtempSync(join(tmpdir(), 'sentvec-hub-cache-'));
+  t.teardown(async () => {
+    await hub.close();
+    rmSync(cacheDir, { recursive: true, force: true });
+  });
+  const model = await Model.load(dir);
+  t.teardown(() => model.dispose());
+  const embeddings = new SentvecEmbeddings({
+    model: hub.repo,
+    loadOptions: { endpoint: hub.endpoint, cacheDir, revision: 'main', attempts: 1 },
+  });
+  t.deepEqual(await embeddings.embedQuery('Il pleut.'), (await model.encode('Il pleut.')).toArray()[0]);
+  await embeddings.dispose();
+  t.deepEqual(readdirSync(join(cacheDir, 'models')), ['acme--adapter-options'], 'into the cacheDir given');
+});

@@ -28,13 +28,6 @@ function sourceKey(kind: string, source: string, options: object): string {
   return JSON.stringify([kind, existsSync(source) ? resolve(source) : source, options]);
 }
 
-// A model folder as given, else a hub id downloaded (or found in the cache) first, by the one rule
-// of lib/hub/resolve.ts. The hub code is loaded only when an adapter is given a string.
-async function modelDirectory(source: string): Promise<string> {
-  const { resolveModel } = await import('../hub/resolve');
-  return resolveModel(source);
-}
-
 /**
  * One adapter's hold on a model or reranker: `get()` loads it on first use (once, whoever asks),
  * `release()` lets go of it. After release, `get()` throws DisposedError.
@@ -111,7 +104,8 @@ export function modelLease(source: unknown, loadOptions: LoadOptions | undefined
   return new Lease<Model>(
     undefined,
     sourceKey('model', source, options),
-    async () => Model.load(await modelDirectory(source), options),
+    // Model.load takes the hub id itself, so that loadOptions' hub fields (endpoint, cacheDir, revision, token) apply.
+    async () => Model.load(source, options),
     (model) => model.dispose(),
   );
 }
