@@ -55,7 +55,7 @@ export class DisposedError extends SentvecError {
   }
 }
 
-/** ONNX Runtime failed while running the model (`ERR_INFERENCE`). */
+/** ONNX Runtime failed while running the model, or a reranker's rank() answered something that is no ranking (`ERR_INFERENCE`). */
 export class InferenceError extends SentvecError {
   constructor(message: string) {
     super('ERR_INFERENCE', message);

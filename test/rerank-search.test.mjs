@@ -159,3 +159,27 @@ test.serial('PostgresStore.search reranks with the texts it keeps, and says whic
     cluster.stop();
   }
 });
+
+// Rerankers that answer something that is no ranking: each must fail the search, never become a
+// hit with a NaN score, a missing hit, a repeated one, or a TypeError from deep inside.
+const brokenRerankers = {
+  'a NaN score': (documents, topK) => documents.slice(0, topK).map((_, index) => ({ index, score: NaN })),
+  'too few results': () => [],
+  'too many results': (documents) => [...documents, ...documents].map((_, i) => ({ index: i % documents.length, score: 1 })),
+  'an index past the documents': (documents, topK) => documents.slice(0, topK).map((_, index) => ({ index: index + 1000, score: 1 })),
+  'a repeated index': (documents, topK) => documents.slice(0, topK).map(() => ({ index: 0, score: 1 })),
+  'no array': () => 42,
+};
+
+test('Index.search refuses a reranker whose rank() answers no ranking, with InferenceError naming what it answered', async (t) => {
+  const index = await filledIndex();
+  for (const [label, answer] of Object.entries(brokenRerankers)) {
+    const reranker = { ...new FakeReranker(), rank: async (query, texts, options) => answer(texts, options.topK) };
+    const err = await t.throwsAsync(
+      index.search(queries[0], { topK: 5, rerank: reranker, candidates: 20, queryText: queryTexts[0], documents }),
+      { instanceOf: sentvec.InferenceError },
+      label,
+    );
+    t.regex(err.message, /the reranker's rank\(\) answered .*it must answer 5 results/, label);
+  }
+});

@@ -207,3 +207,30 @@ test('POST /v1/search with "rerank": true reorders the nearest candidates by the
   t.is(refused.status, 400);
   t.is(refused.body.error.code, 'reranker_not_served');
 });
+
+test('a reranker whose rank() answers no ranking (NaN, a stray or repeated index, too few or too many) is a 500, never a wrong answer; the server stays up', async (t) => {
+  const answers = [
+    (n) => Array.from({ length: n }, (_, index) => ({ index, score: NaN })),
+    () => [],
+    (n) => Array.from({ length: 2 * n }, (_, i) => ({ index: i % n, score: 1 })),
+    (n) => Array.from({ length: n }, (_, index) => ({ index: index + 99, score: 1 })),
+    (n) => Array.from({ length: n }, () => ({ index: 0, score: 1 })),
+    () => [null, null, null, null],
+  ];
+  let answer = answers[0];
+  const reranker = { ...new FakeReranker(), rank: async (q, docs) => answer(docs.length) };
+  const { post } = await start(t, { reranker });
+  for (const [i, a] of answers.entries()) {
+    answer = a;
+    for (const [path, body] of [
+      ['/v1/rerank', { query, documents, return_documents: true }],
+      ['/rerank', { query, texts: documents, return_text: true }],
+    ]) {
+      const r = await post(path, body);
+      t.is(r.status, 500, `answer ${i}, ${path}: ${JSON.stringify(r.body)}`);
+      t.is(r.body.error.type, 'server_error');
+    }
+  }
+  answer = (n) => Array.from({ length: n }, (_, index) => ({ index, score: 0.5 }));
+  t.is((await post('/v1/rerank', { query, documents })).status, 200, 'the next request is answered');
+});

@@ -2,7 +2,7 @@
 // store's own search for `candidates` hits per query (with their texts), has the cross-encoder
 // score each against the query's text, and answers the best `topK` by that score. Written against
 // the search contract only: Index and PostgresStore call it, and so does POST /v1/search over any VectorStore.
-import { InvalidArgumentError } from '../errors';
+import { InferenceError, InvalidArgumentError } from '../errors';
 import type { RankResult, Reranker } from '../model/cross-encoder';
 import { describe, integerOption } from '../validate';
 import type { DocumentField, RerankOptions, VectorSearchOptions, VectorSearchResult } from './contract';
@@ -49,6 +49,32 @@ function checkRerank(queryCount: number, options: VectorSearchOptions & RerankOp
   return { reranker: reranker as Reranker, topK, candidates, queryTexts: queryTexts as string[], documents };
 }
 
+/**
+ * What a Reranker's rank() answered for `count` documents, checked: `min(topK, count)` results,
+ * each index an integer below `count` and given once, each score finite. A Reranker may be any
+ * object with rank(), and a wrong answer (NaN, a stray index, a result too many or too few) would
+ * otherwise become a wrong result (a null score, a missing or repeated hit) with no error.
+ * Throws InferenceError.
+ */
+export function checkRanked(ranked: unknown, count: number, topK: number): RankResult[] {
+  const want = Math.min(topK, count);
+  const bad = (what: string) =>
+    new InferenceError(
+      `the reranker's rank() answered ${what}; for ${count} documents and topK ${topK} it must answer ${want} results ({ index, score }: each index an integer from 0 to ${count - 1}, once; each score a finite number)`,
+    );
+  if (!Array.isArray(ranked)) throw bad(describe(ranked));
+  if (ranked.length !== want) throw bad(`${ranked.length} results`);
+  const seen = new Set<number>();
+  ranked.forEach((r: unknown, i) => {
+    const { index, score } = (r ?? {}) as { index?: unknown; score?: unknown };
+    if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= count || seen.has(index))
+      throw bad(`index ${describe(index)} in result ${i}`);
+    if (typeof score !== 'number' || !Number.isFinite(score)) throw bad(`score ${describe(score)} in result ${i}`);
+    seen.add(index);
+  });
+  return ranked as RankResult[];
+}
+
 // The text the reranker reads for hit j of a result: the application's (documents[id]) or the store's.
 function candidateText(result: VectorSearchResult, j: number, documents: RerankOptions['documents']): string {
   const id = result.ids[j];
@@ -91,7 +117,7 @@ export async function searchAndRerank<O extends VectorSearchOptions & RerankOpti
   return Promise.all(
     retrieved.map(async (result, q): Promise<VectorSearchResult> => {
       const texts = Array.from(result.ids, (_, j) => candidateText(result, j, documents));
-      const ranked: RankResult[] = texts.length === 0 ? [] : await reranker.rank(queryTexts[q], texts, { topK });
+      const ranked = texts.length === 0 ? [] : checkRanked(await reranker.rank(queryTexts[q], texts, { topK }), texts.length, topK);
       const pick = <T>(column: ArrayLike<T>) => ranked.map((r) => column[r.index]);
       return {
         ids: BigUint64Array.from(pick(result.ids)),

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { FieldError } from '../errors';
 import type { Activation, RankResult, Reranker } from '../model/cross-encoder';
+import { checkRanked } from '../search/rerank';
 import { fieldBoolean, fieldInteger, fieldObject } from '../validate';
 import { checkText, type InputLimits } from './request';
 import { JSON_TYPE, jsonArray, modelField } from './routes';
@@ -52,7 +53,8 @@ function documentsField(value: unknown, param: string, allowObjects: boolean, li
 }
 
 async function rank(reranker: Reranker, query: string, documents: string[], topN: number, activation?: Activation): Promise<RankResult[]> {
-  return reranker.rank(query, documents, { topK: Math.min(topN, documents.length), ...(activation ? { activation } : {}) });
+  const topK = Math.min(topN, documents.length);
+  return checkRanked(await reranker.rank(query, documents, { topK, ...(activation ? { activation } : {}) }), documents.length, topK);
 }
 
 export function rerankRoutes(app: FastifyInstance, { reranker, rerankerName, limits }: RerankContext): void {
