@@ -527,3 +527,24 @@ test('cacheDir is sentvec\'s cache folder for both downloads (models/) and optim
   t.deepEqual(readdirSync(cacheDir).sort(), ['models', 'optimized']);
   t.is(readdirSync(join(cacheDir, 'optimized')).filter((f) => f.endsWith('.ort')).length, 1);
 });
+
+test.serial('an endpoint or HF_ENDPOINT with a password, a query or no http: scheme is refused, and the password is never printed', async (t) => {
+  const cacheDir = tmpCache(t);
+  const saved = process.env.HF_ENDPOINT;
+  t.teardown(() => (saved === undefined ? delete process.env.HF_ENDPOINT : (process.env.HF_ENDPOINT = saved)));
+  const cases = [
+    ['http://user:hunter2@127.0.0.1:9/', /holds a user name or password \(http:\/\/\*\*\*@127\.0\.0\.1:9\)/],
+    ['http://127.0.0.1:9/mirror?key=1', /holds a query or fragment/],
+    ['ftp://127.0.0.1:9', /http: or https: URL/],
+  ];
+  for (const [endpoint, message] of cases) {
+    for (const how of ['option', 'HF_ENDPOINT']) {
+      const options = { cacheDir, attempts: 1, ...(how === 'option' ? { endpoint } : {}) };
+      if (how === 'HF_ENDPOINT') process.env.HF_ENDPOINT = endpoint;
+      else delete process.env.HF_ENDPOINT;
+      const err = await t.throwsAsync(downloadModel('acme/tiny-model', options), { instanceOf: sentvec.InvalidArgumentError }, `${how} ${endpoint}`);
+      t.regex(err.message, message, `${how} ${endpoint}`);
+      t.false(err.message.includes('hunter2'), `${how} ${endpoint}: ${err.message}`);
+    }
+  }
+});

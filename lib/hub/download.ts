@@ -107,15 +107,7 @@ export function checkHubOptions(options: HubOptions): void {
   optionsObject(options);
   const { revision, endpoint, token, cacheDir, offline, onProgress, attempts } = options;
   if (revision !== undefined) checkRevision(revision);
-  if (endpoint !== undefined) {
-    let url: URL | undefined;
-    try {
-      url = typeof endpoint === 'string' ? new URL(endpoint) : undefined;
-    } catch {
-      url = undefined;
-    }
-    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) throw invalid('an http: or https: URL', 'endpoint', endpoint);
-  }
+  if (endpoint !== undefined) checkEndpoint(endpoint, 'endpoint');
   // A header value: no space or control character (a newline would be refused by fetch later, as a network error).
   if (token !== undefined && (typeof token !== 'string' || !/^[\x21-\x7e]+$/.test(token)))
     throw invalid('a token (printable ASCII, no spaces)', 'token', token);
@@ -124,6 +116,34 @@ export function checkHubOptions(options: HubOptions): void {
   if (offline !== undefined && typeof offline !== 'boolean') throw invalid('a boolean', 'offline', offline);
   if (onProgress !== undefined && typeof onProgress !== 'function') throw invalid('a function', 'onProgress', onProgress);
   if (attempts !== undefined) integerOption(attempts, 'attempts');
+}
+
+/**
+ * Checks a hub address (the endpoint option, or $HF_ENDPOINT): http: or https:, with no user name
+ * or password (fetch refuses them, and every download error quotes the address: a password would
+ * be printed) and no query or fragment (file paths are appended to it). Throws InvalidArgumentError.
+ */
+function checkEndpoint(endpoint: unknown, name: 'endpoint' | 'HF_ENDPOINT'): void {
+  let url: URL | undefined;
+  try {
+    url = typeof endpoint === 'string' ? new URL(endpoint) : undefined;
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:'))
+    throw name === 'endpoint'
+      ? invalid('an http: or https: URL', name, endpoint)
+      : new InvalidArgumentError(
+          `HF_ENDPOINT=${String(endpoint)} is not an http: or https: URL; set it to a hub address such as https://huggingface.co, or unset it`,
+        );
+  if (url.username || url.password)
+    throw new InvalidArgumentError(
+      `${name} holds a user name or password (${url.protocol}//***@${url.host}); remove it, and give a token with the token option or HF_TOKEN (sent only to the hub)`,
+    );
+  if (url.search || url.hash)
+    throw new InvalidArgumentError(
+      `${name} ${url.origin}${url.pathname}… holds a query or fragment; give the hub's address only, such as https://huggingface.co`,
+    );
 }
 
 /** The required files for `options.onnxFile`, after checking it is a plain path inside the repository. */
@@ -541,6 +561,7 @@ export async function downloadModel(repo: string, options: DownloadOptions = {})
       `${notCached(repo, dir, required)}, and downloads are off (${offline})\nAllow downloads (${allow}), or ${fetchElsewhere}.`,
     );
   }
+  if (options.endpoint === undefined && process.env.HF_ENDPOINT !== undefined) checkEndpoint(process.env.HF_ENDPOINT, 'HF_ENDPOINT');
   const absent = new Set<string>();
   const absentFile = join(dir, '.absent.json');
   for (const f of JSON.parse(await readFile(absentFile, 'utf8').catch(() => '[]')) as string[]) absent.add(f);
