@@ -548,3 +548,16 @@ test.serial('an endpoint or HF_ENDPOINT with a password, a query or no http: sch
     }
   }
 });
+
+test('a cacheDir that cannot be written is a DownloadError naming the folder and what to do; an id past the hub\'s 96 characters is refused', async (t) => {
+  const hub = await startHub(model);
+  t.teardown(hub.close);
+  const file = join(tmpCache(t), 'a-file');
+  writeFileSync(file, 'not a folder');
+  const err = await t.throwsAsync(downloadModel(hub.repo, { endpoint: hub.endpoint, cacheDir: file }), { instanceOf: DownloadError });
+  t.regex(err.message, /^cannot write sentvec's cache: mkdir .*a-file.* failed \(ENOTDIR\)\nGive cacheDir \(or SENTVEC_CACHE\) a folder/);
+  await t.throwsAsync(downloadModel(`acme/${'a'.repeat(97)}`, { endpoint: hub.endpoint, cacheDir: tmpCache(t) }), {
+    instanceOf: sentvec.InvalidArgumentError,
+    message: /hub repository id/,
+  });
+});

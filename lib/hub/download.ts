@@ -237,10 +237,10 @@ export { cacheRoot };
 /**
  * Whether `value` has the shape of a hub repository id, owner/name, as the hub allows them:
  * letters, digits, "-", "_" and "." with no "--" or ".." (so that owner--name cache folders
- * cannot collide) and no leading or trailing "-" or ".".
+ * cannot collide), no leading or trailing "-" or ".", and at most 96 characters each side.
  */
 export function isRepoId(value: string): boolean {
-  return /^[\w.-]+\/[\w.-]+$/.test(value) && !/--|\.\.|(^|\/)[-.]|[-.]($|\/)/.test(value);
+  return /^[\w.-]{1,96}\/[\w.-]{1,96}$/.test(value) && !/--|\.\.|(^|\/)[-.]|[-.]($|\/)/.test(value);
 }
 
 // The rules of `git check-ref-format` (one level allowed), each with what breaks it.
@@ -528,6 +528,19 @@ async function downloadFile(repo: string, file: string, dest: string, options: D
 }
 
 /**
+ * A file system error in sentvec's cache folder `root` (a file where a folder should be, no
+ * permission, a full disk) as a DownloadError that says where and what to do; any other error as it is.
+ */
+function cacheWriteError(err: unknown, root: string): unknown {
+  const e = err as NodeJS.ErrnoException;
+  if (err instanceof SentvecError || typeof e?.syscall !== 'string' || typeof e.path !== 'string' || !e.path.startsWith(root)) return err;
+  return new DownloadError(
+    `cannot write sentvec's cache: ${e.syscall} ${e.path} failed (${e.code ?? e.message})\n` +
+      'Give cacheDir (or SENTVEC_CACHE) a folder this process can write, on a disk with room.',
+  );
+}
+
+/**
  * Makes sure the cache holds a repository's files and returns its folder. A complete copy in
  * sentvec's cache, else in the Hugging Face cache (read only: see huggingFaceCache), is used
  * without contacting the hub; otherwise the missing files are downloaded into sentvec's cache
@@ -562,6 +575,7 @@ export async function downloadModel(repo: string, options: DownloadOptions = {})
     );
   }
   if (options.endpoint === undefined && process.env.HF_ENDPOINT !== undefined) checkEndpoint(process.env.HF_ENDPOINT, 'HF_ENDPOINT');
+  const root = cacheRoot(options);
   const absent = new Set<string>();
   const absentFile = join(dir, '.absent.json');
   for (const f of JSON.parse(await readFile(absentFile, 'utf8').catch(() => '[]')) as string[]) absent.add(f);
@@ -571,9 +585,9 @@ export async function downloadModel(repo: string, options: DownloadOptions = {})
     for (const file of files) {
       const dest = join(dir, file);
       if (existsSync(dest) || absent.has(file)) continue;
-      await mkdir(dirname(dest), { recursive: true });
       let found: boolean;
       try {
+        await mkdir(dirname(dest), { recursive: true });
         found = await withLock(dest, async () => existsSync(dest) || downloadFile(repo, file, dest, options, endpoint));
       } catch (err) {
         if (err instanceof Unreachable) {
@@ -581,7 +595,7 @@ export async function downloadModel(repo: string, options: DownloadOptions = {})
             `${err.message}, and ${notCached(repo, dir, required)}\nSet HF_ENDPOINT to a hub mirror you can reach, or ${fetchElsewhere}.`,
           );
         }
-        throw err;
+        throw cacheWriteError(err, root);
       }
       if (!found) {
         const why = needed(file);
@@ -609,7 +623,11 @@ export async function downloadModel(repo: string, options: DownloadOptions = {})
     );
   }
   // Several downloads may finish at once, in one process or several.
-  await mkdir(dir, { recursive: true });
-  await writeFileAtomically(absentFile, JSON.stringify([...absent]));
+  try {
+    await mkdir(dir, { recursive: true });
+    await writeFileAtomically(absentFile, JSON.stringify([...absent]));
+  } catch (err) {
+    throw cacheWriteError(err, root);
+  }
   return dir;
 }
