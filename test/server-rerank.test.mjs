@@ -234,3 +234,26 @@ test('a reranker whose rank() answers no ranking (NaN, a stray or repeated index
   answer = (n) => Array.from({ length: n }, (_, index) => ({ index, score: 0.5 }));
   t.is((await post('/v1/rerank', { query, documents })).status, 200, 'the next request is answered');
 });
+
+test('POST /v1/search with "rerank": true stops reranking the pages of a client that has gone', async (t) => {
+  const model = await Model.load(tinyModel());
+  const reranker = new FakeReranker({ delayMs: 20 });
+  const app = await createServer(model, { store: fakeStore(model.dimension, 50), reranker });
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  t.teardown(async () => {
+    await app.close();
+    model.dispose();
+  });
+  const abort = new AbortController();
+  const body = { query: Array.from({ length: 512 }, (_, i) => `query ${i}`), rerank: true, candidates: 1000, include: [] };
+  const request = fetch(`${url}/v1/search`, { method: 'POST', signal: abort.signal, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  while (reranker.calls.length < 8) await new Promise((resolve) => setTimeout(resolve, 10));
+  abort.abort();
+  t.is(await request.then(() => 'answered', (err) => err.name), 'AbortError');
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const atLeave = reranker.calls.length;
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  // 512 queries of 50 candidates at 20 ms a query: had the work gone on, about 200 more calls by now.
+  t.true(reranker.calls.length <= atLeave + 4, `${reranker.calls.length - atLeave} rerank calls after the client left`);
+  t.true(reranker.calls.length < 512);
+});

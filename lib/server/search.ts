@@ -102,11 +102,23 @@ export function searchRoute(
     let bytes = 0;
     // This answer's share of answerBudget, held until its last byte is sent (or the client goes).
     let reserved = 0;
+    // Closed before the answer is sent: the client has gone.
+    let gone = false;
     reply.raw.once('close', () => {
+      gone = true;
       answerBytes -= reserved;
       reserved = 0;
     });
     for (let first = 0; first < rows.length; first += perPage) {
+      // A client that left stops the work on its pages: a reranked page is seconds of a cross-encoder.
+      if (gone)
+        throw new HttpError(
+          408,
+          `The client closed the connection after ${first} of ${rows.length} queries; the rest were not searched.`,
+          'invalid_request_error',
+          null,
+          'client_closed',
+        );
       const page = rows.slice(first, first + perPage);
       const options = { topK, filter, include: include as DocumentField[] };
       const results = rerank
