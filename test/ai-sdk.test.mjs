@@ -164,3 +164,17 @@ test('require(\'sentvec/ai\') loads neither the SDK nor the server, the CLI or a
     [],
   );
 });
+
+test('a Reranker whose rank() answers a NaN score or a stray index fails ai.rerank with InferenceError, not a NaN score or a missing document', async (t) => {
+  const provider = createSentvec();
+  t.teardown(() => provider.dispose());
+  const base = { info: new FakeReranker().info, predict: async () => new Float32Array(), dispose: async () => {} };
+  const nan = { ...base, rank: async (q, texts, options) => texts.slice(0, options.topK).map((_, index) => ({ index, score: NaN })) };
+  const stray = { ...base, rank: async () => [{ index: 7, score: 1 }] };
+  for (const [label, reranker, message] of [['NaN', nan, /score NaN/], ['stray', stray, /index 7/]]) {
+    const err = await t.throwsAsync(ai6.rerank({ model: provider.reranking(reranker), query: 'q', documents: ['a', 'b'], topN: 1, maxRetries: 0 }), undefined, label);
+    const cause = err instanceof sentvec.InferenceError ? err : (err.lastError ?? err.cause);
+    t.true(cause instanceof sentvec.InferenceError, `${label}: ${err.name}: ${err.message}`);
+    t.regex(cause.message, message, label);
+  }
+});

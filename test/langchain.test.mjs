@@ -154,3 +154,11 @@ test('require(\'sentvec/langchain\') loads no server, CLI, other adapter or AI S
     [],
   );
 });
+
+test('SentvecReranker refuses a Reranker whose rank() answers no ranking (a stray index, a NaN score) with InferenceError, not a TypeError or a NaN relevanceScore', async (t) => {
+  const documents = [new Document({ pageContent: 'a' }), new Document({ pageContent: 'b' })];
+  const stray = { ...new FakeReranker(), predict: async () => new Float32Array(), dispose: async () => {}, rank: async () => [{ index: 5, score: 1 }, { index: 0, score: 0 }] };
+  const nan = { ...stray, rank: async (q, texts) => texts.map((_, index) => ({ index, score: NaN })) };
+  await t.throwsAsync(new SentvecReranker({ model: stray, topK: 2 }).compressDocuments(documents, 'a'), { instanceOf: sentvec.InferenceError, message: /index 5/ });
+  await t.throwsAsync(new SentvecReranker({ model: nan }).rerank(documents, 'a'), { instanceOf: sentvec.InferenceError, message: /score NaN/ });
+});

@@ -13,6 +13,7 @@ import type { LoadOptions } from '../model/model-directory';
 import type { CrossEncoderLoadOptions, PredictOptions } from '../model/cross-encoder';
 import type { EncodeOptions, LongInputs } from '../model/encode-plan';
 import { InvalidArgumentError } from '../errors';
+import { checkRanked } from '../search/rerank';
 import { describe } from '../validate';
 import {
   encodeSettings,
@@ -240,7 +241,8 @@ function rerankingModel(lease: RerankerLease, source: unknown, settings: Sentvec
       const reranker = await lease.get();
       // Object documents are scored as their JSON text, as the SDK's hosted rerankers take them.
       const texts = documents.type === 'text' ? documents.values : documents.values.map((d) => JSON.stringify(d));
-      const results = await reranker.rank(query, texts, { ...predict, ...(topN !== undefined ? { topK: topN } : {}) });
+      const topK = topN === undefined ? texts.length : topN;
+      const results = checkRanked(await reranker.rank(query, texts, { ...predict, topK }), texts.length, topK);
       return { ranking: results.map(({ index, score }) => ({ index, relevanceScore: score })), warnings: [] };
     },
   };

@@ -15,6 +15,7 @@ import type { DocumentInterface } from '@langchain/core/documents';
 import type { LoadOptions } from '../model/model-directory';
 import type { EncodeOptions, LongInputs } from '../model/encode-plan';
 import type { CrossEncoderLoadOptions, PredictOptions } from '../model/cross-encoder';
+import { checkRanked } from '../search/rerank';
 import { integerIn } from '../validate';
 import {
   encodeSettings,
@@ -167,17 +168,22 @@ export class SentvecReranker extends BaseDocumentCompressor {
   > {
     const reranker = await this.#lease.get();
     const texts = documents.map((d) => (typeof d === 'string' ? d : d.pageContent));
-    const results = await reranker.rank(query, texts, this.#predict);
+    const results = checkRanked(await reranker.rank(query, texts, this.#predict), texts.length, texts.length);
     return results.map(({ index, score }) => ({ index, relevanceScore: score }));
   }
 
   async compressDocuments(documents: DocumentInterface[], query: string): Promise<DocumentInterface[]> {
     if (documents.length === 0) return [];
     const reranker = await this.#lease.get();
-    const results = await reranker.rank(
-      query,
-      documents.map((d) => d.pageContent),
-      { ...this.#predict, topK: Math.min(this.#topK, documents.length) },
+    const topK = Math.min(this.#topK, documents.length);
+    const results = checkRanked(
+      await reranker.rank(
+        query,
+        documents.map((d) => d.pageContent),
+        { ...this.#predict, topK },
+      ),
+      documents.length,
+      topK,
     );
     return results.map(({ index, score }) => {
       const d = documents[index];
