@@ -95,10 +95,6 @@ export interface DownloadOptions extends HubOptions {
   onnxFile?: string;
 }
 
-const HUB_OPTION_NAMES = ['revision', 'endpoint', 'token', 'cacheDir', 'offline', 'onProgress', 'attempts'] as const;
-/** The names of HubOptions' fields (Model.load takes them beside its own). */
-export const HUB_OPTIONS: ReadonlySet<string> = new Set(HUB_OPTION_NAMES);
-
 /**
  * Checks HubOptions' fields (InvalidArgumentError): the values reach file paths, an HTTP header
  * and a URL, where a wrong one would fail late and obscurely.

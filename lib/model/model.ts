@@ -1,7 +1,6 @@
 import { resolve } from 'node:path';
 import { binding, type NativeModel, type NativeModelInfo, type PoolingMode } from '../binding';
 import { checkLoadOptions, resolveModelDirectory, type LoadOptions, type ResolvedConfig } from './model-directory';
-import { resolveModel } from '../hub/resolve';
 import { describe } from '../validate';
 import { Embeddings } from './embeddings';
 import { checkTexts, planEncode, planTokens, type EncodeOptions, type EncodePlan, type ModelFacts } from './encode-plan';
@@ -152,6 +151,8 @@ export class Model {
    */
   static async load(idOrDir: string, options: LoadOptions = {}): Promise<Model> {
     checkLoadOptions(options);
+    // The hub code is loaded on the first load, not with Model: an adapter's require stays light.
+    const { resolveModel } = await import('../hub/resolve');
     const dir = await resolveModel(idOrDir, options);
     const config = await resolveModelDirectory(dir, options);
     const scheduler = options.scheduler ?? true;
