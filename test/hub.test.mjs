@@ -561,3 +561,21 @@ test('a cacheDir that cannot be written is a DownloadError naming the folder and
     message: /hub repository id/,
   });
 });
+
+test('a lock file still empty (its writer has created it, not yet written its pid) is waited for, not taken over', async (t) => {
+  const hub = await startHub(model);
+  t.teardown(hub.close);
+  const cacheDir = tmpCache(t);
+  const dir = modelCacheDir(hub.repo, { cacheDir });
+  mkdirSync(dir, { recursive: true });
+  const lock = join(dir, 'config.json.lock');
+  writeFileSync(lock, '');
+  let done = false;
+  const download = downloadModel(hub.repo, { endpoint: hub.endpoint, cacheDir }).finally(() => (done = true));
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  t.false(done, 'the download waits for the lock');
+  t.true(existsSync(lock), 'the lock was not taken over');
+  t.false(hub.requests.some((r) => r.path.endsWith('/config.json')), 'config.json was not fetched under another writer\'s lock');
+  rmSync(lock);
+  t.is(await download, dir);
+});

@@ -319,6 +319,9 @@ function alive(pid: number): boolean {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+// How long a lock may stay empty (created, its pid not yet written) before it counts as abandoned.
+const LOCK_WRITE_MS = 10_000;
+
 // One writer per file across processes: `<file>.lock` holds the writer's pid; a lock whose
 // process is gone is taken over.
 async function withLock<T>(target: string, fn: () => Promise<T>): Promise<T> {
@@ -331,8 +334,19 @@ async function withLock<T>(target: string, fn: () => Promise<T>): Promise<T> {
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const pid = Number((await readFile(lock, 'utf8').catch(() => '')).trim());
-      if (pid > 0 && alive(pid)) {
+      const text = await readFile(lock, 'utf8').catch(() => undefined);
+      if (text === undefined) continue;
+      const pid = Number(text.trim());
+      // No pid yet: its writer is between creating the lock and writing into it (or died there,
+      // which a lock left empty for LOCK_WRITE_MS shows).
+      const held =
+        pid > 0
+          ? alive(pid)
+          : await stat(lock).then(
+              (s) => Date.now() - s.mtimeMs < LOCK_WRITE_MS,
+              () => false,
+            );
+      if (held) {
         await sleep(100);
       } else {
         await unlink(lock).catch(() => undefined);
