@@ -579,3 +579,24 @@ test('a lock file still empty (its writer has created it, not yet written its pi
   rmSync(lock);
   t.is(await download, dir);
 });
+
+test.serial('HTTP 429 is retried as Retry-After says; persistent 429 or 500 fails with the status and a second line saying what to do', async (t) => {
+  const hub = await startHub(model, { faults: { 'config.json': 'ratelimit' } });
+  t.teardown(hub.close);
+  const dir = await downloadModel(hub.repo, { endpoint: hub.endpoint, cacheDir: tmpCache(t) });
+  t.true(existsSync(join(dir, 'config.json')));
+  for (const [fault, status, todo] of [
+    ['ratelimited', 429, /\nThe hub is limiting this client's requests: try again in a while, or set HF_TOKEN/],
+    ['error500', 500, /\nThe hub is failing: try again later, or set HF_ENDPOINT to a mirror\./],
+  ]) {
+    const failing = await startHub(model, { faults: { 'config.json': fault } });
+    t.teardown(failing.close);
+    const saved = process.env.HF_TOKEN;
+    delete process.env.HF_TOKEN;
+    const err = await t.throwsAsync(downloadModel(failing.repo, { endpoint: failing.endpoint, cacheDir: tmpCache(t), attempts: 2 }), { instanceOf: DownloadError });
+    if (saved !== undefined) process.env.HF_TOKEN = saved;
+    t.is(err.status, status);
+    t.regex(err.message, new RegExp(`HTTP ${status} for acme/tiny-model/config\\.json`));
+    t.regex(err.message, todo);
+  }
+});

@@ -85,7 +85,7 @@ export interface HubOptions {
   offline?: boolean;
   /** Called as bytes of each file arrive (not called when the model is in a cache already). */
   onProgress?: (event: DownloadProgress) => void;
-  /** Attempts per file on dropped connections and 5xx answers, 1 to 100. Default 3. */
+  /** Attempts per file on dropped connections, 5xx and 429 answers (waiting as Retry-After says, up to 10 s), 1 to 100. Default 3. */
   attempts?: number;
 }
 
@@ -319,6 +319,9 @@ function alive(pid: number): boolean {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+// The longest wait a Retry-After header gets before the next attempt.
+const RETRY_AFTER_MAX_MS = 10_000;
+
 // How long a lock may stay empty (created, its pid not yet written) before it counts as abandoned.
 const LOCK_WRITE_MS = 10_000;
 
@@ -460,9 +463,17 @@ async function downloadFile(repo: string, file: string, dest: string, options: D
       await response.body?.cancel();
     } else if (status >= 500 || (status !== 200 && status !== 206)) {
       await response.body?.cancel();
-      lastError = new DownloadError(`${endpoint} answered HTTP ${status} for ${repo}/${file}`, status);
-      if (status >= 500 && attempt < attempts) {
-        await sleep(200 * attempt);
+      const todo =
+        status === 429
+          ? `The hub is limiting this client's requests: try again in a while${options.token === undefined && !process.env.HF_TOKEN ? ', or set HF_TOKEN (requests with a token get a larger allowance)' : ''}.`
+          : status >= 500
+            ? 'The hub is failing: try again later, or set HF_ENDPOINT to a mirror.'
+            : `Check that ${endpoint} is a Hugging Face hub or a mirror of one (HF_ENDPOINT, or the endpoint option).`;
+      lastError = new DownloadError(`${endpoint} answered HTTP ${status} for ${repo}/${file}\n${todo}`, status);
+      if ((status >= 500 || status === 429) && attempt < attempts) {
+        // Retry-After in seconds, as the hub sends it with 429 and 503; capped so a load never stalls long.
+        const after = Number(response.headers.get('retry-after'));
+        await sleep(Number.isFinite(after) && after >= 0 ? Math.min(after * 1000, RETRY_AFTER_MAX_MS) : 200 * attempt);
         continue;
       }
       throw lastError;
