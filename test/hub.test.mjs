@@ -600,3 +600,13 @@ test.serial('HTTP 429 is retried as Retry-After says; persistent 429 or 500 fail
     t.regex(err.message, todo);
   }
 });
+
+test('a configuration file whose stated size passes the limit for such files is refused before its bytes are read', async (t) => {
+  const hub = await startHub(model, { faults: { 'config.json': 'huge' } });
+  t.teardown(hub.close);
+  const cacheDir = tmpCache(t);
+  const err = await t.throwsAsync(downloadModel(hub.repo, { endpoint: hub.endpoint, cacheDir, attempts: 3 }), { instanceOf: DownloadError });
+  t.regex(err.message, new RegExp(`acme/tiny-model/config\\.json: .* states ${2 ** 30} bytes for it, more than the ${undeclaredLimit('config.json')} sentvec takes`));
+  t.is(hub.requests.filter((r) => r.path.endsWith('/config.json')).length, 1, 'not retried');
+  t.deepEqual(leftovers(cacheDir), []);
+});

@@ -486,6 +486,14 @@ async function downloadFile(repo: string, file: string, dest: string, options: D
         opened.size ??
         (append ? byteCount(response.headers.get('content-range')?.match(/\/(\d+)$/)?.[1]) : undefined) ??
         (length === undefined ? undefined : start + length);
+      // A configuration or vocabulary file is a few MB whatever size a hub states for it: a larger
+      // one would fill the disk, then the memory of whatever parses it.
+      if (total !== undefined && /\.(json|txt)$/.test(file) && total > undeclaredLimit(file)) {
+        await response.body?.cancel();
+        throw new DownloadError(
+          `${repo}/${file}: ${endpoint} states ${total} bytes for it, more than the ${undeclaredLimit(file)} sentvec takes for such a file\nCheck that ${endpoint} is a Hugging Face hub or a mirror of one (HF_ENDPOINT, or the endpoint option), and the model id.`,
+        );
+      }
       const limit = total ?? undeclaredLimit(file);
       let received = start;
       // Each chunk is on disk before the next is read, so a dropped connection resumes after every

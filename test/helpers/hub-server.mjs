@@ -3,6 +3,7 @@
 // naming the SHA-256 in X-Linked-Etag, then the bytes, with Range support). Faults per file:
 //   drop: the first transfer stops half-way (connection destroyed)
 //   error500: the first two answers are HTTP 500
+//   huge: states 1 GiB (Content-Length), sends 1 MiB, drops the connection
 //   ratelimit: the first two answers are HTTP 429 (Retry-After: 0); ratelimited: every answer is
 //   badsha: X-Linked-Etag names a wrong checksum
 //   endless: no Content-Length, and bytes without end (`sent` counts them per file)
@@ -35,6 +36,12 @@ export async function startHub(modelDir, { repo = 'acme/tiny-model', dirs = {}, 
     if (fault === 'missing' || !existsSync(path)) return res.writeHead(404).end('Entry not found');
     if (fault === 'unauthorized') return res.writeHead(401).end('Unauthorized');
     if (fault === 'error500' && n <= 2) return res.writeHead(500).end('Internal error');
+    if (fault === 'huge') {
+      // States a gigabyte, sends a megabyte, then drops the connection.
+      res.writeHead(200, { 'content-length': 2 ** 30 });
+      res.write(Buffer.alloc(2 ** 20, 0x20), () => res.destroy());
+      return;
+    }
     if ((fault === 'ratelimit' && n <= 2) || fault === 'ratelimited') return res.writeHead(429, { 'retry-after': '0' }).end('Too many requests');
     const body = readFileSync(path);
     if (hub && lfs.includes(file)) {
