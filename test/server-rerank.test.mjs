@@ -164,7 +164,7 @@ test('createServer checks what it serves', async (t) => {
     instanceOf: InvalidArgumentError,
     message: /a store is searched with the embedding model it was filled with/,
   });
-  await t.throwsAsync(createServer(null, { reranker: new FakeReranker(), rerankerName: 7 }), { message: /Expected a string for rerankerName/ });
+  await t.throwsAsync(createServer(null, { reranker: new FakeReranker(), rerankerName: 7 }), { message: /Expected a non-empty string for rerankerName/ });
 });
 
 test('POST /v1/search with "rerank": true reorders the nearest candidates by the reranker, with both scores', async (t) => {
@@ -256,4 +256,20 @@ test('POST /v1/search with "rerank": true stops reranking the pages of a client 
   // 512 queries of 50 candidates at 20 ms a query: had the work gone on, about 200 more calls by now.
   t.true(reranker.calls.length <= atLeave + 4, `${reranker.calls.length - atLeave} rerank calls after the client left`);
   t.true(reranker.calls.length < 512);
+});
+
+test('createServer refuses an empty modelName or rerankerName, or one name for both (GET /v1/models would list one id twice)', async (t) => {
+  const model = await Model.load(tinyModel());
+  t.teardown(() => model.dispose());
+  for (const [options, message] of [
+    [{ rerankerName: '' }, /Expected a non-empty string for rerankerName/],
+    [{ modelName: '' }, /Expected a non-empty string for modelName/],
+    [{ modelName: 5 }, /Expected a non-empty string for modelName but received 5/],
+    [{ modelName: 'bge', rerankerName: 'bge' }, /modelName and rerankerName are both "bge"/],
+    [{ rerankerName: 'sentvec' }, /both "sentvec"/],
+  ])
+    await t.throwsAsync(createServer(model, { reranker: new FakeReranker(), ...options }), { instanceOf: InvalidArgumentError, message }, JSON.stringify(options));
+  const alone = await createServer(null, { reranker: new FakeReranker(), rerankerName: 'sentvec' });
+  t.deepEqual(JSON.parse((await alone.inject({ method: 'GET', url: '/v1/models' })).body).data.map((m) => m.id), ['sentvec'], 'a reranker alone may take any name');
+  await alone.close();
 });

@@ -126,8 +126,14 @@ function serverOptions(model: Model | null, options: ServerOptions): Resolved {
   const reranker = options.reranker as unknown;
   if (reranker !== undefined && (reranker === null || typeof reranker !== 'object' || typeof (reranker as Reranker).rank !== 'function'))
     throw new InvalidArgumentError(`Expected a CrossEncoder (or an object with rank()) for reranker but received ${describe(reranker)}`);
-  if (options.rerankerName !== undefined && typeof options.rerankerName !== 'string')
-    throw new InvalidArgumentError(`Expected a string for rerankerName but received ${describe(options.rerankerName)}`);
+  for (const name of ['modelName', 'rerankerName'] as const)
+    if (options[name] !== undefined && (typeof options[name] !== 'string' || options[name] === ''))
+      throw new InvalidArgumentError(`Expected a non-empty string for ${name} but received ${describe(options[name])}`);
+  // GET /v1/models lists both by name: one id twice would leave a client unable to tell them apart.
+  if (model && reranker !== undefined && (options.modelName ?? 'sentvec') === (options.rerankerName ?? 'sentvec-reranker'))
+    throw new InvalidArgumentError(
+      `modelName and rerankerName are both "${options.modelName ?? 'sentvec'}": GET /v1/models lists the model and the reranker by name, so give each its own`,
+    );
   if (model === null || model === undefined) {
     if (reranker === undefined)
       throw new InvalidArgumentError('createServer needs a model, a reranker ({ reranker }), or both: it was given neither');
