@@ -610,3 +610,8 @@ test('a configuration file whose stated size passes the limit for such files is 
   t.is(hub.requests.filter((r) => r.path.endsWith('/config.json')).length, 1, 'not retried');
   t.deepEqual(leftovers(cacheDir), []);
 });
+
+test('downloadModel refuses an unknown option (a misspelt revision would fetch main without a word)', async (t) => {
+  const err = await t.throwsAsync(downloadModel('acme/tiny-model', { revison: 'v2', cacheDir: tmpCache(t), offline: true }), { instanceOf: sentvec.InvalidArgumentError });
+  t.regex(err.message, /Unknown option "revison" for downloadModel\(\)/);
+});

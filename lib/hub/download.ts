@@ -9,7 +9,8 @@ import { Readable } from 'node:stream';
 import { writeFileAtomically } from '../atomic-file';
 import { cacheRoot } from '../cache-dir';
 import { InvalidArgumentError, SentvecError } from '../errors';
-import { describe, integerOption, invalid, optionsObject } from '../validate';
+import { HUB_OPTIONS } from '../hub-options';
+import { describe, integerOption, invalid, optionsObject, rejectUnknownOptions } from '../validate';
 
 /**
  * A download failed (`ERR_DOWNLOAD`): the hub could not be reached, refused, or lacks a file, or
@@ -94,6 +95,8 @@ export interface DownloadOptions extends HubOptions {
   /** The ONNX file to fetch, a path inside the repository (e.g. 'onnx/model_fp16.onnx'). Default 'onnx/model.onnx'. */
   onnxFile?: string;
 }
+
+const DOWNLOAD_OPTIONS = new Set([...HUB_OPTIONS, 'onnxFile']);
 
 /**
  * Checks HubOptions' fields (InvalidArgumentError): the values reach file paths, an HTTP header
@@ -587,6 +590,8 @@ function cacheWriteError(err: unknown, root: string): unknown {
 export async function downloadModel(repo: string, options: DownloadOptions = {}): Promise<string> {
   if (typeof repo !== 'string' || !isRepoId(repo)) throw invalid('a hub repository id (owner/name)', 'repo', repo);
   checkHubOptions(options);
+  // A misspelt option (revison) would otherwise download another revision without a word.
+  rejectUnknownOptions(options, DOWNLOAD_OPTIONS, 'downloadModel()');
   const dir = modelCacheDir(repo, options);
   const endpoint = options.endpoint ?? process.env.HF_ENDPOINT ?? 'https://huggingface.co';
   const required = requiredFiles(options);

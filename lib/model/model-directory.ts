@@ -8,6 +8,7 @@ import type { NativeModelConfig, PoolingMode } from '../binding';
 import { binding } from '../binding';
 import { cacheRoot } from '../cache-dir';
 import type { HubOptions } from '../hub/download';
+import { HUB_OPTIONS } from '../hub-options';
 import { InvalidArgumentError, ModelFileError } from '../errors';
 import { optionFile, type ModelFolder } from './model-file';
 import {
@@ -141,12 +142,6 @@ export interface ResolvedConfig {
   /** config.json, where embeddingRows comes from. */
   configPath: string;
 }
-
-/**
- * The names of HubOptions' fields, which Model.load takes beside its own. Here rather than in
- * lib/hub/, so that loading a Model's code (an adapter's require) loads no hub code.
- */
-export const HUB_OPTIONS: ReadonlySet<string> = new Set(['revision', 'endpoint', 'token', 'cacheDir', 'offline', 'onProgress', 'attempts']);
 
 const LOAD_OPTIONS = new Set([
   ...HUB_OPTIONS,
