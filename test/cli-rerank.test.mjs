@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { overlap } from './helpers/fake-reranker.cjs';
+import { startHub } from './helpers/hub-server.mjs';
 import { tinyModel } from './helpers/models.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -28,8 +29,8 @@ function workdir(t) {
   return dir;
 }
 
-function run(args, { fake = true } = {}) {
-  const env = { ...process.env, SENTVEC_CACHE: join(tmpdir(), 'sentvec-cli-cache') };
+function run(args, { fake = true, env: extra = {} } = {}) {
+  const env = { ...process.env, SENTVEC_CACHE: join(tmpdir(), 'sentvec-cli-cache'), ...extra };
   if (fake) env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --require ${preload}`;
   return new Promise((resolve) => {
     execFile(process.execPath, [bin, ...args], { env }, (error, stdout, stderr) => resolve({ code: error ? error.code : 0, stdout, stderr }));
@@ -137,4 +138,18 @@ test('serve --reranker alone answers POST /v1/rerank and stops on SIGTERM; with 
   const withStore = await run(['serve', '--reranker', dir, '--store', 'postgres://localhost/x']);
   t.is(withStore.code, 2);
   t.regex(withStore.stderr, /--store is searched with the embedding model it was filled with: pass it with --model beside --reranker/);
+});
+
+test('--revision is the hub model\'s: a --rerank folder beside a hub --model with --revision is loaded as a folder', async (t) => {
+  const dir = workdir(t);
+  const hub = await startHub(model, { repo: 'acme/cli-rerank-revision' });
+  const cache = mkdtempSync(join(tmpdir(), 'sentvec-cli-rerank-cache-'));
+  t.teardown(async () => {
+    await hub.close();
+    rmSync(cache, { recursive: true, force: true });
+  });
+  const env = { HF_ENDPOINT: hub.endpoint, SENTVEC_CACHE: cache };
+  const out = await run(['-i', join(dir, 'input.txt'), '--model', hub.repo, '--revision', 'main', '--rerank', dir, '-p', 'night train', '-q', '-k', '1'], { env });
+  t.is(out.code, 0, out.stderr);
+  t.regex(out.stdout, /^Text: The night train to the mountains leaves at ten\. \(Similarity:/);
 });

@@ -135,7 +135,8 @@ async function run(options: SearchOptions) {
   if (options.precision === 'int8') log(options, `Using ${model.onnxPath} (int8).`);
   let reranker: Reranker | undefined;
   try {
-    if (options.rerank) reranker = await loadReranker(options.rerank, provider, { ...options, flag: '--rerank' });
+    // --revision is --model's: a reranker from the hub names its revision as hf://owner/name@revision.
+    if (options.rerank) reranker = await loadReranker(options.rerank, provider, { ...options, revision: undefined, flag: '--rerank' });
     // Checked before the corpus is embedded: a wrong flag should not cost a whole run.
     const [query, document] = [promptText(model, queryPrompt(model, options)), promptText(model, documentPrompt(model, options))];
     if (query || document) log(options, `Prompts: questions ${JSON.stringify(query)}, text ${JSON.stringify(document)}.`);

@@ -122,7 +122,15 @@ async function serve(opts: ServeOptions) {
   }
   const reranker = opts.reranker
     ? await CrossEncoder.load(
-        (await modelFolder({ model: opts.reranker, revision: opts.revision, quiet: opts.quiet, flag: '--reranker' })).dir,
+        // --revision is --model's when both are served (hf://owner/name@revision gives the reranker's).
+        (
+          await modelFolder({
+            model: opts.reranker,
+            revision: withModel ? undefined : opts.revision,
+            quiet: opts.quiet,
+            flag: '--reranker',
+          })
+        ).dir,
         runtimeOptions(provider, opts),
       )
     : undefined;
