@@ -9,7 +9,7 @@ import { Readable } from 'node:stream';
 import { writeFileAtomically } from '../atomic-file';
 import { cacheRoot } from '../cache-dir';
 import { InvalidArgumentError, SentvecError } from '../errors';
-import { HUB_OPTIONS } from '../hub-options';
+import { HUB_OPTIONS } from './options';
 import { describe, integerOption, invalid, optionsObject, rejectUnknownOptions } from '../validate';
 
 /**

@@ -8,7 +8,7 @@ import type { NativeModelConfig, PoolingMode } from '../binding';
 import { binding } from '../binding';
 import { cacheRoot } from '../cache-dir';
 import type { HubOptions } from '../hub/download';
-import { HUB_OPTIONS } from '../hub-options';
+import { HUB_OPTIONS } from '../hub/options';
 import { InvalidArgumentError, ModelFileError } from '../errors';
 import { optionFile, type ModelFolder } from './model-file';
 import {

@@ -1,4 +1,5 @@
 // The names of HubOptions' fields (lib/hub/download.ts), which downloadModel and Model.load take.
-// Outside lib/hub/, so that loading Model's code (an adapter's require) loads no hub code.
+// A file of its own, so that Model's code (an adapter's require) can check options without loading
+// the downloader.
 
 export const HUB_OPTIONS: ReadonlySet<string> = new Set(['revision', 'endpoint', 'token', 'cacheDir', 'offline', 'onProgress', 'attempts']);
