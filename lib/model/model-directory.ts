@@ -171,11 +171,20 @@ function checkPooling(value: unknown): PoolingMode[] {
   return modes.filter((m) => list.includes(m));
 }
 
-/** Model.load()'s options object and its names (the values are checked where they are used). */
+/**
+ * Model.load()'s options object, its names, and the values that need no file to check — before a
+ * download or a read, so that a wrong value costs nothing (the rest are checked where they are used).
+ */
 export function checkLoadOptions(options: unknown): void {
   if (options === null || typeof options !== 'object')
     throw new InvalidArgumentError(`Expected an object for options but received ${describe(options)}`);
-  rejectUnknownOptions(options as Record<string, unknown>, LOAD_OPTIONS, 'Model.load()');
+  const o = options as LoadOptions;
+  rejectUnknownOptions(o as Record<string, unknown>, LOAD_OPTIONS, 'Model.load()');
+  if (o.threads !== undefined) integerOption(o.threads, 'threads');
+  if (o.maxSeqLength !== undefined) integerIn(o.maxSeqLength, 2, MAX_SEQ_LENGTH, 'maxSeqLength');
+  for (const name of ['doLowerCase', 'normalize', 'spinning', 'memoryArena', 'fallback'] as const)
+    if (o[name] !== undefined) booleanOption(o[name], name);
+  if (o.precision !== undefined) oneOf(o.precision, ['float32', 'int8'], 'precision');
 }
 
 function checkArguments(dir: unknown, options: unknown): void {
