@@ -51,6 +51,7 @@ export const RANGES = {
   maxSeqLength: [2, 1 << 20],
   deviceId: [0, 1023],
   attempts: [1, 100],
+  stallTimeoutMs: [1, 600_000],
   gpuMemLimit: [1, Number.MAX_SAFE_INTEGER],
   float32Layers: [0, 1000],
   storeDimension: [1, 16_000],

@@ -51,6 +51,38 @@ test('a connection dropped mid-file is resumed with a Range request', async (t) 
   t.true(Number(ranged[0].range.match(/\d+/)[0]) > 0, 'resumed after the bytes already there');
 });
 
+test('a transfer that stops sending is resumed after stallTimeoutMs, as a dropped connection is', async (t) => {
+  const hub = await startHub(model, { faults: { 'onnx/model.onnx': 'stall', 'config.json': 'stall' } });
+  t.teardown(hub.close);
+  const started = Date.now();
+  const dir = await downloadModel(hub.repo, { endpoint: hub.endpoint, cacheDir: tmpCache(t), stallTimeoutMs: 300 });
+  t.true(Date.now() - started < 8000, 'not fetch\'s 300 s per attempt');
+  for (const f of ['config.json', 'onnx/model.onnx']) t.is(sha(join(dir, f)), sha(join(model, f)), f);
+  for (const path of ['/acme/tiny-model/resolve/main/config.json', '/cdn/onnx%2Fmodel.onnx']) {
+    const ranged = hub.requests.filter((r) => r.path === path && r.range);
+    t.is(ranged.length, 1, path);
+    t.true(Number(ranged[0].range.match(/\d+/)[0]) > 0, 'resumed after the bytes already there');
+  }
+  t.deepEqual(leftovers(dir), []);
+});
+
+test('a hub that never answers fails each attempt after stallTimeoutMs, then says it stopped answering and what to do', async (t) => {
+  const hub = await startHub(model, { faults: { 'config.json': 'silent' } });
+  t.teardown(hub.close);
+  const started = Date.now();
+  const err = await t.throwsAsync(downloadModel(hub.repo, { endpoint: hub.endpoint, cacheDir: tmpCache(t), attempts: 2, stallTimeoutMs: 250 }), { instanceOf: DownloadError });
+  t.true(Date.now() - started < 5000);
+  const [what, todo, ...more] = err.message.split('\n');
+  t.regex(what, /^http:\/\/127\.0\.0\.1:\d+ stopped answering: no answer for 0\.25 s while downloading acme\/tiny-model\/config\.json \(attempt 2 of 2\)$/);
+  t.regex(todo, /^Try again later, or set HF_ENDPOINT to a mirror; on a slow link, raise stallTimeoutMs \(250\)\.$/);
+  t.deepEqual(more, []);
+  t.is(hub.requests.filter((r) => r.path.endsWith('/config.json')).length, 2, 'one request per attempt');
+  await t.throwsAsync(downloadModel(hub.repo, { endpoint: hub.endpoint, cacheDir: tmpCache(t), stallTimeoutMs: 0 }), {
+    instanceOf: sentvec.InvalidArgumentError,
+    message: /Expected an integer from 1 to 600,000 for stallTimeoutMs but received 0/,
+  });
+});
+
 test('connections dropped on every small file are resumed and never crash the process', async (t) => {
   // A drop lands while the last chunk is still being written to disk: the file stream used to be
   // destroyed under that write and raise an unhandled ERR_STREAM_DESTROYED (about one drop in three).

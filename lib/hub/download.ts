@@ -2,14 +2,16 @@
 // local cache, with resume, SHA-256 verification, atomic placement and a lock per file.
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { writeFileAtomically } from '../atomic-file';
 import { cacheRoot } from '../cache-dir';
 import { InvalidArgumentError, SentvecError } from '../errors';
+import { withLock } from './lock';
 import { HUB_OPTIONS } from './options';
+import { STALL_TIMEOUT_MS, StallWatch } from './stall-watch';
 import { describe, integerOption, invalid, optionsObject, rejectUnknownOptions } from '../validate';
 
 /**
@@ -88,6 +90,11 @@ export interface HubOptions {
   onProgress?: (event: DownloadProgress) => void;
   /** Attempts per file on dropped connections, 5xx and 429 answers (waiting as Retry-After says, up to 10 s), 1 to 100. Default 3. */
   attempts?: number;
+  /**
+   * Milliseconds an attempt may wait for the hub's answer or for the next bytes of a file before it
+   * counts as a dropped connection (retried, resumed), 1 to 600,000. Default 30,000.
+   */
+  stallTimeoutMs?: number;
 }
 
 /** Options of {@link downloadModel}. */
@@ -104,7 +111,7 @@ const DOWNLOAD_OPTIONS = new Set([...HUB_OPTIONS, 'onnxFile']);
  */
 export function checkHubOptions(options: HubOptions): void {
   optionsObject(options);
-  const { revision, endpoint, token, cacheDir, offline, onProgress, attempts } = options;
+  const { revision, endpoint, token, cacheDir, offline, onProgress, attempts, stallTimeoutMs } = options;
   if (revision !== undefined) checkRevision(revision);
   if (endpoint !== undefined) checkEndpoint(endpoint, 'endpoint');
   // A header value: no space or control character (a newline would be refused by fetch later, as a network error).
@@ -115,6 +122,7 @@ export function checkHubOptions(options: HubOptions): void {
   if (offline !== undefined && typeof offline !== 'boolean') throw invalid('a boolean', 'offline', offline);
   if (onProgress !== undefined && typeof onProgress !== 'function') throw invalid('a function', 'onProgress', onProgress);
   if (attempts !== undefined) integerOption(attempts, 'attempts');
+  if (stallTimeoutMs !== undefined) integerOption(stallTimeoutMs, 'stallTimeoutMs');
 }
 
 /**
@@ -311,60 +319,10 @@ async function sha256File(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // The longest wait a Retry-After header gets before the next attempt.
 const RETRY_AFTER_MAX_MS = 10_000;
-
-// How long a lock may stay empty (created, its pid not yet written) before it counts as abandoned.
-const LOCK_WRITE_MS = 10_000;
-
-// One writer per file across processes: `<file>.lock` holds the writer's pid; a lock whose
-// process is gone is taken over.
-async function withLock<T>(target: string, fn: () => Promise<T>): Promise<T> {
-  const lock = `${target}.lock`;
-  for (;;) {
-    try {
-      const handle = await open(lock, 'wx');
-      await handle.writeFile(String(process.pid));
-      await handle.close();
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const text = await readFile(lock, 'utf8').catch(() => undefined);
-      if (text === undefined) continue;
-      const pid = Number(text.trim());
-      // No pid yet: its writer is between creating the lock and writing into it (or died there,
-      // which a lock left empty for LOCK_WRITE_MS shows).
-      const held =
-        pid > 0
-          ? alive(pid)
-          : await stat(lock).then(
-              (s) => Date.now() - s.mtimeMs < LOCK_WRITE_MS,
-              () => false,
-            );
-      if (held) {
-        await sleep(100);
-      } else {
-        await unlink(lock).catch(() => undefined);
-      }
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    await unlink(lock).catch(() => undefined);
-  }
-}
 
 interface Opened {
   response: Response;
@@ -378,7 +336,7 @@ const byteCount = (value: string | null | undefined): number | undefined =>
 
 // GET with manual redirects, so that the hub's first answer (which names the LFS checksum) is
 // seen, and the token is only sent to the hub itself.
-async function get(url: string, headers: Record<string, string>, token: string | undefined): Promise<Opened> {
+async function get(url: string, headers: Record<string, string>, token: string | undefined, watch: StallWatch): Promise<Opened> {
   let current = url;
   const origin = new URL(url).origin;
   let sha256: string | undefined;
@@ -386,7 +344,9 @@ async function get(url: string, headers: Record<string, string>, token: string |
   for (let hop = 0; hop < 6; hop++) {
     const h: Record<string, string> = { ...headers };
     if (token && new URL(current).origin === origin) h.authorization = `Bearer ${token}`;
-    const response = await fetch(current, { headers: h, redirect: 'manual' });
+    watch.touch();
+    const response = await fetch(current, { headers: h, redirect: 'manual', signal: watch.signal });
+    watch.touch();
     sha256 ??= expectedSha256(response.headers);
     size ??= byteCount(response.headers.get('x-linked-size'));
     if (response.status >= 300 && response.status < 400 && response.headers.get('location')) {
@@ -432,22 +392,32 @@ async function downloadFile(repo: string, file: string, dest: string, options: D
   const url = `${endpoint.replace(/\/$/, '')}/${repo}/resolve/${encodeURIComponent(revision)}/${file}`;
   const partial = `${dest}.incomplete`;
   const attempts = options.attempts === undefined ? 3 : integerOption(options.attempts, 'attempts');
+  const stallMs = options.stallTimeoutMs === undefined ? STALL_TIMEOUT_MS : integerOption(options.stallTimeoutMs, 'stallTimeoutMs');
   let lastError: DownloadError | Unreachable | undefined;
   for (let attempt = 1; attempt <= attempts; attempt++) {
     const have = await stat(partial).then(
       (s) => s.size,
       () => 0,
     );
+    const watch = new StallWatch(stallMs);
+    const stalled = (what: string) =>
+      new DownloadError(
+        `${endpoint} stopped answering: no ${what} for ${stallMs / 1000} s while downloading ${repo}/${file} (attempt ${attempt} of ${attempts})\n` +
+          `${have > 0 || what === 'bytes' ? 'Run it again to resume (the partial file is kept)' : 'Try again'} later, or set HF_ENDPOINT to a mirror; on a slow link, raise stallTimeoutMs (${stallMs}).`,
+      );
     let opened: Opened;
     try {
-      opened = await get(url, have > 0 ? { range: `bytes=${have}-` } : {}, options.token ?? process.env.HF_TOKEN);
+      opened = await get(url, have > 0 ? { range: `bytes=${have}-` } : {}, options.token ?? process.env.HF_TOKEN, watch);
     } catch (err) {
+      watch.stop();
       if (err instanceof DownloadError) throw err;
-      lastError = new Unreachable(describeFetchError(err, endpoint));
+      lastError = watch.fired ? stalled('answer') : new Unreachable(describeFetchError(err, endpoint));
       if (attempt < attempts) await sleep(200 * attempt);
       continue;
     }
     const { response, sha256 } = opened;
+    // Armed again only while the body is read: an answer left unread must not keep a timer.
+    watch.stop();
     const status = response.status;
     if (status === 404) {
       await response.body?.cancel();
@@ -504,6 +474,7 @@ async function downloadFile(repo: string, file: string, dest: string, options: D
       const out = await open(partial, append ? 'a' : 'w');
       let failure: unknown;
       try {
+        watch.touch();
         for await (const chunk of Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>)) {
           received += chunk.length;
           if (received > limit) throw new OverLimit();
@@ -513,10 +484,12 @@ async function downloadFile(repo: string, file: string, dest: string, options: D
             throw new CallbackFailed(err);
           }
           await out.write(chunk);
+          watch.touch();
         }
       } catch (err) {
         failure = err;
       } finally {
+        watch.stop();
         await out.close();
       }
       if (failure !== undefined) {
@@ -533,9 +506,11 @@ async function downloadFile(repo: string, file: string, dest: string, options: D
         }
         if ((err as NodeJS.ErrnoException).syscall !== undefined)
           throw new DownloadError(`cannot write ${partial} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-        lastError = new DownloadError(
-          `the connection dropped while downloading ${repo}/${file} (${(err as Error).message}); ${attempt < attempts ? 'resuming' : 'run the command again to resume'}`,
-        );
+        lastError = watch.fired
+          ? stalled('bytes')
+          : new DownloadError(
+              `the connection dropped while downloading ${repo}/${file} (${(err as Error).message}); ${attempt < attempts ? 'resuming' : 'run the command again to resume'}`,
+            );
         if (attempt < attempts) await sleep(200 * attempt);
         continue;
       }

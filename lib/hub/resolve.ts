@@ -103,8 +103,8 @@ export async function resolveModel(idOrDir: string, options: ResolveOptions = {}
 }
 
 function pick(options: ResolveOptions): DownloadOptions {
-  const { revision, endpoint, token, cacheDir, offline, onProgress, attempts } = options;
-  return { revision, endpoint, token, cacheDir, offline, onProgress, attempts };
+  const { revision, endpoint, token, cacheDir, offline, onProgress, attempts, stallTimeoutMs } = options;
+  return { revision, endpoint, token, cacheDir, offline, onProgress, attempts, stallTimeoutMs };
 }
 
 // The int8 exports that sentence-transformers publishes, best for this CPU first (sentvec's own,

@@ -8,6 +8,8 @@
 //   badsha: X-Linked-Etag names a wrong checksum
 //   endless: no Content-Length, and bytes without end (`sent` counts them per file)
 //   missing: 404;  unauthorized: 401
+//   stall: the first transfer stops half-way and the connection stays open, silent
+//   silent: no answer ever (the request is read, no headers are sent)
 // `repo` is one repository id or several, each serving the same folder; `dirs` gives some of them
 // a folder of their own ({ 'org/name': folder }).
 import { createHash } from 'node:crypto';
@@ -33,6 +35,7 @@ export async function startHub(modelDir, { repo = 'acme/tiny-model', dirs = {}, 
     // A CDN request names its repository in the query (set by the redirect below).
     const from = (hub ? hub[1] : url.searchParams.get('repo')) ?? '';
     const path = join(dirs[from] ?? modelDir, file);
+    if (fault === 'silent') return;
     if (fault === 'missing' || !existsSync(path)) return res.writeHead(404).end('Entry not found');
     if (fault === 'unauthorized') return res.writeHead(401).end('Unauthorized');
     if (fault === 'error500' && n <= 2) return res.writeHead(500).end('Internal error');
@@ -70,6 +73,10 @@ export async function startHub(modelDir, { repo = 'acme/tiny-model', dirs = {}, 
     res.writeHead(range ? 206 : 200, { 'content-length': chunk.length, ...(range ? { 'content-range': `bytes ${start}-${body.length - 1}/${body.length}` } : {}), etag: `"${createHash('sha1').update(body).digest('hex')}"` });
     if (fault === 'drop' && n === 1) {
       res.write(chunk.subarray(0, chunk.length >> 1), () => res.destroy());
+      return;
+    }
+    if (fault === 'stall' && n === 1) {
+      res.write(chunk.subarray(0, chunk.length >> 1));
       return;
     }
     res.end(chunk);
