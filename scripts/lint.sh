@@ -10,12 +10,12 @@ if ! command -v clang-format >/dev/null; then
 fi
 mapfile -t cpp < <(find native fuzz -name '*.cc' -o -name '*.h' | sort)
 if [ "${1:-}" = "--fix" ]; then
-  npx prettier --write "lib/**/*.ts" >/dev/null
+  npx prettier --write "lib/**/*.{ts,mts}" >/dev/null
   clang-format -i "${cpp[@]}"
   echo "[sentvec lint] formatted" >&2
   exit 0
 fi
 npx eslint lib
-npx prettier --check "lib/**/*.ts"
+npx prettier --check "lib/**/*.{ts,mts}"
 clang-format --dry-run --Werror "${cpp[@]}"
 echo "[sentvec lint] clean" >&2

@@ -2,12 +2,11 @@
 // query embeddings with the query prompt, Model.encode's vectors, embedBatchSize honoured, and a
 // VectorStoreIndex retrieval round trip.
 import test from 'ava';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRequire } from 'node:module';
-import { Document, Settings, VectorStoreIndex } from 'llamaindex';
+import { BaseEmbedding, Document, Settings, VectorStoreIndex } from 'llamaindex';
 import { SentvecEmbedding } from 'sentvec/llamaindex';
 import { ensureModel } from '../scripts/model/generate.mjs';
 import { sentvec } from './helpers/sentvec.mjs';
@@ -22,8 +21,8 @@ test('text embeddings use the passage prompt, query embeddings the query prompt:
   t.teardown(() => model.dispose());
   const embedding = new SentvecEmbedding({ model: dir });
   t.teardown(() => embedding.dispose());
-  // (sentvec/llamaindex is CommonJS: its class extends the CommonJS BaseEmbedding of llamaindex's @llamaindex/core.)
-  t.true(embedding instanceof createRequire(import.meta.url)('llamaindex').BaseEmbedding);
+  // Imported, sentvec/llamaindex extends the ES module build of llamaindex, the one imported here.
+  t.true(embedding instanceof BaseEmbedding);
   t.deepEqual(await embedding.getTextEmbeddingsBatch(texts), rows(await model.encode(texts, { promptName: 'passage' })));
   t.deepEqual(await embedding.getTextEmbedding(texts[1]), rows(await model.encode(texts[1], { promptName: 'passage' }))[0]);
   const query = rows(await model.encode(texts[0], { promptName: 'query' }))[0];
@@ -59,6 +58,41 @@ test('VectorStoreIndex round trip: documents in, the nearest out for a query', a
   const hits = await Settings.withEmbedModel(embedding, () => index.asRetriever({ similarityTopK: 1 }).retrieve({ query: texts[4] }));
   t.is(hits.length, 1);
   t.is(hits[0].node.getContent(), texts[4]);
+});
+
+const root = new URL('..', import.meta.url).pathname;
+
+test('imported beside llamaindex, sentvec/llamaindex loads no second copy of it: no "already imported" warning, and retrieval works', (t) => {
+  const run = (script) => {
+    const { status, stdout, stderr } = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' });
+    t.is(status, 0, stderr);
+    return { stdout, warnings: stderr.match(/llamaindex was already imported/g)?.length ?? 0 };
+  };
+  // This checkout nests two copies of @llamaindex/env (its optional peer @huggingface/transformers
+  // ^3 clashes with sentvec's dev dependency on 4), and llamaindex alone warns about them: what
+  // counts is that the adapter adds no warning of its own (it added two, loading the CommonJS build).
+  const alone = run(`import 'llamaindex';`).warnings;
+  const { stdout, warnings } = run(`
+    import { Document, Settings, VectorStoreIndex } from 'llamaindex';
+    import { SentvecEmbedding } from 'sentvec/llamaindex';
+    const embedding = new SentvecEmbedding({ model: ${JSON.stringify(dir)} });
+    const texts = ['cats sleep', 'dogs bark', 'rain falls'];
+    const index = await Settings.withEmbedModel(embedding, () => VectorStoreIndex.fromDocuments(texts.map((text) => new Document({ text }))));
+    const hits = await Settings.withEmbedModel(embedding, () => index.asRetriever({ similarityTopK: 1 }).retrieve({ query: 'dogs bark' }));
+    console.log(hits[0].node.getContent());
+    await embedding.dispose();
+  `);
+  t.is(stdout.trim(), 'dogs bark');
+  t.is(warnings, alone);
+});
+
+test('required, sentvec/llamaindex extends the CommonJS build of llamaindex, the one require() gives', (t) => {
+  const out = execFileSync(
+    process.execPath,
+    ['-e', `const { SentvecEmbedding } = require('sentvec/llamaindex'); console.log(new SentvecEmbedding({ model: ${JSON.stringify(dir)} }) instanceof require('llamaindex').BaseEmbedding)`],
+    { cwd: root, encoding: 'utf8' },
+  );
+  t.is(out.trim(), 'true');
 });
 
 test('bad options are refused when the embedding is made, naming the option', (t) => {

@@ -6,26 +6,14 @@
 // sentvec/llamaindex: a LlamaIndex.TS embedding model (`SentvecEmbedding`, a BaseEmbedding for
 // `Settings.embedModel`, VectorStoreIndex, ingestion pipelines). `llamaindex` is an optional peer
 // dependency of sentvec, loaded only by this module: its BaseEmbedding is taken from the copy of
-// @llamaindex/core that llamaindex itself uses.
+// @llamaindex/core that llamaindex itself uses. This is require()'s entry; import's is llamaindex.mts.
 import { createRequire } from 'node:module';
 import type { BaseEmbedding as BaseEmbeddingClass } from 'llamaindex';
-import type { LoadOptions } from '../model/model-directory';
-import type { EncodeOptions, LongInputs } from '../model/encode-plan';
-import { integerOption } from '../validate';
-import {
-  encodeSettings,
-  modelLease,
-  optionsOf,
-  promptChoice,
-  promptOptions,
-  requireFramework,
-  rowsOf,
-  type ModelLease,
-  type ModelSource,
-  type PromptChoice,
-} from './sources';
+import { sentvecEmbeddingClass, type QueryInput, type SentvecEmbeddingParams } from './llamaindex-embedding';
+import { requireFramework } from './sources';
 
 export type { ModelSource } from './sources';
+export type { QueryInput, SentvecEmbeddingParams } from './llamaindex-embedding';
 
 const ADAPTER = 'sentvec/llamaindex';
 
@@ -41,104 +29,28 @@ function loadBaseEmbedding(): typeof BaseEmbeddingClass {
   return (createRequire(llamaindex)('@llamaindex/core/embeddings') as { BaseEmbedding: typeof BaseEmbeddingClass }).BaseEmbedding;
 }
 
-const BaseEmbedding = loadBaseEmbedding();
-
-/** Options of {@link SentvecEmbedding}. */
-export interface SentvecEmbeddingParams {
-  /** A model folder, a hub id, or a loaded Model (which stays yours to dispose). */
-  model: ModelSource;
-  /** Load options, when `model` is a folder or id. */
-  loadOptions?: LoadOptions;
-  /** The prompt of query embeddings: a prompt name, or null for none. Default: the model's 'query' prompt, else its default prompt. */
-  queryPromptName?: string | null;
-  /**
-   * The prompt of text (document) embeddings: a prompt name, or null for none. Default: the
-   * model's 'document', 'passage' or 'corpus' prompt (the first it has), else its default prompt.
-   */
-  documentPromptName?: string | null;
-  /** Texts LlamaIndex hands over per call (its `embedBatchSize`), 1 to 1024. Default 32. */
-  embedBatchSize?: number;
-  /** L2-normalize each vector. Default: the model's (see LoadOptions.normalize). */
-  normalize?: boolean;
-  /** Keep the first `dimensions` values of each vector (Matryoshka), 1 to the model's dimension. Default: all. */
-  dimensions?: number;
-  /** Texts longer than the model's maxSeqLength: 'truncate' (default), 'error' or 'chunk' (see EncodeOptions.longInputs). */
-  longInputs?: LongInputs;
-}
-
-const PARAMS = new Set([
-  'model',
-  'loadOptions',
-  'queryPromptName',
-  'documentPromptName',
-  'embedBatchSize',
-  'normalize',
-  'dimensions',
-  'longInputs',
-]);
-
-/** A query as LlamaIndex passes it: text, or message content of which only `type: 'text'` is embedded. */
-export type QueryInput =
-  | string
-  | {
-      /** The content's kind: `'text'`, `'image_url'`, … */
-      type: string;
-      /** The text, when `type` is `'text'`. */
-      text?: string;
-    };
+/** A LlamaIndex embedding model running a sentvec model (see SentvecEmbeddingParams); this is the CommonJS entry, for require(). */
+export const SentvecEmbedding: SentvecEmbeddingConstructor = sentvecEmbeddingClass(loadBaseEmbedding());
 
 /**
  * A LlamaIndex embedding model running a sentvec model: text embeddings with the model's document
  * prompt, query embeddings with its query prompt (see {@link SentvecEmbeddingParams}); each call
  * embeds at most `embedBatchSize` texts, in one call of `Model.encode`, whose vectors it returns.
  */
-export class SentvecEmbedding extends BaseEmbedding {
-  readonly #lease: ModelLease;
-  readonly #encode: EncodeOptions;
-  readonly #query: PromptChoice;
-  readonly #document: PromptChoice;
-
-  constructor(params: SentvecEmbeddingParams) {
-    const where = 'new SentvecEmbedding()';
-    const p = optionsOf(params, PARAMS, where) as unknown as SentvecEmbeddingParams;
-    super();
-    this.#lease = modelLease(p.model, p.loadOptions, where);
-    this.#query = promptChoice(p.queryPromptName, 'queryPromptName', where);
-    this.#document = promptChoice(p.documentPromptName, 'documentPromptName', where);
-    this.embedBatchSize = p.embedBatchSize === undefined ? 32 : integerOption(p.embedBatchSize, 'batchSize', 'embedBatchSize');
-    this.#encode = encodeSettings({ normalize: p.normalize, dimensions: p.dimensions, longInputs: p.longInputs });
-  }
-
-  async #embed(texts: string[], side: 'query' | 'document'): Promise<number[][]> {
-    const model = await this.#lease.get();
-    return rowsOf(
-      await model.encode(texts, { ...this.#encode, ...promptOptions(model, side === 'query' ? this.#query : this.#document, side) }),
-    );
-  }
-
+export interface SentvecEmbedding extends BaseEmbeddingClass {
   /** The text's vector, with the model's document prompt. */
-  async getTextEmbedding(text: string): Promise<number[]> {
-    return (await this.#embed([text], 'document'))[0];
-  }
-
-  // (The base class sets its own getTextEmbeddings, one text at a time, in its constructor.)
+  getTextEmbedding(text: string): Promise<number[]>;
   /** The texts' vectors, with the model's document prompt, in one call of `Model.encode`. */
-  getTextEmbeddings = (texts: string[]): Promise<number[][]> => this.#embed(texts, 'document');
-
+  getTextEmbeddings: (texts: string[]) => Promise<number[][]>;
   /** The query's vector; null for content other than text (images, audio), which a text model cannot embed. */
-  async getQueryEmbedding(query: QueryInput): Promise<number[] | null> {
-    const text = typeof query === 'string' ? query : query.type === 'text' ? query.text : undefined;
-    if (typeof text !== 'string') return null;
-    return (await this.#embed([text], 'query'))[0];
-  }
-
+  getQueryEmbedding(query: QueryInput): Promise<number[] | null>;
   /** Lets go of the model: disposed with its last holder when this embedding loaded it; a Model given stays yours. */
-  dispose(): Promise<void> {
-    return this.#lease.release();
-  }
-
+  dispose(): Promise<void>;
   /** dispose(), for `await using`. */
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.dispose();
-  }
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** {@link SentvecEmbedding}'s constructor. */
+export interface SentvecEmbeddingConstructor {
+  new (params: SentvecEmbeddingParams): SentvecEmbedding;
 }
