@@ -47,7 +47,7 @@ defines=(-DSENTVEC_FUZZING -D_USE_INTERNAL_STRING_VIEW -DHAVE_PTHREAD=1 -DUTF8PR
 objects=$out/obj
 mkdir -p "$objects"
 # The core's parsers and what they call; the ONNX Runtime session is not fuzzed here (its parser is ONNX Runtime's).
-core=(aligned_text tokenizer precompiled_charsmap sentencepiece_tokenizer wordpiece_tokenizer index index_file atomic_file kernels vector_quantization pooling system)
+core=(aligned_text tokenizer precompiled_charsmap sentencepiece_tokenizer wordpiece_tokenizer wordpiece_trie index index_file atomic_file kernels vector_quantization pooling system)
 newest_header=$(ls -t native/core/*.h | head -1)
 objs=("$objects/utf8proc.o" "$objects/simsimd.o")
 for name in "${core[@]}"; do

@@ -77,19 +77,15 @@ std::unique_ptr<WordPieceTokenizer> WordPieceTokenizer::Create(WordPieceOptions 
   if (options.vocab.size() > static_cast<size_t>(INT32_MAX))
     throw Error(ErrorCode::ModelFile, source + ": the WordPiece vocabulary is too large", source);
   if (options.maxInputCharsPerWord == 0) options.maxInputCharsPerWord = 100;
-  tok->index_.reserve(options.vocab.size());
-  // As Hugging Face builds it from vocab.txt: a token listed twice keeps its last id.
-  for (size_t i = 0; i < options.vocab.size(); ++i) {
-    tok->index_[options.vocab[i]] = static_cast<int32_t>(i);
-    tok->longestToken_ = std::max(tok->longestToken_, options.vocab[i].size());
-  }
+  tok->trie_ = std::make_unique<WordPieceTrie>(options.vocab);
+  tok->continuing_ = tok->trie_->Walk(WordPieceTrie::kRoot, options.continuingPrefix);
   auto id = [&](const std::string& token, const char* role) {
-    auto it = tok->index_.find(token);
-    if (it == tok->index_.end()) {
+    const int32_t found = tok->trie_->Find(token);
+    if (found == WordPieceTrie::kNone) {
       throw Error(ErrorCode::ModelFile,
                   source + ": the " + role + " token \"" + token + "\" is not in the WordPiece vocabulary", source);
     }
-    return it->second;
+    return found;
   };
   tok->ids_ = SpecialIds{id(options.startToken, "start"), id(options.endToken, "end"), id(options.padToken, "padding"),
                          id(options.unkToken, "unknown")};
@@ -177,42 +173,38 @@ AlignedText WordPieceTokenizer::Normalize(const AlignedText& src, size_t start, 
 void WordPieceTokenizer::AppendWord(const std::string& text, size_t from, size_t to, std::vector<int32_t>* ids,
                                     std::vector<uint32_t>* spans) const {
   const std::string_view word = std::string_view(text).substr(from, to - from);
-  const auto cps = DecodeAt(word);
   auto unknown = [&] {
     ids->push_back(ids_.unknown);
     if (spans) spans->insert(spans->end(), {static_cast<uint32_t>(from), static_cast<uint32_t>(to)});
   };
-  if (cps.size() > options_.maxInputCharsPerWord) return unknown();
+  // The normalizer writes valid UTF-8: a character starts at every byte that is no continuation byte.
+  auto starts = [&](size_t at) { return at == word.size() || (static_cast<uint8_t>(word[at]) & 0xC0) != 0x80; };
+  size_t chars = 0;
+  for (size_t at = 0; at < word.size(); ++at) chars += starts(at);
+  if (chars > options_.maxInputCharsPerWord) return unknown();
   const size_t before = ids->size(), spansBefore = spans ? spans->size() : 0;
-  std::string candidate;
-  for (size_t start = 0; start < cps.size();) {
-    // Longest match first, shrinking one character at a time, from the longest candidate that a
-    // token could be (a model's max_input_chars_per_word may allow words of a million characters).
-    const size_t prefix = start > 0 ? options_.continuingPrefix.size() : 0;
-    auto bytesTo = [&](size_t end) { return (end < cps.size() ? cps[end].at : word.size()) - cps[start].at; };
-    size_t top = start;
-    while (top < cps.size() && prefix + bytesTo(top + 1) <= longestToken_) ++top;
-    bool found = false;
-    for (size_t end = top; end > start; --end) {
-      candidate.clear();
-      if (start > 0) candidate = options_.continuingPrefix;
-      const size_t a = cps[start].at, b = end < cps.size() ? cps[end].at : word.size();
-      candidate.append(word.substr(a, b - a));
-      auto it = index_.find(candidate);
-      if (it != index_.end()) {
-        ids->push_back(it->second);
-        if (spans) spans->insert(spans->end(), {static_cast<uint32_t>(from + a), static_cast<uint32_t>(from + b)});
-        start = end;
-        found = true;
-        break;
+  for (size_t a = 0; a < word.size();) {
+    // The longest token that starts at byte a and ends at a character's end: one walk down the
+    // trie, from below the continuation prefix after the first piece.
+    int32_t node = a > 0 ? continuing_ : WordPieceTrie::kRoot;
+    int32_t found = WordPieceTrie::kNone;
+    size_t b = a;
+    for (size_t at = a; at < word.size() && node != WordPieceTrie::kNone;) {
+      node = trie_->Next(node, static_cast<uint8_t>(word[at++]));
+      if (node != WordPieceTrie::kNone && starts(at) && trie_->Id(node) != WordPieceTrie::kNone) {
+        found = trie_->Id(node);
+        b = at;
       }
     }
-    if (!found) {
+    if (found == WordPieceTrie::kNone) {
       // A word with a part that no token matches is one unknown token.
       ids->resize(before);
       if (spans) spans->resize(spansBefore);
       return unknown();
     }
+    ids->push_back(found);
+    if (spans) spans->insert(spans->end(), {static_cast<uint32_t>(from + a), static_cast<uint32_t>(from + b)});
+    a = b;
   }
 }
 

@@ -10,11 +10,11 @@
 #include <algorithm>
 #include <memory>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "aligned_text.h"
 #include "tokenizer.h"
+#include "wordpiece_trie.h"
 
 namespace sentvec {
 
@@ -67,8 +67,8 @@ class WordPieceTokenizer : public Tokenizer {
                     std::vector<uint32_t>* spans) const;
 
   WordPieceOptions options_;
-  std::unordered_map<std::string, int32_t> index_;
-  size_t longestToken_ = 0;  // bytes
+  std::unique_ptr<WordPieceTrie> trie_;        // the vocabulary, for the longest match
+  int32_t continuing_ = WordPieceTrie::kNone;  // the trie's node of the continuation prefix
   SpecialIds ids_;
   std::vector<int32_t> specialIds_;  // of options_.specialTokens
 };
