@@ -90,3 +90,47 @@ export function encoderMacs(modelDir, lengths, batchSize) {
   }
   return macs;
 }
+
+/**
+ * Runs every engine once to warm it, then `rounds` rounds of each in turn (the starting engine
+ * rotating), so that load from other processes falls on all of them alike. `ratio(a, b)` is the
+ * median, min and max over rounds of a's time ÷ b's in the same round (each divided by `perA` /
+ * `perB`, e.g. their token counts).
+ */
+export async function interleaved(rounds, engines) {
+  const names = Object.keys(engines);
+  const times = Object.fromEntries(names.map((n) => [n, []]));
+  for (const n of names) await engines[n]();
+  for (let r = 0; r < rounds; r++) {
+    for (let k = 0; k < names.length; k++) {
+      const n = names[(k + r) % names.length];
+      const t0 = performance.now();
+      await engines[n]();
+      times[n].push(performance.now() - t0);
+    }
+  }
+  return {
+    times,
+    median: (n) => median(times[n]),
+    ratio(a, b, perA = 1, perB = 1) {
+      const rs = times[a].map((t, r) => t / perA / (times[b][r] / perB));
+      return { median: median(rs), min: Math.min(...rs), max: Math.max(...rs) };
+    },
+  };
+}
+
+/** This machine's CPU model and the flags that decide its kernels, for every result. */
+export function machine() {
+  let info = '';
+  try {
+    info = readFileSync('/proc/cpuinfo', 'utf8');
+  } catch {
+    return { cpu: 'unknown', flags: '' };
+  }
+  const model = info.match(/^model name\s*:\s*(.*)$/m)?.[1] ?? 'unknown';
+  const family = info.match(/^cpu family\s*:\s*(\d+)/m)?.[1];
+  const modelNo = info.match(/^model\s*:\s*(\d+)/m)?.[1];
+  const flags = (info.match(/^flags\s*:(.*)$/m)?.[1].trim().split(/\s+/) ?? []).filter((f) =>
+    ['avx2', 'fma', 'avx512f', 'avx512bw', 'avx512_vnni', 'avx_vnni', 'avx512_bf16', 'avx512_fp16', 'amx_tile', 'amx_int8', 'amx_bf16'].includes(f));
+  return { cpu: `${model} (family ${family}, model ${modelNo}), ${sentvec.physicalCores()} cores`, flags: flags.join(' ') };
+}

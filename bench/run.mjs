@@ -6,6 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { machine } from './common.mjs';
 import { writeReport } from './report.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -36,6 +37,6 @@ for (const name of names.length ? names : Object.keys(SUITES)) {
   const result = await (await SUITES[name]()).run(options);
   mkdirSync(join(here, 'results'), { recursive: true });
   const command = `npm run bench -- ${name}${options.length ? ` ${options.join(' ')}` : ''}`;
-  writeFileSync(join(here, 'results', `${name}.json`), JSON.stringify({ date: new Date().toISOString(), command, ...(Array.isArray(result) ? { rows: result } : result) }, null, 2) + '\n');
+  writeFileSync(join(here, 'results', `${name}.json`), JSON.stringify({ date: new Date().toISOString(), command, machine: machine(), ...(Array.isArray(result) ? { rows: result } : result) }, null, 2) + '\n');
   writeReport(here);
 }
