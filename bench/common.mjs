@@ -43,11 +43,14 @@ export async function time(rounds, fn) {
 }
 
 /**
- * This CPU's peak multiply-adds per second, from /proc/cpuinfo: cores × clock × lanes × 2 (two
- * FMA / VNNI issue ports per core, as on Intel's Xeon cores with AVX-512). float32: 16 lanes per
- * AVX-512 FMA (8 with AVX2 only); int8: VPDPBUSD does 64 int8 multiply-adds per 512-bit
- * instruction (32 per 256-bit one). The clock is the nominal one /proc/cpuinfo reports; turbo and
- * AMX (whose int8 tiles go further) are not counted.
+ * This CPU's peak multiply-adds per second, from /proc/cpuinfo, for the unit that runs each kind
+ * of GEMM: cores × clock × multiply-adds per cycle. float32: FMA lanes × FMA ports; int8:
+ * VPDPBUSD lanes (64 per 512-bit instruction, 32 per 256-bit) × ports. Intel's server cores with
+ * AVX-512 issue two 512-bit FMA / VNNI instructions a cycle; AMD's Zen 4 (family 25) runs a
+ * 512-bit instruction on two 256-bit halves, one a cycle (two 256-bit ones a cycle): half of that.
+ * ONNX Runtime's int8 GEMMs run on AMX where the CPU has amx_int8 (MLAS picks it at run time):
+ * 1024 int8 multiply-adds a cycle per core (a 16×64 by 64×16 TDPBUSD every 16 cycles). The clock
+ * is the nominal one /proc/cpuinfo reports; turbo is not counted, so a figure can pass 100%.
  */
 export function machinePeak() {
   let info = '';
@@ -58,16 +61,23 @@ export function machinePeak() {
   }
   const flags = info.match(/^flags\s*:(.*)$/m)?.[1] ?? '';
   const mhz = Number(info.match(/^cpu MHz\s*:\s*([\d.]+)/m)?.[1] ?? 0);
+  const amd = /AuthenticAMD/.test(info);
+  const family = Number(info.match(/^cpu family\s*:\s*(\d+)/m)?.[1] ?? 0);
   const cores = sentvec.physicalCores();
   const avx512 = / avx512f\b/.test(flags);
   const vnni = / avx512_vnni\b/.test(flags) || / avx_vnni\b/.test(flags);
+  const amx = / amx_int8\b/.test(flags);
+  // 512-bit instructions a cycle: one on Zen 4 (and 256-bit-only cores issue two 256-bit ones).
+  const ports = amd && family === 25 && avx512 ? 1 : 2;
   const f32Lanes = avx512 ? 16 : 8;
-  const int8Lanes = vnni ? (avx512 ? 64 : 32) : 0;
+  const vnniLanes = vnni ? (avx512 ? 64 : 32) : 0;
   const ghz = mhz / 1000;
+  const int8Unit = amx ? 'AMX' : vnni ? (avx512 ? 'AVX-512 VNNI' : 'AVX-VNNI') : 'none';
   return {
-    f32: cores * ghz * f32Lanes * 2,
-    int8: cores * ghz * int8Lanes * 2,
-    how: `${cores} cores × ${ghz.toFixed(2)} GHz × 2 ports × ${f32Lanes} float32 FMA lanes${int8Lanes ? ` / ${int8Lanes} int8 VNNI lanes` : ''}`,
+    f32: cores * ghz * f32Lanes * ports,
+    int8: amx ? cores * ghz * 1024 : cores * ghz * vnniLanes * ports,
+    int8Unit,
+    how: `${cores} cores × ${ghz.toFixed(2)} GHz × ${ports} port(s) × ${f32Lanes} float32 FMA lanes${amx ? ' / AMX 1024 int8 multiply-adds a cycle' : vnniLanes ? ` / ${vnniLanes} int8 VNNI lanes` : ''}`,
   };
 }
 
@@ -95,18 +105,21 @@ export function encoderMacs(modelDir, lengths, batchSize) {
  * Runs every engine once to warm it, then `rounds` rounds of each in turn (the starting engine
  * rotating), so that load from other processes falls on all of them alike. `ratio(a, b)` is the
  * median, min and max over rounds of a's time ÷ b's in the same round (each divided by `perA` /
- * `perB`, e.g. their token counts).
+ * `perB`, e.g. their token counts). `clock: 'cpu'` times the process's CPU time (all its threads,
+ * user and system) instead of the wall clock: on a machine that other processes load, it moves
+ * far less, and with ONNX Runtime's threads not spinning it is the work done.
  */
-export async function interleaved(rounds, engines) {
+export async function interleaved(rounds, engines, { clock = 'wall' } = {}) {
+  const now = clock === 'cpu' ? () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; } : () => performance.now();
   const names = Object.keys(engines);
   const times = Object.fromEntries(names.map((n) => [n, []]));
   for (const n of names) await engines[n]();
   for (let r = 0; r < rounds; r++) {
     for (let k = 0; k < names.length; k++) {
       const n = names[(k + r) % names.length];
-      const t0 = performance.now();
+      const t0 = now();
       await engines[n]();
-      times[n].push(performance.now() - t0);
+      times[n].push(now() - t0);
     }
   }
   return {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
-const ORDER = ['tokenize', 'embed', 'int8', 'coldstart', 'pool', 'search', 'store', 'serve', 'rerank'];
+const ORDER = ['tokenize', 'embed', 'int8', 'profile', 'coldstart', 'pool', 'search', 'store', 'serve', 'rerank'];
 
 function version(name) {
   try {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The benchmark harness: `npm run bench [-- suite … [--option value …]]`.
-// Suites: tokenize, embed, int8, coldstart, pool, search, store, serve, rerank (default: all). Each prints a table of medians and
+// Suites: tokenize, embed, int8, coldstart, profile, pool, search, store, serve, rerank (default: all). Each prints a table of medians and
 // ratios against baselines measured in the same run, writes bench/results/<suite>.json, and the
 // report bench/RESULTS.md and the chart bench/ratios.svg are rebuilt from all results.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -20,6 +20,7 @@ const SUITES = {
   int8: () => import('./int8.mjs'),
   coldstart: () => import('./coldstart.mjs'),
   rerank: () => import('./rerank.mjs'),
+  profile: () => import('./profile.mjs'),
 };
 
 const argv = process.argv.slice(2);
