@@ -40,6 +40,7 @@ test('quantizeModel writes an int8 export beside the float32 one, which precisio
   const result = await quantizeModel(dir);
   t.is(result.path, join(dir, 'onnx/model_qint8.onnx'));
   t.is(result.matmuls, 2 * 6, 'six weight matrices per layer (query, key, value, output, intermediate, output)');
+  t.is(result.biases, 2 * 6, 'the bias Add after each is folded into its DynamicQuantizeMatMul');
   t.true(result.embeddingTable);
   t.is(result.bytesAfter, statSync(result.path).size);
   t.true(result.bytesAfter < 0.5 * result.bytesBefore, `${result.bytesAfter} of ${result.bytesBefore} bytes`);

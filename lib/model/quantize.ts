@@ -1,6 +1,7 @@
 // In-process int8 quantization of a model's ONNX export, with no Python and no download: the
 // encoder's MatMul weights become int8 per output column (symmetric) under ONNX Runtime's
-// DynamicQuantizeMatMul (activations are quantized at run time by its integer kernels), and the
+// DynamicQuantizeMatMul (activations are quantized at run time by its integer kernels; the bias Add
+// after each is folded into it), and the
 // word-embedding table becomes int8 rows with per-row scales, dequantized after the lookup.
 // Everything else in the file is written back byte for byte.
 import { open, stat } from 'node:fs/promises';
@@ -40,6 +41,8 @@ export interface QuantizeResult {
   float32Matmuls: number;
   /** Whether the word-embedding table was made int8. */
   embeddingTable: boolean;
+  /** Bias Adds folded into the int8 MatMuls before them (added in the GEMM's output pass). */
+  biases: number;
 }
 
 const FLOAT = 1;
@@ -48,7 +51,7 @@ const INT8 = 3;
 const T = { dims: 1, dataType: 2, floatData: 4, name: 8, rawData: 9, externalData: 13, dataLocation: 14 };
 // NodeProto, GraphProto and ModelProto fields.
 const N = { input: 1, output: 2, name: 3, opType: 4, attribute: 5, domain: 7 };
-const G = { node: 1, initializer: 5 };
+const G = { node: 1, initializer: 5, output: 12 };
 const M = { opsetImport: 8, graph: 7, metadataProps: 14 };
 
 interface Tensor {
@@ -294,7 +297,10 @@ async function refuseModelFile(target: string, keep: Iterable<string>): Promise<
     );
 }
 
-type Candidate = { node: number; name: string; weight: Tensor; inputs: string[]; outputs: string[] };
+type Candidate = { node: number; name: string; weight: Tensor; inputs: string[]; outputs: string[]; bias?: Bias };
+// The Add of a bias vector that alone reads a MatMul's output: DynamicQuantizeMatMul adds it in its
+// GEMM's output pass, where a separate Add reads and writes the whole output once more.
+type Bias = { node: number; name: string; output: string };
 type EmbeddingTable = { node: number; weight: Tensor; ids: string; output: string };
 type GraphNode = { index: number; fields: Field[] } | undefined;
 
@@ -335,6 +341,50 @@ async function weightsToQuantize(
   return { candidates, table };
 }
 
+/** Sets each candidate's `bias`: an Add of a float vector as wide as its output, its only reader. */
+function findBiases(
+  candidates: Candidate[],
+  nodes: GraphNode[],
+  initializers: Map<string, { index: number; fields: Field[] }>,
+  uses: Map<string, number>,
+  graph: Field[],
+): void {
+  const graphOutputs = new Set(graph.filter((f) => f.number === G.output).map((f) => text(fieldsOf(f).find((x) => x.number === 1))));
+  const readers = new Map<string, { index: number; op: string; domain: string; inputs: string[]; outputs: string[] }[]>();
+  for (const n of nodes) {
+    if (!n) continue;
+    const inputs = n.fields.filter((f) => f.number === N.input).map((f) => text(f));
+    const entry = {
+      index: n.index,
+      op: text(n.fields.find((f) => f.number === N.opType)),
+      domain: text(n.fields.find((f) => f.number === N.domain)),
+      inputs,
+      outputs: n.fields.filter((f) => f.number === N.output).map((f) => text(f)),
+    };
+    for (const i of new Set(inputs)) readers.set(i, [...(readers.get(i) ?? []), entry]);
+  }
+  for (const c of candidates) {
+    const out = c.outputs[0];
+    const r = readers.get(out);
+    if (graphOutputs.has(out) || r?.length !== 1) continue;
+    const add = r[0];
+    if (add.op !== 'Add' || (add.domain !== '' && add.domain !== 'ai.onnx') || add.inputs.length !== 2 || add.outputs.length !== 1)
+      continue;
+    const other = add.inputs[0] === out ? add.inputs[1] : add.inputs[0];
+    const init = initializers.get(other);
+    if (!init || other === out || uses.get(other) !== 1) continue;
+    const dims = dimsOf(init.fields);
+    const dataType = Number(
+      number(
+        init.fields.find((x) => x.number === T.dataType),
+        0n,
+      ),
+    );
+    if (dims.length !== 1 || dims[0] !== c.weight.dims[1] || dataType !== FLOAT) continue;
+    c.bias = { node: add.index, name: other, output: add.outputs[0] };
+  }
+}
+
 /** The graph fields that replace each quantized weight's node, and the float initializers they drop. */
 function replaceWeights(
   candidates: Candidate[],
@@ -347,6 +397,7 @@ function replaceWeights(
   let matmuls = 0;
   let float32Matmuls = 0;
   let embeddingTable = false;
+  let biases = 0;
   for (const [i, c] of candidates.entries()) {
     if (keepFloat32(i)) {
       float32Matmuls++;
@@ -358,8 +409,26 @@ function replaceWeights(
     replaced.set(c.node, [
       tensor(`${prefix}_codes`, [k, cols], INT8, bytesOf(codes)),
       tensor(`${prefix}_scales`, [cols], FLOAT, bytesOf(scales)),
-      node('DynamicQuantizeMatMul', [c.inputs[0], `${prefix}_codes`, `${prefix}_scales`], c.outputs, `${prefix}_matmul`, 'com.microsoft'),
+      c.bias
+        ? node(
+            'DynamicQuantizeMatMul',
+            [c.inputs[0], `${prefix}_codes`, `${prefix}_scales`, '', c.bias.name],
+            [c.bias.output],
+            `${prefix}_matmul`,
+            'com.microsoft',
+          )
+        : node(
+            'DynamicQuantizeMatMul',
+            [c.inputs[0], `${prefix}_codes`, `${prefix}_scales`],
+            c.outputs,
+            `${prefix}_matmul`,
+            'com.microsoft',
+          ),
     ]);
+    if (c.bias) {
+      replaced.set(c.bias.node, []);
+      biases++;
+    }
     dropped.add(initializers.get(c.weight.name)!.index);
     matmuls++;
   }
@@ -378,7 +447,7 @@ function replaceWeights(
     dropped.add(initializers.get(table.weight.name)!.index);
     embeddingTable = true;
   }
-  return { replaced, dropped, matmuls, float32Matmuls, embeddingTable };
+  return { replaced, dropped, matmuls, float32Matmuls, embeddingTable, biases };
 }
 
 /**
@@ -469,6 +538,7 @@ export async function quantizeModel(dir: string, options: QuantizeOptions = {}):
     };
 
     const { candidates, table } = await weightsToQuantize(nodes, floatMatrix, options.embeddings !== false);
+    findBiases(candidates, nodes, initializers, uses, graph);
     let layerOf: (i: number) => number = () => Infinity;
     if (float32Layers > 0) {
       const found = await matmulLayers(candidates, files, source);
@@ -476,7 +546,7 @@ export async function quantizeModel(dir: string, options: QuantizeOptions = {}):
         throw new InvalidArgumentError(`float32Layers is ${float32Layers}, but this model has ${found.layers} layers`);
       layerOf = found.layerOf;
     }
-    const { replaced, dropped, matmuls, float32Matmuls, embeddingTable } = replaceWeights(
+    const { replaced, dropped, matmuls, float32Matmuls, embeddingTable, biases } = replaceWeights(
       candidates,
       table,
       (i) => layerOf(i) < float32Layers,
@@ -506,7 +576,7 @@ export async function quantizeModel(dir: string, options: QuantizeOptions = {}):
       throw new ModelFileError(source, `${source}: the int8 model would be ${written.length} bytes, more than one ONNX file holds`);
     await refuseModelFile(target, [...externalFiles(graph, dirname(source))]);
     await writeFileAtomically(target, written);
-    return { path: target, bytesBefore, bytesAfter: written.length, matmuls, float32Matmuls, embeddingTable };
+    return { path: target, bytesBefore, bytesAfter: written.length, matmuls, float32Matmuls, embeddingTable, biases };
   } catch (err) {
     if (err instanceof ProtobufError)
       throw new ModelFileError(source, `${source} is not a valid ONNX file (${err.message}); download it again`);
