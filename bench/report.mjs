@@ -119,6 +119,9 @@ export function writeReport(dir) {
     if (!data) continue;
     lines.push(`## ${name}`, '', `\`${data.command ?? `npm run bench -- ${name}`}\` — ${data.date} — ${data.machine ? `${data.machine.cpu}; ${data.machine.flags}` : 'CPU not recorded (before 2026-12-01: the Intel Xeon of the header above, with amx_tile)'}`, '', table(data.rows), '');
     if (Array.isArray(data.markdown)) lines.push(...data.markdown, '');
+    // Measured by hand (commands quoted inside): results/<suite>.notes.md, kept across runs.
+    const notes = join(dir, 'results', `${name}.notes.md`);
+    if (existsSync(notes)) lines.push(readFileSync(notes, 'utf8').trim(), '');
     if (data.recalls) lines.push('Recall@10 against exact f32:', '', table(data.recalls), '');
     if (data.bandwidth) lines.push(`Read bandwidth (native loop): ${Object.entries(data.bandwidth).map(([t, v]) => `${t} thread(s) ${v.toFixed(1)} GB/s`).join(', ')}`, '');
   }
