@@ -8,6 +8,10 @@ import * as ort from 'onnxruntime-node';
 import { ensureModel, rerankerTwin, RERANKERS, TINY_BERT_RERANKER, TINY_RERANKER } from '../scripts/model/generate.mjs';
 import { parityCorpus } from './fixtures/parity-corpus.mjs';
 import { rustIds } from './helpers/rust-tokenizer.mjs';
+import { startHub } from './helpers/hub-server.mjs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { sentvec } from './helpers/sentvec.mjs';
 
 const require = createRequire(import.meta.url);
@@ -271,6 +275,37 @@ test.serial('a 31 MiB passage is read only about as far as the limit (Rust stops
   t.true(ms < 10_000);
   t.true(Number.isFinite(one[0]) && Number.isFinite(two[0]));
   await ce.dispose();
+});
+
+test('a hub id is downloaded (HubOptions apply), then loaded: the scores of the twin\'s folder; a folder refuses revision', async (t) => {
+  const id = 'cross-encoder/ms-marco-TinyBERT-L-2-v2';
+  const dir = ensureModel('twin-ms-marco-TinyBERT-L-2-v2', rerankerTwin(id));
+  const hub = await startHub(dir, { repo: id });
+  const cacheDir = mkdtempSync(join(tmpdir(), 'sentvec-ce-hub-'));
+  t.teardown(async () => {
+    await hub.close();
+    rmSync(cacheDir, { recursive: true, force: true });
+  });
+  const files = [];
+  const fromHub = await CrossEncoder.load(id, {
+    endpoint: hub.endpoint,
+    cacheDir,
+    revision: 'main',
+    attempts: 1,
+    onProgress: ({ file }) => files.push(file),
+  });
+  const local = await CrossEncoder.load(dir);
+  t.true(files.includes('onnx/model.onnx'));
+  t.true(fromHub.onnxPath.startsWith(cacheDir));
+  const docs = ['what a fast car', 'a slow boat on the river', 'ranking with pairs'];
+  t.deepEqual(await fromHub.rank('fast cars', docs), await local.rank('fast cars', docs));
+  t.deepEqual(fromHub.info, local.info);
+  // Cached now: offline finds it; hf:// forces the hub's reading.
+  const again = await CrossEncoder.load(`hf://${id}`, { cacheDir, offline: true });
+  t.deepEqual(await again.predict([['a', 'b']]), await local.predict([['a', 'b']]));
+  await Promise.all([fromHub.dispose(), local.dispose(), again.dispose()]);
+  await t.throwsAsync(CrossEncoder.load(dir, { revision: 'v2' }), { instanceOf: InvalidArgumentError, message: /revision/ });
+  await t.throwsAsync(CrossEncoder.load(id, { revison: 'v2' }), { instanceOf: InvalidArgumentError, message: /revison/ });
 });
 
 test('Model.load of a cross-encoder says to use CrossEncoder.load', async (t) => {

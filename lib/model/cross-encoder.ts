@@ -14,12 +14,15 @@ import { Executor } from './executor';
 import { Scheduler, schedulerOptions, type SchedulerOptions } from './scheduler';
 import { DisposedError, InvalidArgumentError, ModelFileError } from '../errors';
 import { booleanOption, describe, integerIn, oneOf, rejectUnknownOptions } from '../validate';
+import type { HubOptions } from '../hub/download';
+import { HUB_OPTIONS } from '../hub/options';
 
 /** How a cross-encoder's logits become scores: 'sigmoid' per value, 'softmax' over a pair's row; 'identity' and 'none' leave the logits as they are. */
 export type { Activation };
 
 /**
- * Options of {@link CrossEncoder.load}: those of `Model.load` that apply to a cross-encoder.
+ * Options of {@link CrossEncoder.load}: those of `Model.load` that apply to a cross-encoder,
+ * HubOptions (revision, cacheDir, offline, token, onProgress, …) for a hub id among them.
  * `maxSeqLength` is the longest pair in tokens, special tokens included (4 to the position
  * embeddings' limit; default: tokenizer_config.json's `model_max_length`, capped by them);
  * `precision: 'int8'` loads the int8 export that `quantizeModel()` makes of it.
@@ -37,10 +40,11 @@ export type CrossEncoderLoadOptions = Pick<
   | 'optimizedCache'
   | 'precision'
   | 'doLowerCase'
-> & {
-  /** The activation `predict` applies when not told. Default: the model's (config.json), else sigmoid for one label, identity for more. */
-  activation?: Activation;
-};
+> &
+  HubOptions & {
+    /** The activation `predict` applies when not told. Default: the model's (config.json), else sigmoid for one label, identity for more. */
+    activation?: Activation;
+  };
 
 /** Options of {@link CrossEncoder.predict}. */
 export interface PredictOptions {
@@ -117,7 +121,16 @@ export class CrossEncoder implements Reranker {
     this.#executor = new Executor(() => this.#live(), this.#scheduler, nativeInfo, true);
   }
 
-  /** Loads a cross-encoder from a model directory (a *ForSequenceClassification export). Files are read off the event loop. */
+  /**
+   * Loads a cross-encoder (a *ForSequenceClassification export) from a folder or a Hugging Face
+   * hub id, by `Model.load`'s rule: `'org/name'` or `'hf://org/name@revision'` is downloaded into
+   * sentvec's cache on first use (or found there or in the Hugging Face cache); a path that is
+   * absolute, begins with `./`, `../` or `~`, or exists is a folder. Files are read off the event loop.
+   *
+   * ```ts
+   * const reranker = await CrossEncoder.load('BAAI/bge-reranker-base');
+   * ```
+   */
   static async load(idOrDir: string, options: CrossEncoderLoadOptions = {}): Promise<CrossEncoder> {
     if (options === null || typeof options !== 'object')
       throw new InvalidArgumentError(`Expected an object for options but received ${describe(options)}`);
@@ -128,7 +141,10 @@ export class CrossEncoder implements Reranker {
     if (typeof scheduler !== 'boolean' && (scheduler === null || typeof scheduler !== 'object'))
       throw new InvalidArgumentError(`Expected a boolean or an options object for scheduler but received ${describe(scheduler)}`);
     if (typeof scheduler === 'object') schedulerOptions(scheduler);
-    const config = await resolveModelDirectory(idOrDir, rest);
+    // The hub code is loaded on the first load, not with CrossEncoder: an adapter's require stays light.
+    const { resolveModel } = await import('../hub/resolve');
+    const dir = await resolveModel(idOrDir, rest);
+    const config = await resolveModelDirectory(dir, rest);
     const head = await readHead(config.configPath);
     const native = await binding().loadModel({ ...config.native, scores: true, numLabels: head.numLabels ?? 0 });
     const nativeInfo = native.info();
@@ -250,6 +266,7 @@ const LOAD_OPTIONS = new Set([
   'precision',
   'doLowerCase',
   'activation',
+  ...HUB_OPTIONS,
 ]);
 const RANK_OPTIONS = new Set(['topK', 'returnDocuments', 'batchSize', 'activation']);
 
