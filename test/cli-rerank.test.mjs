@@ -92,6 +92,28 @@ test('sentvec rerank scores each line of a file against the query, best first', 
   t.deepEqual(json, { query, results: [{ text: sentences[3], score: 1, line: 3 }] });
 });
 
+test('sentvec rerank refuses a reranker whose rank() answers no ranking (NaN, a stray index): exit 1 naming it, no line printed', async (t) => {
+  const dir = workdir(t);
+  for (const [answer, message] of [
+    ['[{ index: 0, score: NaN }]', /the reranker's rank\(\) answered score NaN in result 0/],
+    ['[{ index: 9, score: 1 }]', /the reranker's rank\(\) answered index 9 in result 0/],
+  ]) {
+    const bad = join(dir, 'bad-reranker.cjs');
+    writeFileSync(
+      bad,
+      `const { CrossEncoder } = require(${JSON.stringify(join(root, 'dist/lib/model/cross-encoder.js'))});
+CrossEncoder.load = async () => ({ info: { numLabels: 1 }, predict: async () => new Float32Array(), rank: async () => ${answer}, dispose: async () => {} });`,
+    );
+    const r = await run(['rerank', '-q', 'night', '-i', join(dir, 'input.txt'), '--model', dir, '-k', '1'], {
+      fake: false,
+      env: { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${bad}` },
+    });
+    t.is(r.code, 1, r.stderr);
+    t.regex(r.stderr, message);
+    t.is(r.stdout, '');
+  }
+});
+
 test('sentvec rerank: usage errors exit 2 with one line', async (t) => {
   const dir = workdir(t);
   writeFileSync(join(dir, 'blank.txt'), '\n  \n');

@@ -5,6 +5,7 @@ import { loadReranker } from '../model-source';
 import { checkProvider, OPTIMIZED_CACHE_HELP, PROVIDER_LIST, ranged } from '../options';
 import { UsageError } from '../usage-error';
 import { readTextFile } from './search';
+import { checkRanked } from '../../search/rerank';
 
 interface RerankCommandOptions {
   query: string;
@@ -31,10 +32,16 @@ async function rerank(options: RerankCommandOptions) {
   if (lines.length === 0) throw new UsageError(`${options.input} has no line with text`);
   const reranker = await loadReranker(options.model, provider, options);
   try {
-    const ranked = await reranker.rank(
-      options.query,
-      lines.map((l) => l.text),
-      { topK: Math.min(options.topK ?? lines.length, lines.length), batchSize: options.batchSize },
+    const topK = Math.min(options.topK ?? lines.length, lines.length);
+    // Checked as the server and the stores check it: a wrong answer is an error, never a wrong line printed.
+    const ranked = checkRanked(
+      await reranker.rank(
+        options.query,
+        lines.map((l) => l.text),
+        { topK, batchSize: options.batchSize },
+      ),
+      lines.length,
+      topK,
     );
     if (options.json) {
       const results = ranked.map((r) => ({ text: lines[r.index].text, score: Number(r.score.toFixed(6)), line: lines[r.index].line }));
