@@ -42,6 +42,7 @@ export const RANGES = {
   maxPendingBytes: [1, 2 ** 40],
   maxResponseBytes: [1024, 2 ** 28],
   maxResponseMiB: [1, 256],
+  maxRerankPairs: [1, 10_000_000],
   drainTimeoutMs: [0, 3_600_000],
   requestTimeoutMs: [1, 3_600_000],
   bodyIdleTimeoutMs: [1, 3_600_000],

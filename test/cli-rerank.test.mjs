@@ -160,6 +160,9 @@ test('serve --reranker alone answers POST /v1/rerank and stops on SIGTERM; with 
   const withStore = await run(['serve', '--reranker', dir, '--store', 'postgres://localhost/x']);
   t.is(withStore.code, 2);
   t.regex(withStore.stderr, /--store is searched with the embedding model it was filled with: pass it with --model beside --reranker/);
+  const badCap = await run(['serve', '--reranker', dir, '--max-rerank-pairs', '0']);
+  t.is(badCap.code, 2);
+  t.regex(badCap.stderr, /--max-rerank-pairs <n>' argument '0' is invalid\. expected an integer from 1 to 10,000,000/);
 });
 
 test('--revision is the hub model\'s: a --rerank folder beside a hub --model with --revision is loaded as a folder', async (t) => {

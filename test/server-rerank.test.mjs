@@ -208,6 +208,40 @@ test('POST /v1/search with "rerank": true reorders the nearest candidates by the
   t.is(refused.body.error.code, 'reranker_not_served');
 });
 
+test('maxRerankPairs caps the cross-encoder pairs of one request: documents, and queries × candidates of a reranked search (400 too_many_pairs, nothing run)', async (t) => {
+  const model = await Model.load(tinyModel());
+  const reranker = new FakeReranker();
+  const app = await createServer(model, { store: fakeStore(model.dimension, 50), reranker, maxRerankPairs: 20 });
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  t.teardown(async () => {
+    await app.close();
+    model.dispose();
+  });
+  const post = async (path, body) => {
+    const res = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    return { status: res.status, body: await res.json() };
+  };
+  const many = Array.from({ length: 21 }, (_, i) => `passage ${i}`);
+  const cases = [
+    ['/v1/rerank', { query, documents: many }, 'documents', /'documents' has 21 documents, which is 21 cross-encoder pairs; this server allows at most 20 per request \(maxRerankPairs\): send fewer documents/],
+    ['/rerank', { query, texts: many }, 'texts', /'texts' has 21 documents, which is 21 cross-encoder pairs; .*at most 20/],
+    ['/v1/search', { query: ['a', 'b', 'c'], top_k: 5, rerank: true, candidates: 7 }, 'query', /"rerank": true with 3 queries × 7 candidates asks for 21 cross-encoder pairs; this server allows at most 20 per request \(maxRerankPairs\): send fewer queries per request, or ask for fewer 'candidates'/],
+    ['/v1/search', { query: 'a', top_k: 5, rerank: true }, 'candidates', /with 1 query × 100 candidates asks for 100 cross-encoder pairs/],
+  ];
+  for (const [path, body, param, message] of cases) {
+    const r = await post(path, body);
+    t.is(r.status, 400, path);
+    t.is(r.body.error.code, 'too_many_pairs');
+    t.is(r.body.error.param, param);
+    t.regex(r.body.error.message, message);
+  }
+  t.is(reranker.calls.length, 0, 'nothing refused reached the reranker');
+  t.is((await post('/v1/rerank', { query, documents: many.slice(0, 20) })).status, 200, 'at the cap: answered');
+  t.is((await post('/v1/search', { query: ['a', 'b'], top_k: 5, rerank: true, candidates: 10, include: [] })).status, 200);
+  for (const bad of [0, 10_000_001, 2.5, '20'])
+    await t.throwsAsync(createServer(null, { reranker, maxRerankPairs: bad }), { instanceOf: InvalidArgumentError, message: /for maxRerankPairs/ });
+});
+
 test('a reranker whose rank() answers no ranking (NaN, a stray or repeated index, too few or too many) is a 500, never a wrong answer; the server stays up', async (t) => {
   const answers = [
     (n) => Array.from({ length: n }, (_, index) => ({ index, score: NaN })),
@@ -238,7 +272,8 @@ test('a reranker whose rank() answers no ranking (NaN, a stray or repeated index
 test('POST /v1/search with "rerank": true stops reranking the pages of a client that has gone', async (t) => {
   const model = await Model.load(tinyModel());
   const reranker = new FakeReranker({ delayMs: 20 });
-  const app = await createServer(model, { store: fakeStore(model.dimension, 50), reranker });
+  // 512 queries × 1000 candidates asked (the store has 50): past the default cap of pairs.
+  const app = await createServer(model, { store: fakeStore(model.dimension, 50), reranker, maxRerankPairs: 512_000 });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   t.teardown(async () => {
     await app.close();

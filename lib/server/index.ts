@@ -88,6 +88,14 @@ export interface ServerOptions {
   reranker?: Reranker;
   /** Name reported in POST /v1/rerank's `model` field when the request names none. Default 'sentvec-reranker'. */
   rerankerName?: string;
+  /**
+   * Cross-encoder pairs one request may ask for, 1 to 10,000,000: a document each for POST
+   * /v1/rerank and /rerank, queries × candidates for POST /v1/search with "rerank": true. A
+   * request asking more gets 400 `too_many_pairs` before any work is done. Each pair is a
+   * cross-encoder pass over up to 512 tokens, so this bounds the seconds one request can hold the
+   * reranker. Default 10,000.
+   */
+  maxRerankPairs?: number;
 }
 
 const SERVER_OPTIONS = new Set([
@@ -106,6 +114,7 @@ const SERVER_OPTIONS = new Set([
   'maxResponseBytes',
   'reranker',
   'rerankerName',
+  'maxRerankPairs',
 ]);
 interface Resolved {
   modelName: string;
@@ -117,6 +126,7 @@ interface Resolved {
   bodyIdleTimeout: number;
   drainTimeout: number;
   maxResponseBytes: number;
+  maxRerankPairs: number;
 }
 
 // The options checked, with their defaults.
@@ -172,6 +182,7 @@ function serverOptions(model: Model | null, options: ServerOptions): Resolved {
     drainTimeout: options.drainTimeoutMs === undefined ? 10_000 : integerOption(options.drainTimeoutMs, 'drainTimeoutMs'),
     maxResponseBytes:
       options.maxResponseBytes === undefined ? 64 * 1024 * 1024 : integerOption(options.maxResponseBytes, 'maxResponseBytes'),
+    maxRerankPairs: options.maxRerankPairs === undefined ? 10_000 : integerOption(options.maxRerankPairs, 'maxRerankPairs'),
   };
   const store = options.store;
   if (store !== undefined) {
@@ -260,10 +271,10 @@ export async function createServer(model: Model | null, options: ServerOptions =
   if (model) {
     const context: RouteContext = { ...service, model };
     embeddingRoutes(app, context);
-    if (store) searchRoute(app, context, store, config.maxResponseBytes, reranker);
+    if (store) searchRoute(app, context, store, config.maxResponseBytes, reranker && { reranker, maxPairs: config.maxRerankPairs });
   }
   const rerankerName = options.rerankerName ?? 'sentvec-reranker';
-  if (reranker) rerankRoutes(app, { reranker, rerankerName, limits: config });
+  if (reranker) rerankRoutes(app, { reranker, rerankerName, limits: config, maxPairs: config.maxRerankPairs });
   modelRoutes(app, [...(model ? [config.modelName] : []), ...(reranker ? [rerankerName] : [])]);
   serviceRoutes(app, { ...service, model: model ?? undefined, reranker: reranker && { name: rerankerName, info: reranker.info } });
   return app;

@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { FieldError } from '../errors';
+import { HttpError } from './errors';
 import type { Activation, RankResult, Reranker } from '../model/cross-encoder';
 import { checkRanked } from '../search/rerank';
 import { fieldBoolean, fieldInteger, fieldObject } from '../validate';
@@ -15,6 +16,19 @@ export interface RerankContext {
   /** Name reported in /v1/rerank's `model` field when the request names none. */
   rerankerName: string;
   limits: InputLimits;
+  /** Most pairs (documents) one request may ask for: the server's maxRerankPairs. */
+  maxPairs: number;
+}
+
+/** The 400 of a request asking the cross-encoder for more pairs than the server's maxRerankPairs. */
+export function tooManyPairs(param: string, asked: string, pairs: number, maxPairs: number, todo: string): HttpError {
+  return new HttpError(
+    400,
+    `${asked} ${pairs} cross-encoder pairs; this server allows at most ${maxPairs} per request (maxRerankPairs): ${todo}.`,
+    'invalid_request_error',
+    param,
+    'too_many_pairs',
+  );
 }
 
 // Cohere bills a query with up to 100 documents as one search unit: its clients read usage so.
@@ -29,7 +43,7 @@ function queryField(value: unknown, limits: InputLimits): string {
 }
 
 // The documents of a request: strings, or (Cohere, Jina) objects with a string `text`.
-function documentsField(value: unknown, param: string, allowObjects: boolean, limits: InputLimits): string[] {
+function documentsField(value: unknown, param: string, allowObjects: boolean, limits: InputLimits, maxPairs: number): string[] {
   if (!Array.isArray(value) || value.length === 0)
     throw new FieldError(`'${param}' must be a non-empty array of ${allowObjects ? 'strings or {"text": …} objects' : 'strings'}.`, param);
   if (value.length > limits.maxInputs)
@@ -37,6 +51,14 @@ function documentsField(value: unknown, param: string, allowObjects: boolean, li
       `'${param}' has ${value.length} documents; at most ${limits.maxInputs} are allowed per request.`,
       param,
       'too_many_inputs',
+    );
+  if (value.length > maxPairs)
+    throw tooManyPairs(
+      param,
+      `'${param}' has ${value.length} documents, which is`,
+      value.length,
+      maxPairs,
+      'send fewer documents per request',
     );
   return value.map((d: unknown, i) => {
     const text =
@@ -57,11 +79,11 @@ async function rank(reranker: Reranker, query: string, documents: string[], topN
   return checkRanked(await reranker.rank(query, documents, { topK, ...(activation ? { activation } : {}) }), documents.length, topK);
 }
 
-export function rerankRoutes(app: FastifyInstance, { reranker, rerankerName, limits }: RerankContext): void {
+export function rerankRoutes(app: FastifyInstance, { reranker, rerankerName, limits, maxPairs }: RerankContext): void {
   app.post('/v1/rerank', async (request, reply) => {
     const b = fieldObject(request.body);
     const query = queryField(b.query, limits);
-    const documents = documentsField(b.documents, 'documents', true, limits);
+    const documents = documentsField(b.documents, 'documents', true, limits, maxPairs);
     const topN = b.top_n === undefined || b.top_n === null ? documents.length : fieldInteger(b.top_n, 1, MAX_TOP_N, 'top_n');
     const returnDocuments = fieldBoolean(b.return_documents, 'return_documents') ?? false;
     const ranked = await rank(reranker, query, documents, topN);
@@ -81,7 +103,7 @@ export function rerankRoutes(app: FastifyInstance, { reranker, rerankerName, lim
   app.post('/rerank', async (request, reply) => {
     const b = fieldObject(request.body);
     const query = queryField(b.query, limits);
-    const texts = documentsField(b.texts, 'texts', false, limits);
+    const texts = documentsField(b.texts, 'texts', false, limits, maxPairs);
     const rawScores = fieldBoolean(b.raw_scores, 'raw_scores') ?? false;
     const returnText = fieldBoolean(b.return_text, 'return_text') ?? false;
     // TEI refuses a pair longer than the model unless asked to truncate; a cross-encoder here always

@@ -9,6 +9,7 @@ import { HttpError, invalid } from './errors';
 import { embed, promptField } from './request';
 import { JSON_TYPE, modelField, type RouteContext } from './routes';
 import { searchAndRerank } from '../search/rerank';
+import { tooManyPairs } from './rerank';
 
 /** What POST /v1/search needs of a store. @deprecated The search contract's name is `VectorStore`. */
 export type SearchableStore = VectorStore;
@@ -39,14 +40,20 @@ function filterField(value: unknown): VectorSearchOptions['filter'] {
   return ids as number[];
 }
 
+/** The server's reranker and its maxRerankPairs. */
+export interface ServedReranker {
+  reranker: Reranker;
+  maxPairs: number;
+}
+
 // The reranking of a request: none, or the cross-encoder, the candidates and the queries' texts.
-function rerankFields(b: Record<string, unknown>, topK: number, reranker: Reranker | undefined): RerankOptions | undefined {
+function rerankFields(b: Record<string, unknown>, topK: number, served: ServedReranker | undefined): RerankOptions | undefined {
   const rerank = fieldBoolean(b.rerank, 'rerank') ?? false;
   if (!rerank) {
     if (b.candidates !== undefined) throw invalid(`'candidates' is how many hits "rerank": true reorders: send both.`, 'candidates');
     return undefined;
   }
-  if (!reranker)
+  if (!served)
     throw new HttpError(
       400,
       `This server serves no reranker, so 'rerank' cannot be true; serve a cross-encoder beside the model (sentvec serve --reranker <dir>).`,
@@ -55,9 +62,19 @@ function rerankFields(b: Record<string, unknown>, topK: number, reranker: Rerank
       'reranker_not_served',
     );
   const candidates = fieldInteger(b.candidates ?? Math.min(Math.max(topK, 100), MAX_CANDIDATES), topK, MAX_CANDIDATES, 'candidates');
+  // Checked before the queries are embedded: the pairs are the request's whole reranking work.
+  const queries = Array.isArray(b.query) ? b.query.length : 1;
+  if (queries * candidates > served.maxPairs)
+    throw tooManyPairs(
+      queries > 1 ? 'query' : 'candidates',
+      `"rerank": true with ${queries} ${queries === 1 ? 'query' : 'queries'} × ${candidates} candidates asks for`,
+      queries * candidates,
+      served.maxPairs,
+      "send fewer queries per request, or ask for fewer 'candidates'",
+    );
   // The texts were checked as the embedding's inputs (allowTokens: false): strings only.
   const queryText = typeof b.query === 'string' ? [b.query] : (b.query as string[]);
-  return { rerank: reranker, candidates, queryText };
+  return { rerank: served.reranker, candidates, queryText };
 }
 
 export function searchRoute(
@@ -65,7 +82,7 @@ export function searchRoute(
   context: RouteContext,
   store: VectorStore,
   maxResponseBytes: number,
-  reranker?: Reranker,
+  reranker?: ServedReranker,
 ): void {
   const { model, modelName, limits, metrics: m } = context;
   // Answers being built or sent, all requests together: twice maxResponseBytes, so that two maximal

@@ -34,6 +34,7 @@ interface ServeOptions {
   bodyIdleTimeout: number;
   maxPendingMib: number;
   maxResponseMib: number;
+  maxRerankPairs: number;
   store?: string;
   table: string;
   reranker?: string;
@@ -146,6 +147,7 @@ async function serve(opts: ServeOptions) {
     bodyIdleTimeoutMs: opts.bodyIdleTimeout,
     maxPendingBytes: opts.maxPendingMib * 2 ** 20,
     maxResponseBytes: opts.maxResponseMib * 2 ** 20,
+    maxRerankPairs: opts.maxRerankPairs,
     // What a client is not told of a failure (the database's socket path) the operator reads here.
     logger: 'errors',
   });
@@ -219,6 +221,11 @@ export function addServe(cmd: Command): void {
       new Option('--max-response-mib <n>', 'MiB of one /v1/search answer; a larger one gets 413')
         .argParser(ranged('maxResponseMiB'))
         .default(64),
+    )
+    .addOption(
+      new Option('--max-rerank-pairs <n>', 'cross-encoder pairs one request may ask for (documents; queries × candidates); more gets 400')
+        .argParser(ranged('maxRerankPairs'))
+        .default(10_000),
     )
     .option('-q, --quiet', 'no notices on stderr')
     .action(serve);
