@@ -1,7 +1,7 @@
 // Every ```js, ```ts and ```sh block of README.md and docs/ runs as written (test/helpers/doc-blocks.mjs):
 // in a scratch project where `sentvec` is this build, model folders named as in the docs hold the
 // generated test model, and a loopback hub (HF_ENDPOINT) serves that model under the real names of
-// the tested models, so that `sentvec -i …` with no --model downloads it as it would from the hub.
+// the tested models (and tiny cross-encoders under the rerankers' names), so that `sentvec -i …` with no --model downloads it as it would from the hub.
 import test from 'ava';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +11,7 @@ import { startHub } from './helpers/hub-server.mjs';
 import { tinyModel } from './helpers/models.mjs';
 import { ensureModel } from '../scripts/model/generate.mjs';
 import { startCluster } from '../scripts/postgres-cluster.mjs';
-import { REAL_MODELS } from '../scripts/model/generate.mjs';
+import { REAL_MODELS, RERANKERS, TINY_BERT_RERANKER, TINY_RERANKER } from '../scripts/model/generate.mjs';
 
 function scratchEnv(dir, hubUrl) {
   const env = { ...process.env, HF_ENDPOINT: hubUrl, SENTVEC_CACHE: join(dir, '.cache', 'sentvec'), HF_HOME: join(dir, '.cache', 'huggingface') };
@@ -27,7 +27,12 @@ test.before(async () => {
   // Those with prompts (multilingual-e5) serve the tiny model with the same prompts.
   const prompted = ensureModel('tiny-prompts', { prompts: { query: 'query: ', passage: 'passage: ' }, normalize: true });
   const dirs = Object.fromEntries(Object.keys(REAL_MODELS).filter((id) => REAL_MODELS[id].prompts).map((id) => [id, prompted]));
-  hub = await startHub(tinyModel(), { repo: Object.keys(REAL_MODELS), dirs });
+  // Each reranker's name (BAAI/bge-reranker-base, cross-encoder/ms-marco-MiniLM-L-6-v2, …) serves a
+  // tiny cross-encoder of its tokenizer's family: XLM-R SentencePiece, or BERT WordPiece.
+  const xlmr = ensureModel('tiny-reranker', TINY_RERANKER);
+  const wordpiece = ensureModel('tiny-bert-reranker', TINY_BERT_RERANKER);
+  for (const id of Object.keys(RERANKERS)) dirs[id] = RERANKERS[id].tokenizer === 'wordpiece' ? wordpiece : xlmr;
+  hub = await startHub(tinyModel(), { repo: [...Object.keys(REAL_MODELS), ...Object.keys(RERANKERS)], dirs });
 });
 test.after.always(async () => {
   await hub?.close();

@@ -66,6 +66,7 @@ export interface RankOptions extends PredictOptions {
 export interface RankResult {
   /** Position of the document in the `documents` argument. */
   index: number;
+  /** The cross-encoder's score of the pair [query, document], through the activation. */
   score: number;
   /** Present when `returnDocuments` is true. */
   document?: string;
@@ -83,9 +84,16 @@ export interface CrossEncoderInfo {
 
 /** The part of a cross-encoder that the server, the CLI, the search stores and the adapters use. */
 export interface Reranker {
+  /** What the model is: labels per pair, default activation, longest pair. */
   readonly info: Readonly<CrossEncoderInfo>;
+  /** Scores each `[query, passage]` pair: `info.numLabels` values per pair, row-major. */
   predict(pairs: ReadonlyArray<readonly [string, string]>, options?: PredictOptions): Promise<Float32Array>;
+  /**
+   * The documents by their score against `query`, best first: `min(topK, documents.length)`
+   * results, each index once, each score finite (the server, the stores and the CLI check this).
+   */
   rank(query: string, documents: readonly string[], options?: RankOptions): Promise<RankResult[]>;
+  /** Frees the model once the calls already accepted have finished. */
   dispose(): Promise<void>;
 }
 
@@ -99,6 +107,7 @@ export interface Reranker {
  * ```
  */
 export class CrossEncoder implements Reranker {
+  /** What the model is: labels per pair, default activation, longest pair. */
   readonly info: Readonly<CrossEncoderInfo>;
   /** The ONNX file in use (absolute path). */
   readonly onnxPath: string;
@@ -223,6 +232,7 @@ export class CrossEncoder implements Reranker {
     this.#release();
   }
 
+  /** `dispose()`, for `await using reranker = await CrossEncoder.load(…)`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.dispose();
   }
