@@ -277,7 +277,9 @@ test.serial('a 31 MiB passage is read only about as far as the limit (Rust stops
   await ce.dispose();
 });
 
-test('a hub id is downloaded (HubOptions apply), then loaded: the scores of the twin\'s folder; a folder refuses revision', async (t) => {
+// Serial: the loopback hub shares this process's event loop, which the other tests' synchronous
+// reference tokenizing holds for seconds (long enough for a transfer to be cut as stalled).
+test.serial('a hub id is downloaded (HubOptions apply), then loaded: the scores of the twin\'s folder; a folder refuses revision', async (t) => {
   const id = 'cross-encoder/ms-marco-TinyBERT-L-2-v2';
   const dir = ensureModel('twin-ms-marco-TinyBERT-L-2-v2', rerankerTwin(id));
   const hub = await startHub(dir, { repo: id });
