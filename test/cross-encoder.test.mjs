@@ -263,6 +263,21 @@ test('int8: quantizeModel makes an export that CrossEncoder loads with precision
   await i8.dispose();
 });
 
+test('int8: quantizeModel keeps a classifier head (dense, out_proj) float32 and the encoder int8', async (t) => {
+  const { mkdtempSync, cpSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(`${tmpdir()}/sentvec-ce-head-`);
+  cpSync(tinyXlmr(), dir, { recursive: true });
+  const result = await sentvec.quantizeModel(dir);
+  // The score comes straight out of the head: int8 there would add its error to every score
+  // and save nothing (one row per pair).
+  t.is(result.float32Matmuls, 2);
+  t.true(result.matmuls > 0);
+  const ce = await CrossEncoder.load(dir, { precision: 'int8' });
+  t.is((await ce.predict(corpusPairs().slice(0, 3))).length, 3);
+  await ce.dispose();
+});
+
 // Serial (run alone, before the concurrent tests): reading a whole 31 MiB side takes ~16 s on these
 // machines, three of them ~50 s; read as far as the limit, the two pairs take ~0.1–1 s.
 test.serial('a 31 MiB passage is read only about as far as the limit (Rust stops each side at the word that reaches it)', async (t) => {

@@ -9,8 +9,24 @@ import { dirname, join, resolve } from 'node:path';
 import { writeFileAtomically } from '../atomic-file';
 import { InvalidArgumentError, ModelFileError } from '../errors';
 import { ModelFolder, optionFile } from './model-file';
-import { decode, encode, fieldsOf, int, msg, number, packedVarints, payload, ProtobufError, raw, str, text, type Field } from './protobuf';
+import { decode, encode, fieldsOf, int, msg, number, payload, ProtobufError, raw, str, text, type Field } from './protobuf';
 import { describe, integerOption, rejectUnknownOptions } from '../validate';
+import {
+  dimsOf,
+  findBiases,
+  FLOAT,
+  G,
+  headMatmuls,
+  INT8,
+  M,
+  MAX_TENSOR_BYTES,
+  N,
+  T,
+  weightsToQuantize,
+  type Candidate,
+  type EmbeddingTable,
+  type Tensor,
+} from './onnx-graph';
 
 /** Options of {@link quantizeModel}. */
 export interface QuantizeOptions {
@@ -37,46 +53,12 @@ export interface QuantizeResult {
   bytesAfter: number;
   /** MatMul weights made int8. */
   matmuls: number;
-  /** MatMul weights kept float32 (those of the first `float32Layers` layers). */
+  /** MatMul weights kept float32: those of the first `float32Layers` layers, and a classifier's head. */
   float32Matmuls: number;
   /** Whether the word-embedding table was made int8. */
   embeddingTable: boolean;
   /** Bias Adds folded into the int8 MatMuls before them (added in the GEMM's output pass). */
   biases: number;
-}
-
-const FLOAT = 1;
-const INT8 = 3;
-// TensorProto fields.
-const T = { dims: 1, dataType: 2, floatData: 4, name: 8, rawData: 9, externalData: 13, dataLocation: 14 };
-// NodeProto, GraphProto and ModelProto fields.
-const N = { input: 1, output: 2, name: 3, opType: 4, attribute: 5, domain: 7 };
-const G = { node: 1, initializer: 5, output: 12 };
-const M = { opsetImport: 8, graph: 7, metadataProps: 14 };
-
-interface Tensor {
-  name: string;
-  dims: number[];
-  dataType: number;
-  data: Float32Array | undefined;
-}
-
-// Tensors larger than this cannot be made int8 in one ONNX file (2 GiB, the protobuf limit) anyway.
-const MAX_TENSOR_BYTES = 2 ** 33;
-
-function dimsOf(fields: Field[]): number[] {
-  const values: bigint[] = [];
-  for (const f of fields) {
-    if (f.number !== T.dims) continue;
-    // Repeated varints, or packed: varints back to back in one bytes field.
-    if (f.wire === 2) values.push(...packedVarints(f.value as Uint8Array));
-    else values.push(number(f, 0n));
-  }
-  return values.map((d) => {
-    // int64 on the wire: a negative dimension arrives as 2^64 - n.
-    if (d > BigInt(Number.MAX_SAFE_INTEGER)) throw new ProtobufError(`a dimension of ${BigInt.asIntN(64, d)}`);
-    return Number(d);
-  });
 }
 
 // A byte count or offset of external_data: a decimal integer.
@@ -297,94 +279,6 @@ async function refuseModelFile(target: string, keep: Iterable<string>): Promise<
     );
 }
 
-type Candidate = { node: number; name: string; weight: Tensor; inputs: string[]; outputs: string[]; bias?: Bias };
-// The Add of a bias vector that alone reads a MatMul's output: DynamicQuantizeMatMul adds it in its
-// GEMM's output pass, where a separate Add reads and writes the whole output once more.
-type Bias = { node: number; name: string; output: string };
-type EmbeddingTable = { node: number; weight: Tensor; ids: string; output: string };
-type GraphNode = { index: number; fields: Field[] } | undefined;
-
-/** The MatMul weights to quantize, and the word-embedding table: the largest float table that a Gather reads rows of. */
-async function weightsToQuantize(
-  nodes: GraphNode[],
-  floatMatrix: (name: string) => Promise<Tensor | undefined>,
-  embeddings: boolean,
-): Promise<{ candidates: Candidate[]; table?: EmbeddingTable }> {
-  let table: EmbeddingTable | undefined;
-  const candidates: Candidate[] = [];
-  for (const n of nodes) {
-    if (!n) continue;
-    const op = text(n.fields.find((f) => f.number === N.opType));
-    const domain = text(n.fields.find((f) => f.number === N.domain));
-    if (domain !== '' && domain !== 'ai.onnx') continue;
-    const inputs = n.fields.filter((f) => f.number === N.input).map((f) => text(f));
-    const outputs = n.fields.filter((f) => f.number === N.output).map((f) => text(f));
-    if (op === 'MatMul' && inputs.length === 2 && outputs.length === 1) {
-      const w = await floatMatrix(inputs[1]);
-      if (!w?.data) continue;
-      const name = text(n.fields.find((f) => f.number === N.name));
-      candidates.push({ node: n.index, name, weight: w, inputs, outputs });
-    } else if (op === 'Gather' && embeddings && inputs.length === 2 && outputs.length === 1) {
-      const axis = n.fields
-        .filter((f) => f.number === N.attribute)
-        .some((f) => {
-          const a = fieldsOf(f);
-          return text(a.find((x) => x.number === 1)) === 'axis' && a.some((x) => x.number === 3 && number(x, 0n) !== 0n);
-        });
-      if (axis) continue;
-      const w = await floatMatrix(inputs[0]);
-      // (A table of 1-wide rows is a scale column: already quantized.)
-      if (!w?.data || w.dims[0] < 1000 || w.dims[1] < 2 || w.name.includes('_sentvec_int8')) continue;
-      if (!table || w.dims[0] > table.weight.dims[0]) table = { node: n.index, weight: w, ids: inputs[1], output: outputs[0] };
-    }
-  }
-  return { candidates, table };
-}
-
-/** Sets each candidate's `bias`: an Add of a float vector as wide as its output, its only reader. */
-function findBiases(
-  candidates: Candidate[],
-  nodes: GraphNode[],
-  initializers: Map<string, { index: number; fields: Field[] }>,
-  uses: Map<string, number>,
-  graph: Field[],
-): void {
-  const graphOutputs = new Set(graph.filter((f) => f.number === G.output).map((f) => text(fieldsOf(f).find((x) => x.number === 1))));
-  const readers = new Map<string, { index: number; op: string; domain: string; inputs: string[]; outputs: string[] }[]>();
-  for (const n of nodes) {
-    if (!n) continue;
-    const inputs = n.fields.filter((f) => f.number === N.input).map((f) => text(f));
-    const entry = {
-      index: n.index,
-      op: text(n.fields.find((f) => f.number === N.opType)),
-      domain: text(n.fields.find((f) => f.number === N.domain)),
-      inputs,
-      outputs: n.fields.filter((f) => f.number === N.output).map((f) => text(f)),
-    };
-    for (const i of new Set(inputs)) readers.set(i, [...(readers.get(i) ?? []), entry]);
-  }
-  for (const c of candidates) {
-    const out = c.outputs[0];
-    const r = readers.get(out);
-    if (graphOutputs.has(out) || r?.length !== 1) continue;
-    const add = r[0];
-    if (add.op !== 'Add' || (add.domain !== '' && add.domain !== 'ai.onnx') || add.inputs.length !== 2 || add.outputs.length !== 1)
-      continue;
-    const other = add.inputs[0] === out ? add.inputs[1] : add.inputs[0];
-    const init = initializers.get(other);
-    if (!init || other === out || uses.get(other) !== 1) continue;
-    const dims = dimsOf(init.fields);
-    const dataType = Number(
-      number(
-        init.fields.find((x) => x.number === T.dataType),
-        0n,
-      ),
-    );
-    if (dims.length !== 1 || dims[0] !== c.weight.dims[1] || dataType !== FLOAT) continue;
-    c.bias = { node: add.index, name: other, output: add.outputs[0] };
-  }
-}
-
 /** The graph fields that replace each quantized weight's node, and the float initializers they drop. */
 function replaceWeights(
   candidates: Candidate[],
@@ -539,6 +433,7 @@ export async function quantizeModel(dir: string, options: QuantizeOptions = {}):
 
     const { candidates, table } = await weightsToQuantize(nodes, floatMatrix, options.embeddings !== false);
     findBiases(candidates, nodes, initializers, uses, graph);
+    const head = headMatmuls(nodes, graph);
     let layerOf: (i: number) => number = () => Infinity;
     if (float32Layers > 0) {
       const found = await matmulLayers(candidates, files, source);
@@ -549,7 +444,7 @@ export async function quantizeModel(dir: string, options: QuantizeOptions = {}):
     const { replaced, dropped, matmuls, float32Matmuls, embeddingTable, biases } = replaceWeights(
       candidates,
       table,
-      (i) => layerOf(i) < float32Layers,
+      (i) => layerOf(i) < float32Layers || head.has(candidates[i].node),
       initializers,
     );
     if (matmuls === 0 && !embeddingTable)
