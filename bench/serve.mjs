@@ -16,7 +16,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const { Model } = createRequire(import.meta.url)('..');
 
 
-function startServer(args) {
+export function startServer(args) {
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => { stderr += d; });
