@@ -171,6 +171,12 @@ function checkPooling(value: unknown): PoolingMode[] {
   return modes.filter((m) => list.includes(m));
 }
 
+function checkPrecision(precision: unknown): 'float32' | 'int8' {
+  if (precision !== 'float32' && precision !== 'int8')
+    throw new InvalidArgumentError(`Expected 'float32' or 'int8' for precision but received ${describe(precision)}`);
+  return precision;
+}
+
 /**
  * Model.load()'s options object, its names, and the values that need no file to check — before a
  * download or a read, so that a wrong value costs nothing (the rest are checked where they are used).
@@ -184,7 +190,7 @@ export function checkLoadOptions(options: unknown): void {
   if (o.maxSeqLength !== undefined) integerIn(o.maxSeqLength, 2, MAX_SEQ_LENGTH, 'maxSeqLength');
   for (const name of ['doLowerCase', 'normalize', 'spinning', 'memoryArena', 'fallback'] as const)
     if (o[name] !== undefined) booleanOption(o[name], name);
-  if (o.precision !== undefined) oneOf(o.precision, ['float32', 'int8'], 'precision');
+  if (o.precision !== undefined) checkPrecision(o.precision);
 }
 
 function checkArguments(dir: unknown, options: unknown): void {
@@ -248,9 +254,7 @@ function promptsOf(
 /** The ONNX file to load: onnxFile, else the first export of the precision that the folder has. */
 async function onnxFileOf(files: ModelFolder, options: LoadOptions): Promise<string> {
   const root = files.root;
-  const precision = options.precision ?? 'float32';
-  if (precision !== 'float32' && precision !== 'int8')
-    throw new InvalidArgumentError(`Expected 'float32' or 'int8' for precision but received ${describe(precision)}`);
+  const precision = checkPrecision(options.precision ?? 'float32');
   if (options.onnxFile !== undefined) {
     if (typeof options.onnxFile !== 'string' || options.onnxFile === '')
       throw new InvalidArgumentError(`Expected a file name for onnxFile but received ${describe(options.onnxFile)}`);
