@@ -81,8 +81,8 @@ export interface NativeTokenized {
   secondFrom?: Uint32Array;
 }
 
-/** What a loaded model is (`model.info`): its sizes, the ONNX output it reads and how it runs. */
-export interface NativeModelInfo {
+/** What `model.info` says of a loaded model: its sizes, the ONNX output it reads and how it runs. */
+export interface ModelInfo {
   /** Full width of the model's vectors (before any `truncateDim`). */
   dimension: number;
   /** Longest input in tokens, the framing tokens included. */
@@ -102,8 +102,6 @@ export interface NativeModelInfo {
   };
   /** Every id that stands for a special token rather than text. */
   specialTokenIds: number[];
-  /** Special tokens in a pair's row: 4 (XLM-R's <s> A </s></s> B </s>) or 3 (BERT's [CLS] A [SEP] B [SEP]). */
-  pairSpecialTokens: number;
   /** The ONNX output read: `last_hidden_state`, `token_embeddings` or `sentence_embedding`. */
   outputName: string;
   /** The output is already pooled (`sentence_embedding`), so sentvec does not pool. */
@@ -116,6 +114,12 @@ export interface NativeModelInfo {
   providerWarnings: string[];
   /** The session came from the optimized-model cache. */
   fromCache: boolean;
+}
+
+/** ModelInfo, and what a cross-encoder's native model says besides. */
+export interface NativeModelInfo extends ModelInfo {
+  /** Special tokens in a pair's row: 4 (XLM-R's <s> A </s></s> B </s>) or 3 (BERT's [CLS] A [SEP] B [SEP]). */
+  pairSpecialTokens: number;
 }
 
 export interface NativeModel {

@@ -10,9 +10,10 @@ import { resolve } from 'node:path';
 import { binding, type NativeModel } from '../binding';
 import { resolveModelDirectory, type LoadOptions } from './model-directory';
 import { ACTIVATIONS, checkTexts, planPredict, type Activation, type ScoreFacts } from './encode-plan';
+import { NativeLifetime } from './native-lifetime';
 import { Executor } from './executor';
 import { Scheduler, schedulerOptions, type SchedulerOptions } from './scheduler';
-import { DisposedError, InvalidArgumentError, ModelFileError } from '../errors';
+import { InvalidArgumentError, ModelFileError } from '../errors';
 import { booleanOption, describe, integerIn, oneOf, rejectUnknownOptions } from '../validate';
 import type { HubOptions } from '../hub/download';
 import { HUB_OPTIONS } from '../hub/options';
@@ -111,23 +112,17 @@ export class CrossEncoder implements Reranker {
   readonly info: Readonly<CrossEncoderInfo>;
   /** The ONNX file in use (absolute path). */
   readonly onnxPath: string;
-  #native: NativeModel | undefined;
+  #lifetime: NativeLifetime;
   #executor: Executor;
   #scheduler: Scheduler | undefined;
-  // Calls accepted and not yet settled: dispose() frees the native model only after the last.
-  #pending = 0;
-  #disposed = false;
 
   private constructor(native: NativeModel, info: CrossEncoderInfo, onnxPath: string, scheduler: boolean | SchedulerOptions) {
-    this.#native = native;
     this.info = Object.freeze(info);
     this.onnxPath = onnxPath;
     const nativeInfo = native.info();
-    if (scheduler !== false) {
-      this.#scheduler = new Scheduler(native, nativeInfo.dimension, scheduler === true ? {} : scheduler);
-      this.#scheduler.onIdle = () => this.#release();
-    }
-    this.#executor = new Executor(() => this.#live(), this.#scheduler, nativeInfo, true);
+    if (scheduler !== false) this.#scheduler = new Scheduler(native, nativeInfo.dimension, scheduler === true ? {} : scheduler);
+    this.#lifetime = new NativeLifetime(native, this.#scheduler, 'the cross-encoder was disposed; load it again with CrossEncoder.load()');
+    this.#executor = new Executor(() => this.#lifetime.live(), this.#scheduler, nativeInfo, true);
   }
 
   /**
@@ -175,7 +170,7 @@ export class CrossEncoder implements Reranker {
 
   /** Whether `dispose()` was called. */
   get disposed(): boolean {
-    return this.#disposed;
+    return this.#lifetime.disposed;
   }
 
   /**
@@ -184,14 +179,14 @@ export class CrossEncoder implements Reranker {
    * longest_first, as sentence-transformers does. Runs off the event loop.
    */
   async predict(pairs: ReadonlyArray<readonly [string, string]>, options: PredictOptions = {}): Promise<Float32Array> {
-    this.#live();
+    this.#lifetime.live();
     const plan = planPredict(this.#facts(), pairs, options);
-    return (await this.#accepted(() => this.#executor.run(plan))).embeddings.data;
+    return (await this.#lifetime.accepted(() => this.#executor.run(plan))).embeddings.data;
   }
 
   /** The documents by their score against `query`, best first (ties in document order). */
   async rank(query: string, documents: readonly string[], options: RankOptions = {}): Promise<RankResult[]> {
-    this.#live();
+    this.#lifetime.live();
     if (options === null || typeof options !== 'object')
       throw new InvalidArgumentError(`Expected an object for options but received ${describe(options)}`);
     rejectUnknownOptions(options, RANK_OPTIONS, 'rank()');
@@ -228,8 +223,7 @@ export class CrossEncoder implements Reranker {
    * last of them; later calls throw DisposedError.
    */
   async dispose(): Promise<void> {
-    this.#disposed = true;
-    this.#release();
+    this.#lifetime.dispose();
   }
 
   /** `dispose()`, for `await using reranker = await CrossEncoder.load(…)`. */
@@ -239,27 +233,6 @@ export class CrossEncoder implements Reranker {
 
   #facts(): ScoreFacts {
     return { labels: this.info.numLabels, activation: this.info.activation, scheduled: this.#scheduler !== undefined };
-  }
-
-  #live(): NativeModel {
-    if (this.#disposed || !this.#native) throw new DisposedError('the cross-encoder was disposed; load it again with CrossEncoder.load()');
-    return this.#native;
-  }
-
-  async #accepted<T>(call: () => Promise<T>): Promise<T> {
-    this.#pending++;
-    try {
-      return await call();
-    } finally {
-      this.#pending--;
-      this.#release();
-    }
-  }
-
-  #release(): void {
-    if (!this.#disposed || !this.#native || this.#pending > 0 || (this.#scheduler && !this.#scheduler.idle)) return;
-    this.#native.dispose();
-    this.#native = undefined;
   }
 }
 

@@ -1,49 +1,18 @@
 import { resolve } from 'node:path';
-import { binding, type NativeModel, type NativeModelInfo, type PoolingMode } from '../binding';
+import { binding, type ModelInfo, type NativeModel, type NativeModelInfo, type PoolingMode } from '../binding';
+
+export type { ModelInfo };
 import { checkLoadOptions, resolveModelDirectory, type LoadOptions, type ResolvedConfig } from './model-directory';
 import { describe } from '../validate';
 import { Embeddings } from './embeddings';
 import { checkTexts, planEncode, planTokens, type EncodeOptions, type EncodePlan, type ModelFacts } from './encode-plan';
+import { NativeLifetime } from './native-lifetime';
 import { Executor, type Encoded } from './executor';
-import { DisposedError, InvalidArgumentError, ModelFileError } from '../errors';
+import { InvalidArgumentError, ModelFileError } from '../errors';
 import { Scheduler, schedulerOptions, type SchedulerOptions } from './scheduler';
 
 export type { EncodeOptions };
 
-/** What `model.info` says of a loaded model. */
-export interface ModelInfo {
-  /** Width of the model's vectors (before truncateDim). */
-  dimension: number;
-  /** Longest input in tokens, counting the framing tokens. */
-  maxSeqLength: number;
-  /** Tokens the tokenizer knows, specials included. */
-  vocabSize: number;
-  /** The ids that frame inputs (`<s>` `</s>` or `[CLS]` `[SEP]`), pad them and stand for unknown text. */
-  specialIds: {
-    /** Opens every input: `<s>` or `[CLS]`. */
-    start: number;
-    /** Closes every input: `</s>` or `[SEP]`. */
-    end: number;
-    /** Fills a batch's shorter inputs. */
-    pad: number;
-    /** Stands for text the vocabulary lacks. */
-    unknown: number;
-  };
-  /** Every id that stands for a special token rather than text. */
-  specialTokenIds: number[];
-  /** The ONNX output the vectors are pooled from (or taken as they are, with pooledOutput). */
-  outputName: string;
-  /** Whether the model's own pooled output is used instead of sentvec's pooling. */
-  pooledOutput: boolean;
-  /** ONNX Runtime intra-op threads. */
-  threads: number;
-  /** The execution provider in use: cpu, cuda, tensorrt, coreml or nnapi. */
-  provider: string;
-  /** Why providers asked for were skipped (with `fallback: true`). */
-  providerWarnings: string[];
-  /** Whether the session came from the optimized-model cache. */
-  fromCache: boolean;
-}
 export type { BatchEvent } from './scheduler';
 
 /** The tokens of one input: `<s>`, its pieces, `</s>`. */
@@ -77,7 +46,7 @@ export class Tokenized {
  * ```
  */
 export class Model {
-  #native: NativeModel | undefined;
+  #lifetime: NativeLifetime;
   #info: NativeModelInfo;
   #normalize: boolean;
   #pooling: PoolingMode[];
@@ -88,15 +57,11 @@ export class Model {
   #executor: Executor;
   #vocabulary: readonly string[] | undefined;
   #scheduler: Scheduler | undefined;
-  // Calls accepted and not yet settled: dispose() frees the native model only after the last.
-  #pending = 0;
-  #disposed = false;
 
   /** The ONNX file in use (absolute path): the `onnxFile` option, else onnx/model.onnx, else model.onnx. */
   readonly onnxPath: string;
 
   private constructor(native: NativeModel, config: ResolvedConfig, scheduler: boolean | SchedulerOptions) {
-    this.#native = native;
     this.onnxPath = resolve(config.native.onnxPath);
     this.#info = native.info();
     this.#normalize = config.normalize;
@@ -119,11 +84,9 @@ export class Model {
           'The tokenizer and the model do not belong together: download them from one repository',
       );
     }
-    if (scheduler !== false) {
-      this.#scheduler = new Scheduler(native, this.#info.dimension, scheduler === true ? {} : scheduler);
-      this.#scheduler.onIdle = () => this.#release();
-    }
-    this.#executor = new Executor(() => this.#live(), this.#scheduler, this.#info, this.#includePrompt);
+    if (scheduler !== false) this.#scheduler = new Scheduler(native, this.#info.dimension, scheduler === true ? {} : scheduler);
+    this.#lifetime = new NativeLifetime(native, this.#scheduler);
+    this.#executor = new Executor(() => this.#lifetime.live(), this.#scheduler, this.#info, this.#includePrompt);
   }
 
   /**
@@ -222,34 +185,12 @@ export class Model {
 
   /** Whether `dispose()` was called. */
   get disposed(): boolean {
-    return this.#disposed;
-  }
-
-  #live(): NativeModel {
-    if (this.#disposed || !this.#native) throw new DisposedError();
-    return this.#native;
-  }
-
-  // Runs an accepted call: dispose() waits for it (and for the scheduler's work) before freeing.
-  async #accepted<T>(call: () => Promise<T>): Promise<T> {
-    this.#pending++;
-    try {
-      return await call();
-    } finally {
-      this.#pending--;
-      this.#release();
-    }
-  }
-
-  #release(): void {
-    if (!this.#disposed || !this.#native || this.#pending > 0 || (this.#scheduler && !this.#scheduler.idle)) return;
-    this.#native.dispose();
-    this.#native = undefined;
+    return this.#lifetime.disposed;
   }
 
   /** Embeds one text or many; row i of the result belongs to input i. Runs off the event loop. */
   async encode(texts: string | readonly string[], options: EncodeOptions = {}): Promise<Embeddings> {
-    this.#live();
+    this.#lifetime.live();
     return (await this.run(planEncode(this.facts, texts, options))).embeddings;
   }
 
@@ -258,7 +199,7 @@ export class Model {
    * each at most `maxSeqLength` long. Shares batches with concurrent calls (the scheduler).
    */
   async encodeTokens(inputs: readonly (Int32Array | readonly number[])[], options: { normalize?: boolean } = {}): Promise<Embeddings> {
-    this.#live();
+    this.#lifetime.live();
     return (await this.run(planTokens(this.facts, inputs, options))).embeddings;
   }
 
@@ -276,23 +217,23 @@ export class Model {
 
   /** @internal Carries out a plan (the server's routes make theirs from requests). dispose() waits for it. */
   async run(plan: EncodePlan): Promise<Encoded> {
-    this.#live();
-    return this.#accepted(() => this.#executor.run(plan));
+    this.#lifetime.live();
+    return this.#lifetime.accepted(() => this.#executor.run(plan));
   }
 
   /** Tokenizes as the model does (same ids, same truncation). Runs off the event loop. */
   async tokenize(text: string): Promise<Tokenized>;
   async tokenize(texts: readonly string[]): Promise<Tokenized[]>;
   async tokenize(texts: string | readonly string[]): Promise<Tokenized | Tokenized[]> {
-    const native = this.#live();
+    const native = this.#lifetime.live();
     const list = checkTexts(texts, 'texts');
     if (list.length === 0) return [];
-    const result = await this.#accepted(async () => {
+    const result = await this.#lifetime.accepted(async () => {
       return await native.tokenize(list);
     });
     // Token strings are built once per model, and only if asked for (Tokenized.tokens).
     // (After dispose() the native model may be gone: the strings cannot be had then.)
-    const vocabulary = () => (this.#vocabulary ??= this.#live().vocabulary());
+    const vocabulary = () => (this.#vocabulary ??= this.#lifetime.live().vocabulary());
     const { ids, offsets, truncated } = result;
     const items = Array.from(list, (_, i) => new Tokenized(ids.subarray(offsets[i], offsets[i + 1]), truncated[i] === 1, vocabulary));
     return typeof texts === 'string' ? items[0] : items;
@@ -303,8 +244,7 @@ export class Model {
    * normally and the memory goes after the last of them; later calls throw DisposedError.
    */
   dispose(): void {
-    this.#disposed = true;
-    this.#release();
+    this.#lifetime.dispose();
   }
 
   /** `dispose()`, for `using model = await Model.load(…)`. */
