@@ -69,6 +69,32 @@ size_t Decompose(int32_t c, utf8proc_int32_t (&out)[32]) {
   return static_cast<size_t>(n);
 }
 
+// The classes above for each ASCII character, computed once by the same functions: most text is
+// ASCII, and a table look-up replaces utf8proc's category look-up per character.
+enum : uint8_t { kAsciiWhitespace = 1, kAsciiControl = 2, kAsciiPunctuation = 4 };
+struct AsciiClasses {
+  uint8_t of[128];
+  AsciiClasses() {
+    for (int32_t c = 0; c < 128; ++c) {
+      of[c] = static_cast<uint8_t>((IsWhitespace(c) ? kAsciiWhitespace : 0) | (IsControl(c) ? kAsciiControl : 0) |
+                                   (IsPunctuation(c) ? kAsciiPunctuation : 0));
+    }
+  }
+};
+const AsciiClasses kAscii;
+
+// The code point that starts at byte `at` of `text` and its length in bytes; throws as DecodeAt
+// does on invalid UTF-8.
+CodePoint DecodeOne(std::string_view text, size_t at) {
+  const auto b = static_cast<uint8_t>(text[at]);
+  if (b < 0x80) return {b, static_cast<uint32_t>(at), 1};
+  utf8proc_int32_t cp;
+  const auto n = utf8proc_iterate(reinterpret_cast<const utf8proc_uint8_t*>(text.data() + at),
+                                  static_cast<utf8proc_ssize_t>(text.size() - at), &cp);
+  if (n <= 0) throw Error(ErrorCode::InvalidArgument, "text is not valid UTF-8");
+  return {cp, static_cast<uint32_t>(at), static_cast<uint32_t>(n)};
+}
+
 }  // namespace
 
 std::unique_ptr<WordPieceTokenizer> WordPieceTokenizer::Create(WordPieceOptions options, const std::string& source) {
@@ -92,6 +118,7 @@ std::unique_ptr<WordPieceTokenizer> WordPieceTokenizer::Create(WordPieceOptions 
   for (const auto& s : options.specialTokens) {
     if (s.empty()) throw Error(ErrorCode::ModelFile, source + ": an added token is empty", source);
     tok->specialIds_.push_back(id(s, "added"));
+    tok->specialFirst_[static_cast<uint8_t>(s[0])] = true;
   }
   tok->options_ = std::move(options);
   return tok;
@@ -123,14 +150,39 @@ AlignedText WordPieceTokenizer::Normalize(const AlignedText& src, size_t start, 
   AlignedText out;
   out.track = track;
   out.text.reserve(text.size() + 8);
-  // With accents stripped: the text before decomposition, should the whole of it be needed.
-  AlignedText plain;
+  if (track) {
+    out.begin.reserve(text.size() + 8);
+    out.end.reserve(text.size() + 8);
+  }
   bool reorderable = false;  // a kept mark that NFD of the whole text could move
-  for (const auto& c : DecodeAt(text)) {
+  for (size_t at = 0; at < text.size();) {
+    const auto byte = static_cast<uint8_t>(text[at]);
+    if (byte < 0x80) {
+      // ASCII: no decomposition, no marks, no CJK, and lower case is a fixed offset.
+      const uint8_t classes = kAscii.of[byte];
+      char c = static_cast<char>(byte);
+      if (options_.cleanText) {
+        if (byte == 0 || (classes & kAsciiControl)) {
+          ++at;
+          continue;
+        }
+        if (classes & kAsciiWhitespace) c = ' ';
+      }
+      if (options_.lowercase && c >= 'A' && c <= 'Z') c = static_cast<char>(c + ('a' - 'A'));
+      out.text.push_back(c);
+      if (track) {
+        out.begin.push_back(src.begin[start + at]);
+        out.end.push_back(src.end[start + at]);
+      }
+      ++at;
+      continue;
+    }
+    const CodePoint c = DecodeOne(text, at);
+    at += c.length;
     const uint32_t from = src.Begin(start + c.at), to = src.End(start + c.at + c.length - 1);
     int32_t cp = c.cp;
     if (options_.cleanText) {
-      if (cp == 0 || cp == 0xFFFD || IsControl(cp)) continue;
+      if (cp == 0xFFFD || IsControl(cp)) continue;
       if (IsWhitespace(cp)) cp = ' ';
     }
     const bool chinese = options_.handleChineseChars && IsChinese(cp);
@@ -138,9 +190,6 @@ AlignedText WordPieceTokenizer::Normalize(const AlignedText& src, size_t start, 
     if (!options_.stripAccents) {
       emit(cp, from, to, &out);
     } else {
-      if (chinese) plain.text += ' ';
-      plain.AppendCodepoint(cp, 0, 0);
-      if (chinese) plain.text += ' ';
       utf8proc_int32_t parts[32];
       const size_t n = Decompose(cp, parts);
       for (size_t k = 0; k < n; ++k) {
@@ -153,11 +202,25 @@ AlignedText WordPieceTokenizer::Normalize(const AlignedText& src, size_t start, 
   }
   if (!reorderable) return out;
   // NFD orders the marks it keeps across characters; one character at a time it cannot. Redo the
-  // text as a whole: the same characters, each coming from the whole text.
+  // text as a whole: the same characters, each coming from the whole text. Rare, so the text
+  // before decomposition is rebuilt only here.
+  std::string plain;
+  for (const auto& c : DecodeAt(text)) {
+    int32_t cp = c.cp;
+    if (options_.cleanText) {
+      if (cp == 0 || cp == 0xFFFD || IsControl(cp)) continue;
+      if (IsWhitespace(cp)) cp = ' ';
+    }
+    const bool chinese = options_.handleChineseChars && IsChinese(cp);
+    if (chinese) plain += ' ';
+    utf8proc_uint8_t buf[4];
+    plain.append(reinterpret_cast<const char*>(buf), static_cast<size_t>(utf8proc_encode_char(cp, buf)));
+    if (chinese) plain += ' ';
+  }
   utf8proc_uint8_t* nfd = nullptr;
-  const auto len = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(plain.text.data()),
-                                static_cast<utf8proc_ssize_t>(plain.text.size()), &nfd,
-                                static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_DECOMPOSE));
+  const auto len =
+      utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(plain.data()), static_cast<utf8proc_ssize_t>(plain.size()),
+                   &nfd, static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_DECOMPOSE));
   if (len < 0) throw Error(ErrorCode::InvalidArgument, utf8proc_errmsg(len));
   const std::string decomposed(reinterpret_cast<char*>(nfd), static_cast<size_t>(len));
   free(nfd);
@@ -257,6 +320,7 @@ void WordPieceTokenizer::EncodeWindow(std::string_view input, size_t pos, size_t
   // Added tokens first, on the raw text: at each position the longest one that matches.
   auto special = [&](size_t i) -> std::pair<int32_t, size_t> {
     std::pair<int32_t, size_t> best{-1, 0};
+    if (!specialFirst_[static_cast<uint8_t>(raw[i])]) return best;
     for (size_t k = 0; k < options_.specialTokens.size(); ++k) {
       const std::string& s = options_.specialTokens[k];
       if (s.size() > best.second && raw.compare(i, s.size(), s) == 0) best = {specialIds_[k], s.size()};
@@ -270,9 +334,20 @@ void WordPieceTokenizer::EncodeWindow(std::string_view input, size_t pos, size_t
     std::vector<uint32_t>* out = withSpans ? &local : nullptr;
     const size_t first = pieces.size();
     size_t word = std::string::npos;
-    for (const auto& c : DecodeAt(norm.text)) {
+    for (size_t at = 0; at < norm.text.size();) {
       if (pieces.size() > limit) break;
-      const bool space = IsWhitespace(c.cp), punct = !space && IsPunctuation(c.cp);
+      const auto byte = static_cast<uint8_t>(norm.text[at]);
+      bool space, punct;
+      CodePoint c{byte, static_cast<uint32_t>(at), 1};
+      if (byte < 0x80) {
+        space = kAscii.of[byte] & kAsciiWhitespace;
+        punct = !space && (kAscii.of[byte] & kAsciiPunctuation);
+      } else {
+        c = DecodeOne(norm.text, at);
+        space = IsWhitespace(c.cp);
+        punct = !space && IsPunctuation(c.cp);
+      }
+      at += c.length;
       if ((space || punct) && word != std::string::npos) {
         AppendWord(norm.text, word, c.at, &pieces, out);
         word = std::string::npos;

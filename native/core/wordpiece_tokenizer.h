@@ -8,6 +8,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <memory>
 #include <string>
 #include <vector>
@@ -71,6 +72,8 @@ class WordPieceTokenizer : public Tokenizer {
   int32_t continuing_ = WordPieceTrie::kNone;  // the trie's node of the continuation prefix
   SpecialIds ids_;
   std::vector<int32_t> specialIds_;  // of options_.specialTokens
+  // The first bytes of options_.specialTokens: most positions start none, and need no comparison.
+  std::array<bool, 256> specialFirst_{};
 };
 
 }  // namespace sentvec
