@@ -84,15 +84,23 @@ struct AsciiClasses {
 const AsciiClasses kAscii;
 
 // The code point that starts at byte `at` of `text` and its length in bytes; throws as DecodeAt
-// does on invalid UTF-8.
+// does on invalid UTF-8. Well-formed one- to three-byte sequences (nearly all text) are decoded
+// here; the rest, errors included, by utf8proc.
 CodePoint DecodeOne(std::string_view text, size_t at) {
-  const auto b = static_cast<uint8_t>(text[at]);
-  if (b < 0x80) return {b, static_cast<uint32_t>(at), 1};
+  const auto* p = reinterpret_cast<const uint8_t*>(text.data()) + at;
+  const size_t left = text.size() - at;
+  const uint32_t where = static_cast<uint32_t>(at);
+  if (p[0] < 0x80) return {p[0], where, 1};
+  if (p[0] >= 0xC2 && p[0] < 0xE0 && left >= 2 && (p[1] & 0xC0) == 0x80)
+    return {((p[0] & 0x1F) << 6) | (p[1] & 0x3F), where, 2};
+  if (p[0] >= 0xE0 && p[0] < 0xF0 && left >= 3 && (p[1] & 0xC0) == 0x80 && (p[2] & 0xC0) == 0x80) {
+    const int32_t cp = ((p[0] & 0x0F) << 12) | ((p[1] & 0x3F) << 6) | (p[2] & 0x3F);
+    if (cp >= 0x800 && (cp < 0xD800 || cp > 0xDFFF)) return {cp, where, 3};
+  }
   utf8proc_int32_t cp;
-  const auto n = utf8proc_iterate(reinterpret_cast<const utf8proc_uint8_t*>(text.data() + at),
-                                  static_cast<utf8proc_ssize_t>(text.size() - at), &cp);
+  const auto n = utf8proc_iterate(p, static_cast<utf8proc_ssize_t>(left), &cp);
   if (n <= 0) throw Error(ErrorCode::InvalidArgument, "text is not valid UTF-8");
-  return {cp, static_cast<uint32_t>(at), static_cast<uint32_t>(n)};
+  return {cp, where, static_cast<uint32_t>(n)};
 }
 
 }  // namespace
@@ -186,6 +194,11 @@ AlignedText WordPieceTokenizer::Normalize(const AlignedText& src, size_t start, 
       if (IsWhitespace(cp)) cp = ' ';
     }
     const bool chinese = options_.handleChineseChars && IsChinese(cp);
+    if (!chinese && cp == c.cp && !options_.stripAccents && !options_.lowercase) {
+      // Kept as it is: its bytes, not a round trip through a code point.
+      out.Append(text.substr(c.at, c.length), from, to);
+      continue;
+    }
     if (chinese) out.Append(" ", from, from);
     if (!options_.stripAccents) {
       emit(cp, from, to, &out);
