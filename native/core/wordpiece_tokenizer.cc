@@ -113,6 +113,12 @@ std::unique_ptr<WordPieceTokenizer> WordPieceTokenizer::Create(WordPieceOptions 
   if (options.maxInputCharsPerWord == 0) options.maxInputCharsPerWord = 100;
   tok->trie_ = std::make_unique<WordPieceTrie>(options.vocab);
   tok->continuing_ = tok->trie_->Walk(WordPieceTrie::kRoot, options.continuingPrefix);
+  for (int byte = 0; byte < 256; ++byte) {
+    tok->fromRoot_[byte] = tok->trie_->Next(WordPieceTrie::kRoot, static_cast<uint8_t>(byte));
+    tok->fromContinuing_[byte] = tok->continuing_ == WordPieceTrie::kNone
+                                     ? WordPieceTrie::kNone
+                                     : tok->trie_->Next(tok->continuing_, static_cast<uint8_t>(byte));
+  }
   auto id = [&](const std::string& token, const char* role) {
     const int32_t found = tok->trie_->Find(token);
     if (found == WordPieceTrie::kNone) {
@@ -261,16 +267,18 @@ void WordPieceTokenizer::AppendWord(const std::string& text, size_t from, size_t
   const size_t before = ids->size(), spansBefore = spans ? spans->size() : 0;
   for (size_t a = 0; a < word.size();) {
     // The longest token that starts at byte a and ends at a character's end: one walk down the
-    // trie, from below the continuation prefix after the first piece.
-    int32_t node = a > 0 ? continuing_ : WordPieceTrie::kRoot;
+    // trie, from below the continuation prefix after the first piece. Its first step, from one of
+    // the two nodes every piece starts at, is a table look-up.
+    int32_t node = (a > 0 ? fromContinuing_ : fromRoot_)[static_cast<uint8_t>(word[a])];
     int32_t found = WordPieceTrie::kNone;
     size_t b = a;
-    for (size_t at = a; at < word.size() && node != WordPieceTrie::kNone;) {
-      node = trie_->Next(node, static_cast<uint8_t>(word[at++]));
-      if (node != WordPieceTrie::kNone && starts(at) && trie_->Id(node) != WordPieceTrie::kNone) {
+    for (size_t at = a + 1; node != WordPieceTrie::kNone;) {
+      if (starts(at) && trie_->Id(node) != WordPieceTrie::kNone) {
         found = trie_->Id(node);
         b = at;
       }
+      if (at == word.size()) break;
+      node = trie_->Next(node, static_cast<uint8_t>(word[at++]));
     }
     if (found == WordPieceTrie::kNone) {
       // A word with a part that no token matches is one unknown token.

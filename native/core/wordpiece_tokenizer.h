@@ -70,6 +70,8 @@ class WordPieceTokenizer : public Tokenizer {
   WordPieceOptions options_;
   std::unique_ptr<WordPieceTrie> trie_;        // the vocabulary, for the longest match
   int32_t continuing_ = WordPieceTrie::kNone;  // the trie's node of the continuation prefix
+  // The trie's Next from the root and from continuing_, per byte.
+  std::array<int32_t, 256> fromRoot_{}, fromContinuing_{};
   SpecialIds ids_;
   std::vector<int32_t> specialIds_;  // of options_.specialTokens
   // The first bytes of options_.specialTokens: most positions start none, and need no comparison.
