@@ -71,13 +71,15 @@ size_t Decompose(int32_t c, utf8proc_int32_t (&out)[32]) {
 
 // The classes above for each ASCII character, computed once by the same functions: most text is
 // ASCII, and a table look-up replaces utf8proc's category look-up per character.
-enum : uint8_t { kAsciiWhitespace = 1, kAsciiControl = 2, kAsciiPunctuation = 4 };
+// kAsciiCleaned: what cleanText drops or turns into ' '.
+enum : uint8_t { kAsciiWhitespace = 1, kAsciiControl = 2, kAsciiPunctuation = 4, kAsciiCleaned = 8 };
 struct AsciiClasses {
   uint8_t of[128];
   AsciiClasses() {
     for (int32_t c = 0; c < 128; ++c) {
+      const bool cleaned = c == 0 || IsControl(c) || (IsWhitespace(c) && c != ' ');
       of[c] = static_cast<uint8_t>((IsWhitespace(c) ? kAsciiWhitespace : 0) | (IsControl(c) ? kAsciiControl : 0) |
-                                   (IsPunctuation(c) ? kAsciiPunctuation : 0));
+                                   (IsPunctuation(c) ? kAsciiPunctuation : 0) | (cleaned ? kAsciiCleaned : 0));
     }
   }
 };
@@ -86,7 +88,7 @@ const AsciiClasses kAscii;
 // The code point that starts at byte `at` of `text` and its length in bytes; throws as DecodeAt
 // does on invalid UTF-8. Well-formed one- to three-byte sequences (nearly all text) are decoded
 // here; the rest, errors included, by utf8proc.
-CodePoint DecodeOne(std::string_view text, size_t at) {
+inline CodePoint DecodeOne(std::string_view text, size_t at) {
   const auto* p = reinterpret_cast<const uint8_t*>(text.data()) + at;
   const size_t left = text.size() - at;
   const uint32_t where = static_cast<uint32_t>(at);
@@ -170,6 +172,29 @@ AlignedText WordPieceTokenizer::Normalize(const AlignedText& src, size_t start, 
   }
   bool reorderable = false;  // a kept mark that NFD of the whole text could move
   for (size_t at = 0; at < text.size();) {
+    // A run of ASCII that the normalizer keeps, but for lower case, is copied in one go.
+    const uint8_t cleaned = options_.cleanText ? kAsciiCleaned : 0;
+    size_t run = at;
+    while (run < text.size() && static_cast<uint8_t>(text[run]) < 0x80 &&
+           !(kAscii.of[static_cast<uint8_t>(text[run])] & cleaned))
+      ++run;
+    if (run > at) {
+      const size_t first = out.text.size();
+      out.text.append(text.data() + at, run - at);
+      if (options_.lowercase) {
+        for (size_t k = first; k < out.text.size(); ++k) {
+          if (out.text[k] >= 'A' && out.text[k] <= 'Z') out.text[k] = static_cast<char>(out.text[k] + ('a' - 'A'));
+        }
+      }
+      if (track) {
+        out.begin.insert(out.begin.end(), src.begin.begin() + static_cast<ptrdiff_t>(start + at),
+                         src.begin.begin() + static_cast<ptrdiff_t>(start + run));
+        out.end.insert(out.end.end(), src.end.begin() + static_cast<ptrdiff_t>(start + at),
+                       src.end.begin() + static_cast<ptrdiff_t>(start + run));
+      }
+      at = run;
+      if (at == text.size()) break;
+    }
     const auto byte = static_cast<uint8_t>(text[at]);
     if (byte < 0x80) {
       // ASCII: no decomposition, no marks, no CJK, and lower case is a fixed offset.
