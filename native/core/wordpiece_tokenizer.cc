@@ -69,21 +69,30 @@ size_t Decompose(int32_t c, utf8proc_int32_t (&out)[32]) {
   return static_cast<size_t>(n);
 }
 
-// The classes above for each ASCII character, computed once by the same functions: most text is
-// ASCII, and a table look-up replaces utf8proc's category look-up per character.
-// kAsciiCleaned: what cleanText drops or turns into ' '.
-enum : uint8_t { kAsciiWhitespace = 1, kAsciiControl = 2, kAsciiPunctuation = 4, kAsciiCleaned = 8 };
-struct AsciiClasses {
-  uint8_t of[128];
-  AsciiClasses() {
-    for (int32_t c = 0; c < 128; ++c) {
-      const bool cleaned = c == 0 || IsControl(c) || (IsWhitespace(c) && c != ' ');
-      of[c] = static_cast<uint8_t>((IsWhitespace(c) ? kAsciiWhitespace : 0) | (IsControl(c) ? kAsciiControl : 0) |
-                                   (IsPunctuation(c) ? kAsciiPunctuation : 0) | (cleaned ? kAsciiCleaned : 0));
+// The classes above for each character of the Basic Multilingual Plane (nearly all text), computed
+// once by the same functions: a table look-up replaces utf8proc's category look-up per character.
+// kCleaned: what cleanText drops or turns into ' '.
+enum : uint8_t { kWhitespace = 1, kControl = 2, kPunctuation = 4, kCleaned = 8 };
+struct BmpClasses {
+  uint8_t of[0x10000];
+  BmpClasses() {
+    for (int32_t c = 0; c < 0x10000; ++c) {
+      const bool cleaned = c == 0 || c == 0xFFFD || IsControl(c) || (IsWhitespace(c) && c != ' ');
+      of[c] = static_cast<uint8_t>((IsWhitespace(c) ? kWhitespace : 0) | (IsControl(c) ? kControl : 0) |
+                                   (IsPunctuation(c) ? kPunctuation : 0) | (cleaned ? kCleaned : 0));
     }
   }
 };
-const AsciiClasses kAscii;
+// Built on first use (WordPieceTokenizer::Create), not when the addon loads.
+const BmpClasses& Bmp() {
+  static const BmpClasses classes;
+  return classes;
+}
+uint8_t ClassesOf(const BmpClasses& bmp, int32_t c) {
+  if (c < 0x10000) return bmp.of[c];
+  return static_cast<uint8_t>((IsWhitespace(c) ? kWhitespace : 0) | (IsControl(c) ? kControl : 0) |
+                              (IsPunctuation(c) ? kPunctuation : 0));
+}
 
 // The code point that starts at byte `at` of `text` and its length in bytes; throws as DecodeAt
 // does on invalid UTF-8. Well-formed one- to three-byte sequences (nearly all text) are decoded
@@ -113,6 +122,7 @@ std::unique_ptr<WordPieceTokenizer> WordPieceTokenizer::Create(WordPieceOptions 
   if (options.vocab.size() > static_cast<size_t>(INT32_MAX))
     throw Error(ErrorCode::ModelFile, source + ": the WordPiece vocabulary is too large", source);
   if (options.maxInputCharsPerWord == 0) options.maxInputCharsPerWord = 100;
+  Bmp();
   tok->trie_ = std::make_unique<WordPieceTrie>(options.vocab);
   tok->continuing_ = tok->trie_->Walk(WordPieceTrie::kRoot, options.continuingPrefix);
   for (int byte = 0; byte < 256; ++byte) {
@@ -171,12 +181,13 @@ AlignedText WordPieceTokenizer::Normalize(const AlignedText& src, size_t start, 
     out.end.reserve(text.size() + 8);
   }
   bool reorderable = false;  // a kept mark that NFD of the whole text could move
+  const BmpClasses& bmp = Bmp();
   for (size_t at = 0; at < text.size();) {
     // A run of ASCII that the normalizer keeps, but for lower case, is copied in one go.
-    const uint8_t cleaned = options_.cleanText ? kAsciiCleaned : 0;
+    const uint8_t cleaned = options_.cleanText ? kCleaned : 0;
     size_t run = at;
     while (run < text.size() && static_cast<uint8_t>(text[run]) < 0x80 &&
-           !(kAscii.of[static_cast<uint8_t>(text[run])] & cleaned))
+           !(bmp.of[static_cast<uint8_t>(text[run])] & cleaned))
       ++run;
     if (run > at) {
       const size_t first = out.text.size();
@@ -198,14 +209,14 @@ AlignedText WordPieceTokenizer::Normalize(const AlignedText& src, size_t start, 
     const auto byte = static_cast<uint8_t>(text[at]);
     if (byte < 0x80) {
       // ASCII: no decomposition, no marks, no CJK, and lower case is a fixed offset.
-      const uint8_t classes = kAscii.of[byte];
+      const uint8_t classes = bmp.of[byte];
       char c = static_cast<char>(byte);
       if (options_.cleanText) {
-        if (byte == 0 || (classes & kAsciiControl)) {
+        if (byte == 0 || (classes & kControl)) {
           ++at;
           continue;
         }
-        if (classes & kAsciiWhitespace) c = ' ';
+        if (classes & kWhitespace) c = ' ';
       }
       if (options_.lowercase && c >= 'A' && c <= 'Z') c = static_cast<char>(c + ('a' - 'A'));
       out.text.push_back(c);
@@ -221,8 +232,9 @@ AlignedText WordPieceTokenizer::Normalize(const AlignedText& src, size_t start, 
     const uint32_t from = src.Begin(start + c.at), to = src.End(start + c.at + c.length - 1);
     int32_t cp = c.cp;
     if (options_.cleanText) {
-      if (cp == 0xFFFD || IsControl(cp)) continue;
-      if (IsWhitespace(cp)) cp = ' ';
+      const uint8_t classes = ClassesOf(bmp, cp);
+      if (cp == 0xFFFD || (classes & kControl)) continue;
+      if (classes & kWhitespace) cp = ' ';
     }
     const bool chinese = options_.handleChineseChars && IsChinese(cp);
     if (!chinese && cp == c.cp && !options_.stripAccents && !options_.lowercase) {
@@ -373,6 +385,7 @@ void WordPieceTokenizer::EncodeWindow(std::string_view input, size_t pos, size_t
     }
     return best;
   };
+  const BmpClasses& bmp = Bmp();
   auto text = [&](size_t from, size_t to) {
     if (from >= to) return;
     const AlignedText norm = Normalize(source, from, to - from);
@@ -386,12 +399,13 @@ void WordPieceTokenizer::EncodeWindow(std::string_view input, size_t pos, size_t
       bool space, punct;
       CodePoint c{byte, static_cast<uint32_t>(at), 1};
       if (byte < 0x80) {
-        space = kAscii.of[byte] & kAsciiWhitespace;
-        punct = !space && (kAscii.of[byte] & kAsciiPunctuation);
+        space = bmp.of[byte] & kWhitespace;
+        punct = !space && (bmp.of[byte] & kPunctuation);
       } else {
         c = DecodeOne(norm.text, at);
-        space = IsWhitespace(c.cp);
-        punct = !space && IsPunctuation(c.cp);
+        const uint8_t classes = ClassesOf(bmp, c.cp);
+        space = classes & kWhitespace;
+        punct = !space && (classes & kPunctuation);
       }
       at += c.length;
       if ((space || punct) && word != std::string::npos) {
