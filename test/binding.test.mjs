@@ -139,13 +139,15 @@ test('useNativeBinding(path) loads that file at once, fails with its error, and 
   t.regex(out, /^ERR_INVALID_ARG the sentvec addon is already loaded from .*@sentvec.*; call useNativeBinding\(".*build\/Release\/sentvec\.node"\) before the first use/);
 });
 
-// The members TypeScript declares for an interface of lib/binding.ts, read with the compiler API.
+// The members TypeScript declares for an interface of lib/binding.ts, with those of the interfaces
+// of that file it extends, read with the compiler API.
 function declared(name) {
   const ts = createRequire(import.meta.url)('typescript');
   const file = join(root, 'lib/binding.ts');
   const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest);
   const decl = source.statements.find((s) => ts.isInterfaceDeclaration(s) && s.name.text === name);
-  return decl.members.map((m) => m.name.text).sort();
+  const inherited = (decl.heritageClauses ?? []).flatMap((h) => h.types.map((t) => t.expression.text));
+  return [...decl.members.map((m) => m.name.text), ...inherited.flatMap(declared)].sort();
 }
 
 test('the NativeBinding, NativeModel and NativeIndex types declare exactly what the addon exports', async (t) => {
