@@ -307,7 +307,7 @@ export function planTokens(
 }
 
 /** Pairs of strings, each text (as checkTexts), e.g. `[[query, passage], …]`. */
-export function checkPairs(input: unknown, where: string): TextPair[] {
+function checkPairs(input: unknown, where: string): TextPair[] {
   if (!Array.isArray(input))
     throw new InvalidArgumentError(`Expected an array of [query, passage] pairs for ${where} but received ${describe(input)}`);
   for (let i = 0; i < input.length; i++) {

@@ -7,7 +7,7 @@ import type FastifyFactory from 'fastify';
 import { MissingDependencyError } from '../errors';
 
 /** The command that installs the server's dependencies, in the ranges package.json's peerDependencies accept. */
-export const SERVER_INSTALL_COMMAND = 'npm install fastify@5 @fastify/cors@11';
+const SERVER_INSTALL_COMMAND = 'npm install fastify@5 @fastify/cors@11';
 
 function load(name: string, missing: string[]): unknown {
   try {
