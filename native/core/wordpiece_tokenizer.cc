@@ -180,8 +180,28 @@ AlignedText WordPieceTokenizer::Normalize(const AlignedText& src, size_t start, 
     out.begin.reserve(text.size() + 8);
     out.end.reserve(text.size() + 8);
   }
-  bool reorderable = false;  // a kept mark that NFD of the whole text could move
+  // NFD puts the marks after a character in canonical order (by combining class); only marks with a
+  // class move, and never across a character of class 0, so a run of them is ordered when the next
+  // character of class 0 (or the end) is reached. Marks that change places share the run's span.
+  struct Mark {
+    int32_t cp;
+    uint32_t from, to;
+    uint8_t order;
+  };
+  std::vector<Mark> marks;
   const BmpClasses& bmp = Bmp();
+  auto flushMarks = [&] {
+    if (marks.empty()) return;
+    auto byOrder = [](const Mark& a, const Mark& b) { return a.order < b.order; };
+    if (!std::is_sorted(marks.begin(), marks.end(), byOrder)) {
+      std::stable_sort(marks.begin(), marks.end(), byOrder);
+      uint32_t from = marks.front().from, to = marks.front().to;
+      for (const auto& m : marks) from = std::min(from, m.from), to = std::max(to, m.to);
+      for (auto& m : marks) m.from = from, m.to = to;
+    }
+    for (const auto& m : marks) emit(m.cp, m.from, m.to, &out);
+    marks.clear();
+  };
   for (size_t at = 0; at < text.size();) {
     // A run of ASCII that the normalizer keeps, but for lower case, is copied in one go.
     const uint8_t cleaned = options_.cleanText ? kCleaned : 0;
@@ -190,6 +210,7 @@ AlignedText WordPieceTokenizer::Normalize(const AlignedText& src, size_t start, 
            !(bmp.of[static_cast<uint8_t>(text[run])] & cleaned))
       ++run;
     if (run > at) {
+      flushMarks();
       const size_t first = out.text.size();
       out.text.append(text.data() + at, run - at);
       if (options_.lowercase) {
@@ -219,6 +240,7 @@ AlignedText WordPieceTokenizer::Normalize(const AlignedText& src, size_t start, 
         if (classes & kWhitespace) c = ' ';
       }
       if (options_.lowercase && c >= 'A' && c <= 'Z') c = static_cast<char>(c + ('a' - 'A'));
+      flushMarks();
       out.text.push_back(c);
       if (track) {
         out.begin.push_back(src.begin[start + at]);
@@ -242,51 +264,34 @@ AlignedText WordPieceTokenizer::Normalize(const AlignedText& src, size_t start, 
       out.Append(text.substr(c.at, c.length), from, to);
       continue;
     }
-    if (chinese) out.Append(" ", from, from);
     if (!options_.stripAccents) {
+      if (chinese) out.Append(" ", from, from);
       emit(cp, from, to, &out);
-    } else {
-      utf8proc_int32_t parts[32];
-      const size_t n = Decompose(cp, parts);
-      for (size_t k = 0; k < n; ++k) {
-        if (utf8proc_category(parts[k]) == UTF8PROC_CATEGORY_MN) continue;
-        if (utf8proc_get_property(parts[k])->combining_class != 0) reorderable = true;
-        emit(parts[k], from, to, &out);
+      if (chinese) out.Append(" ", to, to);
+      continue;
+    }
+    // Hugging Face's strip_accents: NFD, then no nonspacing mark (Mn).
+    utf8proc_int32_t parts[32];
+    const size_t n = Decompose(cp, parts);
+    for (size_t k = 0; k < n; ++k) {
+      const auto* property = utf8proc_get_property(parts[k]);
+      const bool nonspacing = property->category == UTF8PROC_CATEGORY_MN;
+      if (property->combining_class != 0) {
+        // A dropped mark is no barrier either: the kept marks keep their order relative to each other.
+        if (!nonspacing) marks.push_back({parts[k], from, to, static_cast<uint8_t>(property->combining_class)});
+        continue;
       }
+      flushMarks();
+      if (chinese && k == 0) out.Append(" ", from, from);
+      if (!nonspacing) emit(parts[k], from, to, &out);
     }
-    if (chinese) out.Append(" ", to, to);
-  }
-  if (!reorderable) return out;
-  // NFD orders the marks it keeps across characters; one character at a time it cannot. Redo the
-  // text as a whole: the same characters, each coming from the whole text. Rare, so the text
-  // before decomposition is rebuilt only here.
-  std::string plain;
-  for (const auto& c : DecodeAt(text)) {
-    int32_t cp = c.cp;
-    if (options_.cleanText) {
-      if (cp == 0 || cp == 0xFFFD || IsControl(cp)) continue;
-      if (IsWhitespace(cp)) cp = ' ';
+    if (chinese) {
+      flushMarks();
+      out.Append(" ", to, to);
     }
-    const bool chinese = options_.handleChineseChars && IsChinese(cp);
-    if (chinese) plain += ' ';
-    utf8proc_uint8_t buf[4];
-    plain.append(reinterpret_cast<const char*>(buf), static_cast<size_t>(utf8proc_encode_char(cp, buf)));
-    if (chinese) plain += ' ';
   }
-  utf8proc_uint8_t* nfd = nullptr;
-  const auto len =
-      utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(plain.data()), static_cast<utf8proc_ssize_t>(plain.size()),
-                   &nfd, static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_DECOMPOSE));
-  if (len < 0) throw Error(ErrorCode::InvalidArgument, utf8proc_errmsg(len));
-  const std::string decomposed(reinterpret_cast<char*>(nfd), static_cast<size_t>(len));
-  free(nfd);
-  AlignedText whole;
-  whole.track = track;
-  const uint32_t from = src.Begin(start), to = src.End(start + length - 1);
-  for (const auto& c : DecodeAt(decomposed)) {
-    if (utf8proc_category(c.cp) != UTF8PROC_CATEGORY_MN) emit(c.cp, from, to, &whole);
-  }
-  return whole;
+  flushMarks();
+  return out;
 }
 
 void WordPieceTokenizer::AppendWord(const std::string& text, size_t from, size_t to, std::vector<int32_t>* ids,
