@@ -125,7 +125,8 @@ export function writeReport(dir) {
     if (data.recalls) lines.push('Recall@10 against exact f32:', '', table(data.recalls), '');
     if (data.int8) lines.push('int8 against float32:', '', table([data.int8]), '');
     if (data.e2e) lines.push('End to end through the server:', '', table([data.e2e]), '');
-    if (data.notes) lines.push(...[].concat(data.notes).flatMap((n) => [n, '']));
+    // Notes are text; a suite may also keep figures there (coldstart: firstCachedLoadMs), not printed.
+    if (data.notes) lines.push(...[].concat(data.notes).filter((n) => typeof n === 'string').flatMap((n) => [n, '']));
     if (data.bandwidth) lines.push(`Read bandwidth (native loop): ${Object.entries(data.bandwidth).map(([t, v]) => `${t} thread(s) ${v.toFixed(1)} GB/s`).join(', ')}`, '');
   }
   writeFileSync(join(dir, 'RESULTS.md'), lines.join('\n'));
