@@ -49,7 +49,7 @@ export type CrossEncoderLoadOptions = Pick<
 
 /** Options of {@link CrossEncoder.predict}. */
 export interface PredictOptions {
-  /** Pairs per inference batch, 1 to 1024. Default 32. */
+  /** Pairs per inference batch at most, 1 to 1024. Default 32. Batches end early where padding would cost more than another run, as Model.encode's (docs/encoding.md, Batches). */
   batchSize?: number;
   /** Default: the model's (`info.activation`). `'none'` gives raw logits. */
   activation?: Activation;

@@ -24,7 +24,11 @@ import { booleanOption, describe, integerIn, integerOption, oneOf, rejectUnknown
 
 /** Options of {@link Model.encode}. */
 export interface EncodeOptions {
-  /** Inputs per inference batch, 1 to 1024. Inputs are sorted by length first, so each batch pads only to its own longest. Default 32. */
+  /**
+   * Inputs per inference batch at most, 1 to 1024. Default 32. Inputs are sorted by length, and each batch pads only to
+   * its own longest; where lengths differ, sentvec ends a batch early when padding would cost more than another run
+   * (docs/encoding.md, Batches).
+   */
   batchSize?: number;
   /** L2-normalize each vector (then dot product = cosine similarity). Default: the model's (see LoadOptions.normalize). */
   normalize?: boolean;

@@ -115,6 +115,36 @@ std::vector<Encoding> Model::TokenizePairs(const std::vector<std::string>& texts
   return encodings;
 }
 
+std::vector<size_t> Model::BatchSizes(const std::vector<size_t>& lengths, size_t batchSize) {
+  // A batch of `rows` inputs padded to `seq` tokens costs about rows × seq × (1 + seq / kAttentionTokens)
+  // (the layers' GEMMs per token, plus attention, which grows with the length), plus kBatchCost per
+  // run (a small GEMM runs below the cores' peak). Over the lengths, longest first, the cheapest
+  // split into batches within the limits: one dynamic program, cut short where a batch outgrows them.
+  constexpr double kAttentionTokens = 2048, kBatchCost = 64;
+  const size_t n = lengths.size();
+  std::vector<size_t> fits(n);
+  for (size_t k = 0; k < n; ++k) {
+    const size_t seq = lengths[k];
+    fits[k] = std::min(
+        {batchSize, std::max<size_t>(1, kMaxBatchTokens / seq), std::max<size_t>(1, kMaxBatchAttention / (seq * seq))});
+  }
+  std::vector<double> best(n + 1, 0);
+  std::vector<size_t> from(n + 1, 0);
+  for (size_t end = 1; end <= n; ++end) {
+    best[end] = INFINITY;
+    for (size_t begin = end; begin-- > 0;) {
+      const size_t seq = lengths[begin], rows = end - begin;
+      if (rows > fits[begin]) break;  // earlier inputs are longer: their batches fit fewer still
+      const double cost = best[begin] + kBatchCost + static_cast<double>(rows * seq) * (1 + seq / kAttentionTokens);
+      if (cost < best[end]) best[end] = cost, from[end] = begin;
+    }
+  }
+  std::vector<size_t> sizes;
+  for (size_t end = n; end > 0; end = from[end]) sizes.push_back(end - from[end]);
+  std::reverse(sizes.begin(), sizes.end());
+  return sizes;
+}
+
 void Model::Encode(const std::vector<std::string>& texts, const EncodeOptions& options, float* out,
                    uint8_t* truncated) const {
   if (options.batchSize == 0) throw Error(ErrorCode::InvalidArgument, "batchSize must be at least 1");
@@ -170,10 +200,12 @@ void Model::EncodeTokens(const std::vector<Encoding>& encodings, const EncodeOpt
   // Pooled vectors go here first when Dense modules follow; `full` holds the Dense modules' results.
   const bool direct = config_.dense.empty();
   std::vector<float> pooled, full, scratch;
-  for (size_t first = 0, batch = 0; first < order.size(); first += batch) {
-    const size_t seq = encodings[order[first]].ids.size();
-    batch = std::min({options.batchSize, order.size() - first, std::max<size_t>(1, kMaxBatchTokens / seq),
-                      std::max<size_t>(1, kMaxBatchAttention / (seq * seq))});
+  std::vector<size_t> lengths(order.size());
+  for (size_t k = 0; k < order.size(); ++k) lengths[k] = encodings[order[k]].ids.size();
+  const auto sizes = BatchSizes(lengths, options.batchSize);
+  for (size_t first = 0, next = 0, batch = 0; first < order.size(); first += batch) {
+    const size_t seq = lengths[first];
+    batch = sizes[next++];
     ids.assign(batch * seq, tokenizer_->specialIds().pad);
     mask.assign(batch * seq, 0);
     if (typed) types.assign(batch * seq, 0);

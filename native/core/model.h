@@ -56,12 +56,15 @@ class Model {
   // head) whatever the lengths. One input always fits: it needs 4 × heads × length² bytes alone.
   static constexpr size_t kMaxBatchTokens = 16384;
   static constexpr size_t kMaxBatchAttention = size_t{1} << 22;
+  // How many inputs each batch takes, for inputs of `lengths` tokens sorted longest first: within
+  // batchSize and the limits above, the split that pads least for what a run costs (model.cc).
+  static std::vector<size_t> BatchSizes(const std::vector<size_t>& lengths, size_t batchSize);
 
   static std::shared_ptr<Model> Load(const ModelConfig& config);
 
   // Writes texts.size() × dimension() floats to `out` (row i = texts[i]) and, per text, whether it
   // was truncated. Inputs are sorted by length and each batch is padded to its own longest (see
-  // kMaxBatchTokens for the size of batches).
+  // BatchSizes for the size of batches).
   void Encode(const std::vector<std::string>& texts, const EncodeOptions& options, float* out,
               uint8_t* truncated) const;
   // The same for texts tokenized already (ids with <s> … </s>, each within maxSeqLength).
