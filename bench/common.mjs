@@ -87,22 +87,18 @@ export function machinePeak() {
 }
 
 /**
- * Multiply-adds of an encoder over padded batches: per layer and token 4·h² (attention
- * projections) + 2·h·i (feed-forward), and per layer 2·L²·h per sequence (scores and their
- * weighted sum). `lengths`: every input's tokens; batches as sentvec forms them (longest first).
+ * Multiply-adds an encoder needs for `lengths` (every input's tokens), padding not counted: per
+ * layer and token 4·h² (attention projections) + 2·h·i (feed-forward), and per layer 2·L²·h per
+ * input (scores and their weighted sum). The useful work, whatever batches an engine forms (sentvec
+ * splits them by length: Model::BatchSizes); before 2026-12-01 this counted greedy padded batches.
  */
-export function encoderMacs(modelDir, lengths, batchSize) {
+export function encoderMacs(modelDir, lengths) {
   const config = JSON.parse(readFileSync(join(modelDir, 'config.json'), 'utf8'));
   const h = config.hidden_size ?? config.dim;
   const layers = config.num_hidden_layers ?? config.n_layers;
   const inner = config.intermediate_size ?? config.hidden_dim;
-  const sorted = [...lengths].sort((a, b) => b - a);
   let macs = 0;
-  for (let i = 0; i < sorted.length; i += batchSize) {
-    const n = Math.min(batchSize, sorted.length - i);
-    const L = sorted[i];
-    macs += n * layers * (L * (4 * h * h + 2 * h * inner) + 2 * L * L * h);
-  }
+  for (const L of lengths) macs += layers * (L * (4 * h * h + 2 * h * inner) + 2 * L * L * h);
   return macs;
 }
 

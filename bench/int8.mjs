@@ -103,7 +103,7 @@ export async function run(args) {
     const f32Bytes = statSync(join(dir, 'onnx/model.onnx')).size + (existsSync(join(dir, 'onnx/model.onnx_data')) ? statSync(join(dir, 'onnx/model.onnx_data')).size : 0);
     const int8Bytes = statSync(int8).size;
     const [rssF32, rssInt8] = [rssAfterLoad(dir, 'float32'), rssAfterLoad(dir, 'int8')];
-    const macs = encoderMacs(dir, (await f32Lengths(dir, texts)).slice(), batchSize);
+    const macs = encoderMacs(dir, await f32Lengths(dir, texts));
     const peak = machinePeak();
     const row = {
       model: name,
