@@ -4,12 +4,13 @@
 // Face's Rust tokenizer's (the oracle, test/helpers/rust-tokenizer.mjs) for random words.
 import test from 'ava';
 import fc from 'fast-check';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Tokenizer } from 'tokenizers';
 import { ensureModel } from '../scripts/model/generate.mjs';
 import { sentvec } from './helpers/sentvec.mjs';
+import { writeVocabulary } from './helpers/wordpiece-vocab.mjs';
 
 const { Model } = sentvec;
 const source = ensureModel('tiny-wordpiece-uncased', { architecture: 'bert', tokenizer: 'wordpiece', cased: false, vocabSize: 6000, maxPositions: 512, maxSeqLength: 128 });
@@ -33,16 +34,7 @@ test('the longest match gives the Rust tokenizer\'s ids for random vocabularies 
       fc.array(fc.array(fc.constantFrom(...chars), { minLength: 1, maxLength: 12 }).map((cs) => cs.join('')), { minLength: 1, maxLength: 6 }),
       async (starts, continuations, prefix, words) => {
         const tokens = [...specials, ...starts, ...continuations.map((c) => prefix + c)];
-        const vocab = Object.fromEntries([...new Set(tokens)].map((tok, id) => [tok, id]));
-        const json = { ...base, model: { ...base.model, vocab, continuing_subword_prefix: prefix } };
-        json.added_tokens = base.added_tokens.map((a) => ({ ...a, id: vocab[a.content] }));
-        if (json.post_processor?.special_tokens) {
-          for (const [k, v] of Object.entries(json.post_processor.special_tokens)) json.post_processor.special_tokens[k] = { ...v, ids: [vocab[k]] };
-        }
-        if (json.post_processor?.cls) json.post_processor.cls = ['[CLS]', vocab['[CLS]']];
-        if (json.post_processor?.sep) json.post_processor.sep = ['[SEP]', vocab['[SEP]']];
-        writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(json));
-        writeFileSync(join(dir, 'vocab.txt'), Object.keys(vocab).join('\n') + '\n');
+        writeVocabulary(dir, base, tokens, { continuingPrefix: prefix });
         const text = words.join(' ');
         const rust = Array.from((await Tokenizer.fromFile(join(dir, 'tokenizer.json')).encode(text)).getIds());
         const model = await Model.load(dir, { scheduler: false });

@@ -4,12 +4,13 @@
 // keeps its spans (the wordpiece fuzzer checks that; fuzz/regressions/wordpiece/window-cut-*); the
 // ids must be the Rust tokenizer's.
 import test from 'ava';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Tokenizer } from 'tokenizers';
 import { ensureModel } from '../scripts/model/generate.mjs';
 import { sentvec } from './helpers/sentvec.mjs';
+import { writeVocabulary } from './helpers/wordpiece-vocab.mjs';
 
 const { Model } = sentvec;
 const source = ensureModel('tiny-wordpiece-uncased', { architecture: 'bert', tokenizer: 'wordpiece', cased: false, vocabSize: 6000, maxPositions: 512, maxSeqLength: 128 });
@@ -24,16 +25,7 @@ test('marks are put in canonical order as Hugging Face\'s NFD does', async (t) =
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   cpSync(source, dir, { recursive: true });
   const base = JSON.parse(readFileSync(join(source, 'tokenizer.json'), 'utf8'));
-  const vocab = Object.fromEntries(tokens.map((tok, id) => [tok, id]));
-  const json = { ...base, model: { ...base.model, vocab } };
-  json.added_tokens = base.added_tokens.map((a) => ({ ...a, id: vocab[a.content] }));
-  if (json.post_processor?.special_tokens) {
-    for (const [k, v] of Object.entries(json.post_processor.special_tokens)) json.post_processor.special_tokens[k] = { ...v, ids: [vocab[k]] };
-  }
-  if (json.post_processor?.cls) json.post_processor.cls = ['[CLS]', vocab['[CLS]']];
-  if (json.post_processor?.sep) json.post_processor.sep = ['[SEP]', vocab['[SEP]']];
-  writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(json));
-  writeFileSync(join(dir, 'vocab.txt'), tokens.join('\n') + '\n');
+  const vocab = writeVocabulary(dir, base, tokens);
   const texts = [
     `a${hi}${lo}`,
     `a${lo}${hi}`,
