@@ -59,7 +59,10 @@ interface TextRequest {
 export interface BatchEvent {
   /** Inputs in the batch. */
   size: number;
-  /** Inputs × longest input, in tokens: what the batch cost, padding included. */
+  /**
+   * Inputs × longest input, in tokens: the most the batch can cost, padding included. Native code may run it in
+   * parts of similar lengths, which pad less (docs/encoding.md, Batches).
+   */
   paddedTokens: number;
   /** Time in native code, in seconds. */
   seconds: number;

@@ -38,7 +38,7 @@ export function serverMetrics(model: Model | undefined) {
   });
   const batchTokens = new Histogram({
     name: 'sentvec_batch_tokens',
-    help: 'Padded tokens per inference batch',
+    help: 'Inputs × longest input per coalesced batch (native code may run it in parts that pad less)',
     buckets: [16, 64, 256, 1024, 4096, 16384, 65536],
     registers: [registry],
   });
