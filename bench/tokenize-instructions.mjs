@@ -28,7 +28,7 @@ if (process.argv[2] === '--child') {
   const out = mkdtempSync(join(tmpdir(), 'sentvec-callgrind-'));
   for (const [name, cls] of [['sentencepiece', 'SentencePiece'], ['wordpiece', 'WordPiece']]) {
     dirs[name](); // generated outside callgrind
-    const log = execFileSync('valgrind', ['--tool=callgrind', `--callgrind-out-file=${join(out, name)}`, `--toggle-collect=sentvec::${cls}Tokenizer::Encode*`,
+    const log = execFileSync('valgrind', ['--tool=callgrind', `--callgrind-out-file=${join(out, name)}`, `--toggle-collect=sentvec::${cls}Tokenizer::Encode(*`,
       process.execPath, fileURLToPath(import.meta.url), '--child', name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     const tokens = Number(log.match(/tokens (\d+)/)[1]);
     const annotate = execFileSync('callgrind_annotate', [join(out, name)], { encoding: 'utf8' });
