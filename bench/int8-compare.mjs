@@ -13,7 +13,8 @@ const require = createRequire(import.meta.url);
 const sentvec = require('..');
 const [name, base, lever, rounds = '4', n = '64'] = process.argv.slice(2);
 const dir = ensureModel(name, TWINS[name]);
-const opts = { scheduler: false, maxSeqLength: 128, threads: Number(process.env.THREADS ?? 0) || undefined };
+// With CLOCK=cpu no thread spins, so that CPU time is work.
+const opts = { scheduler: false, maxSeqLength: 128, threads: Number(process.env.THREADS ?? 0) || undefined, spinning: process.env.CLOCK !== 'cpu' };
 const f32 = await sentvec.Model.load(dir, opts);
 const a = await sentvec.Model.load(dir, { ...opts, onnxFile: base });
 const b = await sentvec.Model.load(dir, { ...opts, onnxFile: lever });
