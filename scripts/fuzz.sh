@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes the native parsers with libFuzzer under AddressSanitizer + UBSan: both tokenizers (any
-# bytes as text), the SentencePiece model loader, the WordPiece vocabulary and options, and the
-# index file loader (fuzz/*.cc).
+# bytes as text), the SentencePiece model loader, the WordPiece vocabulary and options, the
+# index file loader and the UTF-16 texts the binding hands the core (fuzz/*.cc).
 #   bash scripts/fuzz.sh [seconds per target, default 60] [target …]
 # Each target first replays fuzz/regressions/<target>/ (every crash ever found), then fuzzes for
 # the given time from fuzz/corpus/<target>/ plus seeds generated here (the test models'
@@ -12,7 +12,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(tokenizer wordpiece wordpiece_vocab sentencepiece_model index_file)
+[ ${#targets[@]} -gt 0 ] || targets=(tokenizer wordpiece wordpiece_vocab sentencepiece_model index_file texts)
 out=build-fuzz
 log() { printf '[sentvec fuzz] %s\n' "$*" >&2; }
 
@@ -47,7 +47,7 @@ defines=(-DSENTVEC_FUZZING -D_USE_INTERNAL_STRING_VIEW -DHAVE_PTHREAD=1 -DUTF8PR
 objects=$out/obj
 mkdir -p "$objects"
 # The core's parsers and what they call; the ONNX Runtime session is not fuzzed here (its parser is ONNX Runtime's).
-core=(aligned_text tokenizer precompiled_charsmap sentencepiece_tokenizer wordpiece_tokenizer wordpiece_trie index index_file atomic_file kernels vector_quantization pooling system)
+core=(aligned_text texts tokenizer precompiled_charsmap sentencepiece_tokenizer wordpiece_tokenizer wordpiece_trie index index_file atomic_file kernels vector_quantization pooling system)
 newest_header=$(ls -t native/core/*.h | head -1)
 objs=("$objects/utf8proc.o" "$objects/simsimd.o")
 for name in "${core[@]}"; do
@@ -66,7 +66,7 @@ done
 seeds=$out/seeds
 model=$(node --input-type=module -e "import('./scripts/model/generate.mjs').then((m) => console.log(m.ensureModel('tiny')))")
 wordpiece=$(node --input-type=module -e "import('./scripts/model/generate.mjs').then((m) => console.log(m.ensureModel('tiny-wordpiece-uncased', { architecture: 'bert', tokenizer: 'wordpiece', cased: false, vocabSize: 6000, maxPositions: 512, maxSeqLength: 128 })))")
-mkdir -p "$seeds/sentencepiece_model" "$seeds/index_file" "$seeds/tokenizer" "$seeds/wordpiece" "$seeds/wordpiece_vocab"
+mkdir -p "$seeds/sentencepiece_model" "$seeds/index_file" "$seeds/tokenizer" "$seeds/wordpiece" "$seeds/wordpiece_vocab" "$seeds/texts"
 cp "$model/sentencepiece.bpe.model" "$seeds/sentencepiece_model/tiny.model"
 cp fuzz/corpus/tokenizer/* "$seeds/wordpiece/" 2>/dev/null || true
 # wordpiece_vocab: 4 bytes of options (uncased BertNormalizer, default roles, the first 5 lines as

@@ -186,3 +186,24 @@ test('piece spans: each piece points at the characters it came from, in order, o
   }
   native.dispose();
 });
+
+// The binding copies a text as JavaScript holds it (UTF-16) and the core makes it UTF-8 where it
+// tokenizes it; a text over 2^20 code units it copies in UTF-8 at once (V8's own conversion), to
+// bound its memory. Both ways must give the core the same bytes, a lone surrogate as U+FFFD.
+test('texts reach the core intact: the same ids copied as UTF-16 or as UTF-8 (over 2^20 code units), a lone surrogate as U+FFFD', async (t) => {
+  const { createRequire } = await import('node:module');
+  const { binding } = createRequire(import.meta.url)('../dist/lib/binding.js');
+  const native = await binding().loadModel({ onnxPath: `${dir}/onnx/model.onnx`, tokenizerPath: `${dir}/sentencepiece.bpe.model`, maxSeqLength: 512 });
+  const text = `${parityCorpus.join('\n')} \ud800 lone \udc00 surrogates \ud83d`;
+  const maxLength = 1 << 16;
+  const whole = await native.tokenize([text], { maxLength });
+  t.is(whole.truncated[0], 0);
+  const long = await native.tokenize([`${text} ${'x '.repeat(1 << 20)}`], { maxLength });
+  t.is(long.truncated[0], 1);
+  const ids = Array.from(whole.ids).slice(0, -1);
+  t.deepEqual(Array.from(long.ids.subarray(0, ids.length)), ids);
+  t.true(ids.length > 5000, `${ids.length} ids`);
+  const replaced = await native.tokenize([text.toWellFormed()], { maxLength });
+  t.deepEqual(replaced.ids, whole.ids);
+  native.dispose();
+});

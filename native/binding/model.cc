@@ -40,7 +40,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
   Napi::Value Encode(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     auto model = Live(env);
-    auto texts = std::make_shared<std::vector<std::string>>(Texts(info[0]));
+    auto texts = Texts(info[0]);
     Napi::Object opts = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(env);
     sentvec::EncodeOptions options = EncodeOptionsOf(opts);
     options.truncate = Boolean(opts, "truncate", options.truncate);
@@ -129,7 +129,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
   Napi::Value Tokenize(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     auto model = Live(env);
-    auto texts = std::make_shared<std::vector<std::string>>(Texts(info[0]));
+    auto texts = Texts(info[0]);
     Napi::Object opts = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(env);
     const size_t maxLength = PositiveInteger(opts, "maxLength", 0);
     const bool withSpans = Boolean(opts, "spans", false);
@@ -166,8 +166,9 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
             // four-byte one.
             result->spans.reserve(2 * count);
             std::vector<uint32_t> units;
+            std::string scratch;
             for (size_t t = 0; t < encodings.size(); ++t) {
-              const std::string& text = (*texts)[t];
+              const std::string_view text = texts->Utf8(t, scratch);
               units.assign(text.size() + 1, 0);
               uint32_t u = 0;
               for (size_t i = 0; i < text.size(); ++i) {

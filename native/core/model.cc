@@ -84,7 +84,7 @@ std::shared_ptr<Model> Model::Load(const ModelConfig& config) {
   return model;
 }
 
-std::vector<Encoding> Model::Tokenize(const std::vector<std::string>& texts, size_t maxLength, bool withSpans) const {
+std::vector<Encoding> Model::Tokenize(const Texts& texts, size_t maxLength, bool withSpans) const {
   if (maxLength == 1 || maxLength > kMaxTokenizeLength)
     throw Error(ErrorCode::InvalidArgument, "maxLength must be from 2 to " + std::to_string(kMaxTokenizeLength));
   const size_t limit = maxLength > 0 ? maxLength : config_.maxSeqLength;
@@ -96,12 +96,13 @@ std::vector<Encoding> Model::Tokenize(const std::vector<std::string>& texts, siz
       1, std::min<size_t>(static_cast<size_t>(session_->intraOpThreads()), texts.size() / kTextsPerThread));
   RunParallel(parts, [&](size_t part) {
     const size_t begin = texts.size() * part / parts, end = texts.size() * (part + 1) / parts;
-    for (size_t i = begin; i < end; ++i) encodings[i] = tokenizer_->Encode(texts[i], limit, withSpans);
+    std::string scratch;
+    for (size_t i = begin; i < end; ++i) encodings[i] = tokenizer_->Encode(texts.Utf8(i, scratch), limit, withSpans);
   });
   return encodings;
 }
 
-std::vector<Encoding> Model::TokenizePairs(const std::vector<std::string>& texts) const {
+std::vector<Encoding> Model::TokenizePairs(const Texts& texts) const {
   if (texts.size() % 2 != 0) throw Error(ErrorCode::InvalidArgument, "pairs come as an even number of texts");
   std::vector<Encoding> encodings(texts.size() / 2);
   constexpr size_t kPairsPerThread = 32;
@@ -109,8 +110,10 @@ std::vector<Encoding> Model::TokenizePairs(const std::vector<std::string>& texts
       1, std::min<size_t>(static_cast<size_t>(session_->intraOpThreads()), encodings.size() / kPairsPerThread));
   RunParallel(parts, [&](size_t part) {
     const size_t begin = encodings.size() * part / parts, end = encodings.size() * (part + 1) / parts;
+    std::string first, second;
     for (size_t i = begin; i < end; ++i)
-      encodings[i] = tokenizer_->EncodePair(texts[2 * i], texts[2 * i + 1], config_.maxSeqLength);
+      encodings[i] =
+          tokenizer_->EncodePair(texts.Utf8(2 * i, first), texts.Utf8(2 * i + 1, second), config_.maxSeqLength);
   });
   return encodings;
 }
@@ -145,8 +148,7 @@ std::vector<size_t> Model::BatchSizes(const std::vector<size_t>& lengths, size_t
   return sizes;
 }
 
-void Model::Encode(const std::vector<std::string>& texts, const EncodeOptions& options, float* out,
-                   uint8_t* truncated) const {
+void Model::Encode(const Texts& texts, const EncodeOptions& options, float* out, uint8_t* truncated) const {
   if (options.batchSize == 0) throw Error(ErrorCode::InvalidArgument, "batchSize must be at least 1");
   const auto encodings = Tokenize(texts);
   for (size_t i = 0; i < encodings.size(); ++i) {

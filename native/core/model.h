@@ -12,6 +12,7 @@
 #include "pooling.h"
 #include "sentencepiece_tokenizer.h"
 #include "session.h"
+#include "texts.h"
 #include "tokenizer.h"
 #include "wordpiece_tokenizer.h"
 
@@ -65,18 +66,16 @@ class Model {
   // Writes texts.size() × dimension() floats to `out` (row i = texts[i]) and, per text, whether it
   // was truncated. Inputs are sorted by length and each batch is padded to its own longest (see
   // BatchSizes for the size of batches).
-  void Encode(const std::vector<std::string>& texts, const EncodeOptions& options, float* out,
-              uint8_t* truncated) const;
+  void Encode(const Texts& texts, const EncodeOptions& options, float* out, uint8_t* truncated) const;
   // The same for texts tokenized already (ids with <s> … </s>, each within maxSeqLength).
   void EncodeTokens(const std::vector<Encoding>& encodings, const EncodeOptions& options, float* out) const;
   // maxLength: tokens per text with <s> and </s>, 2 to kMaxTokenizeLength; 0 means maxSeqLength. (Longer than
   // maxSeqLength is for splitting long inputs into windows; such encodings cannot be embedded.)
   // withSpans: fill each Encoding's per-id byte ranges (Encoding::spans; see Tokenizer::Encode).
-  std::vector<Encoding> Tokenize(const std::vector<std::string>& texts, size_t maxLength = 0,
-                                 bool withSpans = false) const;
+  std::vector<Encoding> Tokenize(const Texts& texts, size_t maxLength = 0, bool withSpans = false) const;
   // Pairs, texts[2i] with texts[2i + 1], each one row of at most maxSeqLength ids
   // (Tokenizer::EncodePair).
-  std::vector<Encoding> TokenizePairs(const std::vector<std::string>& texts) const;
+  std::vector<Encoding> TokenizePairs(const Texts& texts) const;
 
   size_t dimension() const { return dimension_; }
   size_t maxSeqLength() const { return config_.maxSeqLength; }
