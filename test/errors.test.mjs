@@ -288,3 +288,31 @@ test('the error contract: every code native code raises has its own class, and n
   t.true(provider instanceof sentvec.ProviderError);
   t.is(provider.provider, 'nnapi');
 });
+
+// Texts whose copy does not fit: the binding's allocation on the calling thread once aborted the
+// process (node-addon-api turns only its own errors into JavaScript ones). A child process under
+// a 4 GB address-space limit is handed 3,000 references to one string of 2^20 characters, a copy
+// of 6 GB.
+test('texts whose copy does not fit in memory: OutOfMemoryError from tokenize and encode, and the process lives on', async (t) => {
+  const { execFile } = await import('node:child_process');
+  const script = `
+    const { Model } = require(${JSON.stringify(join(import.meta.dirname, '..'))});
+    (async () => {
+      const model = await Model.load(${JSON.stringify(tinyModel())});
+      const texts = Array(3000).fill('x'.repeat(1 << 20));
+      const out = [];
+      for (const call of [() => model.tokenize(texts), () => model.encode(texts)]) {
+        try { await call(); out.push('no error'); } catch (e) { out.push(e.constructor.name + ': ' + e.message); }
+      }
+      out.push((await model.encode('still alive')).length);
+      console.log(JSON.stringify(out));
+    })();`;
+  const stdout = await new Promise((resolve, reject) =>
+    execFile('bash', ['-c', 'ulimit -v 4000000 && exec "$0" -e "$1"', process.execPath, script], (err, out, stderr) =>
+      err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(out),
+    ),
+  );
+  const [tokenize, encode, alive] = JSON.parse(stdout);
+  for (const answer of [tokenize, encode]) t.regex(answer, /^OutOfMemoryError: the texts \(3145728000 UTF-16 code units\) do not fit in memory; pass fewer at a time$/);
+  t.is(alive, 1);
+});

@@ -163,12 +163,30 @@ inline std::shared_ptr<sentvec::Utf16Texts> Texts(const Napi::Value& value) {
     NAPI_THROW_IF_FAILED(env, napi_get_value_string_utf16(env, item, nullptr, 0, &lengths[i]), nullptr);
   }
   std::vector<size_t> inBuffer(lengths);
-  for (size_t& length : inBuffer)
+  size_t units = 0;
+  for (size_t& length : inBuffer) {
     if (length > kUtf16Units) length = 0;
-  auto texts = std::make_shared<sentvec::Utf16Texts>(inBuffer);
+    units += length;
+  }
+  // (node-addon-api turns only its own errors into JavaScript ones: a bad_alloc would abort.)
+  const auto outOfMemory = [&] {
+    return MakeError(
+        env, ErrorCode::OutOfMemory,
+        "the texts (" + std::to_string(units) + " UTF-16 code units) do not fit in memory; pass fewer at a time");
+  };
+  std::shared_ptr<sentvec::Utf16Texts> texts;
+  try {
+    texts = std::make_shared<sentvec::Utf16Texts>(inBuffer);
+  } catch (const std::bad_alloc&) {
+    throw outOfMemory();
+  }
   for (size_t i = 0; i < items.size(); ++i) {
     if (lengths[i] > kUtf16Units) {
-      texts->SetUtf8(i, Napi::String(env, items[i]).Utf8Value());
+      try {
+        texts->SetUtf8(i, Napi::String(env, items[i]).Utf8Value());
+      } catch (const std::bad_alloc&) {
+        throw outOfMemory();
+      }
       continue;
     }
     size_t copied = 0;  // = lengths[i]: strings are immutable

@@ -51,7 +51,7 @@ class Utf16Texts final : public Texts {
   std::unordered_map<size_t, std::string> utf8_;
 };
 
-// `from` in UTF-8 into `to` (replaced).
+// `from` (UTF-16) as UTF-8, in place of what `to` held.
 void Utf16ToUtf8(std::u16string_view from, std::string& to);
 
 }  // namespace sentvec
