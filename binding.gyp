@@ -26,6 +26,7 @@
       ],
       "defines": [
         "NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS",
+        "NODE_ADDON_API_CPP_EXCEPTIONS_ALL",
         "_USE_INTERNAL_STRING_VIEW", "HAVE_PTHREAD=1", "UTF8PROC_STATIC"
       ],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++1y", "-std=gnu++17"],

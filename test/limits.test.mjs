@@ -67,6 +67,13 @@ test('the core refuses out-of-range values passed straight to the addon, with ty
   }
   const { counts } = await index.search(query, limits.maxTopK, undefined, limits.maxOversample);
   t.deepEqual([...counts], [1]);
+  // A sparse array as long as arrays go: refused at its first item, not sized by its length.
+  const model = await addon.loadModel({ onnxPath: `${tinyModel()}/onnx/model.onnx`, tokenizerPath: `${tinyModel()}/sentencepiece.bpe.model`, maxSeqLength: 128 });
+  t.teardown(() => model.dispose());
+  const sparse = [];
+  sparse.length = 2 ** 32 - 1;
+  for (const call of [() => model.tokenize(sparse), () => model.encode(sparse, { batchSize: 1, truncate: true })])
+    t.throws(call, { instanceOf: sentvec.InvalidArgumentError, message: 'texts[0] is not a string' });
   await t.throwsAsync(async () => addon.loadModel({ onnxPath: 'x', tokenizerPath: 'y', pooling: ['median'] }), {
     instanceOf: sentvec.InvalidArgumentError,
     message: /pooling median is not one of cls, max, mean, mean_sqrt_len/,

@@ -154,13 +154,16 @@ inline std::shared_ptr<sentvec::Utf16Texts> Texts(const Napi::Value& value) {
   Napi::Env env = value.Env();
   if (!value.IsArray()) throw InvalidArgument(env, "texts must be an array of strings");
   auto array = value.As<Napi::Array>();
-  std::vector<napi_value> items(array.Length());
-  std::vector<size_t> lengths(items.size());
-  for (uint32_t i = 0; i < items.size(); ++i) {
+  // Grown as the items prove to be strings: a sparse array's length says nothing of its size.
+  std::vector<napi_value> items;
+  std::vector<size_t> lengths;
+  for (uint32_t i = 0; i < array.Length(); ++i) {
     Napi::Value item = array.Get(i);
     if (!item.IsString()) throw InvalidArgument(env, "texts[" + std::to_string(i) + "] is not a string");
-    items[i] = item;
-    NAPI_THROW_IF_FAILED(env, napi_get_value_string_utf16(env, item, nullptr, 0, &lengths[i]), nullptr);
+    size_t length = 0;
+    NAPI_THROW_IF_FAILED(env, napi_get_value_string_utf16(env, item, nullptr, 0, &length), nullptr);
+    items.push_back(item);
+    lengths.push_back(length);
   }
   std::vector<size_t> inBuffer(lengths);
   size_t units = 0;
