@@ -188,9 +188,10 @@ test('piece spans: each piece points at the characters it came from, in order, o
 });
 
 // The binding copies a text as JavaScript holds it (UTF-16) and the core makes it UTF-8 where it
-// tokenizes it; a text over 2^20 code units it copies in UTF-8 at once (V8's own conversion), to
-// bound its memory. Both ways must give the core the same bytes, a lone surrogate as U+FFFD.
-test('texts reach the core intact: the same ids copied as UTF-16 or as UTF-8 (over 2^20 code units), a lone surrogate as U+FFFD', async (t) => {
+// tokenizes it; past 2^24 code units in a call it copies texts in UTF-8 at once (V8's own
+// conversion), to bound the call's memory. Both ways must give the core the same bytes, a lone
+// surrogate as U+FFFD.
+test('texts reach the core intact: the same ids copied as UTF-16 or as UTF-8 (past 2^24 code units), a lone surrogate as U+FFFD', async (t) => {
   const { createRequire } = await import('node:module');
   const { binding } = createRequire(import.meta.url)('../dist/lib/binding.js');
   const native = await binding().loadModel({ onnxPath: `${dir}/onnx/model.onnx`, tokenizerPath: `${dir}/sentencepiece.bpe.model`, maxSeqLength: 512 });
@@ -198,7 +199,7 @@ test('texts reach the core intact: the same ids copied as UTF-16 or as UTF-8 (ov
   const maxLength = 1 << 16;
   const whole = await native.tokenize([text], { maxLength });
   t.is(whole.truncated[0], 0);
-  const long = await native.tokenize([`${text} ${'x '.repeat(1 << 20)}`], { maxLength });
+  const long = await native.tokenize([`${text} ${'x '.repeat(1 << 23)}`], { maxLength });
   t.is(long.truncated[0], 1);
   const ids = Array.from(whole.ids).slice(0, -1);
   t.deepEqual(Array.from(long.ids.subarray(0, ids.length)), ids);

@@ -144,59 +144,59 @@ inline Napi::Error InvalidArgument(Napi::Env env, const std::string& message) {
 // Texts as JavaScript holds them, UTF-16: the JS thread only copies them (String::Write: a memcpy
 // or, for a Latin-1 string, a widening one), and the core makes each UTF-8 on the thread that
 // tokenizes it. (napi_get_value_string_utf8 measured and transcoded them here: half the JS
-// thread's time in a tokenize call of 3,000 lines.) A text over kUtf16Units is copied in UTF-8
-// here, as before: its UTF-16 copy, two bytes a character for Latin scripts, and then its UTF-8
-// form would take three times its size. The arguments are checked in TypeScript; these checks
-// keep a misuse of the raw binding from reaching the core.
-constexpr size_t kUtf16Units = size_t{1} << 20;
+// thread's time in a tokenize call of 3,000 lines.) A UTF-16 copy takes two bytes a character
+// where UTF-8 takes one for Latin scripts, so a call copies at most kUtf16Units that way; the
+// texts past them are copied in UTF-8 here, as before, and a call needs at most 2 × kUtf16Units
+// bytes more than it did. The arguments are checked in TypeScript; these checks keep a misuse of
+// the raw binding from reaching the core.
+constexpr size_t kUtf16Units = size_t{1} << 24;
 
 inline std::shared_ptr<sentvec::Utf16Texts> Texts(const Napi::Value& value) {
   Napi::Env env = value.Env();
   if (!value.IsArray()) throw InvalidArgument(env, "texts must be an array of strings");
   auto array = value.As<Napi::Array>();
-  // Grown as the items prove to be strings: a sparse array's length says nothing of its size.
-  std::vector<napi_value> items;
-  std::vector<size_t> lengths;
-  for (uint32_t i = 0; i < array.Length(); ++i) {
-    Napi::Value item = array.Get(i);
-    if (!item.IsString()) throw InvalidArgument(env, "texts[" + std::to_string(i) + "] is not a string");
-    size_t length = 0;
-    NAPI_THROW_IF_FAILED(env, napi_get_value_string_utf16(env, item, nullptr, 0, &length), nullptr);
-    items.push_back(item);
-    lengths.push_back(length);
-  }
-  std::vector<size_t> inBuffer(lengths);
-  size_t units = 0;
-  for (size_t& length : inBuffer) {
-    if (length > kUtf16Units) length = 0;
-    units += length;
-  }
-  // (node-addon-api turns only its own errors into JavaScript ones: a bad_alloc would abort.)
+  // node-addon-api would make a bad_alloc a plain Error; this one says what to do.
+  size_t count = 0, units = 0;
+  bool read = false;
   const auto outOfMemory = [&] {
-    return MakeError(
-        env, ErrorCode::OutOfMemory,
-        "the texts (" + std::to_string(units) + " UTF-16 code units) do not fit in memory; pass fewer at a time");
+    return MakeError(env, ErrorCode::OutOfMemory,
+                     "the texts (" + std::to_string(count) + " of them, " + (read ? "" : "at least ") +
+                         std::to_string(units) + " UTF-16 code units) do not fit in memory; pass fewer at a time");
   };
-  std::shared_ptr<sentvec::Utf16Texts> texts;
   try {
-    texts = std::make_shared<sentvec::Utf16Texts>(inBuffer);
+    // Grown as the items prove to be strings: a sparse array's length says nothing of its size.
+    std::vector<napi_value> items;
+    std::vector<size_t> lengths;   // of each text
+    std::vector<size_t> inBuffer;  // of each text copied as UTF-16, else 0
+    size_t buffered = 0;
+    for (uint32_t i = 0; i < array.Length(); ++i) {
+      Napi::Value item = array.Get(i);
+      if (!item.IsString()) throw InvalidArgument(env, "texts[" + std::to_string(i) + "] is not a string");
+      size_t length = 0;
+      NAPI_THROW_IF_FAILED(env, napi_get_value_string_utf16(env, item, nullptr, 0, &length), nullptr);
+      count = i + 1;
+      units += length;
+      const bool utf16 = length <= kUtf16Units - buffered;
+      if (utf16) buffered += length;
+      items.push_back(item);
+      lengths.push_back(length);
+      inBuffer.push_back(utf16 ? length : 0);
+    }
+    read = true;
+    auto texts = std::make_shared<sentvec::Utf16Texts>(inBuffer);
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (inBuffer[i] != lengths[i]) {
+        texts->SetUtf8(i, Napi::String(env, items[i]).Utf8Value());
+        continue;
+      }
+      size_t copied = 0;  // = lengths[i]: strings are immutable
+      NAPI_THROW_IF_FAILED(env, napi_get_value_string_utf16(env, items[i], texts->units(i), lengths[i] + 1, &copied),
+                           nullptr);
+    }
+    return texts;
   } catch (const std::bad_alloc&) {
     throw outOfMemory();
   }
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (lengths[i] > kUtf16Units) {
-      try {
-        texts->SetUtf8(i, Napi::String(env, items[i]).Utf8Value());
-      } catch (const std::bad_alloc&) {
-        throw outOfMemory();
-      }
-      continue;
-    }
-    size_t copied = 0;  // = lengths[i]: strings are immutable
-    NAPI_THROW_IF_FAILED(env, napi_get_value_string_utf16(env, items[i], texts->units(i), lengths[i] + 1, &copied),
-                         nullptr);
-  }
-  return texts;
 }
 
 // A JavaScript number as a count: a non-negative integer no larger than 2^53, so that the
