@@ -156,7 +156,8 @@ inline std::shared_ptr<sentvec::Utf16Texts> Texts(const Napi::Value& value) {
   if (!value.IsArray()) throw InvalidArgument(env, "texts must be an array of strings");
   auto array = value.As<Napi::Array>();
   // node-addon-api would make a bad_alloc a plain Error; this one says what to do.
-  size_t count = 0, units = 0;
+  const size_t count = array.Length();
+  size_t units = 0;
   bool read = false;
   const auto outOfMemory = [&] {
     return MakeError(env, ErrorCode::OutOfMemory,
@@ -174,7 +175,6 @@ inline std::shared_ptr<sentvec::Utf16Texts> Texts(const Napi::Value& value) {
       if (!item.IsString()) throw InvalidArgument(env, "texts[" + std::to_string(i) + "] is not a string");
       size_t length = 0;
       NAPI_THROW_IF_FAILED(env, napi_get_value_string_utf16(env, item, nullptr, 0, &length), nullptr);
-      count = i + 1;
       units += length;
       const bool utf16 = length <= kUtf16Units - buffered;
       if (utf16) buffered += length;
