@@ -15,6 +15,9 @@ bool IsWhitespace(int32_t c) {
   return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680 ||
          (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
 }
+// Rust's is_other() (unicode_categories, whose tables come from UnicodeData.txt, where no
+// character is Cn): Cc, Cf, Cs and Co, not unassigned code points (Cn) or noncharacters, which
+// stay in the text and make their word [UNK].
 bool IsControl(int32_t c) {
   if (c == '\t' || c == '\n' || c == '\r') return false;
   switch (utf8proc_category(c)) {
@@ -22,7 +25,6 @@ bool IsControl(int32_t c) {
     case UTF8PROC_CATEGORY_CF:
     case UTF8PROC_CATEGORY_CS:
     case UTF8PROC_CATEGORY_CO:
-    case UTF8PROC_CATEGORY_CN:
       return true;
     default:
       return false;
