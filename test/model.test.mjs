@@ -233,3 +233,14 @@ test('a NaN or infinity from the model is an InferenceError naming the input, no
   t.regex(err.message, /non-finite value \((NaN|infinity)\) in the vector of input [01]; a float16 export can overflow .*float32 model file/);
   t.is((await half.encode(['x']).catch((e) => e)).code, err.code, 'the model stays usable and fails the same way');
 });
+
+// A framework's reactive state (Vue, MobX) hands over a Proxy of an array: Array.isArray says
+// yes, and the addon, which reads plain arrays only, once answered "texts must be an array of strings".
+test('a Proxy of an array of texts tokenizes and encodes as the array does', async (t) => {
+  const proxy = new Proxy([...texts], {});
+  t.deepEqual(
+    (await model.tokenize(proxy)).map((x) => Array.from(x.ids)),
+    (await model.tokenize(texts)).map((x) => Array.from(x.ids)),
+  );
+  t.deepEqual(Array.from((await model.encode(proxy)).data), Array.from((await model.encode(texts)).data));
+});

@@ -18,6 +18,7 @@
 // model's output width (its labels) as embedding rows are, so the scheduler batches them
 // unchanged (its items carry per-row settings: poolFrom, secondFrom); and finish applies the
 // activation to each row. No second pipeline: one more case in tokenize and in finish.
+import { types } from 'node:util';
 import type { NativeModelInfo } from '../binding';
 import { InputTooLongError, InvalidArgumentError } from '../errors';
 import { booleanOption, describe, integerIn, integerOption, oneOf, rejectUnknownOptions } from '../validate';
@@ -169,7 +170,9 @@ export function checkTexts(input: unknown, where: string): string[] {
       );
     }
   }
-  return texts as string[];
+  // A Proxy of an array (a framework's reactive state) passes Array.isArray, but the addon takes
+  // plain arrays only.
+  return (types.isProxy(texts) ? Array.from(texts) : texts) as string[];
 }
 
 /** The inclusive range of `dimensions` for this model. */
