@@ -150,10 +150,13 @@ function loneSurrogate(t: string): number {
 
 /** A string or an array of strings, each text (no lone surrogate, no NUL). */
 export function checkTexts(input: unknown, where: string): string[] {
-  const texts = typeof input === 'string' ? [input] : input;
-  if (!Array.isArray(texts)) {
+  const given = typeof input === 'string' ? [input] : input;
+  if (!Array.isArray(given)) {
     throw new InvalidArgumentError(`Expected a string or an array of strings for ${where} but received ${describe(input)}`);
   }
+  // A Proxy of an array (a framework's reactive state) passes Array.isArray, but the addon takes
+  // plain arrays only: a copy, checked as it is passed on.
+  const texts: unknown[] = types.isProxy(given) ? Array.from(given) : given;
   for (let i = 0; i < texts.length; i++) {
     const t = texts[i];
     const name = typeof input === 'string' ? 'the text' : `texts[${i}]`;
@@ -170,9 +173,7 @@ export function checkTexts(input: unknown, where: string): string[] {
       );
     }
   }
-  // A Proxy of an array (a framework's reactive state) passes Array.isArray, but the addon takes
-  // plain arrays only.
-  return (types.isProxy(texts) ? Array.from(texts) : texts) as string[];
+  return texts as string[];
 }
 
 /** The inclusive range of `dimensions` for this model. */
