@@ -2,12 +2,22 @@
 
 #include <cstdint>
 
+#include "utf8proc.h"
+
 namespace sentvec {
 
 namespace {
 
 bool IsHigh(uint32_t c) { return c >= 0xD800 && c <= 0xDBFF; }
 bool IsLow(uint32_t c) { return c >= 0xDC00 && c <= 0xDFFF; }
+
+// The code point at from[k], k moved past it: a surrogate pair as one, a lone surrogate as U+FFFD.
+int32_t Next(std::u16string_view from, size_t& k) {
+  const uint32_t c = from[k++];
+  if (IsHigh(c) && k < from.size() && IsLow(from[k]))
+    return static_cast<int32_t>(0x10000 + ((c - 0xD800) << 10) + (from[k++] - 0xDC00));
+  return static_cast<int32_t>(IsHigh(c) || IsLow(c) ? 0xFFFD : c);
+}
 
 // Runs of ASCII go eight units at a time: most text in most languages has them (spaces,
 // digits, punctuation, markup), and for Latin scripts they are most of it.
@@ -19,25 +29,15 @@ bool AsciiRun(const char16_t* p) {
 }
 
 size_t Utf8Length(std::u16string_view from) {
-  const size_t n = from.size();
   size_t bytes = 0, k = 0;
-  while (k < n) {
-    if (k + kRun <= n && AsciiRun(from.data() + k)) {
+  while (k < from.size()) {
+    if (k + kRun <= from.size() && AsciiRun(from.data() + k)) {
       bytes += kRun;
       k += kRun;
       continue;
     }
-    const uint32_t c = from[k++];
-    if (c < 0x80) {
-      bytes += 1;
-    } else if (c < 0x800) {
-      bytes += 2;
-    } else if (IsHigh(c) && k < n && IsLow(from[k])) {
-      bytes += 4;
-      ++k;
-    } else {
-      bytes += 3;  // U+FFFD too
-    }
+    const int32_t c = Next(from, k);
+    bytes += c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
   }
   return bytes;
 }
@@ -46,34 +46,16 @@ size_t Utf8Length(std::u16string_view from) {
 
 void Utf16ToUtf8(std::u16string_view from, std::string& to) {
   to.resize(Utf8Length(from));
-  auto* out = reinterpret_cast<unsigned char*>(to.data());
-  const size_t n = from.size();
+  auto* out = reinterpret_cast<utf8proc_uint8_t*>(to.data());
   size_t k = 0;
-  while (k < n) {
-    if (k + kRun <= n && AsciiRun(from.data() + k)) {
-      for (size_t j = 0; j < kRun; ++j) out[j] = static_cast<unsigned char>(from[k + j]);
+  while (k < from.size()) {
+    if (k + kRun <= from.size() && AsciiRun(from.data() + k)) {
+      for (size_t j = 0; j < kRun; ++j) out[j] = static_cast<utf8proc_uint8_t>(from[k + j]);
       out += kRun;
       k += kRun;
       continue;
     }
-    uint32_t c = from[k++];
-    if (c < 0x80) {
-      *out++ = static_cast<unsigned char>(c);
-    } else if (c < 0x800) {
-      *out++ = static_cast<unsigned char>(0xC0 | (c >> 6));
-      *out++ = static_cast<unsigned char>(0x80 | (c & 0x3F));
-    } else if (IsHigh(c) && k < n && IsLow(from[k])) {
-      c = 0x10000 + ((c - 0xD800) << 10) + (from[k++] - 0xDC00);
-      *out++ = static_cast<unsigned char>(0xF0 | (c >> 18));
-      *out++ = static_cast<unsigned char>(0x80 | ((c >> 12) & 0x3F));
-      *out++ = static_cast<unsigned char>(0x80 | ((c >> 6) & 0x3F));
-      *out++ = static_cast<unsigned char>(0x80 | (c & 0x3F));
-    } else {
-      if (IsHigh(c) || IsLow(c)) c = 0xFFFD;
-      *out++ = static_cast<unsigned char>(0xE0 | (c >> 12));
-      *out++ = static_cast<unsigned char>(0x80 | ((c >> 6) & 0x3F));
-      *out++ = static_cast<unsigned char>(0x80 | (c & 0x3F));
-    }
+    out += utf8proc_encode_char(Next(from, k), out);
   }
 }
 

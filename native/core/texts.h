@@ -19,16 +19,6 @@ class Texts {
   virtual std::string_view Utf8(size_t i, std::string& scratch) const = 0;
 };
 
-class Utf8Texts final : public Texts {
- public:
-  explicit Utf8Texts(const std::vector<std::string>& texts) : texts_(texts) {}
-  size_t size() const override { return texts_.size(); }
-  std::string_view Utf8(size_t i, std::string&) const override { return texts_[i]; }
-
- private:
-  const std::vector<std::string>& texts_;
-};
-
 // Texts as JavaScript holds them: UTF-16, one after another in one buffer, made UTF-8 one at a
 // time where they are read; a lone surrogate becomes U+FFFD, as V8 writes it to UTF-8 (JavaScript
 // strings may hold them; the TypeScript layer refuses them first). Some texts may be given in
